@@ -1,0 +1,42 @@
+# The two commands of the README: `make run` and `make test`. Both create the
+# virtual environment on first use and reinstall when pyproject.toml changes.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test lint fuzz migrate bench install clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	@echo "¿Primera vez? Carga la cartera de demostración (en otra terminal): $(BIN)/smartbilling-crm demo"
+	$(BIN)/smartbilling-crm serve
+
+migrate: $(STAMP)
+	$(BIN)/smartbilling-crm migrate
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+# The benchmark of issue #6: `make bench` (10k clients vs 1k), `make bench SCALE=100000`.
+SCALE ?= 10000
+bench: $(STAMP)
+	$(BIN)/python bench/run.py --scale $(SCALE)
+
+fuzz: $(STAMP)
+	bash scripts/fuzz.sh
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,47 @@
+"""Schemathesis hooks for `make fuzz`: sign every generated webhook body the way the
+invoicing module does, so the fuzzer reaches the hook's logic, not only its 401."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+import time
+import uuid
+from typing import Any
+
+import schemathesis
+from schemathesis.core import NotSet
+
+WEBHOOK_PATH = "/api/webhooks/facturas"
+
+
+def _sign(secret: str, msg_id: str, timestamp: int, body: bytes) -> str:
+    key = base64.b64decode(secret.removeprefix("whsec_"))
+    mac = hmac.new(key, f"{msg_id}.{timestamp}.".encode() + body, hashlib.sha256).digest()
+    return "v1," + base64.b64encode(mac).decode()
+
+
+@schemathesis.hook
+def before_call(ctx: Any, case: Any, kwargs: dict[str, Any]) -> None:
+    if case.operation.path != WEBHOOK_PATH or isinstance(case.body, NotSet):
+        return
+    try:
+        raw = json.dumps(case.body, allow_nan=False).encode()
+    except (TypeError, ValueError):
+        return  # not JSON at all: let it go unsigned (and be refused with 401)
+    secret = os.environ["FUZZ_WEBHOOK_SECRET"]
+    msg_id = f"msg_{uuid.uuid4().hex}"
+    ts = int(time.time())
+    # Send exactly the bytes that were signed.
+    kwargs["json"] = None
+    kwargs["data"] = raw
+    case.headers = {
+        **(case.headers or {}),
+        "content-type": "application/json",
+        "webhook-id": msg_id,
+        "webhook-timestamp": str(ts),
+        "webhook-signature": _sign(secret, msg_id, ts, raw),
+    }

@@ -1,0 +1,418 @@
+"""The operator's commands: `smartbilling-crm serve`, `migrate`, `demo`, CSV, backups..."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import httpx
+import typer
+import uvicorn
+from pydantic import ValidationError
+from rich.console import Console
+from rich.progress import Progress
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+
+from .config import DEV_API_KEY, Settings
+from .db import create_db_engine, create_session_factory, transaction
+from .db import migrate as run_migrations
+from .services import copias, csv_clientes, csv_es, csv_facturas, demo, firma, salud_db
+
+app = typer.Typer(
+    help="SmartBilling CRM: el servidor y las tareas del operador.", no_args_is_help=True
+)
+console = Console(stderr=True)
+
+
+@app.command()
+def serve(
+    host: Annotated[
+        str | None, typer.Option(help="Dirección (por defecto CRM_HOST, 127.0.0.1)")
+    ] = None,
+    port: Annotated[int | None, typer.Option(help="Puerto (por defecto CRM_PORT, 8000)")] = None,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="Procesos de uvicorn")] = 1,
+) -> None:
+    """Arranca la API (aplica las migraciones al arrancar)."""
+    settings = _settings()
+    host = host or settings.host
+    port = port or settings.port
+    console.print(f"SmartBilling CRM en http://{host}:{port}", soft_wrap=True)
+    console.print(f"Documentación y pruebas: http://{host}:{port}/docs", soft_wrap=True)
+    if settings.env == "development" and settings.api_keys == [DEV_API_KEY]:
+        console.print(
+            f"Clave de desarrollo para el botón Authorize: [bold]{DEV_API_KEY}[/bold]",
+            soft_wrap=True,
+        )
+    uvicorn.run(
+        "smartbilling_crm.main:app",
+        host=host,
+        port=port,
+        workers=workers,
+        proxy_headers=True,
+        # The app logs one JSON line per request itself, without query strings.
+        access_log=False,
+    )
+
+
+@app.command()
+def migrate() -> None:
+    """Aplica las migraciones pendientes a DATABASE_URL y termina."""
+    settings = _settings()
+    run_migrations(settings.database_url)
+    console.print("[green]Base de datos al día.[/green]")
+
+
+@app.command()
+def recalcular(
+    lote: Annotated[int, typer.Option(min=1, max=10_000, help="Clientes por lote")] = 1000,
+) -> None:
+    """Recalcula a fecha de hoy la salud, el estado y las alertas de todos los clientes.
+
+    Para un cron diario, p. ej.: 15 6 * * *  cd /srv/crm && .venv/bin/smartbilling-crm recalcular
+    """
+    settings = _settings()
+    run_migrations(settings.database_url)
+    engine = create_db_engine(settings.database_url)
+    try:
+        with Progress(console=console, transient=False) as progress:
+            tarea = progress.add_task("Recalculando clientes", total=None)
+
+            def avance(hecho: int, total: int) -> None:
+                progress.update(tarea, completed=hecho, total=total)
+
+            with transaction(create_session_factory(engine)) as session:
+                resultado = salud_db.recalcular_todos(
+                    session, settings, datetime.now(UTC), lote=lote, progreso=avance
+                )
+    except OperationalError as exc:
+        _fail(f"No se pudo usar la base de datos: {exc.orig}")
+    finally:
+        engine.dispose()
+    console.print(
+        f"[green]{resultado.clientes} clientes recalculados[/green] "
+        f"(a fecha {resultado.fecha_calculo:%d/%m/%Y})."
+    )
+
+
+@app.command("webhook-send")
+def webhook_send(
+    factura_id: Annotated[str, typer.Option("--id", help="Id de la factura en SmartBilling")],
+    numero: Annotated[str, typer.Option(help="Número visible, p. ej. 2025/0123")],
+    total: Annotated[str, typer.Option(help="Total con IVA, p. ej. 2500.00")],
+    base: Annotated[str, typer.Option(help="Base imponible, p. ej. 2066.12")],
+    fecha_emision: Annotated[str, typer.Option(help="AAAA-MM-DD")],
+    tipo: Annotated[
+        str, typer.Option(help="factura.emitida | factura.pagada | factura.anulada")
+    ] = "factura.emitida",
+    cliente_id: Annotated[str | None, typer.Option(help="Id del cliente en SmartBilling")] = None,
+    cif_nif: Annotated[str | None, typer.Option(help="CIF/NIF del cliente")] = None,
+    fecha_vencimiento: Annotated[str | None, typer.Option(help="AAAA-MM-DD")] = None,
+    fecha_pago: Annotated[
+        str | None, typer.Option(help="AAAA-MM-DD (obligatoria si pagada)")
+    ] = None,
+    url: Annotated[str, typer.Option(help="URL del CRM")] = "http://127.0.0.1:8000",
+    webhook_id: Annotated[
+        str | None, typer.Option(help="webhook-id; por defecto uno nuevo (reenviar = repetirlo)")
+    ] = None,
+    secreto: Annotated[
+        str | None, typer.Option(help="whsec_...; por defecto el primero de CRM_WEBHOOK_SECRETS")
+    ] = None,
+) -> None:
+    """Firma y envía un evento de factura al webhook, como lo hará el módulo de facturación."""
+    settings = _settings()
+    body = json.dumps(
+        {
+            "tipo": tipo,
+            "factura": {
+                "id": factura_id,
+                "numero": numero,
+                "cliente_id": cliente_id,
+                "cif_nif": cif_nif,
+                "fecha_emision": fecha_emision,
+                "fecha_vencimiento": fecha_vencimiento,
+                "base_imponible": base,
+                "total": total,
+                "moneda": "EUR",
+                "fecha_pago": fecha_pago,
+            },
+        },
+        ensure_ascii=False,
+    ).encode()
+    secret = secreto or (settings.webhook_secrets[0] if settings.webhook_secrets else None)
+    if not secret:
+        _fail("No hay secreto: pasa --secreto o define CRM_WEBHOOK_SECRETS")
+    msg_id = webhook_id or f"msg_{uuid.uuid4().hex}"
+    timestamp = int(time.time())
+    try:
+        signature = firma.firmar(secret, msg_id, timestamp, body)
+    except ValueError as exc:
+        _fail(str(exc))
+    headers = {
+        "content-type": "application/json",
+        "webhook-id": msg_id,
+        "webhook-timestamp": str(timestamp),
+        "webhook-signature": signature,
+    }
+    try:
+        response = httpx.post(
+            url.rstrip("/") + "/api/webhooks/facturas", content=body, headers=headers, timeout=30
+        )
+    except httpx.HTTPError as exc:
+        _fail(f"No se pudo conectar con {url}: {exc}")
+    console.print(f"webhook-id {msg_id} -> HTTP {response.status_code}")
+    print(response.text)
+    if response.status_code >= 300:
+        raise typer.Exit(1)
+
+
+@app.command("demo")
+def demo_command() -> None:
+    """Carga una cartera de demostración: unas 30 empresas españolas con contactos,
+    dos años de facturas y pagos, actividades y oportunidades, de modo que aparecen todos
+    los estados (prospecto, activo, dormido, VIP, perdido) y las alertas. Ejecutarla dos
+    veces no duplica nada: los clientes de la demo que ya existen se dejan como están."""
+    settings = _settings()
+    with _sesion(settings) as session, _progreso("Creando la cartera de demostración") as avance:
+        resultado = demo.construir(session, settings, datetime.now(UTC), progreso=avance)
+    for omitido in resultado.omitidos:
+        console.print(f"[yellow]Omitido[/yellow] {omitido}")
+    console.print(
+        f"[green]Cartera de demostración lista:[/green] {resultado.creados} clientes creados, "
+        f"{resultado.existentes} ya estaban."
+    )
+    console.print(
+        "Ábrela en http://127.0.0.1:8000/docs (p. ej. GET /api/alertas, o el cliente "
+        "demo-mediterraneo y sus /recomendaciones)."
+    )
+
+
+@app.command("exportar-clientes")
+def exportar_clientes(
+    destino: Annotated[
+        str, typer.Argument(help="Fichero CSV que se crea, o - para la salida estándar")
+    ],
+    estado: Annotated[str | None, typer.Option(help="Solo este estado, p. ej. vip")] = None,
+    sector: Annotated[str | None, typer.Option(help="Solo este sector")] = None,
+    riesgo_impago: Annotated[
+        str | None, typer.Option(help="Solo este riesgo: bajo, medio, alto, critico")
+    ] = None,
+    q: Annotated[str | None, typer.Option(help="Busca en nombre, email y CIF/NIF")] = None,
+) -> None:
+    """Exporta los clientes, con sus columnas de salud, a un CSV que Excel abre tal cual
+    (UTF-8 con BOM, separador ';' y coma decimal)."""
+    settings = _settings()
+    filtro = csv_clientes.FiltroExportacion(
+        estado=estado, sector=sector, riesgo_impago=riesgo_impago, q=q
+    )
+    if destino != "-" and Path(destino).exists():
+        _fail(f"{destino} ya existe; elige otro nombre o bórralo antes")
+    with _sesion(settings) as session:
+        if destino == "-":
+            for chunk in csv_clientes.exportar(session, filtro, settings):
+                sys.stdout.write(chunk)
+            sys.stdout.flush()
+            return
+        try:
+            with (
+                open(destino, "w", encoding="utf-8", newline="") as fichero,
+                _progreso("Exportando clientes") as avance,
+            ):
+                for chunk in csv_clientes.exportar(session, filtro, settings, progreso=avance):
+                    fichero.write(chunk)
+        except OSError as exc:
+            _fail(f"no se pudo escribir {destino}: {exc.strerror}")
+        total = csv_clientes.contar(session, filtro)
+    console.print(f"[green]{total} clientes exportados[/green] a {destino}.")
+
+
+SimularOpt = Annotated[
+    bool,
+    typer.Option(
+        "--simular",
+        "--dry-run",
+        help="Comprueba el fichero y dice qué haría, sin guardar nada",
+    ),
+]
+
+
+@app.command("importar-clientes")
+def importar_clientes(
+    fichero: Annotated[Path, typer.Argument(help="CSV con una fila por cliente")],
+    simular: SimularOpt = False,
+) -> None:
+    """Crea o actualiza clientes desde un CSV (';' o ',' como separador; coma o punto
+    decimal). Cada fila se busca por id, si no por CIF/NIF, si no por email: si existe se
+    actualiza, si no se crea. Una celda vacía no cambia nada. Todo o nada: si alguna fila
+    se rechaza, no se guarda ninguna y se lista cada rechazo con su línea y su motivo."""
+    settings = _settings()
+    texto = _leer_csv(fichero)
+    try:
+        with _sesion(settings) as session, _progreso("Importando clientes") as avance:
+            informe = csv_clientes.importar(
+                session, texto, settings, datetime.now(UTC), progreso=avance
+            )
+            if simular or not informe.correcto:
+                raise _Deshacer
+    except _Deshacer:
+        pass  # rolled back on purpose: a dry run, or some row was refused
+    except csv_es.ArchivoNoValido as exc:
+        _fail(f"{fichero}: {exc}")
+    _informar_rechazos(informe.rechazos)
+    resumen = (
+        f"{informe.filas} filas: {informe.creados} clientes nuevos, "
+        f"{informe.actualizados} actualizados, {informe.sin_cambios} sin cambios"
+    )
+    _resumen(resumen, informe.correcto, simular, len(informe.rechazos))
+
+
+@app.command("importar-facturas")
+def importar_facturas(
+    fichero: Annotated[Path, typer.Argument(help="CSV con una fila por factura")],
+    simular: SimularOpt = False,
+) -> None:
+    """Carga el historial de facturas desde un CSV, con las reglas de
+    POST /api/facturas/importar: columnas id, numero, cliente_id o cif_nif, fecha_emision,
+    fecha_vencimiento, base_imponible, total, fecha_pago y anulada (sí/no). Importar dos
+    veces el mismo fichero no cambia nada. Todo o nada, con cada rechazo y su línea."""
+    settings = _settings()
+    texto = _leer_csv(fichero)
+    try:
+        with _sesion(settings) as session, _progreso("Importando facturas") as avance:
+            informe = csv_facturas.importar(
+                session, texto, settings, datetime.now(UTC), progreso=avance
+            )
+            if simular or not informe.correcto:
+                raise _Deshacer
+    except _Deshacer:
+        pass  # rolled back on purpose: a dry run, or some row was refused
+    except csv_es.ArchivoNoValido as exc:
+        _fail(f"{fichero}: {exc}")
+    _informar_rechazos(informe.rechazos)
+    resumen = (
+        f"{informe.filas} filas: {informe.nuevas} facturas nuevas, "
+        f"{informe.actualizadas} actualizadas, {informe.sin_cambios} sin cambios"
+    )
+    _resumen(resumen, informe.correcto, simular, len(informe.rechazos))
+
+
+@app.command("backup")
+def backup(
+    destino: Annotated[Path, typer.Argument(help="Fichero de la copia (no debe existir)")],
+) -> None:
+    """Hace una copia consistente de la base de datos sin parar el servidor.
+    SQLite: con la API de copia en caliente de SQLite. PostgreSQL: con pg_dump (formato
+    custom; se restaura con pg_restore)."""
+    settings = _settings()
+    try:
+        with _progreso("Copiando la base de datos") as avance:
+            resultado = copias.copiar(settings.database_url, destino, progreso=avance)
+    except copias.CopiaError as exc:
+        _fail(str(exc))
+    console.print(
+        f"[green]Copia hecha[/green] en {resultado.destino} "
+        f"({resultado.bytes / 1_048_576:.1f} MiB, {resultado.metodo})."
+    )
+    if resultado.metodo == "pg_dump":
+        restaurar = " ".join(copias.comando_pg_restore(settings.database_url, destino))
+        console.print(f"Para restaurarla en una base de datos vacía: {restaurar}")
+    else:
+        console.print(
+            "Para restaurarla: para el servidor, sustituye el fichero de la base de datos por "
+            "la copia (y borra sus -wal y -shm si quedaron) y arráncalo de nuevo."
+        )
+
+
+class _Deshacer(Exception):
+    """Raised inside a unit of work to roll it back on purpose (dry run, refused rows)."""
+
+
+@contextmanager
+def _sesion(settings: Settings) -> Iterator[Session]:
+    """A migrated database and one unit of work: committed at the end of the block, rolled
+    back if it raises."""
+    try:
+        run_migrations(settings.database_url)
+        engine = create_db_engine(
+            settings.database_url,
+            busy_timeout_ms=settings.sqlite_busy_timeout_ms,
+            connect_timeout_s=settings.db_connect_timeout_s,
+        )
+    except OperationalError as exc:
+        _fail(f"No se pudo usar la base de datos: {exc.orig}")
+    try:
+        with transaction(create_session_factory(engine)) as session:
+            yield session
+    except OperationalError as exc:
+        _fail(f"No se pudo usar la base de datos: {exc.orig}")
+    finally:
+        engine.dispose()
+
+
+@contextmanager
+def _progreso(descripcion: str) -> Iterator[Callable[[int, int], None]]:
+    """A progress bar on stderr; yields the callback the services call with (done, total)."""
+    with Progress(console=console, transient=False) as progress:
+        tarea = progress.add_task(descripcion, total=None)
+
+        def avance(hecho: int, total: int) -> None:
+            progress.update(tarea, completed=hecho, total=total)
+
+        yield avance
+
+
+def _leer_csv(fichero: Path) -> str:
+    try:
+        return csv_es.decodificar(fichero.read_bytes())
+    except FileNotFoundError:
+        _fail(f"no existe el fichero {fichero}")
+    except OSError as exc:
+        _fail(f"no se pudo leer {fichero}: {exc.strerror}")
+
+
+MAX_RECHAZOS_MOSTRADOS = 100
+
+
+def _informar_rechazos(rechazos: list[csv_es.Rechazo]) -> None:
+    for rechazo in rechazos[:MAX_RECHAZOS_MOSTRADOS]:
+        console.print(f"[red]Rechazada[/red] {rechazo}", highlight=False, markup=True)
+    if len(rechazos) > MAX_RECHAZOS_MOSTRADOS:
+        console.print(f"... y {len(rechazos) - MAX_RECHAZOS_MOSTRADOS} filas rechazadas más.")
+
+
+def _resumen(resumen: str, correcto: bool, simular: bool, rechazadas: int) -> None:
+    if not correcto:
+        console.print(
+            f"[red]No se ha guardado nada:[/red] {rechazadas} filas rechazadas. "
+            f"Corrígelas y vuelve a importar el fichero. ({resumen})"
+        )
+        raise typer.Exit(1)
+    if simular:
+        console.print(f"[yellow]Simulación, no se ha guardado nada:[/yellow] {resumen}.")
+    else:
+        console.print(f"[green]Importación hecha:[/green] {resumen}.")
+
+
+def _settings() -> Settings:
+    # Read afresh on every command (not the cached process settings), and say what is
+    # wrong in one line instead of a traceback.
+    try:
+        return Settings()
+    except ValidationError as exc:
+        _fail("configuración no válida: " + "; ".join(str(e["msg"]) for e in exc.errors()))
+
+
+def _fail(message: str) -> NoReturn:
+    console.print(f"[red]Error:[/red] {message}")
+    raise typer.Exit(2)
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,101 @@
+"""Settings of contract §1, read from the environment and an optional `.env` file."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Development credentials, also written in `.env.example`. They only work with
+# CRM_ENV=development; production refuses them.
+DEV_API_KEY = "dev-crm-key-cambiame"
+DEV_WEBHOOK_SECRET = "whsec_ZGV2LXdlYmhvb2stc2VjcmV0LWNhbWJpYW1lIQ=="
+
+_PLACEHOLDER_MARKERS = ("cambiame", "changeme", "change-me", "placeholder", "example", "xxx")
+
+
+def _split(value: str) -> list[str]:
+    return [part for part in value.replace(",", " ").split() if part]
+
+
+class Settings(BaseSettings):
+    """One place for every setting; see the README's configuration table."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+
+    database_url: str = Field("sqlite:///./smartbilling.db", alias="DATABASE_URL")
+    api_keys_raw: str = Field("", alias="CRM_API_KEYS")
+    webhook_secrets_raw: str = Field("", alias="CRM_WEBHOOK_SECRETS")
+    env: Literal["development", "production"] = Field("development", alias="CRM_ENV")
+    timezone: str = Field("Europe/Madrid", alias="CRM_TIMEZONE")
+    cors_origins_raw: str = Field("", alias="CRM_CORS_ORIGINS")
+    dias_dormido: int = Field(60, ge=1, le=3650, alias="CRM_DIAS_DORMIDO")
+    host: str = Field("127.0.0.1", alias="CRM_HOST")
+    port: int = Field(8000, ge=1, le=65535, alias="CRM_PORT")
+    migrate_on_start: bool = Field(True, alias="CRM_MIGRATE_ON_START")
+    rate_limit_per_minute: int = Field(0, ge=0, le=1_000_000, alias="CRM_RATE_LIMIT_POR_MINUTO")
+    sqlite_busy_timeout_ms: int = Field(5000, ge=0, le=600_000, alias="CRM_SQLITE_BUSY_TIMEOUT_MS")
+    db_connect_timeout_s: int = Field(5, ge=1, le=120, alias="CRM_DB_CONNECT_TIMEOUT_S")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        ZoneInfo(value)  # raises for an unknown zone
+        return value
+
+    @property
+    def api_keys(self) -> list[str]:
+        keys = _split(self.api_keys_raw)
+        if not keys and self.env == "development":
+            return [DEV_API_KEY]
+        return keys
+
+    @property
+    def webhook_secrets(self) -> list[str]:
+        secrets = _split(self.webhook_secrets_raw)
+        if not secrets and self.env == "development":
+            return [DEV_WEBHOOK_SECRET]
+        return secrets
+
+    @property
+    def cors_origins(self) -> list[str]:
+        return _split(self.cors_origins_raw)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @model_validator(mode="after")
+    def _production_needs_real_secrets(self) -> Settings:
+        if self.env != "production":
+            return self
+        problems = []
+        for name, values in (
+            ("CRM_API_KEYS", self.api_keys),
+            ("CRM_WEBHOOK_SECRETS", self.webhook_secrets),
+        ):
+            if not values:
+                problems.append(f"{name} is missing")
+            elif any(_is_placeholder(v) for v in values):
+                problems.append(f"{name} holds a placeholder or development value")
+        if any(len(key) < 24 for key in self.api_keys):
+            problems.append("CRM_API_KEYS: every key must have at least 24 characters")
+        if problems:
+            raise ValueError("production settings refused: " + "; ".join(problems))
+        return self
+
+
+def _is_placeholder(value: str) -> bool:
+    lowered = value.lower()
+    return value in (DEV_API_KEY, DEV_WEBHOOK_SECRET) or any(
+        marker in lowered for marker in _PLACEHOLDER_MARKERS
+    )
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings (tests build their own `Settings`)."""
+    return Settings()

@@ -1,0 +1,55 @@
+"""Domain errors that carry their HTTP status; `main` renders them as problem+json."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class DomainError(Exception):
+    """Base of every expected failure; `detail` is shown to the API user as is."""
+
+    status_code = 400
+    title = "Solicitud incorrecta"
+
+    def __init__(self, detail: str, *, errors: list[dict[str, Any]] | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.errors = errors
+
+
+class NotFoundError(DomainError):
+    status_code = 404
+    title = "No encontrado"
+
+
+class ConflictError(DomainError):
+    status_code = 409
+    title = "Conflicto"
+
+
+class InvalidInputError(DomainError):
+    """422 for input that is well-formed JSON but breaks a business rule."""
+
+    status_code = 422
+    title = "Datos no válidos"
+
+    def __init__(self, detail: str, *, field: str | None = None) -> None:
+        errors = (
+            [{"campo": field, "mensaje": detail, "tipo": "regla_de_negocio"}] if field else None
+        )
+        super().__init__(detail, errors=errors)
+
+
+class UnauthorizedError(DomainError):
+    status_code = 401
+    title = "No autorizado"
+
+
+class PayloadTooLargeError(DomainError):
+    status_code = 413
+    title = "Cuerpo demasiado grande"
+
+
+class ServiceUnavailableError(DomainError):
+    status_code = 503
+    title = "Servicio no disponible"

@@ -1,0 +1,29 @@
+"""Spanish number and date formats for messages: "2.500,00 €", "12/12/2025"."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+
+
+def euros(amount: Decimal | int | float) -> str:
+    """Spanish money format: 2500 -> '2.500,00 €', -120.5 -> '-120,50 €'."""
+    value = Decimal(str(amount)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    sign = "-" if value < 0 else ""
+    integer, _, cents = f"{abs(value):.2f}".partition(".")
+    groups: list[str] = []
+    while len(integer) > 3:
+        groups.insert(0, integer[-3:])
+        integer = integer[:-3]
+    groups.insert(0, integer)
+    return f"{sign}{'.'.join(groups)},{cents} €"
+
+
+def fecha(day: date) -> str:
+    """Spanish date format: date(2025, 12, 1) -> '01/12/2025'."""
+    return day.strftime("%d/%m/%Y")
+
+
+def dias(n: int) -> str:
+    """'1 día', '12 días'."""
+    return f"{n} día" if abs(n) == 1 else f"{n} días"

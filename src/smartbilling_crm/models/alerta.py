@@ -1,0 +1,34 @@
+"""The alerts of each client, as computed by its last health refresh.
+
+Stored so the portfolio views (`/api/alertas`, the dashboard) are SQL over rows,
+not a loop over every client per request.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from .base import Base
+
+
+class AlertaCliente(Base):
+    __tablename__ = "alertas_cliente"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    cliente_id: Mapped[str] = mapped_column(
+        ForeignKey("clientes_extended.id", ondelete="CASCADE"), index=True
+    )
+    tipo: Mapped[str] = mapped_column(String(40), index=True)
+    severidad: Mapped[str] = mapped_column(String(10))
+    # 0 = critica ... 3 = baja: the list's sort key.
+    rango: Mapped[int] = mapped_column(Integer)
+    mensaje: Mapped[str] = mapped_column(Text)
+    posicion: Mapped[int] = mapped_column(Integer, default=0)
+
+    __table_args__ = (
+        Index(None, "rango", "cliente_id", "posicion"),
+        # Filtering by severity keeps the list's order, and the dashboard's count per
+        # severity reads this index alone.
+        Index(None, "severidad", "rango", "cliente_id", "posicion"),
+    )

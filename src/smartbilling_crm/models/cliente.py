@@ -1,0 +1,53 @@
+"""The client: SmartBilling's record plus the CRM fields."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import Boolean, Date, Index, Integer, Numeric, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from .base import Base, Money, UTCDateTime, new_id, utcnow
+
+
+class Cliente(Base):
+    __tablename__ = "clientes_extended"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True, default=new_id)
+    nombre_empresa: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    telefono: Mapped[str | None] = mapped_column(String(32))
+    direccion: Mapped[str | None] = mapped_column(String(500))
+    cif_nif: Mapped[str | None] = mapped_column(String(32), unique=True)
+    cif_nif_valido: Mapped[bool | None] = mapped_column(Boolean)
+
+    estado: Mapped[str] = mapped_column(String(20), default="prospecto", index=True)
+    segmento: Mapped[str | None] = mapped_column(String(100))
+    sector_industria: Mapped[str | None] = mapped_column(String(100), index=True)
+    tamano_empresa: Mapped[str | None] = mapped_column(String(20))
+    comunidad_autonoma: Mapped[str | None] = mapped_column(String(100))
+    ciudad: Mapped[str | None] = mapped_column(String(100))
+
+    riesgo_impago: Mapped[str] = mapped_column(String(10), default="bajo", index=True)
+    ltv: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0.00"), index=True)
+    margen_promedio: Mapped[Decimal | None] = mapped_column(Numeric(5, 2))
+
+    fecha_primer_contacto: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    fecha_primera_compra: Mapped[date | None] = mapped_column(Date)
+    fecha_ultima_compra: Mapped[date | None] = mapped_column(Date, index=True)
+
+    web_empresa: Mapped[str | None] = mapped_column(String(500))
+    linkedin: Mapped[str | None] = mapped_column(String(500))
+    numero_empleados: Mapped[int | None] = mapped_column(Integer)
+    notas: Mapped[str | None] = mapped_column(Text)
+
+    # Lower-case, accent-free copy of name, email and CIF/NIF for search `q`.
+    busqueda: Mapped[str] = mapped_column(String(600), default="")
+
+    fecha_creacion: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    fecha_actualizacion: Mapped[datetime] = mapped_column(
+        UTCDateTime(), default=utcnow, onupdate=utcnow, index=True
+    )
+
+    __table_args__ = (Index(None, "estado", "ltv"),)

@@ -1,0 +1,87 @@
+"""SQL of clients: lookups, the filtered list and erasure."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from ..models import Cliente, SaludCliente
+from .base import storable
+
+
+@dataclass(frozen=True)
+class FiltroClientes:
+    skip: int = 0
+    limit: int = 50
+    estado: str | None = None
+    sector: str | None = None
+    riesgo_impago: str | None = None
+    q: str | None = None  # already folded (lower-case, accent-free)
+    ordenar_por: str = "fecha_actualizacion"
+    descendente: bool = True
+
+
+_ORDER_COLUMNS: dict[str, Any] = {
+    "fecha_actualizacion": Cliente.fecha_actualizacion,
+    "nombre_empresa": Cliente.nombre_empresa,
+    "ltv": Cliente.ltv,
+    "fecha_última_compra": Cliente.fecha_ultima_compra,
+    "riesgo_perdida_score": SaludCliente.riesgo_perdida_score,
+    "dias_sin_actividad": SaludCliente.dias_sin_actividad,
+}
+
+
+def get_by_email(session: Session, email: str) -> Cliente | None:
+    return session.scalars(select(Cliente).where(Cliente.email == email)).first()
+
+
+def get_by_cif_nif(session: Session, cif_nif: str) -> Cliente | None:
+    return session.scalars(select(Cliente).where(Cliente.cif_nif == cif_nif)).first()
+
+
+def exists(session: Session, cliente_id: str) -> bool:
+    if not storable(cliente_id):
+        return False
+    return session.scalar(select(Cliente.id).where(Cliente.id == cliente_id)) is not None
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def list_page(
+    session: Session, filtro: FiltroClientes
+) -> tuple[list[tuple[Cliente, SaludCliente | None]], int]:
+    """One page of clients with their stored health row, and the total that matches."""
+    conditions = []
+    if filtro.estado:
+        conditions.append(Cliente.estado == filtro.estado)
+    if filtro.sector:
+        conditions.append(func.lower(Cliente.sector_industria) == filtro.sector.lower())
+    if filtro.riesgo_impago:
+        conditions.append(Cliente.riesgo_impago == filtro.riesgo_impago)
+    if filtro.q:
+        conditions.append(Cliente.busqueda.like(f"%{_escape_like(filtro.q)}%", escape="\\"))
+
+    total = session.scalar(select(func.count()).select_from(Cliente).where(*conditions)) or 0
+
+    column = _ORDER_COLUMNS[filtro.ordenar_por]
+    order = column.desc() if filtro.descendente else column.asc()
+    tiebreak = Cliente.id.desc() if filtro.descendente else Cliente.id.asc()
+    stmt = (
+        select(Cliente, SaludCliente)
+        .outerjoin(SaludCliente, SaludCliente.cliente_id == Cliente.id)
+        .where(*conditions)
+        .order_by(order.nulls_last(), tiebreak)
+        .offset(filtro.skip)
+        .limit(filtro.limit)
+    )
+    return [(cliente, salud) for cliente, salud in session.execute(stmt).all()], total
+
+
+def delete_cliente(session: Session, cliente_id: str) -> None:
+    """Erase a client; the database cascades to everything that belongs to it."""
+    session.execute(delete(Cliente).where(Cliente.id == cliente_id))

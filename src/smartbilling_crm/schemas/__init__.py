@@ -1,0 +1,1 @@
+"""Pydantic wire models, Spanish wire names with ASCII attributes."""

@@ -1,0 +1,99 @@
+"""The operator's commands, driven as a user would, through typer's runner."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+from sqlalchemy import text
+from typer.testing import CliRunner
+
+from smartbilling_crm.cli import app
+
+from .conftest import API_KEY, WEBHOOK_SECRET, Backend
+
+runner = CliRunner()
+COMMANDS = (
+    "serve", "migrate", "demo", "recalcular", "importar-clientes", "exportar-clientes",
+    "importar-facturas", "backup", "webhook-send",
+)  # fmt: skip
+
+
+def _env(db: Backend, **extra: str) -> dict[str, str]:
+    return {
+        "DATABASE_URL": db.url,
+        "CRM_ENV": "development",
+        "CRM_API_KEYS": API_KEY,
+        "CRM_WEBHOOK_SECRETS": WEBHOOK_SECRET,
+        **extra,
+    }
+
+
+def test_help_explains_every_command() -> None:
+    result = runner.invoke(app, ["--help"])
+    assert result.exit_code == 0
+    for command in COMMANDS:
+        assert command in result.output
+        help_text = runner.invoke(app, [command, "--help"])
+        assert help_text.exit_code == 0, command
+        assert "Usage" in help_text.output
+
+
+def test_migrate_brings_the_database_up_to_date(db: Backend) -> None:
+    result = runner.invoke(app, ["migrate"], env=_env(db))
+    assert result.exit_code == 0, result.output
+    assert "al día" in result.output
+
+
+def test_recalcular_recomputes_every_client(
+    db: Backend, make_cliente: Any, api: httpx.Client
+) -> None:
+    for _ in range(3):
+        make_cliente()
+    with db.engine.begin() as conn:  # stale rows, as if days had passed
+        conn.execute(text("UPDATE salud_cliente_extended SET fecha_calculo = NULL"))
+    result = runner.invoke(app, ["recalcular", "--lote", "2"], env=_env(db))
+    assert result.exit_code == 0, result.output
+    assert "3 clientes recalculados" in result.output
+    with db.engine.connect() as conn:
+        pending = conn.execute(
+            text("SELECT count(*) FROM salud_cliente_extended WHERE fecha_calculo IS NULL")
+        ).scalar()
+    assert pending == 0
+
+
+def test_webhook_send_signs_and_delivers_an_invoice(db: Backend, make_cliente: Any) -> None:
+    cliente = make_cliente(id="cli_send")
+    args = [
+        "webhook-send", "--url", db.server.base_url, "--id", "fac_cli_1", "--numero", "2026/0001",
+        "--cliente-id", cliente["id"], "--fecha-emision", "2026-01-10",
+        "--fecha-vencimiento", "2026-02-09", "--base", "1000.00", "--total", "1210.00",
+    ]  # fmt: skip
+    result = runner.invoke(app, args, env=_env(db))
+    assert result.exit_code == 0, result.output
+    assert "procesado" in result.output
+    with db.engine.connect() as conn:
+        assert conn.execute(text("SELECT numero FROM facturas_ledger")).scalar() == "2026/0001"
+
+
+def test_webhook_send_reports_a_refusal_with_a_non_zero_exit(
+    db: Backend, make_cliente: Any
+) -> None:
+    args = [
+        "webhook-send", "--url", db.server.base_url, "--id", "fac_x", "--numero", "X",
+        "--cliente-id", "nadie", "--fecha-emision", "2026-01-10", "--base", "1", "--total", "1",
+    ]  # fmt: skip
+    result = runner.invoke(app, args, env=_env(db))
+    assert result.exit_code == 1
+    assert "422" in result.output
+
+
+def test_bad_production_settings_are_one_clear_line(db: Backend) -> None:
+    result = runner.invoke(
+        app,
+        ["migrate"],
+        env=_env(db, CRM_ENV="production", CRM_API_KEYS="", CRM_WEBHOOK_SECRETS=""),
+    )
+    assert result.exit_code == 2
+    assert "CRM_API_KEYS is missing" in result.output
+    assert "Traceback" not in result.output

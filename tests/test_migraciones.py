@@ -1,0 +1,88 @@
+"""Migrations: several workers migrating one fresh database at once, a full
+downgrade/upgrade round trip, and models that match the migrations."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import create_engine, inspect, text
+
+from smartbilling_crm.db import alembic_config, create_db_engine, migrate
+from smartbilling_crm.models import Base
+
+from .conftest import Backend, fresh_postgres_database
+
+
+@pytest.fixture
+def fresh_url(backend: Backend, tmp_path: Path) -> Iterator[str]:
+    """An empty database of the backend's kind."""
+    if backend.name == "sqlite":
+        yield f"sqlite:///{tmp_path / 'fresh.db'}"
+        return
+    yield from fresh_postgres_database()
+
+
+def _head() -> str:
+    head = ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+    assert head is not None
+    return head
+
+
+def test_workers_starting_at_once_migrate_once(fresh_url: str) -> None:
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(4)
+
+    def worker() -> None:
+        try:
+            barrier.wait()
+            migrate(fresh_url)
+        except BaseException as exc:  # collected and reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    engine = create_db_engine(fresh_url)
+    try:
+        with engine.connect() as conn:
+            versions = conn.execute(text("SELECT version_num FROM alembic_version")).all()
+        assert [v[0] for v in versions] == [_head()]
+    finally:
+        engine.dispose()
+
+
+def test_downgrade_to_nothing_and_back(fresh_url: str) -> None:
+    migrate(fresh_url)
+    config = alembic_config(fresh_url)
+    command.downgrade(config, "base")
+    engine = create_engine(fresh_url)
+    try:
+        assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
+        engine.dispose()
+        command.upgrade(config, "head")
+        assert {t.name for t in Base.metadata.sorted_tables} <= set(
+            inspect(engine).get_table_names()
+        )
+    finally:
+        engine.dispose()
+
+
+def test_models_match_the_migrations(fresh_url: str) -> None:
+    migrate(fresh_url)
+    engine = create_db_engine(fresh_url)
+    try:
+        with engine.connect() as conn:
+            diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    finally:
+        engine.dispose()
+    assert diff == []

@@ -1,0 +1,114 @@
+"""The number of SQL statements of the hot paths is pinned: it does not grow with the
+size of a client's timeline (no N+1), and a change that adds queries shows up here."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import pytest
+
+from .conftest import Backend
+from .webhook_helpers import evento, factura, send
+
+NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+def _poblar(api: httpx.Client, cliente_id: str, n: int) -> None:
+    for i in range(n):
+        assert (
+            api.post(
+                f"/api/clientes/{cliente_id}/contactos",
+                json={"nombre_completo": f"Persona {i}", "rol": "Compras"},
+            ).status_code
+            == 201
+        )
+        assert (
+            api.post(
+                f"/api/clientes/{cliente_id}/actividades",
+                json={"tipo": "llamada", "titulo": f"Llamada {i}", "fecha": "2026-02-20T10:00:00"},
+            ).status_code
+            == 201
+        )
+        assert (
+            api.post(
+                f"/api/clientes/{cliente_id}/oportunidades",
+                json={"nombre_proyecto": f"Proyecto {i}", "monto_estimado": 1000},
+            ).status_code
+            == 201
+        )
+    meses = [f"2025-{(i % 12) + 1:02d}" for i in range(n)]
+    facturas = [
+        factura(
+            f"{cliente_id}_f{i}",
+            cliente_id=cliente_id,
+            fecha_emision=f"{mes}-05",
+            base=100,
+            total=121,
+            fecha_pago=f"{mes}-20",
+        )
+        for i, mes in enumerate(meses)
+    ]
+    assert api.post("/api/facturas/importar", json=facturas).status_code == 200
+
+
+def _contar(db: Backend, accion: Callable[[], httpx.Response]) -> int:
+    db.statements.clear()
+    response = accion()
+    assert response.status_code in (200, 201), response.text
+    return len(db.statements)
+
+
+@pytest.fixture
+def dos_clientes(db: Backend, api: httpx.Client, make_cliente: Any) -> tuple[str, str]:
+    db.clock.set(NOW)
+    pequeno = make_cliente(id="pequeno")["id"]
+    grande = make_cliente(id="grande")["id"]
+    _poblar(api, pequeno, 1)
+    _poblar(api, grande, 25)
+    # The steady state: the daily recompute has stored the VIP threshold.
+    assert api.post("/api/salud/recalcular").status_code == 200
+    return pequeno, grande
+
+
+def test_client_360_statements_do_not_grow_with_the_client(
+    db: Backend, api: httpx.Client, dos_clientes: tuple[str, str]
+) -> None:
+    pequeno, grande = dos_clientes
+    counts = [_contar(db, lambda c=c: api.get(f"/api/clientes/{c}")) for c in (pequeno, grande)]
+    assert counts[0] == counts[1]
+    assert counts[0] == EXPECTED["360"][db.name]
+
+
+def test_client_list_statements_do_not_grow_with_the_page(
+    db: Backend, api: httpx.Client, make_cliente: Any
+) -> None:
+    make_cliente()
+    uno = _contar(db, lambda: api.get("/api/clientes/", params={"ordenar_por": "ltv"}))
+    for _ in range(30):
+        make_cliente()
+    muchos = _contar(db, lambda: api.get("/api/clientes/", params={"ordenar_por": "ltv"}))
+    assert uno == muchos == EXPECTED["lista"][db.name]
+
+
+def test_webhook_statements_do_not_grow_with_the_ledger(
+    db: Backend, api: httpx.Client, dos_clientes: tuple[str, str]
+) -> None:
+    pequeno, grande = dos_clientes
+    counts = [
+        _contar(db, lambda c=c: send(api, evento("emitida", factura_id=f"{c}_nueva", cliente_id=c,
+                                                 fecha_emision="2026-03-01"), now=NOW))
+        for c in (pequeno, grande)
+    ]  # fmt: skip
+    assert counts[0] == counts[1]
+    assert counts[0] == EXPECTED["webhook"][db.name]
+
+
+# SQLite counts one more: its explicit BEGIN IMMEDIATE (see db.py).
+EXPECTED: dict[str, dict[str, int]] = {
+    "360": {"sqlite": 11, "postgresql": 10},
+    "lista": {"sqlite": 3, "postgresql": 2},
+    "webhook": {"sqlite": 23, "postgresql": 22},
+}
