@@ -130,11 +130,11 @@ def test_sqlite_backup_is_consistent_under_concurrent_writes(
 
 
 def test_backup_refuses_to_overwrite_in_one_line(db: Backend, tmp_path: Path) -> None:
-    destino = tmp_path / "ya-existe"
+    destino = tmp_path / ("ya-existe-" + "x" * 90)  # longer than a terminal line
     destino.write_text("no me borres")
     result = runner.invoke(app, ["backup", str(destino)], env=_env(db))
     assert result.exit_code == 2
-    assert "ya existe" in result.output
+    assert f"{destino} ya existe" in result.output  # one line: the path can be copied
     assert destino.read_text() == "no me borres"
     result = runner.invoke(app, ["backup", str(tmp_path / "no" / "hay" / "carpeta")], env=_env(db))
     assert result.exit_code == 2

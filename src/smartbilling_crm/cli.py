@@ -29,7 +29,8 @@ from .services import copias, csv_clientes, csv_es, csv_facturas, demo, firma, s
 app = typer.Typer(
     help="SmartBilling CRM: el servidor y las tareas del operador.", no_args_is_help=True
 )
-console = Console(stderr=True)
+# soft_wrap: messages carry paths and URLs an operator copies; never break them at 80 columns.
+console = Console(stderr=True, soft_wrap=True)
 
 
 @app.command()
@@ -44,13 +45,10 @@ def serve(
     settings = _settings()
     host = host or settings.host
     port = port or settings.port
-    console.print(f"SmartBilling CRM en http://{host}:{port}", soft_wrap=True)
-    console.print(f"Documentación y pruebas: http://{host}:{port}/docs", soft_wrap=True)
+    console.print(f"SmartBilling CRM en http://{host}:{port}")
+    console.print(f"Documentación y pruebas: http://{host}:{port}/docs")
     if settings.env == "development" and settings.api_keys == [DEV_API_KEY]:
-        console.print(
-            f"Clave de desarrollo para el botón Authorize: [bold]{DEV_API_KEY}[/bold]",
-            soft_wrap=True,
-        )
+        console.print(f"Clave de desarrollo para el botón Authorize: [bold]{DEV_API_KEY}[/bold]")
     uvicorn.run(
         "smartbilling_crm.main:app",
         host=host,
