@@ -144,6 +144,7 @@ def filas_cliente(seed: int, indice: int, hoy: date) -> dict[str, list[dict[str,
         "fecha_creacion": alta,
         "fecha_actualizacion": alta + timedelta(seconds=rng.randint(0, 10_000_000)),
     }
+    cliente["sector_plegado"] = fold(cliente["sector_industria"])
     contactos = [
         {
             "id": f"{cid}-c{n}",

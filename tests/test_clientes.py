@@ -361,10 +361,26 @@ def test_list_filters_by_estado_sector_and_riesgo(
 
     assert nombres(listar(api, estado="cliente_perdido")) == ["Perdido"]
     assert nombres(listar(api, sector="Hostelería")) == ["Perdido"]
+    assert nombres(listar(api, sector="HOSTELERÍA")) == ["Perdido"]  # not only ASCII case
+    assert nombres(listar(api, sector=" hosteleria ")) == ["Perdido"]  # nor accents, nor spaces
     assert sorted(nombres(listar(api, sector="technology"))) == ["Arriesgado", "Normal"]
     assert nombres(listar(api, riesgo_impago="critico")) == ["Arriesgado"]
     assert listar(api, estado="vip")["total"] == 0
     assert_invalid(api.get("/api/clientes/", params={"estado": "feliz"}), "estado")
+
+
+def test_list_sector_filter_follows_an_edited_sector(
+    api: httpx.Client, make_cliente: MakeCliente
+) -> None:
+    cliente = make_cliente(nombre_empresa="Mudanza", sector_industria="Construcción")
+    assert nombres(listar(api, sector="construccion")) == ["Mudanza"]
+
+    api.patch(f"/api/clientes/{cliente['id']}", json={"sector_industria": "Energía"})
+    assert listar(api, sector="construccion")["total"] == 0
+    assert nombres(listar(api, sector="ENERGIA")) == ["Mudanza"]
+
+    api.patch(f"/api/clientes/{cliente['id']}", json={"sector_industria": None})
+    assert listar(api, sector="energia")["total"] == 0
     assert_invalid(api.get("/api/clientes/", params={"riesgo_impago": "enorme"}), "riesgo_impago")
 
 

@@ -86,3 +86,34 @@ def test_models_match_the_migrations(fresh_url: str) -> None:
     finally:
         engine.dispose()
     assert diff == []
+
+
+def test_folded_sector_is_backfilled_for_clients_stored_before_it(fresh_url: str) -> None:
+    config = alembic_config(fresh_url)
+    command.upgrade(config, "642e426ade52")  # the revision before the folded sector
+    engine = create_engine(fresh_url)
+    try:
+        with engine.begin() as conn:
+            for n, sector in enumerate(("Construcción", "  HOSTELERÍA ", None)):
+                conn.execute(
+                    text(
+                        "INSERT INTO clientes_extended (id, nombre_empresa, email, estado, "
+                        "sector_industria, riesgo_impago, ltv, fecha_primer_contacto, "
+                        "busqueda, fecha_creacion, fecha_actualizacion) VALUES (:id, 'X', "
+                        ":email, 'prospecto', :sector, 'bajo', 0, :t, '', :t, :t)"
+                    ),
+                    {"id": f"c{n}", "email": f"c{n}@x.es", "sector": sector, "t": "2026-01-01"},
+                )
+        engine.dispose()
+        command.upgrade(config, "head")
+        with engine.connect() as conn:
+            plegados = conn.execute(
+                text("SELECT id, sector_plegado FROM clientes_extended ORDER BY id")
+            ).all()
+        assert [tuple(f) for f in plegados] == [
+            ("c0", "construccion"),
+            ("c1", "hosteleria"),
+            ("c2", None),
+        ]
+    finally:
+        engine.dispose()

@@ -24,7 +24,7 @@ class Cliente(Base):
 
     estado: Mapped[str] = mapped_column(String(20), default="prospecto", index=True)
     segmento: Mapped[str | None] = mapped_column(String(100))
-    sector_industria: Mapped[str | None] = mapped_column(String(100), index=True)
+    sector_industria: Mapped[str | None] = mapped_column(String(100))
     tamano_empresa: Mapped[str | None] = mapped_column(String(20))
     comunidad_autonoma: Mapped[str | None] = mapped_column(String(100))
     ciudad: Mapped[str | None] = mapped_column(String(100))
@@ -44,10 +44,17 @@ class Cliente(Base):
 
     # Lower-case, accent-free copy of name, email and CIF/NIF for search `q`.
     busqueda: Mapped[str] = mapped_column(String(600), default="")
+    # Lower-case, accent-free copy of sector_industria for the list's `sector` filter.
+    sector_plegado: Mapped[str | None] = mapped_column(String(100))
 
     fecha_creacion: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     fecha_actualizacion: Mapped[datetime] = mapped_column(
         UTCDateTime(), default=utcnow, onupdate=utcnow, index=True
     )
 
-    __table_args__ = (Index(None, "estado", "ltv"),)
+    __table_args__ = (
+        Index(None, "estado", "ltv"),
+        # The list filtered by sector (and state), counted and sorted by LTV from the index.
+        Index(None, "sector_plegado", "ltv"),
+        Index(None, "estado", "sector_plegado", "ltv"),
+    )

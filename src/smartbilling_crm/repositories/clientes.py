@@ -9,6 +9,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from ..models import Cliente, SaludCliente
+from ..validators import fold
 from .base import storable
 
 
@@ -19,7 +20,7 @@ class FiltroClientes:
     estado: str | None = None
     sector: str | None = None
     riesgo_impago: str | None = None
-    q: str | None = None  # already folded (lower-case, accent-free)
+    q: str | None = None
     ordenar_por: str = "fecha_actualizacion"
     descendente: bool = True
 
@@ -56,15 +57,17 @@ def list_page(
     session: Session, filtro: FiltroClientes
 ) -> tuple[list[tuple[Cliente, SaludCliente | None]], int]:
     """One page of clients with their stored health row, and the total that matches."""
+    # `sector` and `q` match stored folded copies (lower-case, accent-free), so fold them too.
     conditions = []
     if filtro.estado:
         conditions.append(Cliente.estado == filtro.estado)
     if filtro.sector:
-        conditions.append(func.lower(Cliente.sector_industria) == filtro.sector.lower())
+        conditions.append(Cliente.sector_plegado == fold(filtro.sector.strip()))
     if filtro.riesgo_impago:
         conditions.append(Cliente.riesgo_impago == filtro.riesgo_impago)
     if filtro.q:
-        conditions.append(Cliente.busqueda.like(f"%{_escape_like(filtro.q)}%", escape="\\"))
+        patron = f"%{_escape_like(fold(filtro.q.strip()))}%"
+        conditions.append(Cliente.busqueda.like(patron, escape="\\"))
 
     total = session.scalar(select(func.count()).select_from(Cliente).where(*conditions)) or 0
 

@@ -51,6 +51,10 @@ def _search_text(cliente: Cliente) -> str:
     )
 
 
+def _sector_plegado(cliente: Cliente) -> str | None:
+    return fold(cliente.sector_industria.strip()) if cliente.sector_industria else None
+
+
 def _check_unique(
     session: Session, cliente_id: str | None, email: str | None, cif_nif: str | None
 ) -> None:
@@ -87,6 +91,7 @@ def crear(session: Session, data: ClienteCreate, settings: Settings, now: dateti
     cliente.fecha_actualizacion = now
     cliente.cif_nif_valido = tax_id_is_valid(data.cif_nif) if data.cif_nif else None
     cliente.busqueda = _search_text(cliente)
+    cliente.sector_plegado = _sector_plegado(cliente)
     session.add(cliente)
     base_repo.flush(session)
     salud_db.refrescar(session, cliente, settings, now)
@@ -114,6 +119,7 @@ def actualizar(
     if "cif_nif" in changes:
         cliente.cif_nif_valido = tax_id_is_valid(cliente.cif_nif) if cliente.cif_nif else None
     cliente.busqueda = _search_text(cliente)
+    cliente.sector_plegado = _sector_plegado(cliente)
     cliente.fecha_actualizacion = now
     base_repo.flush(session)
     salud_db.refrescar(session, cliente, settings, now)
@@ -181,8 +187,6 @@ def recomendaciones(
 
 def listar(session: Session, filtro: clientes_repo.FiltroClientes) -> ClienteList:
     """A page of clients with the health columns the list shows."""
-    if filtro.q:
-        filtro = clientes_repo.FiltroClientes(**{**filtro.__dict__, "q": fold(filtro.q.strip())})
     rows, total = clientes_repo.list_page(session, filtro)
     clientes = [
         ClienteSimple.model_validate(cliente).model_copy(update=_health_columns(salud))

@@ -161,7 +161,7 @@ def _filtro_repo(filtro: FiltroExportacion, skip: int, limit: int) -> clientes_r
         estado=filtro.estado,
         sector=filtro.sector,
         riesgo_impago=filtro.riesgo_impago,
-        q=fold(filtro.q.strip()) if filtro.q else None,
+        q=filtro.q,
         ordenar_por="nombre_empresa",
         descendente=False,
     )
