@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, NoReturn, Protocol, TypeVar
 
 import httpx
 import typer
@@ -250,20 +250,7 @@ def importar_clientes(
     decimal). Cada fila se busca por id, si no por CIF/NIF, si no por email: si existe se
     actualiza, si no se crea. Una celda vacía no cambia nada. Todo o nada: si alguna fila
     se rechaza, no se guarda ninguna y se lista cada rechazo con su línea y su motivo."""
-    settings = _settings()
-    texto = _leer_csv(fichero)
-    try:
-        with _sesion(settings) as session, _progreso("Importando clientes") as avance:
-            informe = csv_clientes.importar(
-                session, texto, settings, datetime.now(UTC), progreso=avance
-            )
-            if simular or not informe.correcto:
-                raise _Deshacer
-    except _Deshacer:
-        pass  # rolled back on purpose: a dry run, or some row was refused
-    except csv_es.ArchivoNoValido as exc:
-        _fail(f"{fichero}: {exc}")
-    _informar_rechazos(informe.rechazos)
+    informe = _importar_csv(fichero, simular, "Importando clientes", csv_clientes.importar)
     resumen = (
         f"{informe.filas} filas: {informe.creados} clientes nuevos, "
         f"{informe.actualizados} actualizados, {informe.sin_cambios} sin cambios"
@@ -280,20 +267,7 @@ def importar_facturas(
     POST /api/facturas/importar: columnas id, numero, cliente_id o cif_nif, fecha_emision,
     fecha_vencimiento, base_imponible, total, fecha_pago y anulada (sí/no). Importar dos
     veces el mismo fichero no cambia nada. Todo o nada, con cada rechazo y su línea."""
-    settings = _settings()
-    texto = _leer_csv(fichero)
-    try:
-        with _sesion(settings) as session, _progreso("Importando facturas") as avance:
-            informe = csv_facturas.importar(
-                session, texto, settings, datetime.now(UTC), progreso=avance
-            )
-            if simular or not informe.correcto:
-                raise _Deshacer
-    except _Deshacer:
-        pass  # rolled back on purpose: a dry run, or some row was refused
-    except csv_es.ArchivoNoValido as exc:
-        _fail(f"{fichero}: {exc}")
-    _informar_rechazos(informe.rechazos)
+    informe = _importar_csv(fichero, simular, "Importando facturas", csv_facturas.importar)
     resumen = (
         f"{informe.filas} filas: {informe.nuevas} facturas nuevas, "
         f"{informe.actualizadas} actualizadas, {informe.sin_cambios} sin cambios"
@@ -364,6 +338,36 @@ def _progreso(descripcion: str) -> Iterator[Callable[[int, int], None]]:
             progress.update(tarea, completed=hecho, total=total)
 
         yield avance
+
+
+class _Informe(Protocol):
+    rechazos: list[csv_es.Rechazo]
+
+    @property
+    def correcto(self) -> bool: ...
+
+
+_InformeT = TypeVar("_InformeT", bound=_Informe)
+
+
+def _importar_csv(
+    fichero: Path, simular: bool, titulo: str, importar: Callable[..., _InformeT]
+) -> _InformeT:
+    """Run one CSV import as a single unit of work, kept only when every row is accepted
+    and it is not a dry run; list the refused rows."""
+    settings = _settings()
+    texto = _leer_csv(fichero)
+    try:
+        with _sesion(settings) as session, _progreso(titulo) as avance:
+            informe = importar(session, texto, settings, datetime.now(UTC), progreso=avance)
+            if simular or not informe.correcto:
+                raise _Deshacer
+    except _Deshacer:
+        pass  # rolled back on purpose: a dry run, or some row was refused
+    except csv_es.ArchivoNoValido as exc:
+        _fail(f"{fichero}: {exc}")
+    _informar_rechazos(informe.rechazos)
+    return informe
 
 
 def _leer_csv(fichero: Path) -> str:
