@@ -370,7 +370,12 @@ def informe(m: Medidas) -> str:
             "- Data per client: 3 contacts, 20 activities, 2 opportunities, 12 invoices "
             f"(generator v{generate.VERSION}, seed 6). Generation: {generacion}",
             f"- `recalcular` (POST /api/salud/recalcular, SQLite): {recalculos}",
-            "- R1, R2, R4 and R5 on SQLite (the default database); R3 on both.",
+            "- R1, R2, R4 and R5 on SQLite (the default database); R3 on "
+            + (
+                "both."
+                if any(b == "postgresql" for b, _ in m.r3)
+                else "SQLite only (--skip-postgres)."
+            ),
             "",
             *filas,
             "",
