@@ -10,7 +10,7 @@ from sqlalchemy import Connection
 
 from smartbilling_crm.config import get_settings
 from smartbilling_crm.db import create_db_engine
-from smartbilling_crm.models import Base
+from smartbilling_crm.models import Base, declarado_en_los_modelos
 from smartbilling_crm.models.base import UTCDateTime
 
 config = context.config
@@ -31,6 +31,7 @@ def _run(connection: Connection) -> None:
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
         render_item=_render_item,
+        include_object=declarado_en_los_modelos,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -452,6 +452,22 @@ def test_orden_asc_and_desc(api: httpx.Client, db: Backend, make_cliente: MakeCl
         500.0,
         900.0,
     ]
+
+
+def test_clients_without_a_purchase_sort_last_both_ways(
+    api: httpx.Client, db: Backend, make_cliente: MakeCliente
+) -> None:
+    make_cliente(nombre_empresa="Sin compras")
+    for nombre, fecha in (("Antigua", date(2025, 1, 10)), ("Reciente", date(2026, 5, 3))):
+        set_columns(db, make_cliente(nombre_empresa=nombre)["id"], fecha_ultima_compra=fecha)
+
+    por_fecha = {
+        o: nombres(listar(api, ordenar_por="fecha_última_compra", orden=o)) for o in ("asc", "desc")
+    }
+    assert por_fecha == {
+        "asc": ["Antigua", "Reciente", "Sin compras"],
+        "desc": ["Reciente", "Antigua", "Sin compras"],
+    }
 
 
 @pytest.mark.parametrize(

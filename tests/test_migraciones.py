@@ -4,6 +4,7 @@ downgrade/upgrade round trip, and models that match the migrations."""
 from __future__ import annotations
 
 import threading
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,10 +13,10 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import create_engine, inspect, make_url, text
 
 from smartbilling_crm.db import alembic_config, create_db_engine, migrate
-from smartbilling_crm.models import Base
+from smartbilling_crm.models import Base, declarado_en_los_modelos
 
 from .conftest import Backend, fresh_postgres_database
 
@@ -82,7 +83,10 @@ def test_models_match_the_migrations(fresh_url: str) -> None:
     engine = create_db_engine(fresh_url)
     try:
         with engine.connect() as conn:
-            diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+            contexto = MigrationContext.configure(
+                conn, opts={"include_object": declarado_en_los_modelos}
+            )
+            diff = compare_metadata(contexto, Base.metadata)
     finally:
         engine.dispose()
     assert diff == []
@@ -117,3 +121,41 @@ def test_folded_sector_is_backfilled_for_clients_stored_before_it(fresh_url: str
         ]
     finally:
         engine.dispose()
+
+
+def _indices_de_clientes(url: str) -> set[str]:
+    engine = create_engine(url)
+    try:
+        return {i["name"] or "" for i in inspect(engine).get_indexes("clientes_extended")}
+    finally:
+        engine.dispose()
+
+
+def test_search_gets_a_trigram_index_on_postgresql_only(fresh_url: str, backend: Backend) -> None:
+    migrate(fresh_url)
+    indices = _indices_de_clientes(fresh_url)
+    assert "ix_clientes_extended_nombre_empresa" in indices  # the list sorted by name
+    assert ("ix_clientes_extended_busqueda_trgm" in indices) == (backend.name == "postgresql")
+
+
+def test_a_role_that_may_not_create_extensions_still_migrates(backend: Backend) -> None:
+    """pg_trgm needs CREATE on the database; without it the service starts, search unindexed."""
+    if backend.name != "postgresql":
+        pytest.skip("extensions are a PostgreSQL matter")
+    for url in fresh_postgres_database():
+        rol = f"crm_sin_ext_{uuid.uuid4().hex[:8]}"
+        admin = create_engine(url, isolation_level="AUTOCOMMIT")
+        try:
+            with admin.connect() as conn:
+                conn.execute(text(f"CREATE ROLE {rol} LOGIN"))
+                conn.execute(text(f"GRANT CREATE, USAGE ON SCHEMA public TO {rol}"))
+            url_rol = make_url(url).set(username=rol).render_as_string(hide_password=False)
+            migrate(url_rol)
+            indices = _indices_de_clientes(url_rol)
+            assert "ix_clientes_extended_busqueda_trgm" not in indices
+            assert "ix_clientes_extended_nombre_empresa" in indices
+        finally:
+            with admin.connect() as conn:
+                conn.execute(text(f"DROP OWNED BY {rol}"))  # its tables in this database
+                conn.execute(text(f"DROP ROLE {rol}"))
+            admin.dispose()

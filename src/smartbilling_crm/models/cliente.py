@@ -10,12 +10,16 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base, Money, UTCDateTime, new_id, utcnow
 
+# Indexes the migrations create on PostgreSQL only, which the models therefore do not
+# declare: the pg_trgm GIN index that serves search `q` (`busqueda LIKE '%text%'`).
+INDICES_SOLO_POSTGRESQL = frozenset({"ix_clientes_extended_busqueda_trgm"})
+
 
 class Cliente(Base):
     __tablename__ = "clientes_extended"
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True, default=new_id)
-    nombre_empresa: Mapped[str] = mapped_column(String(200))
+    nombre_empresa: Mapped[str] = mapped_column(String(200), index=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
     telefono: Mapped[str | None] = mapped_column(String(32))
     direccion: Mapped[str | None] = mapped_column(String(500))
