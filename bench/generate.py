@@ -21,7 +21,7 @@ from sqlalchemy import Engine, insert
 
 from smartbilling_crm.db import create_db_engine, is_sqlite, migrate
 from smartbilling_crm.models import Actividad, Cliente, Contacto, Factura, Oportunidad
-from smartbilling_crm.validators import fold
+from smartbilling_crm.validators import clave_sector, fold
 
 VERSION = 2  # bump when the generated data change (cached databases are keyed by it)
 LOTE = 2000  # clients per transaction
@@ -144,7 +144,7 @@ def filas_cliente(seed: int, indice: int, hoy: date) -> dict[str, list[dict[str,
         "fecha_creacion": alta,
         "fecha_actualizacion": alta + timedelta(seconds=rng.randint(0, 10_000_000)),
     }
-    cliente["sector_plegado"] = fold(cliente["sector_industria"])
+    cliente["sector_plegado"] = clave_sector(cliente["sector_industria"])
     contactos = [
         {
             "id": f"{cid}-c{n}",

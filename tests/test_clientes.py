@@ -386,6 +386,20 @@ def test_list_sector_filter_follows_an_edited_sector(
     assert listar(api, sector="energia")["total"] == 0
 
 
+def test_texts_that_grow_when_folded_are_stored_and_found(
+    api: httpx.Client, make_cliente: MakeCliente
+) -> None:
+    # "\ufdfa" unfolds to 18 letters: a 100-character sector folds to 117, a 200-character
+    # name to 217, longer than their folded columns (a 500 on PostgreSQL before).
+    sector = "x" * 99 + "\ufdfa"
+    nombre = "N" * 199 + "\ufdfa"
+    cliente = make_cliente(nombre_empresa=nombre, sector_industria=sector)
+
+    assert nombres(listar(api, sector=sector)) == [nombre]
+    assert listar(api, sector="x" * 99)["total"] == 0  # the filter stays exact
+    assert [c["id"] for c in listar(api, q="n" * 150)["clientes"]] == [cliente["id"]]
+
+
 @pytest.mark.parametrize(
     "q", ["panaderia", "MUNOZ", "Panadería Muñoz", "hornomunoz", "12345674", "b1234"]
 )

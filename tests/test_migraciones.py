@@ -143,13 +143,16 @@ def test_a_role_that_may_not_create_extensions_still_migrates(backend: Backend) 
     if backend.name != "postgresql":
         pytest.skip("extensions are a PostgreSQL matter")
     for url in fresh_postgres_database():
-        rol = f"crm_sin_ext_{uuid.uuid4().hex[:8]}"
+        rol, clave = f"crm_sin_ext_{uuid.uuid4().hex[:8]}", uuid.uuid4().hex
         admin = create_engine(url, isolation_level="AUTOCOMMIT")
         try:
             with admin.connect() as conn:
-                conn.execute(text(f"CREATE ROLE {rol} LOGIN"))
+                if conn.scalar(text("SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm'")):
+                    pytest.skip("pg_trgm comes with every new database here (template1)")
+                conn.execute(text(f"CREATE ROLE {rol} LOGIN PASSWORD '{clave}'"))
                 conn.execute(text(f"GRANT CREATE, USAGE ON SCHEMA public TO {rol}"))
-            url_rol = make_url(url).set(username=rol).render_as_string(hide_password=False)
+            url_rol = make_url(url).set(username=rol, password=clave)
+            url_rol = url_rol.render_as_string(hide_password=False)
             migrate(url_rol)
             indices = _indices_de_clientes(url_rol)
             assert "ix_clientes_extended_busqueda_trgm" not in indices
@@ -159,3 +162,40 @@ def test_a_role_that_may_not_create_extensions_still_migrates(backend: Backend) 
                 conn.execute(text(f"DROP OWNED BY {rol}"))  # its tables in this database
                 conn.execute(text(f"DROP ROLE {rol}"))
             admin.dispose()
+
+
+def test_downgrading_the_folded_sector_keeps_every_client_s_data(fresh_url: str) -> None:
+    """On SQLite a batch-mode table rebuild would cascade-delete the children."""
+    migrate(fresh_url)
+    engine = create_engine(fresh_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO clientes_extended (id, nombre_empresa, email, estado, "
+                    "sector_industria, sector_plegado, riesgo_impago, ltv, "
+                    "fecha_primer_contacto, busqueda, fecha_creacion, fecha_actualizacion) "
+                    "VALUES ('c1', 'X', 'c1@x.es', 'prospecto', 'Energía', 'energia', 'bajo', 0, "
+                    ":t, '', :t, :t)"
+                ),
+                {"t": "2026-01-01"},
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO contactos_extended (id, cliente_id, nombre_completo, rol, "
+                    "es_contacto_principal, es_contacto_financiero, fecha_creacion) "
+                    "VALUES ('k1', 'c1', 'Ana', 'Gerente', true, false, :t)"
+                ),
+                {"t": "2026-01-01"},
+            )
+        engine.dispose()
+        command.downgrade(alembic_config(fresh_url), "642e426ade52")
+        with engine.connect() as conn:
+            assert conn.scalar(text("SELECT count(*) FROM contactos_extended")) == 1
+            assert conn.scalar(text("SELECT sector_industria FROM clientes_extended")) == "Energía"
+        engine.dispose()
+        command.upgrade(alembic_config(fresh_url), "head")
+        with engine.connect() as conn:
+            assert conn.scalar(text("SELECT sector_plegado FROM clientes_extended")) == "energia"
+    finally:
+        engine.dispose()

@@ -23,9 +23,9 @@ depends_on: str | Sequence[str] | None = None
 
 
 def _fold(text: str) -> str:
-    # Frozen copy of smartbilling_crm.validators.fold as of this revision.
+    # Frozen copy of smartbilling_crm.validators.clave_sector as of this revision.
     decomposed = unicodedata.normalize("NFKD", text.strip())
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()[:100]
 
 
 def upgrade() -> None:
@@ -73,5 +73,7 @@ def downgrade() -> None:
         ["sector_industria"],
         unique=False,
     )
-    with op.batch_alter_table("clientes_extended") as batch_op:
-        batch_op.drop_column("sector_plegado")
+    # Not batch mode: on SQLite that rebuilds the table, and dropping the old copy with
+    # foreign keys on would cascade-delete every contact, activity, invoice... of every
+    # client. SQLite >= 3.35 drops a column in place.
+    op.drop_column("clientes_extended", "sector_plegado")

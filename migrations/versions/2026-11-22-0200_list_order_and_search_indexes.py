@@ -42,22 +42,23 @@ def upgrade() -> None:
     if conn.dialect.name != "postgresql":
         return
     try:
+        # One savepoint for both: the extension may be refused to this role, or be
+        # installed in a schema off the search path (gin_trgm_ops then does not resolve).
         with conn.begin_nested():
             conn.execute(sa.text("CREATE EXTENSION IF NOT EXISTS pg_trgm"))
+            op.create_index(
+                TRIGRAMAS,
+                "clientes_extended",
+                ["busqueda"],
+                unique=False,
+                postgresql_using="gin",
+                postgresql_ops={"busqueda": "gin_trgm_ops"},
+            )
     except sa.exc.DBAPIError as exc:
         log.warning(
-            "pg_trgm no disponible (%s): la búsqueda q funciona sin índice de trigramas",
+            "sin índice de trigramas (%s): la búsqueda q funciona, sin índice",
             str(exc.orig).strip().splitlines()[0],
         )
-        return
-    op.create_index(
-        TRIGRAMAS,
-        "clientes_extended",
-        ["busqueda"],
-        unique=False,
-        postgresql_using="gin",
-        postgresql_ops={"busqueda": "gin_trgm_ops"},
-    )
 
 
 def downgrade() -> None:

@@ -26,6 +26,17 @@ def fold(text: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
 
 
+# NFKD can make a text longer ("\ufdfa" is 18 letters), so a folded key is cut to the
+# length of its column; the filter cuts its value the same way, so matches stay exact.
+SECTOR_PLEGADO_MAX = 100
+BUSQUEDA_MAX = 600
+
+
+def clave_sector(sector: str) -> str:
+    """The stored and searched form of a sector: folded, trimmed, at most 100 characters."""
+    return fold(sector.strip())[:SECTOR_PLEGADO_MAX]
+
+
 def compact_tax_id(value: str) -> str:
     """Uppercase, without spaces, dots, dashes or slashes."""
     return re.sub(r"[\s.\-/]", "", value).upper()

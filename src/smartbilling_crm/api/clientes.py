@@ -56,7 +56,10 @@ def listar_clientes(
     skip: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
     estado: EstadoClienteIn | None = None,
-    sector: Annotated[CleanStr | None, Query(max_length=100)] = None,
+    sector: Annotated[
+        CleanStr | None,
+        Query(max_length=100, description="Sector exacto, sin distinguir mayúsculas ni tildes"),
+    ] = None,
     riesgo_impago: RiesgoImpagoIn | None = None,
     q: Annotated[
         CleanStr | None,
@@ -100,7 +103,10 @@ def exportar_clientes_csv(
     session: SessionDep,
     settings: SettingsDep,
     estado: EstadoClienteIn | None = None,
-    sector: Annotated[CleanStr | None, Query(max_length=100)] = None,
+    sector: Annotated[
+        CleanStr | None,
+        Query(max_length=100, description="Sector exacto, sin distinguir mayúsculas ni tildes"),
+    ] = None,
     riesgo_impago: RiesgoImpagoIn | None = None,
     q: Annotated[
         CleanStr | None,

@@ -9,7 +9,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from ..models import Cliente, SaludCliente
-from ..validators import fold
+from ..validators import clave_sector, fold
 from .base import storable
 
 
@@ -64,13 +64,12 @@ def list_page(
     conditions = []
     if filtro.estado:
         conditions.append(Cliente.estado == filtro.estado)
-    if filtro.sector:
-        conditions.append(Cliente.sector_plegado == fold(filtro.sector.strip()))
+    if filtro.sector and (sector := clave_sector(filtro.sector)):
+        conditions.append(Cliente.sector_plegado == sector)
     if filtro.riesgo_impago:
         conditions.append(Cliente.riesgo_impago == filtro.riesgo_impago)
-    if filtro.q:
-        patron = f"%{_escape_like(fold(filtro.q.strip()))}%"
-        conditions.append(Cliente.busqueda.like(patron, escape="\\"))
+    if filtro.q and (q := fold(filtro.q.strip())):
+        conditions.append(Cliente.busqueda.like(f"%{_escape_like(q)}%", escape="\\"))
 
     total = session.scalar(select(func.count()).select_from(Cliente).where(*conditions)) or 0
 

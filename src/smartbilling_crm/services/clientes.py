@@ -24,7 +24,7 @@ from ..schemas.contactos import ContactoRead
 from ..schemas.facturas import FacturaRead
 from ..schemas.oportunidades import OportunidadRead
 from ..schemas.salud import SaludRead
-from ..validators import fold, tax_id_is_valid
+from ..validators import BUSQUEDA_MAX, clave_sector, fold, tax_id_is_valid
 from . import salud_db
 from .parches import cambios
 
@@ -44,15 +44,16 @@ def ensure_exists(session: Session, cliente_id: str) -> None:
 
 
 def _search_text(cliente: Cliente) -> str:
-    return " ".join(
+    texto = " ".join(
         fold(part)
         for part in (cliente.nombre_empresa, cliente.email, cliente.cif_nif or "")
         if part
     )
+    return texto[:BUSQUEDA_MAX]
 
 
 def _sector_plegado(cliente: Cliente) -> str | None:
-    return fold(cliente.sector_industria.strip()) if cliente.sector_industria else None
+    return clave_sector(cliente.sector_industria) if cliente.sector_industria else None
 
 
 def _check_unique(
