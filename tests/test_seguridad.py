@@ -7,13 +7,20 @@ import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 from sqlalchemy import text
 
 from smartbilling_crm.main import create_app
+from smartbilling_crm.models import Actividad, Cliente, Contacto, Oportunidad
+from smartbilling_crm.schemas.actividades import ActividadUpdate
+from smartbilling_crm.schemas.clientes import ClienteUpdate
+from smartbilling_crm.schemas.contactos import ContactoUpdate
+from smartbilling_crm.schemas.oportunidades import OportunidadUpdate
 
+from .api_helpers import assert_invalid
 from .conftest import API_KEY, Backend, ServerThread, make_settings
 from .procesos import ServerProcess
 from .webhook_helpers import evento, send
@@ -178,3 +185,51 @@ def test_erasure_leaves_no_personal_data_behind(api: httpx.Client, db: Backend) 
                       "alertas_cliente", "facturas_ledger", "oportunidades_extended"):  # fmt: skip
             count = conn.execute(text(f"SELECT count(*) FROM {table} WHERE cliente_id = 'borrar'"))
             assert count.scalar() == 0, table
+
+
+# --- PATCH with null on a NOT NULL column -------------------------------------------------
+
+_RECURSOS: list[tuple[str, Any, Any, dict[str, Any]]] = [
+    ("", Cliente, ClienteUpdate, {}),
+    ("/contactos", Contacto, ContactoUpdate, {"nombre_completo": "Ana Ruiz", "rol": "Gerente"}),
+    (
+        "/actividades",
+        Actividad,
+        ActividadUpdate,
+        {"tipo": "nota", "titulo": "Llamada", "fecha": "2026-05-01T10:00:00+00:00"},
+    ),
+    (
+        "/oportunidades",
+        Oportunidad,
+        OportunidadUpdate,
+        {"nombre_proyecto": "Renovación", "monto_estimado": 1000},
+    ),
+]
+
+
+def _no_nulos(modelo: Any, esquema: Any) -> list[str]:
+    columnas = modelo.__table__.columns
+    return [n for n in esquema.model_fields if n in columnas and not columnas[n].nullable]
+
+
+@pytest.mark.parametrize(
+    ("ruta", "campo"),
+    [
+        (ruta, campo)
+        for ruta, modelo, esquema, _ in _RECURSOS
+        for campo in _no_nulos(modelo, esquema)
+    ],
+)
+def test_patching_null_into_a_required_field_is_422_naming_it(
+    api: httpx.Client, make_cliente: Any, ruta: str, campo: str
+) -> None:
+    """Found by schemathesis: `{"fecha_primer_contacto": null}` reached the database (500)."""
+    url = f"/api/clientes/{make_cliente()['id']}"
+    if ruta:
+        cuerpo = next(c for r, _, _, c in _RECURSOS if r == ruta)
+        creado = api.post(url + ruta, json=cuerpo)
+        assert creado.status_code == 201, creado.text
+        url = f"{url}{ruta}/{creado.json()['id']}"
+
+    assert_invalid(api.patch(url, json={campo: None}), campo)
+    assert api.get(url).status_code == 200  # nothing half-written

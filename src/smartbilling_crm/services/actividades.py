@@ -102,7 +102,7 @@ def actualizar(
 ) -> ActividadRead:
     actividad = get_or_404(session, cliente_id, actividad_id)
     _refuse_system_entry(actividad)
-    changes = cambios(data, ("tipo", "titulo", "fecha", "completada"))
+    changes = cambios(data, Actividad)
     _refuse_system_tipo(changes.get("tipo"))
     if changes.get("contacto_id") is not None:
         contactos_service.require_of_cliente(

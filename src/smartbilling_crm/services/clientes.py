@@ -99,15 +99,12 @@ def crear(session: Session, data: ClienteCreate, settings: Settings, now: dateti
     return obtener_360(session, cliente.id, settings, now)
 
 
-_NOT_NULLABLE = ("nombre_empresa", "email")
-
-
 def actualizar(
     session: Session, cliente_id: str, data: ClienteUpdate, settings: Settings, now: datetime
 ) -> ClienteRead:
     """Apply a partial update; `estado` only accepts `cliente_perdido` (set by hand)."""
     cliente = get_or_404(session, cliente_id)
-    changes = cambios(data, _NOT_NULLABLE)
+    changes = cambios(data, Cliente)
     if "estado" in changes and changes["estado"] != EstadoCliente.CLIENTE_PERDIDO:
         raise InvalidInputError(
             "El estado lo calcula el sistema; a mano solo puede marcarse 'cliente_perdido' "

@@ -67,9 +67,7 @@ def actualizar(
     now: datetime,
 ) -> ContactoRead:
     contacto = get_or_404(session, cliente_id, contacto_id)
-    changes = cambios(
-        data, ("nombre_completo", "rol", "es_contacto_principal", "es_contacto_financiero")
-    )
+    changes = cambios(data, Contacto)
     if changes.get("es_contacto_principal"):
         contactos_repo.clear_principal(session, cliente_id, except_id=contacto_id)
     for name, value in changes.items():

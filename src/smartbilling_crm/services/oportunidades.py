@@ -130,7 +130,7 @@ def actualizar(
     now: datetime,
 ) -> OportunidadRead:
     oportunidad = get_of_cliente_or_404(session, cliente_id, oportunidad_id)
-    changes = cambios(data, ("nombre_proyecto", "monto_estimado", "estado", "probabilidad_cierre"))
+    changes = cambios(data, Oportunidad)
     if changes.get("contacto_responsable_id") is not None:
         contactos_service.require_of_cliente(
             session, cliente_id, changes["contacto_responsable_id"], "contacto_responsable_id"

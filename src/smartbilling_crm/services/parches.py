@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
 from typing import Any
 
 from pydantic import BaseModel
 
 from ..errors import InvalidInputError
+from ..models import Base
 
 
-def cambios(data: BaseModel, obligatorios: Collection[str]) -> dict[str, Any]:
-    """The fields a PATCH body sets; 422 when it empties one that cannot be empty."""
+def cambios(data: BaseModel, modelo: type[Base]) -> dict[str, Any]:
+    """The fields a PATCH body sets; 422 when it empties one whose column is NOT NULL (the
+    null would otherwise reach the database and come back as a 500)."""
     changes = data.model_dump(exclude_unset=True)
-    for name in obligatorios:
-        if name in changes and changes[name] is None:
+    columnas = modelo.__table__.columns
+    for name, value in changes.items():
+        if value is None and name in columnas and not columnas[name].nullable:
             raise InvalidInputError(f"'{name}' no puede quedar vacío", field=name)
     return changes
