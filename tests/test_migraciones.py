@@ -13,7 +13,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine, inspect, make_url, text
+from sqlalchemy import Connection, create_engine, inspect, make_url, text
 
 from smartbilling_crm.db import alembic_config, create_db_engine, migrate
 from smartbilling_crm.models import Base, declarado_en_los_modelos
@@ -92,22 +92,30 @@ def test_models_match_the_migrations(fresh_url: str) -> None:
     assert diff == []
 
 
+ANTES_DEL_SECTOR_PLEGADO = "642e426ade52"  # the revision before the folded sector
+
+
+def _insertar_cliente(conn: Connection, cliente_id: str, sector: str | None) -> None:
+    """A client row as any revision since the first one can hold it (no folded sector)."""
+    conn.execute(
+        text(
+            "INSERT INTO clientes_extended (id, nombre_empresa, email, estado, "
+            "sector_industria, riesgo_impago, ltv, fecha_primer_contacto, busqueda, "
+            "fecha_creacion, fecha_actualizacion) VALUES (:id, 'X', :email, 'prospecto', "
+            ":sector, 'bajo', 0, :t, '', :t, :t)"
+        ),
+        {"id": cliente_id, "email": f"{cliente_id}@x.es", "sector": sector, "t": "2026-01-01"},
+    )
+
+
 def test_folded_sector_is_backfilled_for_clients_stored_before_it(fresh_url: str) -> None:
     config = alembic_config(fresh_url)
-    command.upgrade(config, "642e426ade52")  # the revision before the folded sector
+    command.upgrade(config, ANTES_DEL_SECTOR_PLEGADO)
     engine = create_engine(fresh_url)
     try:
         with engine.begin() as conn:
             for n, sector in enumerate(("Construcción", "  HOSTELERÍA ", None)):
-                conn.execute(
-                    text(
-                        "INSERT INTO clientes_extended (id, nombre_empresa, email, estado, "
-                        "sector_industria, riesgo_impago, ltv, fecha_primer_contacto, "
-                        "busqueda, fecha_creacion, fecha_actualizacion) VALUES (:id, 'X', "
-                        ":email, 'prospecto', :sector, 'bajo', 0, :t, '', :t, :t)"
-                    ),
-                    {"id": f"c{n}", "email": f"c{n}@x.es", "sector": sector, "t": "2026-01-01"},
-                )
+                _insertar_cliente(conn, f"c{n}", sector)
         engine.dispose()
         command.upgrade(config, "head")
         with engine.connect() as conn:
@@ -170,16 +178,7 @@ def test_downgrading_the_folded_sector_keeps_every_client_s_data(fresh_url: str)
     engine = create_engine(fresh_url)
     try:
         with engine.begin() as conn:
-            conn.execute(
-                text(
-                    "INSERT INTO clientes_extended (id, nombre_empresa, email, estado, "
-                    "sector_industria, sector_plegado, riesgo_impago, ltv, "
-                    "fecha_primer_contacto, busqueda, fecha_creacion, fecha_actualizacion) "
-                    "VALUES ('c1', 'X', 'c1@x.es', 'prospecto', 'Energía', 'energia', 'bajo', 0, "
-                    ":t, '', :t, :t)"
-                ),
-                {"t": "2026-01-01"},
-            )
+            _insertar_cliente(conn, "c1", "Energía")
             conn.execute(
                 text(
                     "INSERT INTO contactos_extended (id, cliente_id, nombre_completo, rol, "
@@ -189,7 +188,7 @@ def test_downgrading_the_folded_sector_keeps_every_client_s_data(fresh_url: str)
                 {"t": "2026-01-01"},
             )
         engine.dispose()
-        command.downgrade(alembic_config(fresh_url), "642e426ade52")
+        command.downgrade(alembic_config(fresh_url), ANTES_DEL_SECTOR_PLEGADO)
         with engine.connect() as conn:
             assert conn.scalar(text("SELECT count(*) FROM contactos_extended")) == 1
             assert conn.scalar(text("SELECT sector_industria FROM clientes_extended")) == "Energía"

@@ -25,6 +25,11 @@ from .responses import CONFLICT, INVALID, READ, UNAUTHORIZED, WRITE
 router = APIRouter(prefix="/api/clientes", tags=["Clientes"], dependencies=[ApiKeyDep])
 
 OrdenarPor = Annotated[OrdenarClientesPor, _accept_ascii(OrdenarClientesPor)]
+# The list's and the CSV export's `sector` filter.
+SectorFiltro = Annotated[
+    CleanStr | None,
+    Query(max_length=100, description="Sector exacto, sin distinguir mayúsculas ni tildes"),
+]
 
 
 @router.post(
@@ -56,10 +61,7 @@ def listar_clientes(
     skip: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
     estado: EstadoClienteIn | None = None,
-    sector: Annotated[
-        CleanStr | None,
-        Query(max_length=100, description="Sector exacto, sin distinguir mayúsculas ni tildes"),
-    ] = None,
+    sector: SectorFiltro = None,
     riesgo_impago: RiesgoImpagoIn | None = None,
     q: Annotated[
         CleanStr | None,
@@ -103,10 +105,7 @@ def exportar_clientes_csv(
     session: SessionDep,
     settings: SettingsDep,
     estado: EstadoClienteIn | None = None,
-    sector: Annotated[
-        CleanStr | None,
-        Query(max_length=100, description="Sector exacto, sin distinguir mayúsculas ni tildes"),
-    ] = None,
+    sector: SectorFiltro = None,
     riesgo_impago: RiesgoImpagoIn | None = None,
     q: Annotated[
         CleanStr | None,

@@ -25,17 +25,20 @@ class FiltroClientes:
     descendente: bool = True
 
 
-# Sort key -> (column, can it be NULL). Only nullable keys get NULLS LAST: PostgreSQL
-# cannot walk an index for `DESC NULLS LAST`, so on a NOT NULL column it would sort the
-# whole table to show one page (119 ms instead of 0.8 ms at 100k clients).
-_ORDER_COLUMNS: dict[str, tuple[Any, bool]] = {
-    "fecha_actualizacion": (Cliente.fecha_actualizacion, False),
-    "nombre_empresa": (Cliente.nombre_empresa, False),
-    "ltv": (Cliente.ltv, False),
-    "fecha_última_compra": (Cliente.fecha_ultima_compra, True),
-    "riesgo_perdida_score": (SaludCliente.riesgo_perdida_score, True),  # no health row yet
-    "dias_sin_actividad": (SaludCliente.dias_sin_actividad, True),
+_ORDER_COLUMNS: dict[str, Any] = {
+    "fecha_actualizacion": Cliente.fecha_actualizacion,
+    "nombre_empresa": Cliente.nombre_empresa,
+    "ltv": Cliente.ltv,
+    "fecha_última_compra": Cliente.fecha_ultima_compra,
+    "riesgo_perdida_score": SaludCliente.riesgo_perdida_score,
+    "dias_sin_actividad": SaludCliente.dias_sin_actividad,
 }
+
+
+def _puede_ser_nula(column: Any) -> bool:
+    """A sort key is NULL for some rows when its column is nullable or comes from the
+    outer-joined health row (a client without one yet)."""
+    return bool(column.expression.nullable) or column.expression.table is not Cliente.__table__
 
 
 def get_by_email(session: Session, email: str) -> Cliente | None:
@@ -73,9 +76,12 @@ def list_page(
 
     total = session.scalar(select(func.count()).select_from(Cliente).where(*conditions)) or 0
 
-    column, nullable = _ORDER_COLUMNS[filtro.ordenar_por]
+    column = _ORDER_COLUMNS[filtro.ordenar_por]
     order = column.desc() if filtro.descendente else column.asc()
-    if nullable:
+    # Only keys that can be NULL get NULLS LAST: PostgreSQL cannot walk an index for
+    # `DESC NULLS LAST`, so on a NOT NULL column it would sort the whole table to show one
+    # page (119 ms instead of 0.8 ms at 100k clients).
+    if _puede_ser_nula(column):
         order = order.nulls_last()
     tiebreak = Cliente.id.desc() if filtro.descendente else Cliente.id.asc()
     stmt = (
