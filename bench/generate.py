@@ -19,9 +19,9 @@ from typing import Any
 
 from sqlalchemy import Engine, insert
 
-from smartbilling_crm.db import create_db_engine, is_sqlite, migrate
+from smartbilling_crm.kit.db import create_db_engine, is_sqlite, migrate
+from smartbilling_crm.kit.validators import clave_sector, fold
 from smartbilling_crm.models import Actividad, Cliente, Contacto, Factura, Oportunidad
-from smartbilling_crm.validators import clave_sector, fold
 
 VERSION = 2  # bump when the generated data change (cached databases are keyed by it)
 LOTE = 2000  # clients per transaction

@@ -9,7 +9,7 @@ from alembic import context
 from sqlalchemy import Connection
 
 from smartbilling_crm.config import get_settings
-from smartbilling_crm.db import create_db_engine
+from smartbilling_crm.kit.db import create_db_engine
 from smartbilling_crm.models import Base, declarado_en_los_modelos
 from smartbilling_crm.models.base import UTCDateTime
 

@@ -28,8 +28,8 @@ from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 
 from smartbilling_crm.config import Settings
-from smartbilling_crm.db import create_db_engine
-from smartbilling_crm.deps import get_now
+from smartbilling_crm.kit.db import create_db_engine
+from smartbilling_crm.kit.deps import get_now
 from smartbilling_crm.main import create_app
 from smartbilling_crm.models import Base
 

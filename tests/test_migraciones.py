@@ -15,7 +15,7 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, create_engine, inspect, make_url, text
 
-from smartbilling_crm.db import alembic_config, create_db_engine, migrate
+from smartbilling_crm.kit.db import alembic_config, create_db_engine, migrate
 from smartbilling_crm.models import Base, declarado_en_los_modelos
 
 from .conftest import Backend, fresh_postgres_database

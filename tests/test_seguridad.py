@@ -13,12 +13,12 @@ import httpx
 import pytest
 from sqlalchemy import text
 
+from smartbilling_crm.actividades.schemas import ActividadUpdate
+from smartbilling_crm.clientes.schemas import ClienteUpdate
+from smartbilling_crm.contactos.schemas import ContactoUpdate
 from smartbilling_crm.main import create_app
 from smartbilling_crm.models import Actividad, Cliente, Contacto, Oportunidad
-from smartbilling_crm.schemas.actividades import ActividadUpdate
-from smartbilling_crm.schemas.clientes import ClienteUpdate
-from smartbilling_crm.schemas.contactos import ContactoUpdate
-from smartbilling_crm.schemas.oportunidades import OportunidadUpdate
+from smartbilling_crm.oportunidades.schemas import OportunidadUpdate
 
 from .api_helpers import assert_invalid
 from .conftest import API_KEY, Backend, ServerThread, make_settings
@@ -233,3 +233,22 @@ def test_patching_null_into_a_required_field_is_422_naming_it(
 
     assert_invalid(api.patch(url, json={campo: None}), campo)
     assert api.get(url).status_code == 200  # nothing half-written
+
+
+def test_naive_datetimes_use_the_apps_own_time_zone(
+    db: Backend, make_cliente: Any, server_with: Any
+) -> None:
+    """Two apps in one process, each with its CRM_TIMEZONE: a naive instant is read in the
+    zone of the app that received it, not a process-wide setting."""
+    cliente = make_cliente()
+    canarias = server_with(CRM_TIMEZONE="Atlantic/Canary")
+    with httpx.Client(base_url=canarias, headers={"Authorization": f"Bearer {API_KEY}"}) as api:
+        response = api.post(
+            f"/api/clientes/{cliente['id']}/actividades",
+            json={"tipo": "llamada", "titulo": "Llamada", "fecha": "2026-01-15T10:00:00"},
+        )
+    assert response.status_code == 201, response.text
+    # Canarias is UTC+0 in January; Madrid (the default) would have been 09:00 UTC.
+    assert datetime.fromisoformat(response.json()["fecha"]) == datetime(
+        2026, 1, 15, 10, 0, tzinfo=UTC
+    )

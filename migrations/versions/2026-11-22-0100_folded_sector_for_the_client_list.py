@@ -23,7 +23,7 @@ depends_on: str | Sequence[str] | None = None
 
 
 def _fold(text: str) -> str:
-    # Frozen copy of smartbilling_crm.validators.clave_sector as of this revision.
+    # Frozen copy of smartbilling_crm.kit.validators.clave_sector as of this revision.
     decomposed = unicodedata.normalize("NFKD", text.strip())
     return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()[:100]
 

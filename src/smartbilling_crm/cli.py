@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, NoReturn, Protocol, TypeVar
+from typing import Annotated, NoReturn
 
 import httpx
 import typer
@@ -19,12 +19,18 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import Progress
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import Session
 
-from .config import DEV_API_KEY, Settings
-from .db import create_db_engine, create_session_factory, transaction
-from .db import migrate as run_migrations
-from .services import copias, csv_clientes, csv_es, csv_facturas, demo, firma, salud_db
+from smartbilling_crm.clientes import csv as csv_clientes
+from smartbilling_crm.config import DEV_API_KEY, Settings
+from smartbilling_crm.facturacion import csv as csv_facturas
+from smartbilling_crm.facturacion import firma
+from smartbilling_crm.kit import csv_es
+from smartbilling_crm.kit.contexto import Contexto, unidad_de_trabajo
+from smartbilling_crm.kit.db import create_db_engine, create_session_factory
+from smartbilling_crm.kit.db import migrate as run_migrations
+from smartbilling_crm.kit.schemas import ZONA_NEGOCIO
+from smartbilling_crm.ops import copias, demo
+from smartbilling_crm.salud import service as salud_service
 
 app = typer.Typer(
     help="SmartBilling CRM: el servidor y las tareas del operador.", no_args_is_help=True
@@ -77,23 +83,10 @@ def recalcular(
     Para un cron diario, p. ej.: 15 6 * * *  cd /srv/crm && .venv/bin/smartbilling-crm recalcular
     """
     settings = _settings()
-    run_migrations(settings.database_url)
-    engine = create_db_engine(settings.database_url)
-    try:
-        with Progress(console=console, transient=False) as progress:
-            tarea = progress.add_task("Recalculando clientes", total=None)
-
-            def avance(hecho: int, total: int) -> None:
-                progress.update(tarea, completed=hecho, total=total)
-
-            with transaction(create_session_factory(engine)) as session:
-                resultado = salud_db.recalcular_todos(
-                    session, settings, datetime.now(UTC), lote=lote, progreso=avance
-                )
-    except OperationalError as exc:
-        _fail(f"No se pudo usar la base de datos: {exc.orig}")
-    finally:
-        engine.dispose()
+    with _unidad(settings) as ctx, _progreso("Recalculando clientes") as avance:
+        resultado = salud_service.recalcular_todos(
+            ctx.session, settings, ctx.now, lote=lote, progreso=avance
+        )
     console.print(
         f"[green]{resultado.clientes} clientes recalculados[/green] "
         f"(a fecha {resultado.fecha_calculo:%d/%m/%Y})."
@@ -178,8 +171,8 @@ def demo_command() -> None:
     los estados (prospecto, activo, dormido, VIP, perdido) y las alertas. Ejecutarla dos
     veces no duplica nada: los clientes de la demo que ya existen se dejan como están."""
     settings = _settings()
-    with _sesion(settings) as session, _progreso("Creando la cartera de demostración") as avance:
-        resultado = demo.construir(session, settings, datetime.now(UTC), progreso=avance)
+    with _unidad(settings) as ctx, _progreso("Creando la cartera de demostración") as avance:
+        resultado = demo.construir(ctx, progreso=avance)
     for omitido in resultado.omitidos:
         console.print(f"[yellow]Omitido[/yellow] {omitido}")
     console.print(
@@ -212,9 +205,9 @@ def exportar_clientes(
     )
     if destino != "-" and Path(destino).exists():
         _fail(f"{destino} ya existe; elige otro nombre o bórralo antes")
-    with _sesion(settings) as session:
+    with _unidad(settings) as ctx:
         if destino == "-":
-            for chunk in csv_clientes.exportar(session, filtro, settings):
+            for chunk in csv_clientes.exportar(ctx, filtro):
                 sys.stdout.write(chunk)
             sys.stdout.flush()
             return
@@ -223,11 +216,11 @@ def exportar_clientes(
                 open(destino, "w", encoding="utf-8", newline="") as fichero,
                 _progreso("Exportando clientes") as avance,
             ):
-                for chunk in csv_clientes.exportar(session, filtro, settings, progreso=avance):
+                for chunk in csv_clientes.exportar(ctx, filtro, progreso=avance):
                     fichero.write(chunk)
         except OSError as exc:
             _fail(f"no se pudo escribir {destino}: {exc.strerror}")
-        total = csv_clientes.contar(session, filtro)
+        total = csv_clientes.contar(ctx.session, filtro)
     console.print(f"[green]{total} clientes exportados[/green] a {destino}.")
 
 
@@ -252,7 +245,7 @@ def importar_clientes(
     se rechaza, no se guarda ninguna y se lista cada rechazo con su línea y su motivo."""
     informe = _importar_csv(fichero, simular, "Importando clientes", csv_clientes.importar)
     resumen = (
-        f"{informe.filas} filas: {informe.creados} clientes nuevos, "
+        f"{informe.filas} filas: {informe.nuevos} clientes nuevos, "
         f"{informe.actualizados} actualizados, {informe.sin_cambios} sin cambios"
     )
     _resumen(resumen, informe.correcto, simular, len(informe.rechazos))
@@ -269,8 +262,8 @@ def importar_facturas(
     veces el mismo fichero no cambia nada. Todo o nada, con cada rechazo y su línea."""
     informe = _importar_csv(fichero, simular, "Importando facturas", csv_facturas.importar)
     resumen = (
-        f"{informe.filas} filas: {informe.nuevas} facturas nuevas, "
-        f"{informe.actualizadas} actualizadas, {informe.sin_cambios} sin cambios"
+        f"{informe.filas} filas: {informe.nuevos} facturas nuevas, "
+        f"{informe.actualizados} actualizadas, {informe.sin_cambios} sin cambios"
     )
     _resumen(resumen, informe.correcto, simular, len(informe.rechazos))
 
@@ -307,9 +300,9 @@ class _Deshacer(Exception):
 
 
 @contextmanager
-def _sesion(settings: Settings) -> Iterator[Session]:
-    """A migrated database and one unit of work: committed at the end of the block, rolled
-    back if it raises."""
+def _unidad(settings: Settings) -> Iterator[Contexto]:
+    """A migrated database and one unit of work (as a request has): its effects run and it
+    is committed at the end of the block, rolled back if it raises."""
     try:
         run_migrations(settings.database_url)
         engine = create_db_engine(
@@ -320,8 +313,13 @@ def _sesion(settings: Settings) -> Iterator[Session]:
     except OperationalError as exc:
         _fail(f"No se pudo usar la base de datos: {exc.orig}")
     try:
-        with transaction(create_session_factory(engine)) as session:
-            yield session
+        with unidad_de_trabajo(
+            create_session_factory(engine),
+            settings,
+            datetime.now(UTC),
+            (salud_service.refrescar_tocados,),
+        ) as ctx:
+            yield ctx
     except OperationalError as exc:
         _fail(f"No se pudo usar la base de datos: {exc.orig}")
     finally:
@@ -340,26 +338,16 @@ def _progreso(descripcion: str) -> Iterator[Callable[[int, int], None]]:
         yield avance
 
 
-class _Informe(Protocol):
-    rechazos: list[csv_es.Rechazo]
-
-    @property
-    def correcto(self) -> bool: ...
-
-
-_InformeT = TypeVar("_InformeT", bound=_Informe)
-
-
 def _importar_csv(
-    fichero: Path, simular: bool, titulo: str, importar: Callable[..., _InformeT]
-) -> _InformeT:
+    fichero: Path, simular: bool, titulo: str, importar: Callable[..., csv_es.InformeImportacion]
+) -> csv_es.InformeImportacion:
     """Run one CSV import as a single unit of work, kept only when every row is accepted
     and it is not a dry run; list the refused rows."""
     settings = _settings()
     texto = _leer_csv(fichero)
     try:
-        with _sesion(settings) as session, _progreso(titulo) as avance:
-            informe = importar(session, texto, settings, datetime.now(UTC), progreso=avance)
+        with _unidad(settings) as ctx, _progreso(titulo) as avance:
+            informe = importar(ctx, texto, progreso=avance)
             if simular or not informe.correcto:
                 raise _Deshacer
     except _Deshacer:
@@ -406,9 +394,11 @@ def _settings() -> Settings:
     # Read afresh on every command (not the cached process settings), and say what is
     # wrong in one line instead of a traceback.
     try:
-        return Settings()
+        settings = Settings()
     except ValidationError as exc:
         _fail("configuración no válida: " + "; ".join(str(e["msg"]) for e in exc.errors()))
+    ZONA_NEGOCIO.set(settings.tz)  # naive dates in CSV files are read in this zone
+    return settings
 
 
 def _fail(message: str) -> NoReturn:

@@ -2,15 +2,15 @@
 
 from typing import Any
 
-from .actividad import Actividad
-from .alerta import AlertaCliente
-from .base import Base
-from .cliente import INDICES_SOLO_POSTGRESQL, Cliente
-from .contacto import Contacto
-from .factura import Factura, WebhookEvento
-from .oportunidad import Oportunidad
-from .resumen import ResumenCartera
-from .salud import SaludCliente
+from smartbilling_crm.models.actividad import Actividad
+from smartbilling_crm.models.alerta import AlertaCliente
+from smartbilling_crm.models.base import Base
+from smartbilling_crm.models.cliente import INDICES_SOLO_POSTGRESQL, Cliente
+from smartbilling_crm.models.contacto import Contacto
+from smartbilling_crm.models.factura import Factura, WebhookEvento
+from smartbilling_crm.models.oportunidad import Oportunidad
+from smartbilling_crm.models.resumen import ResumenCartera
+from smartbilling_crm.models.salud import SaludCliente
 
 __all__ = [
     "INDICES_SOLO_POSTGRESQL",

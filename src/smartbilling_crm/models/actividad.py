@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from .base import Base, UTCDateTime, new_id, utcnow
+from smartbilling_crm.models.base import Base, UTCDateTime, new_id, utcnow
 
 
 class Actividad(Base):

@@ -9,7 +9,7 @@ from __future__ import annotations
 from sqlalchemy import ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from .base import Base
+from smartbilling_crm.models.base import Base
 
 
 class AlertaCliente(Base):
@@ -21,7 +21,7 @@ class AlertaCliente(Base):
     )
     tipo: Mapped[str] = mapped_column(String(40), index=True)
     severidad: Mapped[str] = mapped_column(String(10))
-    # 0 = critica ... 3 = baja: the list's sort key.
+    # Severidad.rango (0 = critica ... 3 = baja): the list's sort key.
     rango: Mapped[int] = mapped_column(Integer)
     mensaje: Mapped[str] = mapped_column(Text)
     posicion: Mapped[int] = mapped_column(Integer, default=0)

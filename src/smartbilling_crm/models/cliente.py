@@ -8,7 +8,7 @@ from decimal import Decimal
 from sqlalchemy import Boolean, Date, Index, Integer, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from .base import Base, Money, UTCDateTime, new_id, utcnow
+from smartbilling_crm.models.base import Base, Money, UTCDateTime, new_id, utcnow
 
 # Indexes the migrations create on PostgreSQL only, which the models therefore do not
 # declare: the pg_trgm GIN index that serves search `q` (`busqueda LIKE '%text%'`).

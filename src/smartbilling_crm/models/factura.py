@@ -8,7 +8,7 @@ from decimal import Decimal
 from sqlalchemy import Boolean, Date, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from .base import Base, Money, UTCDateTime, utcnow
+from smartbilling_crm.models.base import Base, Money, UTCDateTime, utcnow
 
 
 class Factura(Base):

@@ -8,7 +8,7 @@ from decimal import Decimal
 from sqlalchemy import ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from .base import Base, Money, UTCDateTime, new_id, utcnow
+from smartbilling_crm.models.base import Base, Money, UTCDateTime, new_id, utcnow
 
 
 class Oportunidad(Base):

@@ -8,7 +8,7 @@ from decimal import Decimal
 from sqlalchemy import Integer
 from sqlalchemy.orm import Mapped, mapped_column
 
-from .base import Base, Money, UTCDateTime
+from smartbilling_crm.models.base import Base, Money, UTCDateTime
 
 
 class ResumenCartera(Base):

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import JSON, Date, Float, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from .base import Base, Money, UTCDateTime, utcnow
+from smartbilling_crm.models.base import Base, Money, UTCDateTime, utcnow
 
 
 class SaludCliente(Base):

@@ -1,0 +1,1 @@
+"""The timeline of every interaction with a client."""

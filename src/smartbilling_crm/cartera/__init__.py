@@ -1,0 +1,1 @@
+"""The portfolio at a glance: alerts across clients, the dashboard and the pipeline."""

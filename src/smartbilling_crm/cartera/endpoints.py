@@ -1,0 +1,62 @@
+"""The portfolio views: alerts across clients, the dashboard and the pipeline."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from smartbilling_crm.cartera import service as cartera_service
+from smartbilling_crm.cartera.schemas import AlertaList, Dashboard, Pipeline
+from smartbilling_crm.dominio import Severidad
+from smartbilling_crm.kit.deps import ApiKeyDep, ContextoDep
+from smartbilling_crm.kit.errores import INVALID, UNAUTHORIZED
+
+router = APIRouter(dependencies=[ApiKeyDep], tags=["Cartera"])
+
+SeveridadFiltro = Annotated[Severidad | None, Query(description="baja | media | alta | critica")]
+
+
+@router.get(
+    "/api/alertas",
+    response_model=AlertaList,
+    tags=["Cartera"],
+    summary="Alertas de todos los clientes",
+    responses={**UNAUTHORIZED, **INVALID},
+)
+def alertas(
+    ctx: ContextoDep,
+    severidad: SeveridadFiltro = None,
+    tipo: Annotated[str | None, Query(max_length=40, pattern="^[a-z_]+$")] = None,
+    skip: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+) -> AlertaList:
+    """Alertas de toda la cartera, las más graves primero (según el último recálculo)."""
+    return cartera_service.listar_alertas(
+        ctx.session, severidad=severidad, tipo=tipo, skip=skip, limit=limit
+    )
+
+
+@router.get(
+    "/api/dashboard",
+    response_model=Dashboard,
+    tags=["Cartera"],
+    summary="Cuadro de mando",
+    responses=UNAUTHORIZED,
+)
+def dashboard(ctx: ContextoDep) -> Dashboard:
+    """La cartera de un vistazo: clientes por estado, LTV, ingresos esperados, pipeline,
+    facturas vencidas, clientes en riesgo, facturas esperadas y alertas por gravedad."""
+    return cartera_service.dashboard(ctx)
+
+
+@router.get(
+    "/api/oportunidades/pipeline",
+    response_model=Pipeline,
+    tags=["Cartera"],
+    summary="Pipeline de ventas",
+    responses=UNAUTHORIZED,
+)
+def pipeline(ctx: ContextoDep) -> Pipeline:
+    """Por etapa: número, importe e importe ponderado; previsión ponderada a 30 y 90 días."""
+    return cartera_service.pipeline(ctx)

@@ -1,0 +1,184 @@
+"""SQL aggregates over the whole portfolio: alerts, dashboard and pipeline.
+
+Every figure is one aggregate statement over indexed columns or stored health rows;
+nothing loops over clients in Python.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from smartbilling_crm.dominio import Severidad
+from smartbilling_crm.models import AlertaCliente, Cliente, Factura, Oportunidad, SaludCliente
+
+ESTADOS_CERRADOS = ("ganada", "perdida")
+CENTIMO = Decimal("0.01")
+
+
+def dinero(value: Any) -> Decimal:
+    """An SQL sum as Decimal to the cent, half a cent up as everywhere else (SQLite returns
+    floats; `str` gives their shortest form, so 0.025 stays 0.025)."""
+    return Decimal(str(value or 0)).quantize(CENTIMO, rounding=ROUND_HALF_UP)
+
+
+def alertas(
+    session: Session, *, severidad: Severidad | None, tipo: str | None, skip: int, limit: int
+) -> tuple[Sequence[Any], int]:
+    """A page of stored alerts, most severe first, with the client's name."""
+    conditions = []
+    if severidad:
+        conditions.append(AlertaCliente.severidad == severidad)
+    if tipo:
+        conditions.append(AlertaCliente.tipo == tipo)
+    total = session.scalar(select(func.count()).select_from(AlertaCliente).where(*conditions)) or 0
+    rows = session.execute(
+        select(
+            AlertaCliente.cliente_id,
+            Cliente.nombre_empresa,
+            AlertaCliente.tipo,
+            AlertaCliente.severidad,
+            AlertaCliente.mensaje,
+        )
+        .join(Cliente, Cliente.id == AlertaCliente.cliente_id)
+        .where(*conditions)
+        .order_by(AlertaCliente.rango, AlertaCliente.cliente_id, AlertaCliente.posicion)
+        .offset(skip)
+        .limit(limit)
+    ).all()
+    return rows, total
+
+
+def alertas_por_severidad(session: Session) -> dict[str, int]:
+    rows = session.execute(
+        select(AlertaCliente.severidad, func.count()).group_by(AlertaCliente.severidad)
+    ).all()
+    return {severidad: count for severidad, count in rows}
+
+
+def clientes_por_estado(session: Session) -> dict[str, int]:
+    rows = session.execute(select(Cliente.estado, func.count()).group_by(Cliente.estado)).all()
+    return {estado: count for estado, count in rows}
+
+
+def totales_salud(session: Session) -> tuple[Decimal, Decimal, Decimal]:
+    """Σ LTV and Σ expected revenue at 30 and 90 days."""
+    ltv = session.scalar(select(func.sum(Cliente.ltv)))
+    r30, r90 = session.execute(
+        select(
+            func.sum(SaludCliente.ingresos_esperados_30_dias),
+            func.sum(SaludCliente.ingresos_esperados_90_dias),
+        )
+    ).one()
+    return dinero(ltv), dinero(r30), dinero(r90)
+
+
+def _ponderado() -> Any:
+    """Σ amount × probability in ten-thousandths of a euro: whole numbers on both databases,
+    so the sum is exact (SQLite sums floats and would miss half cents)."""
+    return func.sum(func.round(Oportunidad.monto_estimado * 100) * Oportunidad.probabilidad_cierre)
+
+
+def _dinero_ponderado(value: Any) -> Decimal:
+    return dinero(Decimal(str(value or 0)) / 10000)
+
+
+def pipeline_abierto(session: Session) -> tuple[int, Decimal, Decimal]:
+    count, amount, weighted = session.execute(
+        select(func.count(), func.sum(Oportunidad.monto_estimado), _ponderado()).where(
+            Oportunidad.estado.not_in(ESTADOS_CERRADOS)
+        )
+    ).one()
+    return int(count), dinero(amount), _dinero_ponderado(weighted)
+
+
+def pipeline_por_etapa(session: Session) -> list[tuple[str, int, Decimal, Decimal]]:
+    rows = session.execute(
+        select(
+            Oportunidad.estado,
+            func.count(),
+            func.sum(Oportunidad.monto_estimado),
+            _ponderado(),
+        ).group_by(Oportunidad.estado)
+    ).all()
+    return [(estado, int(n), dinero(amount), _dinero_ponderado(w)) for estado, n, amount, w in rows]
+
+
+def prevision_ponderada(session: Session, desde: datetime, hasta: datetime) -> Decimal:
+    """Σ amount × probability of open opportunities expected to close in [desde, hasta)."""
+    value = session.scalar(
+        select(_ponderado()).where(
+            Oportunidad.estado.not_in(ESTADOS_CERRADOS),
+            Oportunidad.fecha_cierre_estimada >= desde,
+            Oportunidad.fecha_cierre_estimada < hasta,
+        )
+    )
+    return _dinero_ponderado(value)
+
+
+def facturas_vencidas(session: Session, hoy: date) -> tuple[int, Decimal]:
+    """Unpaid, uncancelled invoices past their due date, as of `hoy` (from the ledger)."""
+    count, amount = session.execute(
+        select(func.count(), func.sum(Factura.total)).where(
+            Factura.fecha_vencimiento < hoy,
+            Factura.fecha_pago.is_(None),
+            Factura.anulada.is_(False),
+            Factura.total > 0,
+        )
+    ).one()
+    return int(count), dinero(amount)
+
+
+def clientes_en_riesgo(session: Session, limit: int) -> Sequence[Any]:
+    return session.execute(
+        select(
+            Cliente.id,
+            Cliente.nombre_empresa,
+            Cliente.estado,
+            SaludCliente.riesgo_perdida_score,
+            SaludCliente.riesgo_impago_nivel,
+            SaludCliente.salud_general,
+        )
+        .join(SaludCliente, SaludCliente.cliente_id == Cliente.id)
+        .where(SaludCliente.riesgo_perdida_score > 0)
+        .order_by(SaludCliente.riesgo_perdida_score.desc(), Cliente.id)
+        .limit(limit)
+    ).all()
+
+
+def facturas_esperadas(
+    session: Session, desde: date, hasta: date, limit: int
+) -> tuple[Sequence[Any], int]:
+    """Clients whose next invoice is expected in [desde, hasta]."""
+    window = (
+        SaludCliente.fecha_proxima_factura_esperada >= desde,
+        SaludCliente.fecha_proxima_factura_esperada <= hasta,
+        Cliente.estado.not_in(("cliente_dormido", "cliente_perdido")),
+    )
+    total = (
+        session.scalar(
+            select(func.count())
+            .select_from(SaludCliente)
+            .join(Cliente, Cliente.id == SaludCliente.cliente_id)
+            .where(*window)
+        )
+        or 0
+    )
+    rows = session.execute(
+        select(
+            Cliente.id,
+            Cliente.nombre_empresa,
+            SaludCliente.fecha_proxima_factura_esperada,
+            SaludCliente.monto_promedio_factura,
+        )
+        .join(SaludCliente, SaludCliente.cliente_id == Cliente.id)
+        .where(*window)
+        .order_by(SaludCliente.fecha_proxima_factura_esperada, Cliente.id)
+        .limit(limit)
+    ).all()
+    return rows, total

@@ -1,0 +1,79 @@
+"""Wire models of the portfolio views (contract §5)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from smartbilling_crm.dominio import RiesgoImpago, SaludGeneral, Severidad
+from smartbilling_crm.kit.schemas import Money, OutputModel
+
+
+class AlertaCartera(OutputModel):
+    cliente_id: str
+    nombre_empresa: str
+    tipo: str
+    severidad: Severidad
+    mensaje: str
+
+
+class AlertaList(OutputModel):
+    total: int
+    skip: int
+    limit: int
+    alertas: list[AlertaCartera]
+
+
+class PipelineResumen(OutputModel):
+    abiertas: int
+    importe: Money
+    importe_ponderado: Money
+
+
+class FacturasVencidas(OutputModel):
+    numero: int
+    importe: Money
+
+
+class ClienteEnRiesgo(OutputModel):
+    cliente_id: str
+    nombre_empresa: str
+    estado: str
+    riesgo_perdida_score: int
+    riesgo_impago: RiesgoImpago
+    salud_general: SaludGeneral
+
+
+class FacturaEsperada(OutputModel):
+    cliente_id: str
+    nombre_empresa: str
+    fecha_esperada: date
+    importe_estimado: Money | None
+
+
+class Dashboard(OutputModel):
+    fecha: date
+    clientes_por_estado: dict[str, int]
+    total_clientes: int
+    ltv_total: Money
+    ingresos_esperados_30_dias: Money
+    ingresos_esperados_90_dias: Money
+    pipeline: PipelineResumen
+    facturas_vencidas: FacturasVencidas
+    clientes_en_riesgo: list[ClienteEnRiesgo]
+    facturas_esperadas_7_dias: int
+    proximas_facturas: list[FacturaEsperada]
+    alertas_por_severidad: dict[str, int]
+
+
+class EtapaPipeline(OutputModel):
+    estado: str
+    numero: int
+    importe: Money
+    importe_ponderado: Money
+
+
+class Pipeline(OutputModel):
+    etapas: list[EtapaPipeline]
+    abiertas: PipelineResumen
+    prevision_ponderada_30_dias: Money
+    prevision_ponderada_90_dias: Money

@@ -1,0 +1,163 @@
+"""Wire models of clients: create, update, the list row and the client 360."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import ConfigDict, Field
+
+from smartbilling_crm.actividades.schemas import ActividadRead
+from smartbilling_crm.contactos.schemas import ContactoRead
+from smartbilling_crm.dominio import EstadoCliente, RiesgoImpago, SaludGeneral, TamanoEmpresa
+from smartbilling_crm.kit.schemas import (
+    EmailIn,
+    EstadoClienteIn,
+    ExternalId,
+    InputModel,
+    LocalDatetime,
+    LongText,
+    Money,
+    OutputModel,
+    PhoneIn,
+    TamanoEmpresaIn,
+    TaxIdIn,
+    Text100,
+    Text200,
+    Text500,
+    wire,
+)
+from smartbilling_crm.oportunidades.schemas import OportunidadRead
+from smartbilling_crm.salud.schemas import SaludRead
+
+# The seed's own "Crear Cliente" example: it must work unchanged.
+CLIENTE_EXAMPLE: dict[str, Any] = {
+    "nombre_empresa": "TechCorp S.L.",
+    "email": "info@techcorp.es",
+    "telefono": "+34 91 123 4567",
+    "direccion": "Calle Tech 123, Madrid",
+    "cif_nif": "A12345678",
+    "sector_industria": "technology",
+    "tamaño_empresa": "mediana",
+}
+
+Margen = Annotated[Decimal, Field(ge=-100, le=100, max_digits=5, decimal_places=2)]
+Empleados = Annotated[int, Field(ge=0, le=10_000_000)]
+
+
+class _ClienteFields(InputModel):
+    telefono: PhoneIn | None = None
+    direccion: Text500 | None = None
+    cif_nif: TaxIdIn | None = Field(
+        None,
+        description="NIF, NIE, CIF o NIF-IVA europeo; se guarda en mayúsculas y sin separadores",
+    )
+    segmento: Text100 | None = None
+    sector_industria: Text100 | None = None
+    tamano_empresa: TamanoEmpresaIn | None = wire("tamaño_empresa", None)
+    comunidad_autonoma: Text100 | None = None
+    ciudad: Text100 | None = None
+    margen_promedio: Margen | None = None
+    fecha_primer_contacto: LocalDatetime | None = None
+    web_empresa: Text500 | None = None
+    linkedin: Text500 | None = None
+    numero_empleados: Empleados | None = None
+    notas: LongText | None = None
+
+
+class ClienteCreate(_ClienteFields):
+    """A new client; `id` is its id in SmartBilling (a UUID is made when omitted)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [CLIENTE_EXAMPLE]})
+
+    id: ExternalId | None = None
+    nombre_empresa: Text200
+    email: EmailIn
+
+
+class ClienteUpdate(_ClienteFields):
+    """Partial update. `estado` can only be set by hand to `cliente_perdido`."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"telefono": "+34 91 765 4321"}]})
+
+    nombre_empresa: Text200 | None = None
+    email: EmailIn | None = None
+    estado: EstadoClienteIn | None = None
+
+
+class ClienteSimple(OutputModel):
+    """A client row of the list."""
+
+    id: str
+    nombre_empresa: str
+    email: str
+    cif_nif: str | None
+    cif_nif_valido: bool | None
+    estado: EstadoCliente
+    sector_industria: str | None
+    ltv: Money
+    riesgo_impago: RiesgoImpago
+    fecha_ultima_compra: date | None = wire("fecha_última_compra", None)
+    dias_sin_actividad: int | None = None
+    riesgo_perdida_score: int | None = None
+    salud_general: SaludGeneral | None = None
+    fecha_actualizacion: datetime
+
+
+class ClienteList(OutputModel):
+    total: int
+    skip: int
+    limit: int
+    clientes: list[ClienteSimple]
+
+
+class ClienteRead(OutputModel):
+    """The client 360: its fields, contacts, recent timeline, open pipeline and health."""
+
+    id: str
+    nombre_empresa: str
+    email: str
+    telefono: str | None
+    direccion: str | None
+    cif_nif: str | None
+    cif_nif_valido: bool | None = Field(
+        None, description="false: el dígito de control no cuadra; corrígelo antes de facturar"
+    )
+    estado: EstadoCliente
+    segmento: str | None
+    sector_industria: str | None
+    tamano_empresa: TamanoEmpresa | None = wire("tamaño_empresa", None)
+    comunidad_autonoma: str | None
+    ciudad: str | None
+    riesgo_impago: RiesgoImpago
+    ltv: Money
+    margen_promedio: float | None
+    fecha_primer_contacto: datetime
+    fecha_primera_compra: date | None
+    fecha_ultima_compra: date | None = wire("fecha_última_compra", None)
+    web_empresa: str | None
+    linkedin: str | None
+    numero_empleados: int | None
+    notas: str | None
+    fecha_creacion: datetime
+    fecha_actualizacion: datetime
+    contactos: list[ContactoRead] = Field(default_factory=list)
+    actividades_recientes: list[ActividadRead] = Field(default_factory=list)
+    oportunidades_abiertas: list[OportunidadRead] = Field(default_factory=list)
+    salud: SaludRead | None = None
+
+
+class OrdenarClientesPor(StrEnum):
+    FECHA_ACTUALIZACION = "fecha_actualizacion"
+    NOMBRE_EMPRESA = "nombre_empresa"
+    LTV = "ltv"
+    FECHA_ULTIMA_COMPRA = "fecha_última_compra"
+    RIESGO_PERDIDA_SCORE = "riesgo_perdida_score"
+    DIAS_SIN_ACTIVIDAD = "dias_sin_actividad"
+
+
+class Orden(StrEnum):
+    ASC = "asc"
+    DESC = "desc"

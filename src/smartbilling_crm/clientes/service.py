@@ -1,0 +1,204 @@
+"""Clients: creation and edition rules, the client 360, the list, GDPR export and erasure."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from smartbilling_crm.actividades import service as actividades_service
+from smartbilling_crm.clientes import repository as clientes_repo
+from smartbilling_crm.clientes.schemas import (
+    ClienteCreate,
+    ClienteList,
+    ClienteRead,
+    ClienteSimple,
+    ClienteUpdate,
+)
+from smartbilling_crm.contactos import service as contactos_service
+from smartbilling_crm.contactos.schemas import ContactoRead
+from smartbilling_crm.dominio import EstadoCliente, RiesgoImpago, SaludGeneral
+from smartbilling_crm.facturacion import service as facturacion_service
+from smartbilling_crm.kit import repository as base_repo
+from smartbilling_crm.kit.contexto import Contexto
+from smartbilling_crm.kit.excepciones import ConflictError, InvalidInputError
+from smartbilling_crm.kit.parches import cambios
+from smartbilling_crm.kit.validators import BUSQUEDA_MAX, clave_sector, fold, tax_id_is_valid
+from smartbilling_crm.models import Cliente, SaludCliente
+from smartbilling_crm.oportunidades import service as oportunidades_service
+from smartbilling_crm.oportunidades.schemas import OportunidadRead
+from smartbilling_crm.salud import service as salud_service
+
+ACTIVIDADES_RECIENTES = 10
+
+
+def _search_text(cliente: Cliente) -> str:
+    texto = " ".join(
+        fold(part)
+        for part in (cliente.nombre_empresa, cliente.email, cliente.cif_nif or "")
+        if part
+    )
+    return texto[:BUSQUEDA_MAX]
+
+
+def _sector_plegado(cliente: Cliente) -> str | None:
+    return clave_sector(cliente.sector_industria) if cliente.sector_industria else None
+
+
+def _check_unique(
+    session: Session, cliente_id: str | None, email: str | None, cif_nif: str | None
+) -> None:
+    if email is not None:
+        other = clientes_repo.get_by_email(session, email)
+        if other is not None and other.id != cliente_id:
+            raise ConflictError(
+                f"Ya existe un cliente con el email '{email}'",
+                errors=[{"campo": "email", "mensaje": "email duplicado", "tipo": "duplicado"}],
+            )
+    if cif_nif is not None:
+        other = clientes_repo.get_by_cif_nif(session, cif_nif)
+        if other is not None and other.id != cliente_id:
+            raise ConflictError(
+                f"Ya existe un cliente con el CIF/NIF '{cif_nif}'",
+                errors=[{"campo": "cif_nif", "mensaje": "CIF/NIF duplicado", "tipo": "duplicado"}],
+            )
+
+
+def registrar(ctx: Contexto, data: ClienteCreate) -> Cliente:
+    """Create a client; its health row and alerts follow at commit (it is touched)."""
+    if data.id is not None and base_repo.get(ctx.session, Cliente, data.id) is not None:
+        raise ConflictError(
+            f"Ya existe un cliente con id '{data.id}'",
+            errors=[{"campo": "id", "mensaje": "id duplicado", "tipo": "duplicado"}],
+        )
+    _check_unique(ctx.session, None, data.email, data.cif_nif)
+    fields = data.model_dump(exclude_unset=True, exclude={"id"})
+    cliente = Cliente(**fields)
+    if data.id is not None:
+        cliente.id = data.id
+    cliente.fecha_primer_contacto = data.fecha_primer_contacto or ctx.now
+    cliente.fecha_creacion = ctx.now
+    cliente.fecha_actualizacion = ctx.now
+    cliente.cif_nif_valido = tax_id_is_valid(data.cif_nif) if data.cif_nif else None
+    cliente.busqueda = _search_text(cliente)
+    cliente.sector_plegado = _sector_plegado(cliente)
+    ctx.session.add(cliente)
+    base_repo.flush(ctx.session)
+    ctx.tocar(cliente.id, fila=cliente)
+    return cliente
+
+
+def crear(ctx: Contexto, data: ClienteCreate) -> ClienteRead:
+    """Create a client and answer its 360 (the health engines run once)."""
+    return obtener_360(ctx, registrar(ctx, data).id)
+
+
+def modificar(ctx: Contexto, cliente_id: str, data: ClienteUpdate) -> Cliente:
+    """Apply a partial update; `estado` only accepts `cliente_perdido` (set by hand)."""
+    cliente = base_repo.cliente_o_404(ctx.session, cliente_id)
+    changes = cambios(data, Cliente)
+    if "estado" in changes and changes["estado"] != EstadoCliente.CLIENTE_PERDIDO:
+        raise InvalidInputError(
+            "El estado lo calcula el sistema; a mano solo puede marcarse 'cliente_perdido' "
+            "(una factura nueva lo reactiva)",
+            field="estado",
+        )
+    _check_unique(ctx.session, cliente_id, changes.get("email"), changes.get("cif_nif"))
+    if "estado" in changes and ctx.tocado(cliente_id):
+        # Marking a client lost by hand comes after what this unit of work already did to
+        # it (say, an invoice that reactivated it): settle that first, so the order holds.
+        ctx.confirmar()
+    for name, value in changes.items():
+        setattr(cliente, name, value)
+    if "cif_nif" in changes:
+        cliente.cif_nif_valido = tax_id_is_valid(cliente.cif_nif) if cliente.cif_nif else None
+    cliente.busqueda = _search_text(cliente)
+    cliente.sector_plegado = _sector_plegado(cliente)
+    cliente.fecha_actualizacion = ctx.now
+    base_repo.flush(ctx.session)
+    ctx.tocar(cliente.id, fila=cliente)
+    return cliente
+
+
+def actualizar(ctx: Contexto, cliente_id: str, data: ClienteUpdate) -> ClienteRead:
+    """Apply a partial update and answer the client 360."""
+    return obtener_360(ctx, modificar(ctx, cliente_id, data).id)
+
+
+def obtener_360(ctx: Contexto, cliente_id: str) -> ClienteRead:
+    """The client 360 as of today, in a fixed number of queries whatever its size."""
+    cliente = base_repo.cliente_o_404(ctx.session, cliente_id)
+    evaluacion = salud_service.evaluacion(ctx, cliente)
+    hechos = evaluacion.hechos
+    actividades = actividades_service.recientes(ctx.session, cliente_id, ACTIVIDADES_RECIENTES)
+    return ClienteRead.model_validate(cliente).model_copy(
+        update={
+            "estado": EstadoCliente(evaluacion.estado),
+            "riesgo_impago": RiesgoImpago(evaluacion.salud.riesgo_impago_nivel),
+            "contactos": [ContactoRead.model_validate(c) for c in hechos.contactos],
+            "actividades_recientes": actividades,
+            "oportunidades_abiertas": [OportunidadRead.model_validate(o) for o in hechos.abiertas],
+            "salud": salud_service.salud_read(evaluacion, cliente_id, ctx.now),
+        }
+    )
+
+
+def listar(session: Session, filtro: clientes_repo.FiltroClientes) -> ClienteList:
+    """A page of clients with the health columns the list shows."""
+    rows, total = clientes_repo.list_page(session, filtro)
+    clientes = [
+        ClienteSimple.model_validate(cliente).model_copy(update=_health_columns(salud))
+        for cliente, salud in rows
+    ]
+    return ClienteList(total=total, skip=filtro.skip, limit=filtro.limit, clientes=clientes)
+
+
+def _health_columns(salud: SaludCliente | None) -> dict[str, Any]:
+    if salud is None:
+        return {}
+    return {
+        "dias_sin_actividad": salud.dias_sin_actividad,
+        "riesgo_perdida_score": salud.riesgo_perdida_score,
+        "salud_general": SaludGeneral(salud.salud_general),
+    }
+
+
+def borrar(session: Session, cliente_id: str) -> None:
+    """GDPR erasure: the client and everything about it (contacts, timeline, pipeline, ledger)."""
+    base_repo.asegurar_cliente(session, cliente_id)
+    clientes_repo.delete_cliente(session, cliente_id)
+
+
+def exportar(ctx: Contexto, cliente_id: str) -> dict[str, Any]:
+    """GDPR portability: every stored fact about the client as one JSON-ready document."""
+    cliente = base_repo.cliente_o_404(ctx.session, cliente_id)
+    return {
+        "fecha_exportacion": ctx.now,
+        "cliente": ClienteRead.model_validate(cliente).model_dump(
+            mode="json",
+            by_alias=True,
+            exclude={"contactos", "actividades_recientes", "oportunidades_abiertas", "salud"},
+        ),
+        "contactos": [
+            c.model_dump(mode="json", by_alias=True)
+            for c in contactos_service.de_cliente(ctx.session, cliente_id)
+        ],
+        "actividades": [
+            a.model_dump(mode="json", by_alias=True)
+            for a in actividades_service.de_cliente(ctx.session, cliente_id)
+        ],
+        "oportunidades": [
+            o.model_dump(mode="json", by_alias=True)
+            for o in oportunidades_service.de_cliente(ctx.session, cliente_id)
+        ],
+        "facturas": [
+            f.model_dump(mode="json", by_alias=True)
+            for f in facturacion_service.de_cliente(ctx.session, cliente_id)
+        ],
+        "salud": salud_service.salud(ctx, cliente_id).model_dump(mode="json", by_alias=True),
+    }
+
+
+def existe(session: Session, cliente_id: str) -> bool:
+    """Whether a client with this id is in the CRM."""
+    return clientes_repo.exists(session, cliente_id)

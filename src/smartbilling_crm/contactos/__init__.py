@@ -1,0 +1,1 @@
+"""The people at each client company."""

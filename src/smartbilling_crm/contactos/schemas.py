@@ -1,0 +1,72 @@
+"""Wire models of contacts."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import ConfigDict
+
+from smartbilling_crm.kit.schemas import (
+    EmailIn,
+    InputModel,
+    LongText,
+    OutputModel,
+    PhoneIn,
+    Text100,
+    Text200,
+    wire,
+)
+
+_EXAMPLE: dict[str, Any] = {
+    "nombre_completo": "María López Ruiz",
+    "rol": "Contable",
+    "email": "maria.lopez@techcorp.es",
+    "telefono": "+34 91 123 4567",
+    "es_contacto_principal": False,
+    "es_contacto_financiero": True,
+    "telefono_whatapp": "+34 666 123 456",
+}
+
+
+class ContactoCreate(InputModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [_EXAMPLE]})
+
+    nombre_completo: Text200
+    rol: Text100
+    email: EmailIn | None = None
+    telefono: PhoneIn | None = None
+    es_contacto_principal: bool = False
+    es_contacto_financiero: bool = False
+    telefono_whatsapp: PhoneIn | None = wire(
+        "telefono_whatapp", None, ascii_alias="telefono_whatsapp"
+    )
+    notas: LongText | None = None
+
+
+class ContactoUpdate(InputModel):
+    nombre_completo: Text200 | None = None
+    rol: Text100 | None = None
+    email: EmailIn | None = None
+    telefono: PhoneIn | None = None
+    es_contacto_principal: bool | None = None
+    es_contacto_financiero: bool | None = None
+    telefono_whatsapp: PhoneIn | None = wire(
+        "telefono_whatapp", None, ascii_alias="telefono_whatsapp"
+    )
+    notas: LongText | None = None
+
+
+class ContactoRead(OutputModel):
+    id: str
+    cliente_id: str
+    nombre_completo: str
+    rol: str
+    email: str | None
+    telefono: str | None
+    es_contacto_principal: bool
+    es_contacto_financiero: bool
+    telefono_whatsapp: str | None = wire("telefono_whatapp", None, ascii_alias="telefono_whatsapp")
+    notas: str | None
+    fecha_creacion: datetime
+    fecha_ultima_interaccion: datetime | None = wire("fecha_última_interaccion", None)

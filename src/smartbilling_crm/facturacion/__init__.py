@@ -1,0 +1,1 @@
+"""Invoices from SmartBilling: the signed webhook, the ledger, the backfill and CSV."""

@@ -1,0 +1,78 @@
+"""The invoice hook (signed, exactly once) and the history backfill (contract §3)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body
+
+from smartbilling_crm.facturacion import service as facturas_service
+from smartbilling_crm.facturacion.schemas import (
+    FACTURA_EXAMPLE,
+    EventoFactura,
+    FacturaIn,
+    ResultadoEvento,
+    ResultadoImportacion,
+)
+from smartbilling_crm.facturacion.webhook import WebhookDep
+from smartbilling_crm.kit.deps import ApiKeyDep, ContextoDep
+from smartbilling_crm.kit.errores import CONFLICT, INVALID, UNAUTHORIZED, problem
+
+router = APIRouter(tags=["Facturación"])
+
+MAX_IMPORTAR = 1000
+
+# The body is read raw (the signature covers its exact bytes), so its schema is
+# declared by hand; FacturaIn is in the components through `importar`.
+_evento_schema = EventoFactura.model_json_schema(ref_template="#/components/schemas/{model}")
+_evento_schema.pop("$defs", None)
+_webhook_body: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": _evento_schema,
+                "example": {"tipo": "factura.emitida", "factura": FACTURA_EXAMPLE},
+            }
+        },
+    }
+}
+
+
+@router.post(
+    "/api/webhooks/facturas",
+    response_model=ResultadoEvento,
+    summary="Webhook de facturas (firmado)",
+    openapi_extra=_webhook_body,
+    responses={
+        401: problem(401, "Firma ausente o no válida, o timestamp a más de 5 minutos"),
+        413: problem(413, "Cuerpo de más de 64 KiB"),
+        **CONFLICT,
+        422: problem(
+            422, "Evento no válido, moneda no EUR o cliente desconocido (no se registra nada)"
+        ),
+    },
+)
+def webhook_facturas(ctx: ContextoDep, webhook: WebhookDep) -> ResultadoEvento:
+    """Lo llama el módulo de facturación en cada factura emitida, pagada o anulada, firmado
+    según Standard Webhooks (`webhook-id`, `webhook-timestamp`, `webhook-signature`).
+    Un `webhook-id` repetido responde 200 con `estado: duplicado` y no cambia nada."""
+    return facturas_service.procesar_evento(ctx, webhook.webhook_id, webhook.evento)
+
+
+@router.post(
+    "/api/facturas/importar",
+    response_model=ResultadoImportacion,
+    summary="Importar histórico de facturas",
+    dependencies=[ApiKeyDep],
+    responses={**UNAUTHORIZED, **CONFLICT, **INVALID},
+)
+def importar_facturas(
+    ctx: ContextoDep,
+    facturas: Annotated[
+        list[FacturaIn], Body(min_length=1, max_length=MAX_IMPORTAR, examples=[[FACTURA_EXAMPLE]])
+    ],
+) -> ResultadoImportacion:
+    """Carga el histórico de facturas (hasta 1000 por llamada) con las mismas reglas que el
+    webhook; idempotente por `id`. Todo o nada: un cliente desconocido rechaza el lote (422)."""
+    return facturas_service.importar(ctx, facturas)

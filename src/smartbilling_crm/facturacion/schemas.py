@@ -1,0 +1,118 @@
+"""Wire models of the invoice hook and the history backfill (contract §3)."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from smartbilling_crm.kit.schemas import ExternalId, Money, OutputModel
+from smartbilling_crm.kit.validators import compact_tax_id
+
+Importe = Annotated[
+    Decimal, Field(max_digits=14, decimal_places=2, allow_inf_nan=False, ge=-(10**11), le=10**11)
+]
+
+
+def _compact(value: str | None) -> str | None:
+    return compact_tax_id(value) if value else None
+
+
+FACTURA_EXAMPLE: dict[str, Any] = {
+    "id": "fac_2025_0123",
+    "numero": "2025/0123",
+    "cliente_id": "abc123",
+    "cif_nif": "B12345674",
+    "fecha_emision": "2025-12-12",
+    "fecha_vencimiento": "2026-01-11",
+    "base_imponible": 2066.12,
+    "total": 2500.00,
+    "moneda": "EUR",
+    "fecha_pago": None,
+}
+
+
+class FacturaIn(BaseModel):
+    """An invoice as the invoicing module sends it. Unknown extra fields are ignored,
+    so the sender can add fields without breaking the hook."""
+
+    model_config = ConfigDict(extra="ignore", json_schema_extra={"examples": [FACTURA_EXAMPLE]})
+
+    id: ExternalId
+    numero: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+    cliente_id: ExternalId | None = None
+    cif_nif: Annotated[str, StringConstraints(max_length=32)] | None = None
+    fecha_emision: date
+    fecha_vencimiento: date | None = None
+    base_imponible: Importe = Field(
+        description="Base imponible (sin IVA); negativa en una rectificativa"
+    )
+    total: Importe = Field(description="Total con IVA; negativo en una rectificativa")
+    moneda: Annotated[str, StringConstraints(min_length=3, max_length=3)] = "EUR"
+    fecha_pago: date | None = None
+    anulada: bool = Field(False, description="Solo en la importación: la factura está anulada")
+
+    @model_validator(mode="after")
+    def _rules(self) -> FacturaIn:
+        if self.moneda.upper() != "EUR":
+            raise ValueError(f"moneda {self.moneda!r} no admitida: el CRM solo lleva euros (EUR)")
+        self.moneda = "EUR"
+        if self.cliente_id is None and not self.cif_nif:
+            raise ValueError("hace falta cliente_id o cif_nif para saber de qué cliente es")
+        if self.fecha_vencimiento is not None and self.fecha_vencimiento < self.fecha_emision:
+            raise ValueError("fecha_vencimiento es anterior a fecha_emision")
+        if (self.base_imponible < 0) != (self.total < 0) and self.base_imponible and self.total:
+            raise ValueError("base_imponible y total deben tener el mismo signo")
+        self.cif_nif = _compact(self.cif_nif)
+        return self
+
+
+TipoEvento = Literal["factura.emitida", "factura.pagada", "factura.anulada"]
+
+
+class EventoFactura(BaseModel):
+    """The webhook body."""
+
+    model_config = ConfigDict(
+        extra="ignore",
+        json_schema_extra={"examples": [{"tipo": "factura.emitida", "factura": FACTURA_EXAMPLE}]},
+    )
+
+    tipo: TipoEvento
+    factura: FacturaIn
+
+    @model_validator(mode="after")
+    def _pagada_needs_date(self) -> EventoFactura:
+        if self.tipo == "factura.pagada" and self.factura.fecha_pago is None:
+            raise ValueError("un evento factura.pagada necesita factura.fecha_pago")
+        return self
+
+
+class ResultadoEvento(OutputModel):
+    estado: Literal["procesado", "duplicado"]
+    webhook_id: str
+    factura_id: str
+    cliente_id: str | None = None
+
+
+class ResultadoImportacion(OutputModel):
+    recibidas: int
+    nuevas: int
+    actualizadas: int
+    sin_cambios: int
+    clientes_afectados: int
+
+
+class FacturaRead(OutputModel):
+    factura_id: str
+    cliente_id: str
+    numero: str
+    fecha_emision: date
+    fecha_vencimiento: date | None
+    base_imponible: Money
+    total: Money
+    moneda: str
+    fecha_pago: date | None
+    anulada: bool

@@ -1,0 +1,239 @@
+"""The invoice ledger and the hook's exactly-once processing (contract §3).
+
+Every event is applied in one transaction: the processed-id record, the ledger
+row, the timeline entries, the client's LTV, purchase dates, lifecycle state and
+health row. The client's row is locked first, so concurrent events of one client
+are applied one after another; a repeated `webhook-id` changes nothing.
+
+Merge rules, chosen so that any order of delivery ends in the same state:
+- an invoice's data (number, dates, amounts) are those of its latest event;
+- `fecha_pago` is the earliest payment date reported; no event clears it
+  (an `emitida` arriving after `pagada` does not un-pay);
+- `anulada` is final: cancelled invoices leave LTV and every payment metric.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
+
+from smartbilling_crm.dominio import TipoActividad
+from smartbilling_crm.facturacion import repository as facturas_repo
+from smartbilling_crm.facturacion.schemas import (
+    EventoFactura,
+    FacturaIn,
+    FacturaRead,
+    ResultadoEvento,
+    ResultadoImportacion,
+)
+from smartbilling_crm.kit import repository as base_repo
+from smartbilling_crm.kit.contexto import Contexto
+from smartbilling_crm.kit.excepciones import ConflictError, InvalidInputError
+from smartbilling_crm.kit.formato import euros, fecha
+from smartbilling_crm.models import Actividad, Cliente, Factura
+
+
+@dataclass(frozen=True)
+class Cambio:
+    """What applying one invoice did to the ledger."""
+
+    nueva: bool
+    modificada: bool
+    compra_nueva: bool  # a live purchase the client did not have before
+
+
+def _tipo_de(factura: FacturaIn) -> str:
+    if factura.anulada:
+        return "factura.anulada"
+    return "factura.pagada" if factura.fecha_pago else "factura.emitida"
+
+
+def _cliente_desconocido(factura: FacturaIn) -> InvalidInputError:
+    return InvalidInputError(
+        "Cliente desconocido: ni cliente_id "
+        f"{factura.cliente_id!r} ni cif_nif {factura.cif_nif!r} están en el CRM. "
+        "No se ha registrado nada; reintenta cuando el cliente exista",
+        field="factura.cliente_id",
+    )
+
+
+def _a_instante(day: date, tz: ZoneInfo) -> datetime:
+    return datetime.combine(day, time(0, 0), tzinfo=tz)
+
+
+def _aplicar_en_ledger(
+    ctx: Contexto, cliente_id: str, factura: FacturaIn, tipo: str
+) -> tuple[Factura, Cambio]:
+    fila = facturas_repo.get(ctx.session, factura.id)
+    nueva = fila is None
+    if fila is None:
+        fila = Factura(
+            factura_id=factura.id, cliente_id=cliente_id, fecha_creacion=ctx.now, anulada=False
+        )
+        ctx.session.add(fila)
+    elif fila.cliente_id != cliente_id:
+        raise ConflictError(
+            f"La factura '{factura.id}' ya está registrada para otro cliente ('{fila.cliente_id}')"
+        )
+    viva_antes = not nueva and not fila.anulada and fila.base_imponible > 0
+    antes = _huella(fila) if not nueva else None
+    fila.numero = factura.numero
+    fila.fecha_emision = factura.fecha_emision
+    fila.fecha_vencimiento = factura.fecha_vencimiento
+    fila.base_imponible = factura.base_imponible
+    fila.total = factura.total
+    fila.moneda = factura.moneda
+    if factura.fecha_pago is not None and (
+        fila.fecha_pago is None or factura.fecha_pago < fila.fecha_pago
+    ):
+        fila.fecha_pago = factura.fecha_pago
+    if tipo == "factura.anulada" or factura.anulada:
+        fila.anulada = True
+    modificada = nueva or _huella(fila) != antes
+    if modificada:
+        fila.fecha_actualizacion = ctx.now
+    viva_ahora = not fila.anulada and fila.base_imponible > 0
+    return fila, Cambio(
+        nueva=nueva, modificada=modificada, compra_nueva=viva_ahora and not viva_antes
+    )
+
+
+def _huella(fila: Factura) -> tuple[object, ...]:
+    return (
+        fila.numero,
+        fila.fecha_emision,
+        fila.fecha_vencimiento,
+        fila.base_imponible,
+        fila.total,
+        fila.fecha_pago,
+        fila.anulada,
+    )
+
+
+def _escribir_actividad(
+    ctx: Contexto,
+    fila: Factura,
+    tipo: TipoActividad,
+    titulo: str,
+    descripcion: str,
+    cuando: datetime,
+) -> None:
+    actividad = facturas_repo.get_actividad(ctx.session, fila.factura_id, tipo)
+    if actividad is None:
+        actividad = Actividad(
+            cliente_id=fila.cliente_id,
+            tipo=tipo,
+            factura_id=fila.factura_id,
+            fecha_creacion=ctx.now,
+        )
+        ctx.session.add(actividad)
+    actividad.titulo = titulo
+    actividad.descripcion = descripcion
+    actividad.fecha = cuando
+    actividad.completada = True
+
+
+def _actualizar_historial(ctx: Contexto, fila: Factura, tz: ZoneInfo) -> None:
+    """One `factura` entry per invoice, one `pago` entry per payment; updated, never duplicated."""
+    clase = "Factura rectificativa" if fila.total < 0 else "Factura"
+    estado = "anulada" if fila.anulada else "emitida"
+    detalle = [f"Importe: {euros(fila.total)} (base imponible {euros(fila.base_imponible)})."]
+    if fila.fecha_vencimiento is not None:
+        detalle.append(f"Vence el {fecha(fila.fecha_vencimiento)}.")
+    if fila.fecha_pago is not None:
+        detalle.append(f"Pagada el {fecha(fila.fecha_pago)}.")
+    _escribir_actividad(
+        ctx,
+        fila,
+        TipoActividad.FACTURA,
+        f"{clase} {fila.numero} {estado}",
+        " ".join(detalle),
+        _a_instante(fila.fecha_emision, tz),
+    )
+    if fila.fecha_pago is not None:
+        _escribir_actividad(
+            ctx,
+            fila,
+            TipoActividad.PAGO,
+            f"Pago de la factura {fila.numero}",
+            f"Cobrados {euros(fila.total)} el {fecha(fila.fecha_pago)}.",
+            _a_instante(fila.fecha_pago, tz),
+        )
+
+
+def _actualizar_cliente(ctx: Contexto, cliente: Cliente, compra_nueva: bool) -> None:
+    cliente.fecha_actualizacion = ctx.now
+    ctx.tocar(cliente.id, compra_nueva=compra_nueva, fila=cliente)
+
+
+def procesar_evento(
+    ctx: Contexto,
+    webhook_id: str,
+    evento: EventoFactura,
+) -> ResultadoEvento:
+    """Apply one signed event exactly once."""
+    factura = evento.factura
+    cliente_id = facturas_repo.find_cliente_id(ctx.session, factura.cliente_id, factura.cif_nif)
+    if cliente_id is None:
+        raise _cliente_desconocido(factura)
+    if not facturas_repo.record_event(ctx.session, webhook_id, evento.tipo, factura.id, ctx.now):
+        return ResultadoEvento(
+            estado="duplicado", webhook_id=webhook_id, factura_id=factura.id, cliente_id=cliente_id
+        )
+    cliente = facturas_repo.lock_cliente(ctx.session, cliente_id)
+    if cliente is None:  # erased between the lookup and the lock
+        raise _cliente_desconocido(factura)
+    fila, cambio = _aplicar_en_ledger(ctx, cliente_id, factura, evento.tipo)
+    base_repo.flush(ctx.session)
+    _actualizar_historial(ctx, fila, ctx.settings.tz)
+    _actualizar_cliente(ctx, cliente, cambio.compra_nueva)
+    return ResultadoEvento(
+        estado="procesado", webhook_id=webhook_id, factura_id=factura.id, cliente_id=cliente_id
+    )
+
+
+def importar(ctx: Contexto, facturas: list[FacturaIn]) -> ResultadoImportacion:
+    """History backfill: the hook's ledger rules, idempotent by invoice id, all or nothing."""
+    por_cliente: dict[str, list[FacturaIn]] = defaultdict(list)
+    for posicion, factura in enumerate(facturas):
+        cliente_id = facturas_repo.find_cliente_id(ctx.session, factura.cliente_id, factura.cif_nif)
+        if cliente_id is None:
+            error = _cliente_desconocido(factura)
+            raise InvalidInputError(
+                f"facturas[{posicion}]: {error.detail}", field=f"{posicion}.cliente_id"
+            )
+        por_cliente[cliente_id].append(factura)
+    nuevas = actualizadas = sin_cambios = 0
+    # Clients in a fixed order, so two concurrent imports cannot deadlock on their locks.
+    for cliente_id in sorted(por_cliente):
+        cliente = facturas_repo.lock_cliente(ctx.session, cliente_id)
+        if cliente is None:
+            raise InvalidInputError(f"El cliente '{cliente_id}' ya no existe", field="cliente_id")
+        compra_nueva = False
+        for factura in por_cliente[cliente_id]:
+            fila, cambio = _aplicar_en_ledger(ctx, cliente_id, factura, _tipo_de(factura))
+            base_repo.flush(ctx.session)
+            _actualizar_historial(ctx, fila, ctx.settings.tz)
+            nuevas += cambio.nueva
+            actualizadas += cambio.modificada and not cambio.nueva
+            sin_cambios += not cambio.modificada
+            compra_nueva |= cambio.compra_nueva
+        _actualizar_cliente(ctx, cliente, compra_nueva)
+    return ResultadoImportacion(
+        recibidas=len(facturas),
+        nuevas=nuevas,
+        actualizadas=actualizadas,
+        sin_cambios=sin_cambios,
+        clientes_afectados=len(por_cliente),
+    )
+
+
+def de_cliente(session: Session, cliente_id: str) -> list[FacturaRead]:
+    """The client's invoice ledger, oldest first (GDPR export)."""
+    return [
+        FacturaRead.model_validate(f) for f in facturas_repo.list_of_cliente(session, cliente_id)
+    ]

@@ -1,0 +1,1 @@
+"""Machinery every feature uses: database, dependencies, errors, middleware, validators, formats."""

@@ -1,0 +1,82 @@
+"""The unit of work: one session, the settings, "now", and the clients it changed.
+
+A request (or a CLI command) builds one `Contexto`. A service that changes what a
+client's health is computed from calls `ctx.tocar(cliente_id)`; when the work is done,
+`confirmar()` runs the declared effects (the health refresh, wired in `main`) once per
+touched client, inside the same transaction, before the commit. No service refreshes
+health by hand.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from smartbilling_crm.config import Settings
+from smartbilling_crm.kit.db import transaction
+
+# An effect gets the touched clients (id -> "has a new purchase") of one round.
+Efecto = Callable[["Contexto", Mapping[str, bool]], None]
+
+
+@dataclass(eq=False)
+class Contexto:
+    """What one unit of work carries; built once per request."""
+
+    session: Session
+    settings: Settings
+    now: datetime
+    efectos: Sequence[Efecto] = ()
+    # Per-client results the effects leave for the rest of the request (e.g. the health
+    # evaluation the client 360 shows), so nothing is computed twice.
+    resultados: dict[str, object] = field(default_factory=dict)
+    _tocados: dict[str, bool] = field(default_factory=dict)
+    _filas: list[object] = field(default_factory=list)
+
+    @property
+    def hoy(self) -> date:
+        """Today in the business time zone."""
+        return self.now.astimezone(self.settings.tz).date()
+
+    def tocar(
+        self, cliente_id: str, *, compra_nueva: bool = False, fila: object | None = None
+    ) -> None:
+        """Mark a client whose facts changed; its effects run once, at `confirmar`.
+
+        `fila`, the client's row when the caller has it loaded, is held until then: the
+        session's identity map is weak, and the effect would otherwise read it again."""
+        self._tocados[cliente_id] = self._tocados.get(cliente_id, False) or compra_nueva
+        self.resultados.pop(cliente_id, None)
+        if fila is not None:
+            self._filas.append(fila)
+
+    def tocado(self, cliente_id: str) -> bool:
+        return cliente_id in self._tocados
+
+    def confirmar(self) -> None:
+        """Run the effects for every touched client (again if an effect touches more)."""
+        while self._tocados:
+            tocados, self._tocados = self._tocados, {}
+            for efecto in self.efectos:
+                efecto(self, tocados)
+        self._filas.clear()
+
+
+@contextmanager
+def unidad_de_trabajo(
+    factory: sessionmaker[Session],
+    settings: Settings,
+    now: datetime,
+    efectos: Sequence[Efecto] = (),
+    *,
+    read_only: bool = False,
+) -> Iterator[Contexto]:
+    """One transaction: yields the context, runs its effects, commits (rolls back on error)."""
+    with transaction(factory, read_only=read_only) as session:
+        ctx = Contexto(session=session, settings=settings, now=now, efectos=efectos)
+        yield ctx
+        ctx.confirmar()

@@ -1,0 +1,91 @@
+"""FastAPI dependencies as `Annotated` aliases: the unit of work, the API key and the clock."""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import Depends, Request, Security
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+
+from smartbilling_crm.config import Settings
+from smartbilling_crm.kit.contexto import Contexto, unidad_de_trabajo
+from smartbilling_crm.kit.excepciones import PayloadTooLargeError, UnauthorizedError
+
+
+def get_settings_from_app(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings_from_app)]
+
+
+def get_now() -> datetime:
+    """The current instant; tests override this to pin "today"."""
+    return datetime.now(UTC)
+
+
+NowDep = Annotated[datetime, Depends(get_now)]
+
+
+def get_contexto(request: Request, settings: SettingsDep, now: NowDep) -> Iterator[Contexto]:
+    """One unit of work per request: committed (after its effects) when the endpoint returns,
+    rolled back on error; read-only for GET."""
+    with unidad_de_trabajo(
+        request.app.state.session_factory,
+        settings,
+        now,
+        request.app.state.efectos,
+        read_only=request.method in ("GET", "HEAD"),
+    ) as ctx:
+        yield ctx
+
+
+# scope="function": the commit happens before the response is sent, so a failed
+# commit is reported to the caller instead of being lost after a 2xx.
+ContextoDep = Annotated[Contexto, Depends(get_contexto, scope="function")]
+
+_bearer = HTTPBearer(
+    auto_error=False, description="`Authorization: Bearer <clave>` con una clave de CRM_API_KEYS"
+)
+_api_key_header = APIKeyHeader(
+    name="X-API-Key", auto_error=False, description="Alternativa: cabecera `X-API-Key: <clave>`"
+)
+
+
+def _matches_any(candidate: str, keys: list[str]) -> bool:
+    # Compare against every key, without stopping early, in constant time each.
+    found = False
+    for key in keys:
+        found |= hmac.compare_digest(candidate.encode(), key.encode())
+    return found
+
+
+def require_api_key(
+    settings: SettingsDep,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
+    header_key: Annotated[str | None, Security(_api_key_header)],
+) -> None:
+    """401 unless the request carries one of the configured API keys."""
+    candidate = bearer.credentials if bearer is not None else header_key
+    if not candidate or not _matches_any(candidate, settings.api_keys):
+        raise UnauthorizedError("Falta la clave de API o no es válida")
+
+
+ApiKeyDep = Depends(require_api_key)
+
+
+async def read_body_capped(request: Request, limit: int) -> bytes:
+    """The raw body, refused with 413 as soon as it passes `limit` bytes (before parsing)."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLargeError(f"El cuerpo supera el máximo de {limit // 1024} KiB")
+    chunks = bytearray()
+    async for chunk in request.stream():
+        chunks.extend(chunk)
+        if len(chunks) > limit:
+            raise PayloadTooLargeError(f"El cuerpo supera el máximo de {limit // 1024} KiB")
+    return bytes(chunks)

@@ -1,0 +1,156 @@
+"""Errors as the API answers them: RFC 9457 problem+json, the declared error responses, the
+exception handlers and the Spanish field errors of a 422. The one place errors are rendered."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from smartbilling_crm.kit.excepciones import DomainError
+from smartbilling_crm.kit.schemas import READ_ONLY_FIELDS
+
+logger = logging.getLogger("smartbilling_crm")
+
+
+class FieldError(BaseModel):
+    campo: str | None = Field(None, description="El campo con el problema, p. ej. 'email'")
+    mensaje: str
+    tipo: str
+
+
+class Problem(BaseModel):
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str
+    errors: list[FieldError] | None = None
+
+
+def problem(status: int, description: str) -> dict[str, Any]:
+    return {
+        "model": Problem,
+        "description": description,
+        "content": {
+            "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+        },
+    }
+
+
+Responses = dict[int | str, dict[str, Any]]
+
+UNAUTHORIZED: Responses = {401: problem(401, "Falta la clave de API o no es válida")}
+NOT_FOUND: Responses = {404: problem(404, "Algún id de la ruta no existe")}
+CONFLICT: Responses = {409: problem(409, "Duplicado (email, CIF/NIF o id) o transición imposible")}
+INVALID: Responses = {422: problem(422, "Datos no válidos; `errors` nombra cada campo")}
+
+READ: Responses = {**UNAUTHORIZED, **NOT_FOUND, **INVALID}
+WRITE: Responses = {**UNAUTHORIZED, **NOT_FOUND, **CONFLICT, **INVALID}
+
+
+_LOCATIONS = ("body", "query", "path", "header", "cookie")
+
+
+def _problem(
+    status: int,
+    title: str,
+    detail: str,
+    errors: list[dict[str, Any]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    body = Problem(title=title, status=status, detail=detail, errors=errors)
+    return JSONResponse(
+        body.model_dump(exclude_none=True),
+        status_code=status,
+        media_type="application/problem+json",
+        headers=headers,
+    )
+
+
+def _field_errors(raw: Any) -> list[dict[str, Any]]:
+    errors = []
+    for error in raw:
+        kind = str(error.get("type", "invalido"))
+        # A body that is not JSON names no field (its loc holds the parser's position).
+        path = (
+            []
+            if kind == "json_invalid"
+            else [str(p) for p in error.get("loc", ()) if p not in _LOCATIONS]
+        )
+        campo = ".".join(path) or None
+        mensaje = str(error.get("msg", "valor no válido"))
+        if kind == "extra_forbidden" and path:
+            name = path[-1]
+            mensaje = (
+                f"'{name}' es de solo lectura: lo calcula el sistema"
+                if name in READ_ONLY_FIELDS
+                else f"campo desconocido: '{name}'"
+            )
+        elif mensaje.startswith("Value error, "):
+            mensaje = mensaje.removeprefix("Value error, ")
+        errors.append({"campo": campo, "mensaje": mensaje, "tipo": kind})
+    return errors
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def domain_error(_: Request, exc: DomainError) -> JSONResponse:
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
+        return _problem(exc.status_code, exc.title, exc.detail, exc.errors, headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = _field_errors(exc.errors())
+        summary = "; ".join(f"{e['campo'] or 'cuerpo'}: {e['mensaje']}" for e in errors[:5])
+        return _problem(422, "Datos no válidos", f"Datos no válidos: {summary}", errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        detail = exc.detail if isinstance(exc.detail, str) else "Error"
+        if exc.status_code == 400 and detail == "There was an error parsing the body":
+            # FastAPI's answer to a body its JSON parser gives up on (e.g. nested too deep).
+            message = "El cuerpo no es un JSON que se pueda leer"
+            return _problem(
+                422,
+                "Datos no válidos",
+                message,
+                [{"campo": None, "mensaje": message, "tipo": "json_invalid"}],
+            )
+        if exc.status_code == 404 and detail == "Not Found":
+            detail = "Ruta no encontrada"
+        elif exc.status_code == 405:
+            detail = "Método no permitido en esta ruta"
+        return _problem(exc.status_code, detail, detail, headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(OperationalError)
+    async def database_unavailable(_: Request, exc: OperationalError) -> JSONResponse:
+        locked = "locked" in str(exc.orig).lower()
+        logger.error("database unavailable: %s", "locked" if locked else "unreachable")
+        detail = (
+            "La base de datos está ocupada por otro proceso; inténtalo de nuevo en unos segundos"
+            if locked
+            else "La base de datos no responde; inténtalo de nuevo en unos segundos"
+        )
+        return _problem(503, "Servicio no disponible", detail, headers={"Retry-After": "5"})
+
+    @app.exception_handler(SQLAlchemyTimeoutError)
+    async def pool_exhausted(_: Request, exc: SQLAlchemyTimeoutError) -> JSONResponse:
+        logger.error("database connection pool exhausted")
+        return _problem(
+            503,
+            "Servicio no disponible",
+            "Demasiadas peticiones a la vez; inténtalo de nuevo en unos segundos",
+            headers={"Retry-After": "5"},
+        )
+
+    @app.exception_handler(Exception)
+    async def unexpected(_: Request, exc: Exception) -> JSONResponse:
+        logger.exception("unexpected error")
+        return _problem(500, "Error interno", "Error interno del servidor")

@@ -1,0 +1,265 @@
+"""ASGI middleware: body size cap, security headers, request ids with one structured log
+line per request, and an optional per-key rate limit.
+
+Pure ASGI (no BaseHTTPMiddleware) so streaming bodies are counted as they arrive and
+nothing is buffered twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+import threading
+import time
+import uuid
+from collections import deque
+from collections.abc import Awaitable, Callable, MutableMapping
+from datetime import tzinfo
+from typing import Any
+
+from smartbilling_crm.kit.schemas import ZONA_NEGOCIO
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+MAX_BODY_BYTES = 1024 * 1024
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+request_logger = logging.getLogger("smartbilling_crm.request")
+
+
+_SECURITY_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"cross-origin-opener-policy", b"same-origin"),
+]
+# The API only answers JSON: nothing in it may load or be framed. /docs is left out
+# because Swagger UI loads its scripts from a CDN.
+_API_ONLY_HEADERS = [
+    (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'"),
+    (b"cache-control", b"no-store"),
+]
+
+
+def _problem(status: int, title: str, detail: str) -> bytes:
+    return json.dumps(
+        {"type": "about:blank", "title": title, "status": status, "detail": detail},
+        ensure_ascii=False,
+    ).encode()
+
+
+async def _send_problem(
+    send: Send, status: int, title: str, detail: str, extra: tuple[tuple[bytes, bytes], ...] = ()
+) -> None:
+    body = _problem(status, title, detail)
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/problem+json"),
+                (b"content-length", str(len(body)).encode()),
+                *extra,
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+class _BodyTooLarge(BaseException):
+    # A BaseException on purpose: FastAPI turns any Exception raised while it reads
+    # the body into a generic 400; this one must reach the middleware that raised it.
+    pass
+
+
+class BodyLimitMiddleware:
+    """413 for any request body over `limit` bytes, declared or streamed."""
+
+    def __init__(self, app: ASGIApp, limit: int = MAX_BODY_BYTES) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        for name, value in scope.get("headers", []):
+            if name == b"content-length" and value.isdigit() and int(value) > self.limit:
+                await self._refuse(send)
+                return
+        received = 0
+        started = False
+
+        async def counting_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.limit:
+                    raise _BodyTooLarge
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, counting_receive, tracking_send)
+        except _BodyTooLarge:
+            if not started:
+                await self._refuse(send)
+
+    async def _refuse(self, send: Send) -> None:
+        await _send_problem(
+            send,
+            413,
+            "Cuerpo demasiado grande",
+            f"El cuerpo supera el máximo de {self.limit // 1024} KiB",
+        )
+
+
+class SecurityHeadersMiddleware:
+    """Security headers on every response."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        is_api = scope.get("path", "").startswith("/api/")
+        https = scope.get("scheme") == "https"
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                present = {name.lower() for name, _ in headers}
+                extra = _SECURITY_HEADERS + (_API_ONLY_HEADERS if is_api else [])
+                if https:
+                    extra = [*extra, (b"strict-transport-security", b"max-age=31536000")]
+                headers.extend((n, v) for n, v in extra if n not in present)
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
+
+class RequestLogMiddleware:
+    """A request id (kept from `X-Request-ID` when sane) and one JSON log line per request.
+
+    The line holds the route template, never the query string or body, so no email,
+    phone or name reaches the logs.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        incoming = dict(scope.get("headers", [])).get(b"x-request-id", b"").decode("latin-1")
+        request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = request_id
+        status = 500
+        start = time.perf_counter()
+
+        async def tagged_send(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [
+                    *message.get("headers", []),
+                    (b"x-request-id", request_id.encode()),
+                ]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tagged_send)
+        finally:
+            route = getattr(scope.get("route"), "path", None)
+            if route is None:
+                # Outside /api/ a path carries no client data (/docs, /healthz...).
+                path = str(scope.get("path", ""))
+                route = "(sin ruta)" if path.startswith("/api/") else path
+            request_logger.info(
+                json.dumps(
+                    {
+                        "event": "request",
+                        "request_id": request_id,
+                        "method": scope.get("method"),
+                        "route": route,
+                        "status": status,
+                        "ms": round((time.perf_counter() - start) * 1000, 1),
+                    }
+                )
+            )
+
+
+class RateLimitMiddleware:
+    """At most `per_minute` requests per API key (or per client address without one)
+    in any 60-second window, per process; over it: 429 with `Retry-After`."""
+
+    def __init__(self, app: ASGIApp, per_minute: int) -> None:
+        self.app = app
+        self.per_minute = per_minute
+        self.window = 60.0
+        self.hits: dict[str, deque[float]] = {}
+        self.lock = threading.Lock()
+
+    def _who(self, scope: Scope) -> str:
+        headers = dict(scope.get("headers", []))
+        credential = headers.get(b"authorization") or headers.get(b"x-api-key")
+        if credential:
+            return "key:" + hashlib.sha256(credential).hexdigest()[:16]
+        client = scope.get("client") or ("?", 0)
+        return f"ip:{client[0]}"
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope.get("path", "").startswith("/api/"):
+            await self.app(scope, receive, send)
+            return
+        now = time.monotonic()
+        who = self._who(scope)
+        with self.lock:
+            hits = self.hits.setdefault(who, deque())
+            while hits and hits[0] <= now - self.window:
+                hits.popleft()
+            if len(hits) >= self.per_minute:
+                retry_after = max(1, int(hits[0] + self.window - now) + 1)
+            else:
+                hits.append(now)
+                retry_after = 0
+        if retry_after:
+            await _send_problem(
+                send,
+                429,
+                "Demasiadas peticiones",
+                f"Límite de {self.per_minute} peticiones por minuto; reintenta en {retry_after} s",
+                ((b"retry-after", str(retry_after).encode()),),
+            )
+            return
+        await self.app(scope, receive, send)
+
+
+class ZonaHorariaMiddleware:
+    """Naive datetimes in this request are read in the app's business time zone."""
+
+    def __init__(self, app: ASGIApp, tz: tzinfo) -> None:
+        self.app = app
+        self.tz = tz
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        token = ZONA_NEGOCIO.set(self.tz)
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            ZONA_NEGOCIO.reset(token)

@@ -1,0 +1,169 @@
+"""Wire types shared by every schema: money, dates, Spanish enums and field aliases.
+
+Wire names are the contract's Spanish names (accents included); inputs also
+accept the plain-ASCII spelling. Python attributes are ASCII.
+"""
+
+from __future__ import annotations
+
+from contextvars import ContextVar
+from datetime import UTC, datetime, tzinfo
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+from pydantic import (
+    AfterValidator,
+    AliasChoices,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    StringConstraints,
+)
+
+from smartbilling_crm.dominio import (
+    EstadoCliente,
+    EstadoOportunidad,
+    RiesgoImpago,
+    TamanoEmpresa,
+    TipoActividad,
+)
+from smartbilling_crm.kit.validators import fold, normalise_email, normalise_phone, normalise_tax_id
+
+
+def _accept_ascii(enum_cls: type[StrEnum]) -> Any:
+    by_folded = {fold(member.value): member for member in enum_cls}
+
+    def parse(value: Any) -> Any:
+        if isinstance(value, str):
+            return by_folded.get(fold(value.strip()), value)
+        return value
+
+    return BeforeValidator(parse)
+
+
+EstadoClienteIn = Annotated[EstadoCliente, _accept_ascii(EstadoCliente)]
+RiesgoImpagoIn = Annotated[RiesgoImpago, _accept_ascii(RiesgoImpago)]
+TamanoEmpresaIn = Annotated[TamanoEmpresa, _accept_ascii(TamanoEmpresa)]
+TipoActividadIn = Annotated[TipoActividad, _accept_ascii(TipoActividad)]
+EstadoOportunidadIn = Annotated[EstadoOportunidad, _accept_ascii(EstadoOportunidad)]
+
+
+def _money_to_json(value: Decimal) -> float:
+    return float(value)
+
+
+# Decimal end to end; a JSON number on the wire.
+Money = Annotated[
+    Decimal,
+    PlainSerializer(_money_to_json, return_type=float, when_used="json"),
+]
+MoneyIn = Annotated[
+    Decimal,
+    Field(max_digits=14, decimal_places=2, ge=0, allow_inf_nan=False),
+    PlainSerializer(_money_to_json, return_type=float, when_used="json"),
+]
+
+
+# The business time zone naive inputs are read in. Set for each request from the app's
+# own settings (`kit.middleware.ZonaHorariaMiddleware`) and by the CLI from its settings,
+# so two apps in one process never read each other's zone, nor the environment's.
+_MADRID = ZoneInfo("Europe/Madrid")
+ZONA_NEGOCIO: ContextVar[tzinfo | None] = ContextVar("zona_negocio", default=None)
+
+
+def _assume_business_timezone(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=ZONA_NEGOCIO.get() or _MADRID)
+    try:
+        # Stored in UTC: an instant at the edge of year 1 or 9999 has no UTC form.
+        value.astimezone(UTC)
+    except OverflowError as exc:
+        raise ValueError("fecha fuera de rango") from exc
+    return value
+
+
+# Naive inputs are read in the business time zone (CRM_TIMEZONE).
+LocalDatetime = Annotated[datetime, AfterValidator(_assume_business_timezone)]
+
+
+def no_nul(value: str) -> str:
+    """Refuse U+0000: PostgreSQL cannot store it, so it would fail at the database."""
+    if "\x00" in value:
+        raise ValueError("no puede contener el carácter nulo (U+0000)")
+    return value
+
+
+# Text from the outside world (bodies, query strings) never carries NUL.
+_NoNul = AfterValidator(no_nul)
+CleanStr = Annotated[str, _NoNul]
+Text200 = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), _NoNul
+]
+Text100 = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), _NoNul
+]
+Text500 = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500), _NoNul]
+LongText = Annotated[str, StringConstraints(max_length=5000), _NoNul]
+# A reference to another row by its id (e.g. `contacto_id`).
+RefId = Annotated[str, StringConstraints(max_length=64), _NoNul]
+EmailIn = Annotated[
+    str,
+    StringConstraints(max_length=254),
+    AfterValidator(normalise_email),
+    Field(json_schema_extra={"format": "email"}),
+]
+PhoneIn = Annotated[str, StringConstraints(max_length=40), AfterValidator(normalise_phone)]
+TaxIdIn = Annotated[str, StringConstraints(max_length=32), AfterValidator(normalise_tax_id)]
+ExternalId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
+
+
+def wire(name: str, default: Any = ..., *, ascii_alias: str | None = None, **kwargs: Any) -> Any:
+    """A field whose wire name is `name` (accented) that also accepts its ASCII spelling."""
+    plain = ascii_alias or fold(name)
+    if plain == name:
+        return Field(default, **kwargs)
+    return Field(
+        default,
+        validation_alias=AliasChoices(name, plain),
+        serialization_alias=name,
+        **kwargs,
+    )
+
+
+class InputModel(BaseModel):
+    """Request bodies: unknown and read-only fields are refused with 422."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class OutputModel(BaseModel):
+    """Response bodies, built from ORM rows or plain values."""
+
+    model_config = ConfigDict(from_attributes=True, populate_by_name=True)
+
+
+# Fields the system computes; a body that sets one is refused naming it.
+READ_ONLY_FIELDS = frozenset(
+    {
+        "ltv",
+        "riesgo_impago",
+        "fecha_primera_compra",
+        "fecha_última_compra",
+        "fecha_ultima_compra",
+        "salud",
+        "cif_nif_valido",
+        "fecha_creacion",
+        "fecha_actualizacion",
+        "fecha_última_interaccion",
+        "fecha_ultima_interaccion",
+        "fecha_cierre_real",
+        "contactos",
+        "actividades_recientes",
+        "oportunidades_abiertas",
+        "cliente_id",
+    }
+)

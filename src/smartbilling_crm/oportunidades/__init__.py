@@ -1,0 +1,1 @@
+"""The sales pipeline of each client."""

@@ -1,0 +1,47 @@
+"""SQL of the sales pipeline."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from smartbilling_crm.kit import repository as base
+from smartbilling_crm.models import Oportunidad
+
+ESTADOS_CERRADOS = ("ganada", "perdida")
+
+
+def get(session: Session, oportunidad_id: str) -> Oportunidad | None:
+    return base.get(session, Oportunidad, oportunidad_id)
+
+
+def get_of_cliente(session: Session, cliente_id: str, oportunidad_id: str) -> Oportunidad | None:
+    if not base.storable(oportunidad_id):
+        return None
+    return session.scalars(
+        select(Oportunidad).where(
+            Oportunidad.id == oportunidad_id, Oportunidad.cliente_id == cliente_id
+        )
+    ).first()
+
+
+def list_of_cliente(
+    session: Session,
+    cliente_id: str,
+    *,
+    estado: str | None = None,
+    solo_abiertas: bool = False,
+    skip: int = 0,
+    limit: int | None = None,
+) -> Sequence[Oportunidad]:
+    stmt = select(Oportunidad).where(Oportunidad.cliente_id == cliente_id)
+    if estado:
+        stmt = stmt.where(Oportunidad.estado == estado)
+    if solo_abiertas:
+        stmt = stmt.where(Oportunidad.estado.not_in(ESTADOS_CERRADOS))
+    stmt = stmt.order_by(Oportunidad.fecha_creacion.desc(), Oportunidad.id.desc()).offset(skip)
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    return session.scalars(stmt).all()

@@ -1,0 +1,75 @@
+"""Wire models of the sales pipeline."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import ConfigDict, Field
+
+from smartbilling_crm.dominio import EstadoOportunidad
+from smartbilling_crm.kit.schemas import (
+    EstadoOportunidadIn,
+    InputModel,
+    LocalDatetime,
+    LongText,
+    Money,
+    MoneyIn,
+    OutputModel,
+    RefId,
+    Text200,
+    Text500,
+)
+
+_EXAMPLE: dict[str, Any] = {
+    "nombre_proyecto": "Implementación ERP",
+    "descripcion": "Sistema de gestión integral",
+    "monto_estimado": 45000,
+    "estado": "presupuesto",
+    "probabilidad_cierre": 65,
+}
+
+
+class OportunidadCreate(InputModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [_EXAMPLE]})
+
+    nombre_proyecto: Text200
+    descripcion: LongText | None = None
+    monto_estimado: MoneyIn
+    estado: EstadoOportunidadIn = EstadoOportunidad.IDENTIFICADA
+    probabilidad_cierre: int | None = Field(
+        None, ge=0, le=100, description="0..100; si se omite, la de la etapa"
+    )
+    fecha_cierre_estimada: LocalDatetime | None = None
+    contacto_responsable_id: RefId | None = None
+    notas_internas: LongText | None = None
+
+
+class OportunidadUpdate(InputModel):
+    nombre_proyecto: Text200 | None = None
+    descripcion: LongText | None = None
+    monto_estimado: MoneyIn | None = None
+    estado: EstadoOportunidadIn | None = None
+    probabilidad_cierre: int | None = Field(None, ge=0, le=100)
+    fecha_cierre_estimada: LocalDatetime | None = None
+    contacto_responsable_id: RefId | None = None
+    notas_internas: LongText | None = None
+    motivo_perdida: Text500 | None = None
+
+
+class OportunidadRead(OutputModel):
+    id: str
+    cliente_id: str
+    nombre_proyecto: str
+    descripcion: str | None
+    monto_estimado: Money
+    estado: EstadoOportunidad
+    probabilidad_cierre: int
+    fecha_cierre_estimada: datetime | None
+    fecha_cierre_real: datetime | None
+    contacto_responsable_id: str | None
+    notas_internas: str | None
+    valor_ganado: Money | None
+    motivo_perdida: str | None
+    fecha_creacion: datetime
+    fecha_actualizacion: datetime

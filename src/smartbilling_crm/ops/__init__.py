@@ -1,0 +1,1 @@
+"""Operator tools: the demo portfolio and backups."""

@@ -1,1 +1,0 @@
-"""Every SQL statement of the application lives in this package."""

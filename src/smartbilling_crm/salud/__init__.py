@@ -1,0 +1,1 @@
+"""Client health: the pure engines (motor/, reglas), their facts and stored results."""

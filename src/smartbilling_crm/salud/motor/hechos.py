@@ -1,0 +1,171 @@
+"""The facts the engines read and the figures they produce; thresholds and number words.
+
+Pure: plain values in, plain values out (contract §4). `docs/salud.md` explains each.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
+from zoneinfo import ZoneInfo
+
+from smartbilling_crm.dominio import EstadoCliente, RiesgoImpago, SaludGeneral
+from smartbilling_crm.kit.formato import dias
+
+MADRID = ZoneInfo("Europe/Madrid")
+CENTIMO = Decimal("0.01")
+
+# Risk of non-payment (riesgo_impago_nivel).
+DIAS_VENCIDA_CRITICO = 30
+PCT_A_TIEMPO_ALTO = 70.0
+PCT_A_TIEMPO_MEDIO = 90.0
+TENDENCIA_RECIENTES = 3
+TENDENCIA_MIN_ANTERIORES = 3
+TENDENCIA_DIAS_PEOR = 10
+
+# Activity window of numero_actividades_ultimos_30_dias: today and the 29 days before.
+VENTANA_ACTIVIDAD_DIAS = 30
+
+# Churn score (riesgo_perdida_score): purchase lateness up to 70 points, inactivity up to 30.
+PUNTOS_COMPRA_MAX = 70
+PUNTOS_INACTIVIDAD_MAX = 30
+
+# Bands of the churn score, shared by salud_general and the recommendations.
+PERDIDA_MEDIO = 30
+PERDIDA_ALTO = 60
+PERDIDA_CRITICO = 80
+
+ORDEN_RIESGO = (RiesgoImpago.BAJO, RiesgoImpago.MEDIO, RiesgoImpago.ALTO, RiesgoImpago.CRITICO)
+SALUD_POR_RIESGO = {
+    RiesgoImpago.BAJO: SaludGeneral.EXCELENTE,
+    RiesgoImpago.MEDIO: SaludGeneral.BUENA,
+    RiesgoImpago.ALTO: SaludGeneral.EN_RIESGO,
+    RiesgoImpago.CRITICO: SaludGeneral.CRITICA,
+}
+SIN_RECOMPRA = frozenset({EstadoCliente.CLIENTE_DORMIDO, EstadoCliente.CLIENTE_PERDIDO})
+
+
+@dataclass(frozen=True)
+class FacturaHecho:
+    """One invoice of the ledger, as the health rules see it."""
+
+    factura_id: str
+    numero: str
+    fecha_emision: date
+    fecha_vencimiento: date | None
+    base_imponible: Decimal  # net of VAT; negative for a credit note (rectificativa)
+    total: Decimal  # with VAT; negative for a credit note
+    fecha_pago: date | None
+    anulada: bool  # cancelled invoices are ignored by every metric
+
+
+@dataclass(frozen=True)
+class OportunidadHecho:
+    """One open opportunity (not won, not lost)."""
+
+    id: str
+    nombre_proyecto: str
+    estado: str
+    monto_estimado: Decimal
+    probabilidad_cierre: int  # 0..100
+    fecha_cierre_estimada: date | None  # a date in the business time zone
+
+
+@dataclass(frozen=True)
+class TendenciaPago:
+    """Mean days to pay of the last paid invoices against the client's earlier history."""
+
+    media_reciente: float  # the last TENDENCIA_RECIENTES paid invoices, by payment date
+    media_anterior: float  # every earlier paid invoice
+    recientes: int
+    anteriores: int
+
+    @property
+    def diferencia(self) -> float:
+        """Extra days the recent payments took (negative: they paid faster)."""
+        return round(self.media_reciente - self.media_anterior, 1)
+
+    @property
+    def empeora(self) -> bool:
+        """The early-warning signal: recent payments took TENDENCIA_DIAS_PEOR+ days longer."""
+        return self.media_reciente - self.media_anterior >= TENDENCIA_DIAS_PEOR
+
+
+@dataclass(frozen=True)
+class Salud:
+    """Every metric of contract §4, as of one day."""
+
+    ltv_lifetime_value: Decimal
+    monto_promedio_factura: Decimal | None
+    dias_promedio_para_pagar: float | None
+    porcentaje_pagos_a_tiempo: float
+    factura_pagada_mas_antigua: date | None
+    factura_impagada_mas_antigua: date | None
+    frecuencia_compra_dias: int | None
+    meses_como_cliente: int | None
+    fecha_proxima_factura_esperada: date | None
+    ingresos_esperados_30_dias: Decimal
+    ingresos_esperados_90_dias: Decimal
+    riesgo_impago_nivel: str
+    riesgo_perdida_score: int
+    dias_sin_actividad: int | None
+    numero_actividades_ultimos_30_dias: int
+    ultima_interaccion: datetime | None
+    salud_general: str
+    motivos: list[str]
+    facturas_vencidas: int
+    importe_vencido: Decimal
+    # Additions: the pieces behind the figures above, for recommendations and the dashboard.
+    fecha_primera_compra: date | None = None
+    fecha_ultima_compra: date | None = None
+    dias_desde_ultima_compra: int | None = None
+    tendencia_pago: TendenciaPago | None = None
+    motivos_impago: list[str] = field(default_factory=list)
+    motivos_perdida: list[str] = field(default_factory=list)
+
+
+# ---------------------------------------------------------------- formatting helpers
+
+
+def redondear(value: Fraction | float) -> int:
+    """Half up, as people round (2.5 -> 3), not Python's banker's rounding."""
+    return math.floor(Fraction(value) + Fraction(1, 2))
+
+
+def dinero(value: Decimal) -> Decimal:
+    return value.quantize(CENTIMO, rounding=ROUND_HALF_UP)
+
+
+def texto_numero(value: float) -> str:
+    """Spanish decimal: 66.7 -> '66,7', 25.0 -> '25'."""
+    texto = f"{value:.1f}".replace(".", ",")
+    return texto[:-2] if texto.endswith(",0") else texto
+
+
+def texto_porcentaje(value: float) -> str:
+    """Spanish percentage: 66.7 -> '66,7 %', 100.0 -> '100 %'."""
+    return f"{texto_numero(value)} %"
+
+
+def texto_dias(value: float) -> str:
+    """Days with one decimal when needed: 25.5 -> '25,5 días', 1.0 -> '1 día'."""
+    if float(value).is_integer():
+        return dias(int(value))
+    return f"{texto_numero(value)} días"
+
+
+# ---------------------------------------------------------------- invoice metrics
+
+
+def vigentes(facturas: Sequence[FacturaHecho]) -> list[FacturaHecho]:
+    """Invoices that count: every one not cancelled."""
+    return [f for f in facturas if not f.anulada]
+
+
+def de_cobro(facturas: Sequence[FacturaHecho]) -> list[FacturaHecho]:
+    """Non-cancelled invoices the client has to pay (total > 0); credit notes owe nothing."""
+    return [f for f in vigentes(facturas) if f.total > 0]

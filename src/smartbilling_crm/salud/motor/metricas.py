@@ -1,0 +1,172 @@
+"""Client health (contract §4): every metric as of one day, lifecycle state and the VIP
+threshold. Pure functions over plain values, tested at fixed dates without a database.
+`docs/salud.md` explains each metric and threshold in plain words; keep it in step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta, tzinfo
+from decimal import Decimal
+
+from smartbilling_crm.dominio import EstadoCliente, RiesgoImpago
+from smartbilling_crm.salud.motor.cadencia import (
+    calcular_ltv,
+    fechas_compra,
+    frecuencia_compra,
+    ingresos_esperados,
+    meses_entre,
+    monto_promedio,
+    nivel_riesgo_perdida,
+    riesgo_perdida,
+)
+from smartbilling_crm.salud.motor.cobros import (
+    dias_promedio_para_pagar,
+    facturas_vencidas,
+    porcentaje_a_tiempo,
+    riesgo_impago,
+    tendencia_pago,
+)
+from smartbilling_crm.salud.motor.hechos import (
+    MADRID,
+    ORDEN_RIESGO,
+    SALUD_POR_RIESGO,
+    VENTANA_ACTIVIDAD_DIAS,
+    FacturaHecho,
+    OportunidadHecho,
+    Salud,
+    de_cobro,
+    dinero,
+)
+
+
+def salud_general(riesgo_impago_nivel: str, riesgo_perdida_score: int) -> str:
+    """The worse of the two risks: bajo→excelente, medio→buena, alto→en_riesgo, critico→critica."""
+    peor = max(
+        RiesgoImpago(riesgo_impago_nivel),
+        RiesgoImpago(nivel_riesgo_perdida(riesgo_perdida_score)),
+        key=ORDEN_RIESGO.index,
+    )
+    return str(SALUD_POR_RIESGO[peor])
+
+
+# ---------------------------------------------------------------- the whole picture
+
+
+def _local(instante: datetime, tz: tzinfo) -> datetime:
+    # Naive instants are read in the business time zone, as the API does.
+    return instante.replace(tzinfo=tz) if instante.tzinfo is None else instante.astimezone(tz)
+
+
+def calcular_salud(
+    *,
+    facturas: Sequence[FacturaHecho],
+    fechas_actividad: Sequence[datetime],
+    oportunidades_abiertas: Sequence[OportunidadHecho],
+    estado: str,
+    hoy: date,
+    ahora: datetime,
+    tz: tzinfo = MADRID,
+) -> Salud:
+    """Every health metric of contract §4 for one client, as of `hoy` / `ahora`."""
+    cobro = de_cobro(facturas)
+    pagadas = [f for f in cobro if f.fecha_pago is not None]
+    impagadas = [f for f in cobro if f.fecha_pago is None]
+    vencidas = facturas_vencidas(facturas, hoy)
+    compras = fechas_compra(facturas)
+    frecuencia = frecuencia_compra(compras)
+    promedio = monto_promedio(facturas)
+
+    ahora_local = _local(ahora, tz)
+    pasadas = sorted(_local(a, tz) for a in fechas_actividad if _local(a, tz) <= ahora_local)
+    ultima_interaccion = pasadas[-1] if pasadas else None
+    dias_sin_actividad = (
+        max(0, (hoy - ultima_interaccion.date()).days) if ultima_interaccion else None
+    )
+    recientes = sum(1 for a in pasadas if (hoy - a.date()).days < VENTANA_ACTIVIDAD_DIAS)
+
+    dias_desde_compra = (hoy - compras[-1]).days if compras else None
+    nivel_impago, motivos_impago = riesgo_impago(facturas, hoy)
+    score, motivos_perdida = riesgo_perdida(
+        dias_desde_ultima_compra=dias_desde_compra,
+        frecuencia=frecuencia,
+        dias_sin_actividad=dias_sin_actividad,
+    )
+
+    def esperados(dias_ventana: int) -> Decimal:
+        return ingresos_esperados(
+            compras=compras,
+            frecuencia=frecuencia,
+            promedio=promedio,
+            estado=estado,
+            oportunidades_abiertas=oportunidades_abiertas,
+            hoy=hoy,
+            dias_ventana=dias_ventana,
+        )
+
+    return Salud(
+        ltv_lifetime_value=calcular_ltv(facturas),
+        monto_promedio_factura=promedio,
+        dias_promedio_para_pagar=dias_promedio_para_pagar(facturas),
+        porcentaje_pagos_a_tiempo=porcentaje_a_tiempo(facturas, hoy),
+        factura_pagada_mas_antigua=min((f.fecha_emision for f in pagadas), default=None),
+        factura_impagada_mas_antigua=min((f.fecha_emision for f in impagadas), default=None),
+        frecuencia_compra_dias=frecuencia,
+        meses_como_cliente=meses_entre(compras[0], hoy) if compras else None,
+        fecha_proxima_factura_esperada=(
+            compras[-1] + timedelta(days=frecuencia) if frecuencia is not None else None
+        ),
+        ingresos_esperados_30_dias=esperados(30),
+        ingresos_esperados_90_dias=esperados(90),
+        riesgo_impago_nivel=nivel_impago,
+        riesgo_perdida_score=score,
+        dias_sin_actividad=dias_sin_actividad,
+        numero_actividades_ultimos_30_dias=recientes,
+        ultima_interaccion=ultima_interaccion,
+        salud_general=salud_general(nivel_impago, score),
+        motivos=[*motivos_impago, *motivos_perdida],
+        facturas_vencidas=len(vencidas),
+        importe_vencido=dinero(sum((f.total for f in vencidas), Decimal(0))),
+        fecha_primera_compra=compras[0] if compras else None,
+        fecha_ultima_compra=compras[-1] if compras else None,
+        dias_desde_ultima_compra=dias_desde_compra,
+        tendencia_pago=tendencia_pago(facturas),
+        motivos_impago=motivos_impago,
+        motivos_perdida=motivos_perdida,
+    )
+
+
+# ---------------------------------------------------------------- lifecycle and VIP
+
+
+def calcular_estado(
+    *,
+    estado_actual: str,
+    ultima_compra: date | None,
+    hoy: date,
+    dias_dormido: int,
+    en_top_ltv: bool,
+    compra_nueva: bool = False,
+) -> str:
+    """Lifecycle state of contract §4; cliente_perdido stays until a new purchase."""
+    if estado_actual == EstadoCliente.CLIENTE_PERDIDO and not compra_nueva:
+        return str(EstadoCliente.CLIENTE_PERDIDO)
+    if ultima_compra is None:
+        return str(EstadoCliente.PROSPECTO)
+    if (hoy - ultima_compra).days > dias_dormido:
+        return str(EstadoCliente.CLIENTE_DORMIDO)
+    return str(EstadoCliente.VIP if en_top_ltv else EstadoCliente.CLIENTE_ACTIVO)
+
+
+def umbral_vip(ltvs_de_compradores: Sequence[Decimal]) -> Decimal | None:
+    """LTV of the k-th best buyer, k = max(1, ⌊10 % of buyers⌋); None when nobody bought."""
+    compradores = sorted((v for v in ltvs_de_compradores if v > 0), reverse=True)
+    if not compradores:
+        return None
+    k = max(1, len(compradores) * 10 // 100)
+    return compradores[k - 1]
+
+
+def es_top_ltv(ltv: Decimal, umbral: Decimal | None) -> bool:
+    """Within the VIP threshold: a buyer whose LTV reaches it (ties included)."""
+    return umbral is not None and ltv > 0 and ltv >= umbral

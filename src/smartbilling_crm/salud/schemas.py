@@ -1,0 +1,64 @@
+"""Wire models of a client's health and recommendations, and of the recompute (§4, §5)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from pydantic import Field
+
+from smartbilling_crm.dominio import RiesgoImpago, SaludGeneral, Severidad
+from smartbilling_crm.kit.schemas import Money, OutputModel, wire
+
+
+class SaludRead(OutputModel):
+    """Health metrics of one client, as of `fecha_calculo`."""
+
+    cliente_id: str
+    dias_promedio_para_pagar: float | None = None
+    porcentaje_pagos_a_tiempo: float = 100.0
+    factura_pagada_mas_antigua: date | None = wire("factura_pagada_más_antigua", None)
+    factura_impagada_mas_antigua: date | None = wire("factura_impagada_más_antigua", None)
+    monto_promedio_factura: Money | None = None
+    frecuencia_compra_dias: int | None = None
+    meses_como_cliente: int | None = None
+    ltv_lifetime_value: Money
+    margen_promedio: float | None = None
+    fecha_proxima_factura_esperada: date | None = None
+    ingresos_esperados_30_dias: Money
+    ingresos_esperados_90_dias: Money
+    riesgo_impago_nivel: RiesgoImpago
+    riesgo_perdida_score: int = Field(ge=0, le=100)
+    dias_sin_actividad: int | None = None
+    numero_actividades_ultimos_30_dias: int = 0
+    ultima_interaccion: datetime | None = None
+    facturas_vencidas: int = Field(0, description="Facturas impagadas y ya vencidas")
+    importe_vencido: Money = Field(Decimal("0.00"), description="Total de esas facturas")
+    salud_general: SaludGeneral
+    motivos: list[str] = Field(default_factory=list)
+    fecha_calculo: date | None = None
+    fecha_actualizacion: datetime
+
+
+class AlertaRead(OutputModel):
+    tipo: str
+    severidad: Severidad
+    mensaje: str
+
+
+class OportunidadSugeridaRead(OutputModel):
+    tipo: str
+    mensaje: str
+
+
+class RecomendacionesRead(OutputModel):
+    cliente_id: str
+    fecha_generacion: datetime
+    alertas: list[AlertaRead]
+    oportunidades: list[OportunidadSugeridaRead]
+    acciones_sugeridas: list[str]
+
+
+class ResultadoRecalculoRead(OutputModel):
+    clientes: int
+    fecha_calculo: date

@@ -1,0 +1,381 @@
+"""Health, lifecycle and recommendations from the database.
+
+Loads the facts of one client or of a batch with the same set-based queries, runs
+the pure engines (`salud.motor`, `salud.reglas`) and, when asked, stores the result:
+the health row, the client's `estado` and `riesgo_impago`, and its alerts for the
+portfolio views.
+
+`refrescar_tocados` is the declared effect of every unit of work (wired in `main`):
+the clients a service touched are refreshed once each, in batches, before the commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from functools import cached_property
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from smartbilling_crm.config import Settings
+from smartbilling_crm.dominio import Severidad
+from smartbilling_crm.kit import repository as base_repo
+from smartbilling_crm.kit.contexto import Contexto
+from smartbilling_crm.models import Actividad, Cliente, Contacto, Oportunidad, SaludCliente
+from smartbilling_crm.salud import reglas
+from smartbilling_crm.salud import repository as salud_repo
+from smartbilling_crm.salud.motor.cadencia import calcular_ltv, fechas_compra
+from smartbilling_crm.salud.motor.hechos import FacturaHecho, OportunidadHecho, Salud
+from smartbilling_crm.salud.motor.metricas import calcular_estado, calcular_salud, es_top_ltv
+from smartbilling_crm.salud.schemas import (
+    AlertaRead,
+    OportunidadSugeridaRead,
+    RecomendacionesRead,
+    SaludRead,
+)
+
+VENTANA_ACTIVIDAD = timedelta(days=30)
+LOTE_RECALCULO = 1000
+_COLUMNAS = frozenset(SaludCliente.__table__.columns.keys()) - {"cliente_id", "fecha_actualizacion"}
+
+
+@dataclass
+class Hechos:
+    """Everything the engines need about one client."""
+
+    facturas: list[FacturaHecho] = field(default_factory=list)
+    abiertas: list[Oportunidad] = field(default_factory=list)
+    contactos: list[Contacto] = field(default_factory=list)
+    tareas: list[Actividad] = field(default_factory=list)
+    fechas_actividad: list[datetime] = field(default_factory=list)
+    ultima_ganada: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Evaluacion:
+    """The client as of `hoy`: lifecycle state and health; recommendations on demand."""
+
+    estado: str
+    salud: Salud
+    hechos: Hechos
+    contexto: reglas.ContextoCliente
+    hoy: date
+
+    @cached_property
+    def recomendaciones(self) -> reglas.Recomendaciones:
+        """Run the rules only when someone reads them (the 360 does not)."""
+        return reglas.generar(self.contexto)
+
+
+def cargar_hechos(session: Session, ids: Sequence[str], now: datetime) -> dict[str, Hechos]:
+    """The facts of every client in `ids`, in a fixed number of queries."""
+    facturas = {
+        cliente_id: [FacturaHecho(*columnas) for columnas in filas]
+        for cliente_id, filas in salud_repo.facturas(session, ids).items()
+    }
+    abiertas = salud_repo.oportunidades_abiertas(session, ids)
+    contactos = salud_repo.contactos(session, ids)
+    tareas = salud_repo.tareas_pendientes(session, ids)
+    fechas = salud_repo.fechas_actividad(session, ids, now - VENTANA_ACTIVIDAD, now)
+    ganadas = salud_repo.ultimas_ganadas(session, ids)
+    return {
+        cliente_id: Hechos(
+            facturas=facturas.get(cliente_id, []),
+            abiertas=abiertas.get(cliente_id, []),
+            contactos=contactos.get(cliente_id, []),
+            tareas=tareas.get(cliente_id, []),
+            fechas_actividad=fechas.get(cliente_id, []),
+            ultima_ganada=ganadas.get(cliente_id),
+        )
+        for cliente_id in ids
+    }
+
+
+def _oportunidad(fila: Oportunidad, settings: Settings) -> OportunidadHecho:
+    cierre = fila.fecha_cierre_estimada
+    return OportunidadHecho(
+        id=fila.id,
+        nombre_proyecto=fila.nombre_proyecto,
+        estado=fila.estado,
+        monto_estimado=fila.monto_estimado,
+        probabilidad_cierre=fila.probabilidad_cierre,
+        fecha_cierre_estimada=cierre.astimezone(settings.tz).date() if cierre else None,
+    )
+
+
+def evaluar(
+    cliente: Cliente,
+    hechos: Hechos,
+    umbral_vip: Decimal | None,
+    settings: Settings,
+    now: datetime,
+    *,
+    compra_nueva: bool = False,
+) -> Evaluacion:
+    """Run the pure engines over one client's facts (no database access)."""
+    tz = settings.tz
+    hoy = now.astimezone(tz).date()
+    facturas = hechos.facturas
+    compras = [f.fecha_emision for f in facturas if not f.anulada and f.base_imponible > 0]
+    if hechos.ultima_ganada is not None:
+        compras.append(hechos.ultima_ganada.astimezone(tz).date())
+    en_top = es_top_ltv(cliente.ltv, umbral_vip)
+    estado = calcular_estado(
+        estado_actual=cliente.estado,
+        ultima_compra=max(compras, default=None),
+        hoy=hoy,
+        dias_dormido=settings.dias_dormido,
+        en_top_ltv=en_top,
+        compra_nueva=compra_nueva,
+    )
+    abiertas = [_oportunidad(o, settings) for o in hechos.abiertas]
+    salud = calcular_salud(
+        facturas=facturas,
+        fechas_actividad=hechos.fechas_actividad,
+        oportunidades_abiertas=abiertas,
+        estado=estado,
+        hoy=hoy,
+        ahora=now,
+        tz=tz,
+    )
+    pasadas = [f for f in hechos.fechas_actividad if f <= now]
+    contexto = reglas.ContextoCliente(
+        nombre_empresa=cliente.nombre_empresa,
+        estado=estado,
+        tamano_empresa=cliente.tamano_empresa,
+        ltv=cliente.ltv,
+        cif_nif=cliente.cif_nif,
+        cif_nif_valido=cliente.cif_nif_valido,
+        en_top_ltv=en_top,
+        salud=salud,
+        facturas=facturas,
+        contactos=[
+            reglas.ContactoHecho(
+                id=c.id,
+                nombre_completo=c.nombre_completo,
+                rol=c.rol,
+                es_contacto_principal=c.es_contacto_principal,
+                es_contacto_financiero=c.es_contacto_financiero,
+            )
+            for c in hechos.contactos
+        ],
+        oportunidades_abiertas=abiertas,
+        tareas_pendientes=[
+            reglas.TareaHecho(id=t.id, titulo=t.titulo, fecha=t.fecha.astimezone(tz).date())
+            for t in hechos.tareas
+        ],
+        ultima_actividad=max(pasadas).astimezone(tz).date() if pasadas else None,
+        hoy=hoy,
+    )
+    return Evaluacion(estado, salud, hechos, contexto, hoy)
+
+
+def umbral_vigente(session: Session) -> Decimal | None:
+    """The VIP threshold of the last `recalcular`, so a request ranks nobody.
+
+    A client whose LTV crosses it becomes VIP at once; who drops below the top 10%
+    is settled by the next recompute. Before the first one (or while nobody had
+    bought), the portfolio is ranked live.
+    """
+    fila = salud_repo.resumen(session)
+    if fila is not None and fila.umbral_vip is not None:
+        return fila.umbral_vip
+    return salud_repo.umbral_vip(session)
+
+
+def evaluar_cliente(
+    session: Session, cliente: Cliente, settings: Settings, now: datetime
+) -> Evaluacion:
+    """One client as of `now`, read-only: what `GET` shows."""
+    hechos = cargar_hechos(session, [cliente.id], now)[cliente.id]
+    return evaluar(cliente, hechos, umbral_vigente(session), settings, now)
+
+
+def _fila_salud(cliente: Cliente, evaluacion: Evaluacion, now: datetime) -> dict[str, Any]:
+    fila = {
+        name: getattr(evaluacion.salud, name)
+        for name in _COLUMNAS
+        if hasattr(evaluacion.salud, name)
+    }
+    fila.update(
+        cliente_id=cliente.id,
+        fecha_calculo=evaluacion.hoy,
+        fecha_actualizacion=now,
+        margen_promedio=float(cliente.margen_promedio)
+        if cliente.margen_promedio is not None
+        else None,
+    )
+    return fila
+
+
+def _filas_alertas(cliente_id: str, evaluacion: Evaluacion) -> list[dict[str, Any]]:
+    return [
+        {
+            "cliente_id": cliente_id,
+            "tipo": alerta.tipo,
+            "severidad": str(alerta.severidad),
+            "rango": Severidad(alerta.severidad).rango,
+            "mensaje": alerta.mensaje,
+            "posicion": posicion,
+        }
+        for posicion, alerta in enumerate(evaluacion.recomendaciones.alertas)
+    ]
+
+
+def _guardar(
+    session: Session, clientes: Sequence[Cliente], evaluaciones: Sequence[Evaluacion], now: datetime
+) -> None:
+    for cliente, evaluacion in zip(clientes, evaluaciones, strict=True):
+        # Loaded objects: the unit of work writes only the clients that changed.
+        cliente.estado = evaluacion.estado
+        cliente.riesgo_impago = evaluacion.salud.riesgo_impago_nivel
+    salud_repo.guardar_salud(
+        session, [_fila_salud(c, e, now) for c, e in zip(clientes, evaluaciones, strict=True)]
+    )
+    salud_repo.reemplazar_alertas(
+        session,
+        [c.id for c in clientes],
+        [
+            fila
+            for c, e in zip(clientes, evaluaciones, strict=True)
+            for fila in _filas_alertas(c.id, e)
+        ],
+    )
+
+
+def _sincronizar_compras(cliente: Cliente, hechos: Hechos) -> None:
+    """The client's LTV and purchase dates, from its ledger (the engine's own rules)."""
+    facturas = hechos.facturas
+    compras = fechas_compra(facturas)
+    cliente.ltv = calcular_ltv(facturas)
+    cliente.fecha_primera_compra = compras[0] if compras else None
+    cliente.fecha_ultima_compra = compras[-1] if compras else None
+
+
+def refrescar_tocados(ctx: Contexto, tocados: Mapping[str, bool]) -> None:
+    """The unit of work's effect: recompute and store, once each, the LTV, purchase dates,
+    health row, state, risk and alerts of every touched client (`id -> compra_nueva`).
+
+    Set-based per batch, like the daily recompute; an erased client is skipped.
+    """
+    session = ctx.session
+    ids = sorted(tocados)
+    for inicio in range(0, len(ids), LOTE_RECALCULO):
+        session.flush()
+        clientes = [
+            cliente
+            for cliente_id in ids[inicio : inicio + LOTE_RECALCULO]
+            if (cliente := session.get(Cliente, cliente_id)) is not None
+        ]
+        if not clientes:
+            continue
+        hechos = cargar_hechos(session, [c.id for c in clientes], ctx.now)
+        for cliente in clientes:
+            _sincronizar_compras(cliente, hechos[cliente.id])
+        session.flush()  # the VIP threshold below must see these clients' LTV
+        umbral = umbral_vigente(session)
+        evaluaciones = [
+            evaluar(c, hechos[c.id], umbral, ctx.settings, ctx.now, compra_nueva=tocados[c.id])
+            for c in clientes
+        ]
+        _guardar(session, clientes, evaluaciones, ctx.now)
+        for cliente, evaluacion_ in zip(clientes, evaluaciones, strict=True):
+            ctx.resultados[cliente.id] = evaluacion_
+
+
+def evaluacion(ctx: Contexto, cliente: Cliente) -> Evaluacion:
+    """The client as of today: what this unit of work already computed (applying its
+    pending effects first), or a fresh read-only evaluation."""
+    if ctx.tocado(cliente.id):
+        ctx.confirmar()
+    previa = ctx.resultados.get(cliente.id)
+    if isinstance(previa, Evaluacion):
+        return previa
+    evaluacion_ = evaluar_cliente(ctx.session, cliente, ctx.settings, ctx.now)
+    ctx.resultados[cliente.id] = evaluacion_
+    return evaluacion_
+
+
+def salud_read(evaluacion_: Evaluacion, cliente_id: str, now: datetime) -> SaludRead:
+    """The wire form of an evaluation's health."""
+    salud = evaluacion_.salud
+    values = {name: getattr(salud, name) for name in SaludRead.model_fields if hasattr(salud, name)}
+    return SaludRead.model_validate(
+        {
+            **values,
+            "cliente_id": cliente_id,
+            "fecha_calculo": evaluacion_.hoy,
+            "fecha_actualizacion": now,
+        }
+    )
+
+
+def salud(ctx: Contexto, cliente_id: str) -> SaludRead:
+    """The client's health metrics as of today."""
+    cliente = base_repo.cliente_o_404(ctx.session, cliente_id)
+    return salud_read(evaluacion(ctx, cliente), cliente_id, ctx.now)
+
+
+def recomendaciones(ctx: Contexto, cliente_id: str) -> RecomendacionesRead:
+    """What to do with the client today: alerts, opportunities and concrete actions."""
+    cliente = base_repo.cliente_o_404(ctx.session, cliente_id)
+    resultado = evaluacion(ctx, cliente).recomendaciones
+    return RecomendacionesRead(
+        cliente_id=cliente_id,
+        fecha_generacion=ctx.now,
+        alertas=[
+            AlertaRead(tipo=a.tipo, severidad=Severidad(a.severidad), mensaje=a.mensaje)
+            for a in resultado.alertas
+        ],
+        oportunidades=[
+            OportunidadSugeridaRead(tipo=o.tipo, mensaje=o.mensaje) for o in resultado.oportunidades
+        ],
+        acciones_sugeridas=list(resultado.acciones_sugeridas),
+    )
+
+
+@dataclass(frozen=True)
+class ResultadoRecalculo:
+    clientes: int
+    fecha_calculo: date
+
+
+def recalcular_todos(
+    session: Session,
+    settings: Settings,
+    now: datetime,
+    *,
+    lote: int = LOTE_RECALCULO,
+    progreso: Callable[[int, int], None] | None = None,
+) -> ResultadoRecalculo:
+    """Recompute every client in batches: a handful of set-based statements per batch.
+
+    The VIP threshold is taken once, before the run, from the stored LTVs, and kept
+    (`resumen_cartera`) for the requests until the next run.
+    """
+    total = salud_repo.contar_clientes(session)
+    umbral = salud_repo.umbral_vip(session)
+    salud_repo.guardar_umbral_vip(session, umbral, now)
+    hechos_vacios = Hechos()
+    hecho = 0
+    ultimo: str | None = None
+    while True:
+        ids = salud_repo.ids_de_clientes(session, ultimo, lote)
+        if not ids:
+            break
+        clientes = salud_repo.clientes(session, ids)
+        hechos = cargar_hechos(session, ids, now)
+        evaluaciones = [
+            evaluar(c, hechos.get(c.id, hechos_vacios), umbral, settings, now) for c in clientes
+        ]
+        _guardar(session, clientes, evaluaciones, now)
+        session.flush()
+        session.expunge_all()  # keep memory flat over 100k clients
+        hecho += len(ids)
+        ultimo = ids[-1]
+        if progreso is not None:
+            progreso(hecho, total)
+    return ResultadoRecalculo(clientes=hecho, fecha_calculo=now.astimezone(settings.tz).date())

@@ -1,1 +1,0 @@
-"""Pydantic wire models, Spanish wire names with ASCII attributes."""

@@ -1,1 +1,0 @@
-"""Business rules. Nothing here imports FastAPI; errors are `errors.DomainError`s."""

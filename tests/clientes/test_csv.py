@@ -1,0 +1,325 @@
+"""CSV for Spanish spreadsheets: export, create-or-update import, invoice history import."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import text
+from typer.testing import CliRunner
+
+from smartbilling_crm.cli import app
+from smartbilling_crm.kit import csv_es
+
+from ..conftest import Backend
+from ..test_cli import _env
+
+runner = CliRunner()
+BOM = "\ufeff"
+
+
+def _snapshot(db: Backend, tabla: str = "clientes_extended") -> list[tuple[Any, ...]]:
+    with db.engine.connect() as conn:
+        return [tuple(r) for r in conn.execute(text(f"SELECT * FROM {tabla} ORDER BY 1"))]
+
+
+def _count(db: Backend, tabla: str) -> int:
+    with db.engine.connect() as conn:
+        return int(conn.execute(text(f"SELECT count(*) FROM {tabla}")).scalar_one())
+
+
+def _cli(db: Backend, *args: str) -> Any:
+    return runner.invoke(app, list(args), env=_env(db))
+
+
+def _filas(contenido: str) -> list[list[str]]:
+    return [linea.split(";") for linea in contenido.lstrip(BOM).splitlines()]
+
+
+def _cartera(api: httpx.Client, make_cliente: Any) -> None:
+    """Clients that exercise the awkward cases: accents, separators, quotes, line breaks,
+    a would-be formula, decimals, dates, and a health row fed by invoices."""
+    make_cliente(
+        id="-cli-1",
+        nombre_empresa='Construcciones Peña; Hijos "El Roble" S.L.',
+        email="info@pena.es",
+        cif_nif="B12345674",
+        telefono="+34 91 123 45 67",
+        tamaño_empresa="pequeña",
+        margen_promedio=12.5,
+        numero_empleados=1200,
+        notas="Primera línea\nsegunda, con coma",
+        fecha_primer_contacto="2024-03-05T09:30:00+01:00",
+    )
+    make_cliente(id="cli-formula", nombre_empresa='=HYPERLINK("http://x")', sector_industria="ocio")
+    make_cliente(id="cli-3", email="contabilidad@tres.es", cif_nif="A12345678")
+    factura = {
+        "id": "fac-1", "numero": "2025/0001", "cliente_id": "-cli-1",
+        "fecha_emision": "2025-01-10", "fecha_vencimiento": "2025-02-09",
+        "base_imponible": 2066.12, "total": 2500.00, "fecha_pago": "2025-01-20",
+    }  # fmt: skip
+    assert api.post("/api/facturas/importar", json=[factura]).status_code == 200
+
+
+def test_an_exported_csv_imported_back_changes_nothing(
+    db: Backend, api: httpx.Client, make_cliente: Any, tmp_path: Path
+) -> None:
+    _cartera(api, make_cliente)
+    destino = tmp_path / "clientes.csv"
+    result = _cli(db, "exportar-clientes", str(destino))
+    assert result.exit_code == 0, result.output
+    assert "3 clientes exportados" in result.output
+
+    crudo = destino.read_bytes()
+    assert crudo.startswith(BOM.encode())
+    contenido = crudo.decode("utf-8")
+    cabecera = contenido.lstrip(BOM).splitlines()[0].split(";")
+    assert {"id", "email", "ltv", "salud_general", "riesgo_perdida_score"} <= set(cabecera)
+    assert "2066,12" in contenido  # LTV with decimal comma
+    assert "12,50" in contenido  # margen
+    assert "'=HYPERLINK" in contenido  # never a live formula in a spreadsheet
+
+    antes = _snapshot(db)
+    result = _cli(db, "importar-clientes", str(destino))
+    assert result.exit_code == 0, result.output
+    assert "0 clientes nuevos, 0 actualizados, 3 sin cambios" in result.output
+    assert _snapshot(db) == antes
+
+
+def test_the_http_export_is_the_same_csv_and_takes_the_list_filters(
+    db: Backend, api: httpx.Client, anon: httpx.Client, make_cliente: Any, tmp_path: Path
+) -> None:
+    _cartera(api, make_cliente)
+    response = api.get("/api/clientes/exportar.csv")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "text/csv; charset=utf-8"
+    assert "attachment" in response.headers["content-disposition"]
+    destino = tmp_path / "c.csv"
+    assert _cli(db, "exportar-clientes", str(destino)).exit_code == 0
+    assert response.content == destino.read_bytes()
+
+    solo_ocio = api.get("/api/clientes/exportar.csv", params={"sector": "ocio"}).text
+    assert len(_filas(solo_ocio)) == 2  # header + one client
+    assert api.get("/api/clientes/exportar.csv", params={"estado": "nada"}).status_code == 422
+    assert anon.get("/api/clientes/exportar.csv").status_code == 401
+
+
+def test_import_creates_and_updates_by_id_cif_or_email_from_a_comma_file(
+    db: Backend, api: httpx.Client, make_cliente: Any, tmp_path: Path
+) -> None:
+    make_cliente(id="por-id", email="uno@uno.es")
+    make_cliente(id="por-cif", email="dos@dos.es", cif_nif="B12345674")
+    make_cliente(id="por-email", email="tres@tres.es")
+    fichero = tmp_path / "c.csv"
+    # A comma-separated file with decimal points and Spanish dates, as another tool saves it.
+    fichero.write_text(
+        "id,nombre_empresa,email,cif_nif,margen_promedio,fecha_primer_contacto,Tamaño empresa\n"
+        'por-id,Uno Renombrada S.L.,,,"7,25",,mediana\n'
+        ",,,b-1234567-4,10.5,01/02/2024,\n"
+        ",,TRES@tres.es,,,,grande\n"
+        "nuevo-1,Nueva S.A.,nueva@nueva.es,,,15/03/2025 10:30,autonomo\n",
+        encoding="utf-8",
+    )
+    result = _cli(db, "importar-clientes", str(fichero))
+    assert result.exit_code == 0, result.output
+    assert "1 clientes nuevos, 3 actualizados, 0 sin cambios" in result.output
+
+    uno = api.get("/api/clientes/por-id").json()
+    assert uno["nombre_empresa"] == "Uno Renombrada S.L."
+    assert uno["email"] == "uno@uno.es"  # empty cell: left as it was
+    assert uno["margen_promedio"] == 7.25
+    assert uno["tamaño_empresa"] == "mediana"
+    dos = api.get("/api/clientes/por-cif").json()
+    assert dos["margen_promedio"] == 10.5
+    assert dos["fecha_primer_contacto"] == "2024-01-31T23:00:00Z"  # midnight in Madrid
+    assert api.get("/api/clientes/por-email").json()["tamaño_empresa"] == "grande"
+    nuevo = api.get("/api/clientes/nuevo-1").json()
+    assert nuevo["tamaño_empresa"] == "autónomo"
+    assert nuevo["fecha_primer_contacto"] == "2025-03-15T09:30:00Z"
+
+
+def test_a_refused_row_is_reported_by_line_and_nothing_is_written(
+    db: Backend, make_cliente: Any, tmp_path: Path
+) -> None:
+    make_cliente(id="existente", email="existente@x.es", cif_nif="B12345674")
+    fichero = tmp_path / "c.csv"
+    fichero.write_text(
+        "id;nombre_empresa;email;cif_nif;margen_promedio\n"
+        "ok-1;Buena S.L.;buena@x.es;;\n"
+        "ok-2;Mala;no-es-un-email;;\n"
+        ";Sin email S.L.;;;\n"
+        "ok-3;Otra S.L.;buena@x.es;;\n"
+        "ok-4;Cuarta S.L.;cuarta@x.es;;12,3,4\n"
+        "ok-5;Quinta S.L.;quinta@x.es;B12345674;\n",
+        encoding="utf-8",
+    )
+    antes = _snapshot(db)
+    result = _cli(db, "importar-clientes", str(fichero))
+    assert result.exit_code == 1
+    salida = " ".join(result.output.split())
+    assert "línea 3: email" in salida
+    assert "línea 4: falta id, cif_nif o email" in salida
+    assert "línea 5: email 'buena@x.es' repetido: ya aparece en la línea 2" in salida
+    assert "línea 6: margen_promedio: '12,3,4' no es un número" in salida
+    assert "línea 7: no hay ningún cliente con id 'ok-5', pero su CIF/NIF" in salida
+    assert "No se ha guardado nada" in salida
+    assert "Traceback" not in result.output
+    assert _snapshot(db) == antes  # not even line 2, which was fine
+
+
+def test_dry_run_reports_what_it_would_do_and_writes_nothing(
+    db: Backend, make_cliente: Any, tmp_path: Path
+) -> None:
+    make_cliente(id="a", email="a@a.es")
+    fichero = tmp_path / "c.csv"
+    fichero.write_text("id;ciudad\na;Teruel\nb-nuevo;\n", encoding="utf-8")
+    antes = _snapshot(db)
+    result = _cli(db, "importar-clientes", "--simular", str(fichero))
+    # b-nuevo has neither name nor email: a create that would fail, reported as such.
+    assert result.exit_code == 1
+    assert "línea 3: nombre_empresa: falta y es obligatorio" in " ".join(result.output.split())
+
+    fichero.write_text("id;ciudad\na;Teruel\n", encoding="utf-8")
+    result = _cli(db, "importar-clientes", "--dry-run", str(fichero))
+    assert result.exit_code == 0, result.output
+    assert "Simulación" in result.output and "1 actualizados" in result.output
+    assert _snapshot(db) == antes
+
+
+def test_a_file_that_cannot_be_read_is_one_clear_line(db: Backend, tmp_path: Path) -> None:
+    fichero = tmp_path / "c.csv"
+    fichero.write_text("id;emial\nx;y\n", encoding="utf-8")
+    result = _cli(db, "importar-clientes", str(fichero))
+    assert result.exit_code == 2
+    assert "columnas desconocidas: emial" in result.output
+    result = _cli(db, "importar-clientes", str(tmp_path / "no-existe.csv"))
+    assert result.exit_code == 2
+    assert "no existe el fichero" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_a_windows_1252_file_from_old_excel_is_read(
+    db: Backend, api: httpx.Client, make_cliente: Any, tmp_path: Path
+) -> None:
+    make_cliente(id="w", email="w@w.es")
+    fichero = tmp_path / "c.csv"
+    fichero.write_bytes("id;ciudad;tamaño_empresa\r\nw;Logroño;pequeña\r\n".encode("cp1252"))
+    result = _cli(db, "importar-clientes", str(fichero))
+    assert result.exit_code == 0, result.output
+    assert api.get("/api/clientes/w").json()["ciudad"] == "Logroño"
+
+
+# ---------------------------------------------------------------- invoices
+
+
+def _facturas_csv(ruta: Path, filas: list[str]) -> Path:
+    cabecera = (
+        "id;numero;cliente_id;cif_nif;fecha_emision;fecha_vencimiento;base_imponible;total;"
+        "fecha_pago;anulada"
+    )
+    ruta.write_text(BOM + "\n".join([cabecera, *filas]) + "\n", encoding="utf-8")
+    return ruta
+
+
+def test_invoice_history_import_has_the_backfill_semantics(
+    db: Backend, api: httpx.Client, make_cliente: Any, tmp_path: Path
+) -> None:
+    make_cliente(id="h1", email="h1@h.es")
+    make_cliente(id="h2", email="h2@h.es", cif_nif="B12345674")
+    fichero = _facturas_csv(
+        tmp_path / "f.csv",
+        [
+            "f-1;2024/0001;h1;;10/01/2024;09/02/2024;2.066,12;2.500,00;20/01/2024;no",
+            "f-2;2024/0002;h1;;2024-02-10;2024-03-11;1000.00;1210.00;;",
+            "f-3;2024/0003;;B-12345674;2024-03-01;;500;605;2024-03-05;",
+            "f-4;2024/0004;h2;;2024-04-01;;800;968;;sí",
+        ],
+    )
+    result = _cli(db, "importar-facturas", str(fichero))
+    assert result.exit_code == 0, result.output
+    assert "4 facturas nuevas, 0 actualizadas, 0 sin cambios" in result.output
+    assert api.get("/api/clientes/h1").json()["ltv"] == 3066.12
+    assert api.get("/api/clientes/h2").json()["ltv"] == 500.0  # the cancelled one is out
+
+    antes = _snapshot(db, "facturas_ledger")
+    again = _cli(db, "importar-facturas", str(fichero))
+    assert "0 facturas nuevas, 0 actualizadas, 4 sin cambios" in again.output
+    assert _snapshot(db, "facturas_ledger") == antes
+    # The API's backfill sees the same ledger: the same invoices change nothing there either.
+    same = {
+        "id": "f-2", "numero": "2024/0002", "cliente_id": "h1", "fecha_emision": "2024-02-10",
+        "fecha_vencimiento": "2024-03-11", "base_imponible": 1000, "total": 1210,
+    }  # fmt: skip
+    assert api.post("/api/facturas/importar", json=[same]).json()["sin_cambios"] == 1
+
+
+def test_invoice_import_refuses_the_whole_file_naming_each_bad_line(
+    db: Backend, make_cliente: Any, tmp_path: Path
+) -> None:
+    make_cliente(id="h1", email="h1@h.es")
+    fichero = _facturas_csv(
+        tmp_path / "f.csv",
+        [
+            "f-1;2024/0001;h1;;2024-01-10;;100;121;;",
+            "f-2;2024/0002;nadie;;2024-01-10;;100;121;;",
+            "f-3;2024/0003;h1;;31/02/2024;;100;121;;",
+            "f-4;2024/0004;h1;;2024-01-10;2023-01-01;100;121;;",
+            "f-5;2024/0005;h1;;2024-01-10;;cien;121;;",
+        ],
+    )
+    result = _cli(db, "importar-facturas", str(fichero))
+    assert result.exit_code == 1
+    salida = " ".join(result.output.split())
+    assert "línea 3: cliente desconocido" in salida
+    assert "línea 4: fecha_emision: '31/02/2024' no es una fecha" in salida
+    assert "línea 5: fecha_vencimiento es anterior a fecha_emision" in salida
+    assert "línea 6: base_imponible: 'cien' no es un número" in salida
+    assert _count(db, "facturas_ledger") == 0
+
+
+# ---------------------------------------------------------------- the Spanish formats
+
+
+@pytest.mark.parametrize(
+    ("escrito", "valor"),
+    [
+        ("2500", "2500"),
+        ("2500,5", "2500.5"),
+        ("2500.50", "2500.50"),
+        ("2.500,50", "2500.50"),
+        ("2,500.50", "2500.50"),
+        ("2.500", "2500"),
+        ("1.234.567,89", "1234567.89"),
+        ("-120,5 €", "-120.5"),
+        ("0,125", "0.125"),
+        (" 12,30\u00a0€ ", "12.30"),
+    ],
+)
+def test_both_decimal_marks_are_read(escrito: str, valor: str) -> None:
+    assert csv_es.leer_decimal(escrito) == Decimal(valor)
+
+
+@pytest.mark.parametrize("escrito", ["", "abc", "1,2,3", "12.34.5", "--1", "1e5"])
+def test_what_is_not_a_number_is_refused(escrito: str) -> None:
+    with pytest.raises(ValueError, match="no es un número"):
+        csv_es.leer_decimal(escrito)
+
+
+def test_dates_are_iso_or_spanish() -> None:
+    assert csv_es.leer_fecha("2025-12-01") == date(2025, 12, 1)
+    assert csv_es.leer_fecha("01/12/2025") == date(2025, 12, 1)
+    assert csv_es.leer_fecha("1-12-2025") == date(2025, 12, 1)
+    with pytest.raises(ValueError, match="no es una fecha"):
+        csv_es.leer_fecha("12/31/2025")
+
+
+def test_export_numbers_use_the_decimal_comma_and_text_never_runs_as_formula() -> None:
+    assert csv_es.dinero(Decimal("2500")) == "2500,00"
+    assert csv_es.numero(87.5, 1) == "87,5"
+    assert csv_es.texto("=1+1") == "'=1+1"
+    assert csv_es.texto("+34911234567") == "'+34911234567"
+    assert csv_es.texto("Normal") == "Normal"

@@ -1,0 +1,482 @@
+"""A client's health, its recommendations and the daily recompute, through the API
+(contract §4 and §5, docs/salud.md), at fixed dates on both databases."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import httpx
+import pytest
+
+from ..conftest import Backend
+from ..salud_helpers import (
+    HOY,
+    RANGO,
+    crear_cliente,
+    ficha,
+    fila_de_lista,
+    historial_regular,
+    importar,
+    recalcular,
+    recomendaciones,
+    salud,
+)
+from ..webhook_helpers import evento, factura, send
+
+# --- GET /api/clientes/{id}/salud ------------------------------------------------
+
+
+def test_salud_de_un_cliente_con_historial(db: Backend, api: httpx.Client) -> None:
+    db.clock.set(HOY)
+    crear_cliente(api, "abc123", "Empresa XYZ S.L.")
+    importar(api, historial_regular("abc123"))
+
+    body = salud(api, "abc123")
+
+    assert body["cliente_id"] == "abc123"
+    assert body["ltv_lifetime_value"] == 6066.12  # 4 × 1.000 + 2.066,12
+    assert body["monto_promedio_factura"] == 1213.22  # 6.066,12 / 5
+    assert body["dias_promedio_para_pagar"] == 25.0  # (10 + 20 + 30 + 40) / 4
+    assert body["porcentaje_pagos_a_tiempo"] == 60.0  # 3 on time / (4 paid + 1 overdue)
+    assert body["factura_pagada_más_antigua"] == "2025-08-03"
+    assert body["factura_impagada_más_antigua"] == "2025-12-01"
+    assert body["frecuencia_compra_dias"] == 30
+    assert body["meses_como_cliente"] == 5  # 03/08/2025 -> 20/01/2026
+    assert body["fecha_proxima_factura_esperada"] == "2025-12-31"  # in the past: it is late
+    # Sole buyer, so VIP and not dormant: cadence expects 30/01, 01/03 and 31/03.
+    assert body["ingresos_esperados_30_dias"] == 1213.22
+    assert body["ingresos_esperados_90_dias"] == 3639.66
+    assert body["facturas_vencidas"] == 1
+    assert body["importe_vencido"] == 2500.0
+    assert body["riesgo_impago_nivel"] == "critico"
+    # Last purchase 50 days ago every 30 (r = 1,67 -> 37) + 40 days silent (30) = 67.
+    assert body["riesgo_perdida_score"] == 67
+    assert body["dias_sin_actividad"] == 40  # the payment of 11/12/2025
+    assert body["numero_actividades_ultimos_30_dias"] == 0
+    # The payment's entry: midnight of 11/12/2025 in Madrid.
+    assert datetime.fromisoformat(body["ultima_interaccion"]) == datetime(
+        2025, 12, 10, 23, 0, tzinfo=UTC
+    )
+    assert body["salud_general"] == "critica"
+    assert body["fecha_calculo"] == "2026-01-20"
+    assert body["motivos"] == [
+        "1 factura vencida sin pagar por 2.500,00 €",
+        "La factura 2025/0123 (2.500,00 €) lleva 40 días vencida (más de 30)",
+        "Solo el 60 % de sus facturas se pagó a tiempo (menos del 70 %)",
+        "Última compra hace 50 días y suele comprar cada 30 días "
+        "(1,7 veces su intervalo habitual): 37 puntos",
+        "40 días sin actividad: 30 puntos",
+        "Riesgo de pérdida 67/100",
+    ]
+    # The client 360 carries the same health, and the client's risk mirrors it.
+    cliente = ficha(api, "abc123")
+    assert cliente["salud"] == body
+    assert cliente["riesgo_impago"] == "critico"
+    assert cliente["ltv"] == 6066.12
+
+
+def test_sin_facturas_no_se_inventan_numeros(db: Backend, api: httpx.Client) -> None:
+    db.clock.set(HOY)
+    crear_cliente(api, "nuevo", "Recién Llegada S.L.")
+
+    body = salud(api, "nuevo")
+
+    assert body["ltv_lifetime_value"] == 0
+    for vacio in (
+        "monto_promedio_factura",
+        "dias_promedio_para_pagar",
+        "frecuencia_compra_dias",
+        "meses_como_cliente",
+        "fecha_proxima_factura_esperada",
+        "factura_pagada_más_antigua",
+        "factura_impagada_más_antigua",
+        "dias_sin_actividad",
+        "ultima_interaccion",
+    ):
+        assert body[vacio] is None, vacio
+    assert body["porcentaje_pagos_a_tiempo"] == 100.0
+    assert body["ingresos_esperados_30_dias"] == 0
+    assert body["ingresos_esperados_90_dias"] == 0
+    assert body["riesgo_impago_nivel"] == "bajo"
+    assert body["riesgo_perdida_score"] == 0
+    assert body["salud_general"] == "excelente"
+    assert body["facturas_vencidas"] == 0
+    assert body["motivos"] == [
+        "Sin facturas que cobrar: aún no hay historial de pagos",
+        "Sin compras todavía y ninguna actividad registrada: no hay datos para estimar el "
+        "riesgo de pérdida (0/100)",
+    ]
+    assert ficha(api, "nuevo")["estado"] == "prospecto"
+
+
+def test_una_sola_compra_no_tiene_frecuencia(db: Backend, api: httpx.Client) -> None:
+    db.clock.set(HOY)
+    crear_cliente(api, "una", "Una Vez S.L.")
+    importar(
+        api,
+        [factura("una_1", cliente_id="una", fecha_emision="2026-01-10", base=100, total=121)],
+    )
+
+    body = salud(api, "una")
+
+    assert body["frecuencia_compra_dias"] is None
+    assert body["fecha_proxima_factura_esperada"] is None
+    assert body["dias_promedio_para_pagar"] is None  # nothing paid yet
+    assert body["monto_promedio_factura"] == 100.0
+    assert body["ingresos_esperados_90_dias"] == 0  # no cadence, no repeat purchase expected
+    assert body["riesgo_perdida_score"] == 10  # inactivity only: 10 days since the invoice
+
+
+@pytest.mark.parametrize("ruta", ["salud", "recomendaciones"])
+def test_cliente_desconocido_404(api: httpx.Client, ruta: str) -> None:
+    response = api.get(f"/api/clientes/no-existe/{ruta}")
+    assert response.status_code == 404
+    assert "no-existe" in response.json()["detail"]
+
+
+# --- time moves health without any event ----------------------------------------------
+
+
+def test_el_paso_del_tiempo_cambia_la_salud_y_recalcular_lo_lleva_a_la_lista(
+    db: Backend, api: httpx.Client
+) -> None:
+    db.clock.set(HOY)
+    crear_cliente(api, "b-regular", "Regular S.L.")
+    crear_cliente(api, "c-grande", "Grande S.A.")
+    # The big buyer first, so that it is the VIP from the start.
+    grande = factura(
+        "c_1",
+        cliente_id="c-grande",
+        fecha_emision="2026-01-15",
+        base=50000,
+        total=60500,
+        fecha_pago="2026-01-15",
+    )
+    importar(api, [grande])
+    importar(
+        api,
+        [
+            factura(
+                "b_1",
+                cliente_id="b-regular",
+                fecha_emision="2025-11-20",
+                base=1000,
+                total=1210,
+                fecha_pago="2025-11-30",
+            ),
+            factura(
+                "b_2",
+                cliente_id="b-regular",
+                fecha_emision="2025-12-20",
+                base=1000,
+                total=1210,
+                fecha_pago="2025-12-30",
+            ),
+            factura(
+                "b_3",
+                cliente_id="b-regular",
+                numero="2026/0007",
+                fecha_emision="2026-01-10",  # due 09/02/2026
+                base=1000,
+                total=1210,
+            ),
+        ],
+    )
+    antes = salud(api, "b-regular")
+    assert antes["dias_sin_actividad"] == 10
+    assert antes["facturas_vencidas"] == 0
+    assert antes["riesgo_impago_nivel"] == "bajo"
+    assert antes["frecuencia_compra_dias"] == 26  # median of 30 and 21, rounded half up
+    assert antes["riesgo_perdida_score"] == 14  # 10/26 of its gap (4) + 10 silent days
+    assert antes["salud_general"] == "excelente"
+    assert ficha(api, "b-regular")["estado"] == "cliente_activo"
+    assert fila_de_lista(api, "c-grande")["estado"] == "vip"
+
+    # 15/03/2026: 64 days without buying, 2026/0007 is 34 days overdue. No event arrived.
+    db.clock.set(datetime(2026, 3, 15, 10, 0, tzinfo=UTC))
+    ahora = salud(api, "b-regular")
+    assert ahora["dias_sin_actividad"] == 64
+    assert ahora["facturas_vencidas"] == 1
+    assert ahora["importe_vencido"] == 1210.0
+    assert ahora["riesgo_impago_nivel"] == "critico"
+    assert ahora["riesgo_perdida_score"] == 89  # r = 64/26 -> 59 points + 30 silent
+    assert ahora["salud_general"] == "critica"
+    assert ahora["fecha_calculo"] == "2026-03-15"
+    cliente = ficha(api, "b-regular")
+    assert cliente["estado"] == "cliente_dormido"
+    assert cliente["riesgo_impago"] == "critico"
+    assert cliente["salud"] == ahora
+    alertas = {a["tipo"]: a for a in recomendaciones(api, "b-regular")["alertas"]}
+    assert alertas["cliente_dormido"]["mensaje"] == (
+        "Cliente dormido: sin compras desde el 10/01/2026 (hace 64 días)."
+    )
+    assert alertas["factura_vencida"]["severidad"] == "critica"
+
+    # The list shows what was stored at the last recompute...
+    fila = fila_de_lista(api, "b-regular")
+    assert fila["estado"] == "cliente_activo"
+    assert fila["riesgo_impago"] == "bajo"
+    assert fila["dias_sin_actividad"] == 10
+    assert fila["riesgo_perdida_score"] == 14
+    assert fila["salud_general"] == "excelente"
+    # The dashboard too, except its overdue invoices: those are read from the ledger today.
+    tablero = api.get("/api/dashboard").json()
+    assert tablero["clientes_por_estado"]["cliente_activo"] == 1
+    assert tablero["facturas_vencidas"] == {"numero": 1, "importe": 1210.0}
+
+    # ... until the daily recompute: then list, 360 and /salud read the same.
+    assert recalcular(api) == {"clientes": 2, "fecha_calculo": "2026-03-15"}
+    fila = fila_de_lista(api, "b-regular")
+    cliente = ficha(api, "b-regular")
+    ahora = salud(api, "b-regular")
+    assert fila["estado"] == cliente["estado"] == "cliente_dormido"
+    assert fila["riesgo_impago"] == cliente["riesgo_impago"] == ahora["riesgo_impago_nivel"]
+    assert fila["dias_sin_actividad"] == ahora["dias_sin_actividad"] == 64
+    assert fila["riesgo_perdida_score"] == ahora["riesgo_perdida_score"] == 89
+    assert fila["salud_general"] == ahora["salud_general"] == "critica"
+    assert fila["ltv"] == cliente["ltv"] == ahora["ltv_lifetime_value"] == 3000.0
+    assert fila["fecha_última_compra"] == cliente["fecha_última_compra"] == "2026-01-10"
+    assert cliente["salud"] == ahora
+    tablero = api.get("/api/dashboard").json()
+    assert tablero["clientes_por_estado"]["cliente_dormido"] == 1
+    assert tablero["clientes_por_estado"]["cliente_activo"] == 0
+    # 59 days since its purchase: still an active VIP.
+    assert fila_de_lista(api, "c-grande")["estado"] == ficha(api, "c-grande")["estado"] == "vip"
+
+
+def test_un_pago_por_webhook_se_refleja_en_la_salud(db: Backend, api: httpx.Client) -> None:
+    db.clock.set(HOY)
+    crear_cliente(api, "abc123", "Empresa XYZ S.L.")
+    importar(api, historial_regular("abc123"))
+    assert salud(api, "abc123")["riesgo_impago_nivel"] == "critico"
+
+    pago = evento(
+        "pagada",
+        factura_id="abc123_0123",
+        numero="2025/0123",
+        fecha_emision="2025-12-01",
+        fecha_vencimiento="2025-12-11",
+        base="2066.12",
+        total="2500.00",
+        fecha_pago="2026-01-20",
+    )
+    assert send(api, pago, now=HOY).status_code == 200
+
+    body = salud(api, "abc123")
+    assert body["facturas_vencidas"] == 0
+    assert body["factura_impagada_más_antigua"] is None
+    assert body["dias_promedio_para_pagar"] == 30.0  # (10 + 20 + 30 + 40 + 50) / 5
+    assert body["porcentaje_pagos_a_tiempo"] == 60.0  # 3 of 5 paid on time
+    assert body["riesgo_impago_nivel"] == "alto"  # < 70 % on time
+    assert body["dias_sin_actividad"] == 0
+    assert fila_de_lista(api, "abc123")["riesgo_impago"] == "alto"
+
+
+# --- GET /api/clientes/{id}/recomendaciones ----------------------------------------------
+
+
+def test_recomendaciones_nombran_factura_importe_contacto_y_oportunidad(
+    db: Backend, api: httpx.Client
+) -> None:
+    db.clock.set(HOY)
+    crear_cliente(
+        api, "techcorp", "TechCorp S.L.", cif_nif="A12345678", **{"tamaño_empresa": "mediana"}
+    )
+    importar(api, historial_regular("techcorp"))
+    for contacto in (
+        {"nombre_completo": "María López", "rol": "Contable", "es_contacto_financiero": True},
+        {"nombre_completo": "Juan Pérez", "rol": "Gerente", "es_contacto_principal": True},
+    ):
+        response = api.post("/api/clientes/techcorp/contactos", json=contacto)
+        assert response.status_code == 201, response.text
+    response = api.post(
+        "/api/clientes/techcorp/oportunidades",
+        json={
+            "nombre_proyecto": "Implementación ERP",
+            "monto_estimado": 45000,
+            "estado": "presupuesto",
+            "probabilidad_cierre": 65,
+            "fecha_cierre_estimada": "2026-01-15T12:00:00+01:00",
+        },
+    )
+    assert response.status_code == 201, response.text
+    response = api.post(
+        "/api/clientes/techcorp/actividades",
+        json={"tipo": "tarea", "titulo": "Enviar presupuesto", "fecha": "2026-01-12T09:00:00"},
+    )
+    assert response.status_code == 201, response.text
+
+    body = recomendaciones(api, "techcorp")
+
+    assert set(body) == {
+        "cliente_id",
+        "fecha_generacion",
+        "alertas",
+        "oportunidades",
+        "acciones_sugeridas",
+    }
+    assert body["cliente_id"] == "techcorp"
+    assert datetime.fromisoformat(body["fecha_generacion"]) == HOY
+    assert [(a["tipo"], a["severidad"]) for a in body["alertas"]] == [
+        ("factura_vencida", "critica"),
+        ("riesgo_pago", "critica"),
+        ("cif_nif_invalido", "alta"),
+        ("tarea_vencida", "alta"),  # 8 days: more than 7
+        ("compra_atrasada", "media"),  # expected 31/12/2025, 20 days late (< one gap)
+        ("oportunidad_estancada", "media"),
+    ]
+    mensajes = {a["tipo"]: a["mensaje"] for a in body["alertas"]}
+    assert mensajes["factura_vencida"] == (
+        "Factura 2025/0123 de 2.500,00 € sin pagar: venció el 11/12/2025, hace 40 días."
+    )
+    assert mensajes["riesgo_pago"].startswith("Riesgo de impago crítico: 1 factura vencida")
+    assert mensajes["cif_nif_invalido"] == (
+        "El CIF/NIF A12345678 de TechCorp S.L. tiene el dígito de control incorrecto: "
+        "corregirlo antes de emitir la próxima factura."
+    )
+    assert mensajes["tarea_vencida"] == (
+        "La tarea «Enviar presupuesto» venció el 12/01/2026 (hace 8 días)."
+    )
+    assert mensajes["compra_atrasada"] == (
+        "Compra atrasada: suele comprar cada 30 días y la última fue el 01/12/2025; "
+        "se esperaba otra el 31/12/2025 (hace 20 días)."
+    )
+    assert mensajes["oportunidad_estancada"] == (
+        "La oportunidad «Implementación ERP» (45.000,00 €) está estancada: "
+        "su cierre estimado era el 15/01/2026 (hace 5 días)."
+    )
+    # The most urgent action: call the financial contact about the overdue invoice.
+    assert body["acciones_sugeridas"][0] == (
+        "Llamar a María López (Contable) para reclamar la factura 2025/0123 de 2.500,00 €, "
+        "vencida hace 40 días"
+    )
+    assert (
+        "Llamar a Juan Pérez (Gerente) para avanzar la oportunidad «Implementación ERP» "
+        "(45.000,00 €) y fijar una nueva fecha de cierre" in body["acciones_sugeridas"]
+    )
+    assert "Completar o reprogramar la tarea «Enviar presupuesto»" in body["acciones_sugeridas"]
+    assert len(set(body["acciones_sugeridas"])) == len(body["acciones_sugeridas"])
+    # Sole buyer, active, medium-sized company.
+    assert body["oportunidades"] == [
+        {
+            "tipo": "vip",
+            "mensaje": "Cliente VIP (LTV 6.066,12 €, entre el 10 % que más factura): "
+            "considerar un gestor de cuenta dedicado.",
+        }
+    ]
+    # Same client, same day: the same lists.
+    assert recomendaciones(api, "techcorp") == body
+
+
+def test_alertas_ordenadas_por_severidad(db: Backend, api: httpx.Client) -> None:
+    db.clock.set(HOY)
+    crear_cliente(api, "abc123", "Empresa XYZ S.L.", cif_nif="A12345678")
+    importar(api, historial_regular("abc123"))
+
+    alertas = recomendaciones(api, "abc123")["alertas"]
+
+    rangos = [RANGO[a["severidad"]] for a in alertas]
+    assert rangos == sorted(rangos)
+    assert alertas[0]["severidad"] == "critica"
+    assert {a["severidad"] for a in alertas} == {"critica", "alta", "media", "baja"}
+    # No contacts: nobody principal, nobody financial (media: an invoice is overdue).
+    tipos = {a["tipo"]: a["severidad"] for a in alertas}
+    assert tipos["sin_contacto_principal"] == "baja"
+    assert tipos["sin_contacto_financiero"] == "media"
+    assert tipos["cif_nif_invalido"] == "alta"
+
+
+def test_cif_valido_no_da_alerta(db: Backend, api: httpx.Client) -> None:
+    db.clock.set(HOY)
+    crear_cliente(api, "ok", "Correcta S.L.", cif_nif="B12345674")
+    tipos = [a["tipo"] for a in recomendaciones(api, "ok")["alertas"]]
+    assert "cif_nif_invalido" not in tipos
+
+
+# --- POST /api/salud/recalcular: VIP, dormant VIP, lost ------------------------------------
+
+
+def test_recalcular_vip_vip_dormido_y_perdido(db: Backend, api: httpx.Client) -> None:
+    db.clock.set(HOY)
+    facturas = []
+    for n in range(1, 13):
+        cliente_id = f"comprador-{n:02d}"
+        crear_cliente(api, cliente_id, f"Comprador {n:02d} S.L.")
+        # The biggest buyer last bought on 01/12/2025, the others in January.
+        emision = "2025-12-01" if n == 12 else f"2026-01-{n:02d}"
+        facturas.append(
+            factura(
+                f"fac_{n:02d}",
+                cliente_id=cliente_id,
+                fecha_emision=emision,
+                base=n * 1000,
+                total=n * 1210,
+                fecha_pago=emision,
+            )
+        )
+    importar(api, facturas)
+    response = api.patch("/api/clientes/comprador-01", json={"estado": "cliente_perdido"})
+    assert response.status_code == 200, response.text
+
+    assert recalcular(api) == {"clientes": 12, "fecha_calculo": "2026-01-20"}
+
+    # 12 buyers: k = 12 // 10 = 1, only the top one.
+    vip = api.get("/api/clientes/", params={"estado": "vip"}).json()
+    assert [c["id"] for c in vip["clientes"]] == ["comprador-12"]
+    assert ficha(api, "comprador-12")["estado"] == "vip"
+    assert fila_de_lista(api, "comprador-11")["estado"] == "cliente_activo"
+    assert fila_de_lista(api, "comprador-01")["estado"] == "cliente_perdido"
+
+    # 05/02/2026: the top buyer has not bought for 66 days.
+    db.clock.set(datetime(2026, 2, 5, 10, 0, tzinfo=UTC))
+    assert recalcular(api) == {"clientes": 12, "fecha_calculo": "2026-02-05"}
+
+    assert fila_de_lista(api, "comprador-12")["estado"] == "cliente_dormido"
+    assert fila_de_lista(api, "comprador-01")["estado"] == "cliente_perdido"
+    assert ficha(api, "comprador-01")["estado"] == "cliente_perdido"
+    alerta = {
+        "tipo": "vip_dormido",
+        "severidad": "critica",
+        "mensaje": "Cliente VIP dormido: Comprador 12 S.L. (LTV 12.000,00 €) no compra desde "
+        "el 01/12/2025 (hace 66 días).",
+    }
+    alertas = recomendaciones(api, "comprador-12")["alertas"]
+    assert alertas[0] == alerta
+    assert "cliente_dormido" not in [a["tipo"] for a in alertas]  # replaced by vip_dormido
+    cartera = api.get("/api/alertas", params={"tipo": "vip_dormido"}).json()
+    assert cartera["total"] == 1
+    assert cartera["alertas"] == [
+        {"cliente_id": "comprador-12", "nombre_empresa": "Comprador 12 S.L.", **alerta}
+    ]
+
+
+def test_cliente_perdido_vuelve_a_activo_con_una_compra_nueva(
+    db: Backend, api: httpx.Client
+) -> None:
+    db.clock.set(HOY)
+    crear_cliente(api, "ida", "Se Fue S.L.")
+    importar(api, [factura("ida_1", cliente_id="ida", fecha_emision="2025-10-01", base=100)])
+    api.patch("/api/clientes/ida", json={"estado": "cliente_perdido"}).raise_for_status()
+    recalcular(api)
+    assert fila_de_lista(api, "ida")["estado"] == "cliente_perdido"
+
+    importar(api, [factura("ida_2", cliente_id="ida", fecha_emision="2026-01-19", base=100)])
+
+    assert fila_de_lista(api, "ida")["estado"] == "vip"  # sole buyer
+    recalcular(api)
+    assert ficha(api, "ida")["estado"] == fila_de_lista(api, "ida")["estado"] == "vip"
+
+
+# --- authentication ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/api/clientes/abc123/salud"),
+        ("GET", "/api/clientes/abc123/recomendaciones"),
+        ("POST", "/api/salud/recalcular"),
+    ],
+)
+def test_sin_clave_401(anon: httpx.Client, method: str, path: str) -> None:
+    assert anon.request(method, path).status_code == 401
