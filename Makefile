@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint fuzz migrate bench install clean
+.PHONY: run test lint fuzz migrate bench backtest install clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,6 +29,11 @@ test: $(STAMP)
 SCALE ?= 10000
 bench: $(STAMP)
 	$(BIN)/python bench/run.py --scale $(SCALE)
+
+# The purchase and payment models judged on two public ledgers (bench/datos/); writes
+# bench/BACKTEST.md. `make backtest ARGS="--servicio http://127.0.0.1:8000"` also reads a running service.
+backtest: $(STAMP)
+	$(BIN)/python bench/backtest.py $(ARGS)
 
 fuzz: $(STAMP)
 	bash scripts/fuzz.sh

@@ -1,0 +1,683 @@
+"""Backtest of the purchase and payment models on public ledgers (contract §7–§8).
+
+    python bench/backtest.py                      # offline: CDNOW and IBM, writes BACKTEST.md
+    python bench/backtest.py --servicio URL       # also the figures of a running service
+
+CDNOW (purchases): calibration = purchases up to 1997-09-30; holdout = the next 90 and 273
+days. Scorers, side by side:
+
+- `BG/NBD ref.`: BG/NBD + Gamma-Gamma fitted here by plain maximum likelihood with the formulas
+  of the `lifetimes` package (independent of the engine), churn = 1 − P(alive), value = the
+  lifetimes Gamma-Gamma over repeat purchases (population mean for one-time buyers);
+- `motor`: `smartbilling_crm.salud.motor.compras` through its public API;
+- `reglas v1`: the §4 rules of `services/salud.py` (median cadence), as the service shipped;
+- `servicio` (with `--servicio`): the figures the running service answers.
+
+IBM (payments): ledger up to 2013-06-30 (invoices issued up to then, payments known up to
+then); label = the customer pays more than half of its invoices issued after the cut late.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import platform
+import sys
+import time
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from scipy import optimize, special, stats  # type: ignore[import-untyped]
+
+RAIZ = Path(__file__).resolve().parent
+sys.path.insert(0, str(RAIZ.parent / "src"))
+
+from smartbilling_crm.salud.motor import cadencia, cobros, compras, modelo_compras, pagos  # noqa: E402
+from smartbilling_crm.salud.motor import hechos as motor_hechos  # noqa: E402
+
+DATOS = RAIZ / "datos"
+CDNOW = DATOS / "CDNOW_sample.txt"
+IBM = DATOS / "ibm_accounts_receivable_dev.csv"
+CORTE_CDNOW = date(1997, 9, 30)
+CORTE_IBM = date(2013, 6, 30)
+HORIZONTES = (90, 273)
+DEV_API_KEY = "dev-crm-key-cambiame"
+NIVELES = {"bajo": 0, "medio": 1, "alto": 2, "critico": 3}
+
+
+# ---------------------------------------------------------------- metrics
+
+
+def auc(puntuacion: Sequence[float] | np.ndarray, etiqueta: Sequence[bool] | np.ndarray) -> float:
+    """Area under the ROC curve = Mann-Whitney U ÷ (n₁·n₀); ties count one half."""
+    s = np.asarray(puntuacion, dtype=float)
+    y = np.asarray(etiqueta, dtype=bool)
+    if y.all() or not y.any():
+        return float("nan")
+    u = stats.mannwhitneyu(s[y], s[~y], alternative="two-sided").statistic
+    return float(u) / (int(y.sum()) * int((~y).sum()))
+
+
+# ---------------------------------------------------------------- CDNOW
+
+
+@dataclass
+class DatosCdnow:
+    ids: list[str]
+    calibracion: list[list[compras.Compra]]  # daily purchases up to the cut, per customer
+    sin_compra: dict[int, np.ndarray]  # horizon -> no purchase in (cut, cut + h]
+    ingresos_90: np.ndarray  # actual revenue in (cut, cut + 90]
+    compras_90: np.ndarray  # actual purchase days in (cut, cut + 90]
+    compras_273: int  # actual purchase days in (cut, cut + 273]
+    excluidos: int  # customers without a positive purchase by the cut
+
+
+def cargar_cdnow(corte: date = CORTE_CDNOW) -> DatosCdnow:
+    por_cliente: dict[str, dict[date, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+    for linea in CDNOW.read_text().splitlines():
+        if not linea.strip():
+            continue
+        _, cliente, dia, _, valor = linea.split()
+        fecha = datetime.strptime(dia, "%Y%m%d").date()
+        por_cliente[cliente][fecha] += Decimal(valor)
+    # A purchase has a positive value: a customer whose only calibration purchase was free
+    # ($0.00, a handful in CDNOW) has no history and is left out of every scorer.
+    ids = sorted(
+        (c for c, d in por_cliente.items() if any(f <= corte and v > 0 for f, v in d.items())),
+        key=int,
+    )
+    excluidos = len(por_cliente) - len(ids)
+    calibracion: list[list[compras.Compra]] = []
+    sin_compra = {h: np.zeros(len(ids), dtype=bool) for h in HORIZONTES}
+    ingresos = np.zeros(len(ids))
+    n_compras = np.zeros(len(ids))
+    for i, cliente in enumerate(ids):
+        dias = por_cliente[cliente]
+        calibracion.append(
+            [compras.Compra(f, v) for f, v in sorted(dias.items()) if f <= corte and v > 0]
+        )
+        for h in HORIZONTES:
+            fin = corte + timedelta(days=h)
+            sin_compra[h][i] = not any(corte < f <= fin and v > 0 for f, v in dias.items())
+        fin90 = corte + timedelta(days=90)
+        ingresos[i] = float(sum((v for f, v in dias.items() if corte < f <= fin90), Decimal(0)))
+        n_compras[i] = sum(1 for f, v in dias.items() if corte < f <= fin90 and v > 0)
+    compras_273 = sum(
+        1
+        for c in ids
+        for f, v in por_cliente[c].items()
+        if corte < f <= corte + timedelta(days=273) and v > 0
+    )
+    return DatosCdnow(ids, calibracion, sin_compra, ingresos, n_compras, compras_273, excluidos)
+
+
+@dataclass
+class Cifras:
+    """What a scorer says per customer: churn score (higher = more likely gone), revenue."""
+
+    nombre: str
+    churn: np.ndarray
+    ingresos_90: np.ndarray
+    compras_90: np.ndarray | None = None
+    nota: str = ""
+
+
+def referencia_bgnbd(historiales: list[compras.HistorialCompras]) -> Cifras:
+    """BG/NBD + Gamma-Gamma as `lifetimes` fits them: plain ML, no prior, Nelder-Mead."""
+    x = np.array([h.frecuencia for h in historiales], dtype=float)
+    t_x = np.array([h.recencia for h in historiales], dtype=float) / 7  # weeks, as the paper
+    T = np.array([h.antiguedad for h in historiales], dtype=float) / 7
+
+    def nll(lp: np.ndarray) -> float:
+        r, alpha, a, b = np.exp(lp)
+        a1 = special.gammaln(r + x) - special.gammaln(r) + r * np.log(alpha)
+        a2 = special.gammaln(a + b) + special.gammaln(b + x) - special.gammaln(b)
+        a2 = a2 - special.gammaln(a + b + x)
+        a3 = -(r + x) * np.log(alpha + T)
+        a4 = np.log(a) - np.log(b + np.maximum(x, 1) - 1) - (r + x) * np.log(t_x + alpha)
+        m = np.maximum(a3, a4)
+        ll = a1 + a2 + np.log(np.exp(a3 - m) + np.exp(a4 - m) * (x > 0)) + m
+        return float(-ll.sum())
+
+    res = optimize.minimize(
+        nll, np.zeros(4), method="Nelder-Mead", options={"maxiter": 5000, "xatol": 1e-8}
+    )
+    r, alpha, a, b = np.exp(res.x)
+    log_div = (r + x) * np.log((alpha + T) / (alpha + t_x)) + np.log(a / (b + np.maximum(x, 1) - 1))
+    vivo = np.where(x == 0, 1.0, special.expit(-log_div))
+
+    def esperadas(t: float) -> np.ndarray:
+        z = t / (alpha + T + t)
+        hyp = special.hyp2f1(r + x, b + x, a + b + x - 1, z)
+        primero = (a + b + x - 1) / (a - 1)
+        segundo = 1 - hyp * ((alpha + T) / (alpha + t + T)) ** (r + x)
+        den = 1 + (x > 0) * (a / (b + np.maximum(x, 1) - 1)) * ((alpha + T) / (alpha + t_x)) ** (
+            r + x
+        )
+        return np.asarray(primero * segundo / den)
+
+    # Gamma-Gamma over repeat purchases of repeat buyers (lifetimes' convention).
+    rep = x > 0
+    m_rep = np.array([h.valor_medio_repeticion or 0.0 for h in historiales])
+    xs, ms = x[rep], m_rep[rep]
+
+    def nll_gg(lp: np.ndarray) -> float:
+        p, q, v = np.exp(lp)
+        ll = (
+            special.gammaln(p * xs + q)
+            - special.gammaln(p * xs)
+            - special.gammaln(q)
+            + q * np.log(v)
+            + (p * xs - 1) * np.log(ms)
+            + p * xs * np.log(xs)
+            - (p * xs + q) * np.log(xs * ms + v)
+        )
+        return float(-ll.sum())
+
+    res_gg = optimize.minimize(
+        nll_gg, np.log([1.0, 1.0, 1.0]), method="Nelder-Mead", options={"maxiter": 5000}
+    )
+    p, q, v = np.exp(res_gg.x)
+    peso = p * x / (p * x + q - 1)
+    valor = (1 - peso) * (p * v / (q - 1)) + peso * m_rep
+    e90 = esperadas(90 / 7)
+    nota = (
+        f"r={r:.3f}, α={alpha:.3f} semanas, a={a:.3f}, b={b:.3f}; "
+        f"Gamma-Gamma p={p:.2f}, q={q:.2f}, v={v:.2f}"
+    )
+    return Cifras("BG/NBD ref.", 1 - vivo, e90 * valor, e90, nota)
+
+
+def motor_compras(historiales: list[compras.HistorialCompras], corte: date) -> Cifras:
+    """The engine through its public API."""
+    cartera = compras.CarteraCompras.desde_historiales(historiales)
+    inicio = time.perf_counter()
+    modelo = modelo_compras.ajustar_modelo(cartera, corte)
+    ajuste = time.perf_counter() - inicio
+    inicio = time.perf_counter()
+    s = modelo_compras.puntuar(modelo, cartera)
+    puntuacion = time.perf_counter() - inicio
+    bg, gg = modelo.bgnbd, modelo.gamma_gamma
+    nota = (
+        f"r={bg.r:.3f}, α={bg.alpha / 7:.3f} semanas, a={bg.a:.3f}, b={bg.b:.3f}; "
+        f"Gamma-Gamma p={gg.p or 0:.2f}, q={gg.q or 0:.2f}, v={gg.v or 0:.2f} "
+        f"(ajuste {ajuste:.2f} s, puntuación {puntuacion * 1000:.0f} ms)"
+    )
+    return Cifras(
+        "motor", s.riesgo_perdida_score.astype(float), s.ingresos_90_dias, s.compras_90_dias, nota
+    )
+
+
+def reglas_v1(calibracion: list[list[compras.Compra]], corte: date) -> Cifras:
+    """The §4 rules of services/salud.py (invoices were activities in v1)."""
+    churn = np.zeros(len(calibracion))
+    ingresos = np.zeros(len(calibracion))
+    for i, lista in enumerate(calibracion):
+        fechas = [c.fecha for c in lista]
+        frecuencia = cadencia.frecuencia_compra(fechas)
+        desde = (corte - fechas[-1]).days
+        score, _ = cadencia.riesgo_perdida(
+            dias_desde_ultima_compra=desde, frecuencia=frecuencia, dias_sin_actividad=desde
+        )
+        churn[i] = score
+        promedio = sum((c.importe for c in lista), Decimal(0)) / len(lista)
+        estado = "cliente_dormido" if desde > 60 else "cliente_activo"
+        ingresos[i] = float(
+            cadencia.ingresos_esperados(
+                compras=fechas,
+                frecuencia=frecuencia,
+                promedio=promedio,
+                estado=estado,
+                oportunidades_abiertas=[],
+                hoy=corte,
+                dias_ventana=90,
+            )
+        )
+    return Cifras("reglas v1", churn, ingresos)
+
+
+# ---------------------------------------------------------------- IBM
+
+
+@dataclass
+class DatosIbm:
+    ids: list[str]
+    calibracion: dict[str, list[pagos.FacturaCobro]]  # as of the cut
+    tardio: np.ndarray  # label per id in `ids`
+    filas: list[dict[str, str]]
+
+
+def _fecha_us(texto: str) -> date:
+    return datetime.strptime(texto, "%m/%d/%Y").date()
+
+
+def cargar_ibm(corte: date = CORTE_IBM) -> DatosIbm:
+    with IBM.open(newline="") as fichero:
+        filas = list(csv.DictReader(fichero))
+    calibracion: dict[str, list[pagos.FacturaCobro]] = defaultdict(list)
+    despues: dict[str, list[bool]] = defaultdict(list)
+    for fila in filas:
+        emision = _fecha_us(fila["InvoiceDate"])
+        total = Decimal(fila["InvoiceAmount"])
+        if emision <= corte:
+            factura = pagos.FacturaCobro(
+                fecha_emision=emision,
+                fecha_vencimiento=_fecha_us(fila["DueDate"]),
+                total=total,
+                pendiente=Decimal(0),
+                cobros=(pagos.Cobro(_fecha_us(fila["SettledDate"]), total),),
+                numero=fila["invoiceNumber"],
+            )
+            calibracion[fila["customerID"]].append(pagos.a_fecha(factura, corte))
+        else:
+            despues[fila["customerID"]].append(int(fila["DaysLate"]) > 0)
+    ids = sorted(c for c in calibracion if despues.get(c))
+    tardio = np.array([sum(despues[c]) > len(despues[c]) / 2 for c in ids])
+    return DatosIbm(ids, dict(calibracion), tardio, filas)
+
+
+def motor_pagos(datos: DatosIbm, corte: date) -> tuple[np.ndarray, list[str], pagos.PriorPagos]:
+    prior = pagos.ajustar_prior(
+        [pagos.conteo_tardias(f, corte) for f in datos.calibracion.values()]
+    )
+    resultado = [pagos.comportamiento_pago(datos.calibracion[c], corte, prior) for c in datos.ids]
+    prob = np.array(
+        [
+            np.nan if r.probabilidad_pago_tardio is None else r.probabilidad_pago_tardio
+            for r in resultado
+        ]
+    )
+    return prob, [r.riesgo_impago_nivel for r in resultado], prior
+
+
+def pagos_v1(datos: DatosIbm, corte: date) -> list[str]:
+    niveles = []
+    for c in datos.ids:
+        hechos = []
+        for i, f in enumerate(datos.calibracion[c]):
+            pagada = f.cobros[0].fecha if f.pendiente <= 0 and f.cobros else None
+            hechos.append(
+                motor_hechos.FacturaHecho(
+                    factura_id=str(i),
+                    numero=f.numero,
+                    fecha_emision=f.fecha_emision,
+                    fecha_vencimiento=f.fecha_vencimiento,
+                    base_imponible=f.total,
+                    total=f.total,
+                    fecha_pago=pagada,
+                    anulada=False,
+                )
+            )
+        niveles.append(cobros.riesgo_impago(hechos, corte)[0])
+    return niveles
+
+
+# ---------------------------------------------------------------- the running service
+
+
+def cifras_del_servicio(
+    url: str,
+    cdnow: DatosCdnow,
+    ibm: DatosIbm,
+    *,
+    api_key: str = DEV_API_KEY,
+    prefijo: str = "bt",
+    progreso: Callable[[str], None] = print,
+) -> tuple[Cifras, list[str]]:
+    """Load both histories into a running service and read its health figures.
+
+    Dates are shifted so that each cut-off is today. Clients are created with
+    POST /api/clientes/ (ids `{prefijo}cd{n}` and `{prefijo}ibm{id}`), the invoices backfilled
+    with POST /api/facturas/importar in batches of 1000 (CDNOW: one invoice per purchase day,
+    paid the same day; IBM: `fecha_pago` only where settled by the cut), then
+    POST /api/salud/recalcular, and GET /api/clientes/{id}/salud per client for
+    `riesgo_perdida_score`, `ingresos_esperados_90_dias` and `riesgo_impago_nivel`.
+    Idempotent: running it twice against the same database reuses what is there.
+    """
+    import httpx
+
+    hoy = date.today()
+    cabeceras = {"X-API-Key": api_key}
+    with httpx.Client(base_url=url.rstrip("/"), headers=cabeceras, timeout=120) as http:
+
+        def crear(cliente_id: str, nombre: str) -> None:
+            r = http.post(
+                "/api/clientes/",
+                json={
+                    "id": cliente_id,
+                    "nombre_empresa": nombre,
+                    "email": f"{cliente_id.lower()}@backtest.example.org",
+                },
+            )
+            if r.status_code not in (200, 201, 409):
+                raise RuntimeError(f"POST /api/clientes/ {r.status_code}: {r.text[:300]}")
+
+        def importar(facturas: list[dict[str, Any]]) -> None:
+            for i in range(0, len(facturas), 1000):
+                r = http.post("/api/facturas/importar", json=facturas[i : i + 1000])
+                if r.status_code != 200:
+                    raise RuntimeError(f"importar {r.status_code}: {r.text[:300]}")
+
+        def salud(cliente_id: str) -> dict[str, Any]:
+            r = http.get(f"/api/clientes/{cliente_id}/salud")
+            r.raise_for_status()
+            datos: dict[str, Any] = r.json()
+            return datos
+
+        # CDNOW
+        desplazamiento = hoy - CORTE_CDNOW
+        facturas: list[dict[str, Any]] = []
+        ids_cd = [f"{prefijo}cd{c}" for c in cdnow.ids]
+        progreso(f"servicio: creando {len(ids_cd)} clientes CDNOW")
+        for cid, lista in zip(ids_cd, cdnow.calibracion, strict=True):
+            crear(cid, f"CDNOW {cid}")
+            for compra in lista:
+                emision = compra.fecha + desplazamiento
+                importe = float(compra.importe)
+                facturas.append(
+                    {
+                        "id": f"{cid}-{compra.fecha:%Y%m%d}",
+                        "numero": f"{compra.fecha:%Y%m%d}",
+                        "cliente_id": cid,
+                        "fecha_emision": emision.isoformat(),
+                        "fecha_vencimiento": (emision + timedelta(days=30)).isoformat(),
+                        "base_imponible": importe,
+                        "total": importe,
+                        "fecha_pago": emision.isoformat(),
+                    }
+                )
+        progreso(f"servicio: importando {len(facturas)} facturas CDNOW")
+        importar(facturas)
+
+        # IBM
+        desplazamiento = hoy - CORTE_IBM
+        ids_ibm = {c: f"{prefijo}ibm{c.replace('-', '')}" for c in ibm.ids}
+        for cid in ids_ibm.values():
+            crear(cid, f"IBM {cid}")
+        facturas = []
+        for fila in ibm.filas:
+            cid = ids_ibm.get(fila["customerID"])
+            emision = _fecha_us(fila["InvoiceDate"])
+            if cid is None or emision > CORTE_IBM:
+                continue
+            pagada = _fecha_us(fila["SettledDate"])
+            importe = float(fila["InvoiceAmount"])
+            facturas.append(
+                {
+                    "id": f"{cid}-{fila['invoiceNumber']}",
+                    "numero": fila["invoiceNumber"],
+                    "cliente_id": cid,
+                    "fecha_emision": (emision + desplazamiento).isoformat(),
+                    "fecha_vencimiento": (_fecha_us(fila["DueDate"]) + desplazamiento).isoformat(),
+                    "base_imponible": importe,
+                    "total": importe,
+                    "fecha_pago": (pagada + desplazamiento).isoformat()
+                    if pagada <= CORTE_IBM
+                    else None,
+                }
+            )
+        progreso(f"servicio: importando {len(facturas)} facturas IBM")
+        importar(facturas)
+
+        r = http.post("/api/salud/recalcular")
+        r.raise_for_status()
+        progreso("servicio: leyendo la salud de cada cliente")
+        churn = np.zeros(len(ids_cd))
+        ingresos = np.zeros(len(ids_cd))
+        for i, cid in enumerate(ids_cd):
+            s = salud(cid)
+            churn[i] = float(s["riesgo_perdida_score"])
+            ingresos[i] = float(s["ingresos_esperados_90_dias"])
+        niveles = [str(salud(ids_ibm[c])["riesgo_impago_nivel"]) for c in ibm.ids]
+    return Cifras("servicio", churn, ingresos, None, url), niveles
+
+
+# ---------------------------------------------------------------- report
+
+
+def _num(v: float, dec: int = 3) -> str:
+    return "—" if v != v else f"{v:,.{dec}f}"
+
+
+def _si_no(ok: bool) -> str:
+    return "**sí**" if ok else "**no**"
+
+
+def informe(
+    cdnow: DatosCdnow,
+    cifras: list[Cifras],
+    ibm: DatosIbm,
+    niveles_por_fuente: dict[str, list[str]],
+    prob: np.ndarray,
+    prior: pagos.PriorPagos,
+    duracion: float,
+    e273: float,
+) -> str:
+    real_total = float(cdnow.ingresos_90.sum())
+    lineas = [
+        "# Backtest of the purchase and payment models",
+        "",
+        "Written by `python bench/backtest.py` (data and sources: `bench/datos/README.md`).",
+        "",
+        f"Run of {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {duracion:.1f} s, "
+        f"Python {platform.python_version()}, numpy {np.__version__}.",
+        "",
+        f"## CDNOW: {len(cdnow.ids):,} customers, calibration to {CORTE_CDNOW}, "
+        "holdout 90 and 273 days",
+        "",
+        f"- {cdnow.excluidos} customers whose only purchase by the cut was $0.00 are left out.",
+        f"- Customers with no purchase in the next 90 days: "
+        f"{cdnow.sin_compra[90].mean():.1%}; in 273 days: {cdnow.sin_compra[273].mean():.1%}.",
+        f"- Actual purchases (days) in the 90-day holdout: {int(cdnow.compras_90.sum()):,}; "
+        f"actual revenue: {real_total:,.2f} $.",
+        "",
+        "| figure | " + " | ".join(c.nombre for c in cifras) + " |",
+        "|---|" + "---|" * len(cifras),
+    ]
+    for h in HORIZONTES:
+        lineas.append(
+            f"| AUC churn score → no purchase in {h} days | "
+            + " | ".join(_num(auc(c.churn, cdnow.sin_compra[h])) for c in cifras)
+            + " |"
+        )
+    lineas.append(
+        "| expected purchases, 90 days (actual "
+        f"{int(cdnow.compras_90.sum()):,}) | "
+        + " | ".join(
+            "—" if c.compras_90 is None else _num(float(c.compras_90.sum()), 0) for c in cifras
+        )
+        + " |"
+    )
+    lineas.append(
+        f"| engine's expected purchases, 273 days (actual {cdnow.compras_273:,}) | "
+        + " | ".join(_num(e273, 0) if c.nombre == "motor" else "—" for c in cifras)
+        + " |"
+    )
+    lineas.append(
+        f"| revenue forecast 90 days, total (actual {real_total:,.0f}) | "
+        + " | ".join(_num(float(c.ingresos_90.sum()), 0) for c in cifras)
+        + " |"
+    )
+    lineas.append(
+        "| total ÷ actual − 1 | "
+        + " | ".join(f"{float(c.ingresos_90.sum()) / real_total - 1:+.1%}" for c in cifras)
+        + " |"
+    )
+    lineas.append(
+        "| per-customer MAE of 90-day revenue ($) | "
+        + " | ".join(
+            _num(float(np.abs(c.ingresos_90 - cdnow.ingresos_90).mean()), 2) for c in cifras
+        )
+        + " |"
+    )
+    lineas.append("")
+    for c in cifras:
+        if c.nota:
+            lineas.append(f"- {c.nombre}: {c.nota}")
+
+    ref = next(c for c in cifras if c.nombre == "BG/NBD ref.")
+    mot = next(c for c in cifras if c.nombre == "motor")
+    auc_ok = all(
+        auc(mot.churn, cdnow.sin_compra[h]) >= auc(ref.churn, cdnow.sin_compra[h])
+        for h in HORIZONTES
+    )
+    desvio = float(mot.ingresos_90.sum()) / real_total - 1
+    mae_mot = float(np.abs(mot.ingresos_90 - cdnow.ingresos_90).mean())
+    mae_ref = float(np.abs(ref.ingresos_90 - cdnow.ingresos_90).mean())
+
+    # IBM
+    y = ibm.tardio
+    lineas += [
+        "",
+        f"## IBM accounts receivable: {len(ibm.ids)} customers, ledger to {CORTE_IBM}",
+        "",
+        f"- Label: pays more than half of its invoices issued after the cut late: "
+        f"{int(y.sum())} of {len(y)} ({y.mean():.0%}).",
+        f"- Portfolio prior (beta-binomial ML): late rate μ = {prior.tasa:.3f}, strength m = "
+        f"{prior.fuerza:.1f} invoices, from {prior.facturas} invoices of {prior.clientes} "
+        "customers.",
+        "",
+        "| figure | " + " | ".join(niveles_por_fuente) + " |",
+        "|---|" + "---|" * len(niveles_por_fuente),
+    ]
+    lineas.append(
+        "| AUC `probabilidad_pago_tardio` | "
+        + " | ".join(_num(auc(prob, y)) if k == "motor" else "—" for k in niveles_por_fuente)
+        + " |"
+    )
+    lineas.append(
+        "| AUC `riesgo_impago_nivel` (ordinal) | "
+        + " | ".join(_num(auc([NIVELES[n] for n in v], y)) for v in niveles_por_fuente.values())
+        + " |"
+    )
+    for nivel in NIVELES:
+        lineas.append(
+            f"| share `{nivel}` | "
+            + " | ".join(
+                f"{np.mean([n == nivel for n in v]):.0%}" for v in niveles_por_fuente.values()
+            )
+            + " |"
+        )
+    lineas.append(
+        f"| share alto + critico (real late payers {y.mean():.0%}) | "
+        + " | ".join(
+            f"{np.mean([NIVELES[n] >= 2 for n in v]):.0%}" for v in niveles_por_fuente.values()
+        )
+        + " |"
+    )
+    niveles_motor = niveles_por_fuente["motor"]
+    auc_nivel = auc([NIVELES[n] for n in niveles_motor], y)
+    cuota = float(np.mean([NIVELES[n] >= 2 for n in niveles_motor]))
+
+    lineas += [
+        "",
+        "## Goals",
+        "",
+        "| goal | met |",
+        "|---|---|",
+        f"| churn AUC ≥ BG/NBD reference at 90 and 273 days | {_si_no(auc_ok)} |",
+        f"| 90-day revenue total within ±10 % of actual ({desvio:+.1%}) | "
+        f"{_si_no(abs(desvio) <= 0.10)} |",
+        f"| 90-day revenue MAE ≤ BG/NBD + Gamma-Gamma ({mae_mot:.2f} vs {mae_ref:.2f}) | "
+        f"{_si_no(mae_mot <= mae_ref)} |",
+        f"| payment risk level AUC ≥ 0.90 ({auc_nivel:.3f}) | {_si_no(auc_nivel >= 0.90)} |",
+        f"| alto + critico share within 10 points of real late payers ({cuota:.0%} vs "
+        f"{y.mean():.0%}) | {_si_no(abs(cuota - float(y.mean())) <= 0.10)} |",
+        "",
+        "## What the numbers mean",
+        "",
+        lectura(cdnow, ref, mot, next(c for c in cifras if c.nombre == "reglas v1"), e273),
+        "",
+    ]
+    return "\n".join(lineas)
+
+
+def lectura(cdnow: DatosCdnow, ref: Cifras, mot: Cifras, v1: Cifras, e273: float) -> str:
+    """The paragraph under the tables, with this run's figures."""
+    real90 = float(cdnow.compras_90.sum())
+    exceso90 = real90 / float(mot.compras_90.sum()) - 1 if mot.compras_90 is not None else 0.0
+    exceso273 = cdnow.compras_273 / e273 - 1
+    v1_total = float(v1.ingresos_90.sum()) / float(cdnow.ingresos_90.sum()) - 1
+    return f"""\
+The reference BG/NBD churn score, 1 − P(alive), ranks customers worse than chance (AUC below
+0.5): in BG/NBD a customer who bought only once is alive with probability 1, and on CDNOW
+those 60 % one-time buyers are precisely the ones least likely to come back. The engine keeps
+the same fitted model (its parameters match the paper's r = 0.243, α = 4.41 weeks, a = 0.793,
+b = 2.426 within about 1 %; the weak prior barely moves them) but scores churn from the chance of
+buying again within a year, which is exact under BG/NBD and ranks customers far better at both
+horizons; the v1 cadence rules rank in between. Both model-based revenue forecasts undershoot
+the 90-day holdout: actual repeat purchases ran {exceso90:.0%} above the model's expectation
+in October–December 1997 (Christmas; BG/NBD has no seasonality) and {exceso273:.0%} above it
+over 273 days, so the ±10 % goal is missed on the purchase count, not on the value per
+purchase. The v1 rules land closer on the total ({v1_total:+.1%}) but by compensation: they
+expect nothing from one-time buyers or anyone silent for 60 days and a full cadence from the
+rest, and their per-customer error is the worst of the three. The engine's value per purchase
+uses every purchase, the first included (a one-time buyer's only purchase says something
+about it), which lowers the per-customer error against lifetimes' repeat-only convention.
+On the IBM ledger the late-payment probability, a client's own late share shrunk toward the
+portfolio rate, separates the customers who go on paying most invoices late from the rest;
+the level thresholds (alto from a 60 % probability or 15 days past due, critico from 80 % or
+30 days) were chosen on these 50 customers, so their figures are optimistic until checked on
+the 50 held aside. With only 50 customers, one customer moves an AUC by about 0.03 and a
+share by 2 points."""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--servicio", metavar="URL", help="also read a running service")
+    parser.add_argument("--api-key", default=DEV_API_KEY)
+    parser.add_argument("--salida", type=Path, default=RAIZ / "BACKTEST.md")
+    args = parser.parse_args(argv)
+    inicio = time.perf_counter()
+
+    cdnow = cargar_cdnow()
+    historiales = [compras.resumir(lista, CORTE_CDNOW) for lista in cdnow.calibracion]
+    hs = [h for h in historiales if h is not None]
+    cifras = [
+        referencia_bgnbd(hs),
+        motor_compras(hs, CORTE_CDNOW),
+        reglas_v1(cdnow.calibracion, CORTE_CDNOW),
+    ]
+
+    ibm = cargar_ibm()
+    prob, niveles, prior = motor_pagos(ibm, CORTE_IBM)
+    niveles_por_fuente: dict[str, list[str]] = {
+        "motor": niveles,
+        "reglas v1": pagos_v1(ibm, CORTE_IBM),
+    }
+
+    if args.servicio:
+        servicio, niveles_servicio = cifras_del_servicio(
+            args.servicio, cdnow, ibm, api_key=args.api_key
+        )
+        cifras.append(servicio)
+        niveles_por_fuente["servicio"] = niveles_servicio
+
+    modelo = modelo_compras.ajustar_modelo(
+        compras.CarteraCompras.desde_historiales(hs), CORTE_CDNOW
+    )
+    e273 = float(
+        modelo_compras.compras_esperadas(
+            modelo.bgnbd,
+            273,
+            [h.frecuencia for h in hs],
+            [h.recencia for h in hs],
+            [h.antiguedad for h in hs],
+        ).sum()
+    )
+    texto = informe(
+        cdnow, cifras, ibm, niveles_por_fuente, prob, prior, time.perf_counter() - inicio, e273
+    )
+    args.salida.write_text(texto, encoding="utf-8")
+    print(texto)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

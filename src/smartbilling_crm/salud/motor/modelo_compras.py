@@ -1,0 +1,397 @@
+"""The purchase model's fitting and predictions (BG/NBD + Gamma-Gamma) over numpy arrays.
+
+The vocabulary, the facts it reads and the choices behind each figure are in `compras`.
+"""
+
+import math
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+from scipy import optimize, special  # type: ignore[import-untyped]
+
+from smartbilling_crm.salud.motor.compras import (
+    CENTIMO,
+    HORIZONTE_ACTIVO_DIAS,
+    LIMITE_LOG,
+    MIN_CLIENTES_GAMMA_GAMMA,
+    PESO_MEDIA_CARTERA,
+    PRIOR_BGNBD,
+    PRIOR_GG_SIGMA,
+    PRIOR_SIGMA,
+    PROBABILIDAD_MINIMA_FECHA,
+    CarteraCompras,
+    HistorialCompras,
+    ModeloCompras,
+    ParametrosBGNBD,
+    ParametrosGammaGamma,
+    Vector,
+    parametros_por_defecto,
+)
+
+# ---------------------------------------------------------------- fitting
+
+
+def _log_verosimilitud_bgnbd(
+    r: float, alpha: float, a: float, b: float, x: Vector, t_x: Vector, T: Vector
+) -> Vector:
+    """Per-client BG/NBD log-likelihood (Fader, Hardie & Lee 2005, eq. 6)."""
+    a1 = special.gammaln(r + x) - special.gammaln(r) + r * np.log(alpha)
+    a2 = special.betaln(a, b + x) - special.betaln(a, b)
+    a3 = -(r + x) * np.log(alpha + T)
+    a4 = np.log(a) - np.log(b + np.maximum(x, 1) - 1) - (r + x) * np.log(alpha + t_x)
+    return np.asarray(a1 + a2 + np.where(x > 0, np.logaddexp(a3, a4), a3), dtype=float)
+
+
+def _minimizar(objetivo: Any, inicio: Vector) -> tuple[Vector, float] | None:
+    """L-BFGS-B on bounded log-parameters, Nelder-Mead as a second opinion; None if both fail."""
+    limites = [(-LIMITE_LOG, LIMITE_LOG)] * len(inicio)
+    candidatos: list[tuple[Vector, float]] = []
+    with np.errstate(all="ignore"):
+        try:
+            res = optimize.minimize(objetivo, inicio, method="L-BFGS-B", bounds=limites)
+            if np.all(np.isfinite(res.x)) and np.isfinite(res.fun):
+                candidatos.append((np.asarray(res.x, dtype=float), float(res.fun)))
+            desde = res.x if np.all(np.isfinite(res.x)) else inicio
+            res = optimize.minimize(
+                objetivo,
+                desde,
+                method="Nelder-Mead",
+                bounds=limites,
+                options={"maxiter": 4000, "xatol": 1e-7, "fatol": 1e-10},
+            )
+            if np.all(np.isfinite(res.x)) and np.isfinite(res.fun):
+                candidatos.append((np.asarray(res.x, dtype=float), float(res.fun)))
+        except (ValueError, FloatingPointError, ArithmeticError):
+            pass
+    if not candidatos:
+        return None
+    return min(candidatos, key=lambda c: c[1])
+
+
+def _agrupar(*columnas: Vector) -> tuple[list[Vector], Vector]:
+    """Unique rows and how many clients share each: the likelihood is a weighted sum."""
+    tabla = np.column_stack(columnas)
+    unicas, cuenta = np.unique(tabla, axis=0, return_counts=True)
+    return [unicas[:, i] for i in range(unicas.shape[1])], cuenta.astype(float)
+
+
+def ajustar_bgnbd(
+    frecuencia: ArrayLike,
+    recencia: ArrayLike,
+    antiguedad: ArrayLike,
+    *,
+    fecha_ajuste: date,
+    prior: bool = True,
+) -> ParametrosBGNBD:
+    """Maximum (penalised) likelihood BG/NBD over the portfolio; never raises.
+
+    `prior=False` gives the plain maximum likelihood of the paper (used as the reference in
+    the backtest); it may run to the bounds on degenerate data.
+    """
+    x = np.asarray(frecuencia, dtype=float)
+    t_x = np.asarray(recencia, dtype=float)
+    T = np.asarray(antiguedad, dtype=float)
+    validos = np.isfinite(x) & np.isfinite(t_x) & np.isfinite(T) & (x >= 0) & (t_x <= T)
+    x, t_x, T = x[validos], t_x[validos], T[validos]
+    n = int(x.shape[0])
+    if n == 0:
+        return parametros_por_defecto(fecha_ajuste)
+    (ux, utx, uT), peso = _agrupar(x, t_x, T)
+    centro = np.log([PRIOR_BGNBD[k] for k in ("r", "alpha", "a", "b")])
+
+    def objetivo(log_p: Vector) -> float:
+        r, alpha, a, b = np.exp(log_p)
+        ll = float(np.dot(peso, _log_verosimilitud_bgnbd(r, alpha, a, b, ux, utx, uT)))
+        penal = float(np.sum((log_p - centro) ** 2)) / (2 * PRIOR_SIGMA**2) if prior else 0.0
+        valor = (-ll + penal) / n
+        return valor if math.isfinite(valor) else 1e300
+
+    mejor = _minimizar(objetivo, centro.copy())
+    if mejor is None:
+        return parametros_por_defecto(fecha_ajuste, n)
+    r, alpha, a, b = (float(v) for v in np.exp(mejor[0]))
+    return ParametrosBGNBD(r=r, alpha=alpha, a=a, b=b, fecha_ajuste=fecha_ajuste, clientes=n)
+
+
+def ajustar_gamma_gamma(
+    compras: ArrayLike,
+    valor_medio: ArrayLike,
+    *,
+    fecha_ajuste: date,
+) -> ParametrosGammaGamma:
+    """Gamma-Gamma over clients with 2+ purchases (`compras` = purchases behind each mean).
+
+    Falls back (p = q = v = None) to shrinkage toward the portfolio mean with too few such
+    clients or when the fitted mean is not finite (q ≤ 1).
+    """
+    n_compras = np.asarray(compras, dtype=float)
+    m = np.asarray(valor_medio, dtype=float)
+    validos = np.isfinite(n_compras) & np.isfinite(m) & (n_compras >= 1) & (m > 0)
+    n_compras, m = n_compras[validos], m[validos]
+    media = float(np.mean(m)) if m.size else 0.0
+    usados = n_compras >= 2
+    xs, ms = n_compras[usados], m[usados]
+    respaldo = ParametrosGammaGamma(
+        p=None,
+        q=None,
+        v=None,
+        media_cartera=media,
+        fecha_ajuste=fecha_ajuste,
+        clientes=int(xs.size),
+        origen="por_defecto",
+    )
+    if xs.size < MIN_CLIENTES_GAMMA_GAMMA:
+        return respaldo
+    # Moments start: client means have CV² ≈ 1/(q-2) + ..., take q = 3, p from the spread.
+    cv2 = float(np.var(ms) / np.mean(ms) ** 2) if np.mean(ms) > 0 else 1.0
+    q0 = 2.0 + 1.0 / max(cv2, 0.05)
+    p0 = 2.0
+    v0 = float(np.mean(ms)) * (q0 - 1) / p0
+    centro = np.log([p0, q0, v0])
+    (ux, um), peso = _agrupar(xs, ms)
+    n = float(xs.size)
+
+    def objetivo(log_p: Vector) -> float:
+        p, q, v = np.exp(log_p)
+        ll = (
+            special.gammaln(p * ux + q)
+            - special.gammaln(p * ux)
+            - special.gammaln(q)
+            + q * np.log(v)
+            + (p * ux - 1) * np.log(um)
+            + (p * ux) * np.log(ux)
+            - (p * ux + q) * np.log(ux * um + v)
+        )
+        penal = float(np.sum((log_p - centro) ** 2)) / (2 * PRIOR_GG_SIGMA**2)
+        valor = (-float(np.dot(peso, ll)) + penal) / n
+        return valor if math.isfinite(valor) else 1e300
+
+    mejor = _minimizar(objetivo, centro.copy())
+    if mejor is None:
+        return respaldo
+    p, q, v = (float(c) for c in np.exp(mejor[0]))
+    if q <= 1.05:
+        return respaldo
+    return ParametrosGammaGamma(
+        p=p, q=q, v=v, media_cartera=media, fecha_ajuste=fecha_ajuste, clientes=int(xs.size)
+    )
+
+
+def ajustar_modelo(cartera: CarteraCompras, fecha_ajuste: date) -> ModeloCompras:
+    """Both fits over the portfolio: what the daily recompute stores."""
+    return ModeloCompras(
+        bgnbd=ajustar_bgnbd(
+            cartera.frecuencia, cartera.recencia, cartera.antiguedad, fecha_ajuste=fecha_ajuste
+        ),
+        gamma_gamma=ajustar_gamma_gamma(
+            cartera.frecuencia + 1, cartera.valor_medio, fecha_ajuste=fecha_ajuste
+        ),
+    )
+
+
+# ---------------------------------------------------------------- predictions
+
+
+def probabilidad_vivo(
+    params: ParametrosBGNBD, frecuencia: ArrayLike, recencia: ArrayLike, antiguedad: ArrayLike
+) -> Vector:
+    """BG/NBD P(alive | x, t_x, T) (Hardie's note 021); 1 when x = 0, by the model."""
+    x = np.asarray(frecuencia, dtype=float)
+    t_x = np.asarray(recencia, dtype=float)
+    T = np.asarray(antiguedad, dtype=float)
+    r, alpha, a, b = params.r, params.alpha, params.a, params.b
+    log_odds = (r + x) * np.log((alpha + T) / (alpha + t_x)) + np.log(
+        a / (b + np.maximum(x, 1) - 1)
+    )
+    return np.asarray(np.where(x > 0, special.expit(-log_odds), 1.0), dtype=float)
+
+
+def _log_hyp2f1(a_: Vector, b_: Vector, c_: Vector, z: Vector) -> Vector:
+    """log 2F1 with Euler's transformation where the direct series overflows."""
+    with np.errstate(all="ignore"):
+        directo = np.log(special.hyp2f1(a_, b_, c_, z))
+        euler = np.log(special.hyp2f1(c_ - a_, c_ - b_, c_, z)) + (c_ - a_ - b_) * np.log1p(-z)
+    return np.asarray(np.where(np.isfinite(directo), directo, euler), dtype=float)
+
+
+def _esperadas_con_a(
+    r: float, alpha: float, a: float, b: float, t: float, x: Vector, t_x: Vector, T: Vector
+) -> Vector:
+    log_hyp = _log_hyp2f1(r + x, b + x, a + b + x - 1, t / (alpha + T + t))
+    with np.errstate(all="ignore"):
+        primero = (a + b + x - 1) / (a - 1)
+        segundo = -np.expm1(log_hyp + (r + x) * np.log((alpha + T) / (alpha + T + t)))
+        denominador = 1 + (x > 0) * (a / (b + np.maximum(x, 1) - 1)) * (
+            (alpha + T) / (alpha + t_x)
+        ) ** (r + x)
+        return np.asarray(primero * segundo / denominador, dtype=float)
+
+
+def compras_esperadas(
+    params: ParametrosBGNBD,
+    dias: float,
+    frecuencia: ArrayLike,
+    recencia: ArrayLike,
+    antiguedad: ArrayLike,
+) -> Vector:
+    """E[purchases in the next `dias` days | history] (BG/NBD eq. 10, via hyp2f1)."""
+    x = np.asarray(frecuencia, dtype=float)
+    t_x = np.asarray(recencia, dtype=float)
+    T = np.asarray(antiguedad, dtype=float)
+    if dias <= 0:
+        return np.zeros(x.shape)
+    r, alpha, a, b = params.r, params.alpha, params.a, params.b
+    if abs(a - 1) < 1e-2:
+        # The closed form is 0/0 at a = 1; it is smooth in a, so average both sides.
+        valor = 0.5 * (
+            _esperadas_con_a(r, alpha, 1 - 1e-2, b, dias, x, t_x, T)
+            + _esperadas_con_a(r, alpha, 1 + 1e-2, b, dias, x, t_x, T)
+        )
+    else:
+        valor = _esperadas_con_a(r, alpha, a, b, dias, x, t_x, T)
+    # Where the hypergeometric function still fails: alive × posterior rate × days, which
+    # ignores later dropout and so bounds the exact value from above.
+    cota = probabilidad_vivo(params, x, t_x, T) * (r + x) / (alpha + T) * dias
+    valor = np.where(np.isfinite(valor) & (valor >= 0), np.minimum(valor, cota), cota)
+    return np.asarray(valor, dtype=float)
+
+
+def probabilidad_compra(
+    params: ParametrosBGNBD,
+    dias: float,
+    frecuencia: ArrayLike,
+    recencia: ArrayLike,
+    antiguedad: ArrayLike,
+) -> Vector:
+    """P(at least one purchase in the next `dias` days | history), exact under BG/NBD.
+
+    Alive, a client can only leave after a purchase, so no purchase in the window means
+    no Poisson event: P = P(alive) × (1 − ((α+T)/(α+T+dias))^(r+x)).
+    """
+    x = np.asarray(frecuencia, dtype=float)
+    T = np.asarray(antiguedad, dtype=float)
+    vivo = probabilidad_vivo(params, x, recencia, T)
+    ninguna = ((params.alpha + T) / (params.alpha + T + max(dias, 0.0))) ** (params.r + x)
+    return np.asarray(vivo * (1 - ninguna), dtype=float)
+
+
+def valor_esperado_compra(
+    gamma_gamma: ParametrosGammaGamma, compras: ArrayLike, valor_medio: ArrayLike
+) -> Vector:
+    """Expected value of a future purchase: the client's mean shrunk toward the portfolio's.
+
+    Gamma-Gamma (note 025, eq. 5) with `compras` purchases behind `valor_medio`; the fallback
+    weighs the portfolio mean as PESO_MEDIA_CARTERA purchases.
+    """
+    n = np.asarray(compras, dtype=float)
+    m = np.asarray(valor_medio, dtype=float)
+    m = np.where(np.isfinite(m) & (m > 0), m, 0.0)
+    n = np.where(m > 0, np.maximum(n, 0.0), 0.0)
+    gg = gamma_gamma
+    if gg.p is not None and gg.q is not None and gg.v is not None:
+        media = gg.p * gg.v / (gg.q - 1)
+        peso = gg.p * n / (gg.p * n + gg.q - 1)
+    else:
+        media = gg.media_cartera
+        peso = n / (n + PESO_MEDIA_CARTERA)
+    return np.asarray((1 - peso) * media + peso * m, dtype=float)
+
+
+@dataclass(frozen=True)
+class Puntuaciones:
+    """The model's figures for every client of a CarteraCompras (parallel arrays)."""
+
+    probabilidad_vivo: Vector
+    probabilidad_activo: Vector
+    compras_30_dias: Vector
+    compras_90_dias: Vector
+    valor_compra: Vector
+    ingresos_30_dias: Vector
+    ingresos_90_dias: Vector
+    riesgo_perdida_score: NDArray[np.int64]
+    dias_hasta_proxima: Vector  # from hoy; NaN where the history cannot say
+
+
+def puntuar(modelo: ModeloCompras, cartera: CarteraCompras) -> Puntuaciones:
+    """Score every client at once (each summary's own `hoy`)."""
+    p = modelo.bgnbd
+    x, t_x, T = cartera.frecuencia, cartera.recencia, cartera.antiguedad
+    vivo = probabilidad_vivo(p, x, t_x, T)
+    activo = probabilidad_compra(p, HORIZONTE_ACTIVO_DIAS, x, t_x, T)
+    c30 = compras_esperadas(p, 30, x, t_x, T)
+    c90 = compras_esperadas(p, 90, x, t_x, T)
+    valor = valor_esperado_compra(modelo.gamma_gamma, x + 1, cartera.valor_medio)
+    score = np.floor(100 * (1 - activo) + 0.5).clip(0, 100).astype(np.int64)
+
+    # Next purchase: last purchase + the usual gap when that is still ahead; when late, the
+    # median wait for the next Poisson event given alive, (α+T)(2^(1/(r+x)) − 1), and never
+    # beyond one usual gap. None without a gap (one purchase) or when probably gone.
+    desde_ultima = T - t_x
+    hueco = cartera.hueco_tipico
+    with np.errstate(all="ignore"):
+        espera = (p.alpha + T) * np.expm1(np.log(2) / (p.r + x))
+    a_tiempo = hueco - desde_ultima
+    dias = np.where(a_tiempo >= 0, a_tiempo, np.maximum(1.0, np.minimum(espera, hueco)))
+    dias = np.where(np.isfinite(hueco) & (activo >= PROBABILIDAD_MINIMA_FECHA), dias, np.nan)
+    return Puntuaciones(
+        probabilidad_vivo=vivo,
+        probabilidad_activo=activo,
+        compras_30_dias=c30,
+        compras_90_dias=c90,
+        valor_compra=valor,
+        ingresos_30_dias=c30 * valor,
+        ingresos_90_dias=c90 * valor,
+        riesgo_perdida_score=score,
+        dias_hasta_proxima=np.asarray(np.round(dias), dtype=float),
+    )
+
+
+# ---------------------------------------------------------------- one client, for the API
+
+
+def a_euros(valor: float) -> Decimal:
+    """A float amount as Decimal euros, half up to the cent."""
+    if not math.isfinite(valor):
+        raise ValueError(f"importe no finito: {valor!r}")
+    return Decimal(f"{valor:.6f}").quantize(CENTIMO, rounding=ROUND_HALF_UP)
+
+
+@dataclass(frozen=True)
+class PrediccionCompras:
+    """Contract §8 figures of one client (without the open opportunities)."""
+
+    probabilidad_vivo: float  # BG/NBD P(alive), 3 decimals
+    probabilidad_activo: float  # P(buys again within HORIZONTE_ACTIVO_DIAS), 3 decimals
+    compras_esperadas_30_dias: float  # 2 decimals
+    compras_esperadas_90_dias: float
+    valor_esperado_compra: Decimal
+    ingresos_esperados_30_dias: Decimal
+    ingresos_esperados_90_dias: Decimal
+    fecha_proxima_compra: date | None
+    riesgo_perdida_score: int
+
+
+def predecir(modelo: ModeloCompras, historial: HistorialCompras | None) -> PrediccionCompras | None:
+    """The figures of one client as of `historial.hoy`; None without purchases."""
+    if historial is None:
+        return None
+    cartera = CarteraCompras.desde_historiales([historial])
+    s = puntuar(modelo, cartera)
+    dias = float(s.dias_hasta_proxima[0])
+    return PrediccionCompras(
+        probabilidad_vivo=round(float(s.probabilidad_vivo[0]), 3),
+        probabilidad_activo=round(float(s.probabilidad_activo[0]), 3),
+        compras_esperadas_30_dias=round(float(s.compras_30_dias[0]), 2),
+        compras_esperadas_90_dias=round(float(s.compras_90_dias[0]), 2),
+        valor_esperado_compra=a_euros(float(s.valor_compra[0])),
+        ingresos_esperados_30_dias=a_euros(float(s.ingresos_30_dias[0])),
+        ingresos_esperados_90_dias=a_euros(float(s.ingresos_90_dias[0])),
+        fecha_proxima_compra=(
+            None if math.isnan(dias) else historial.hoy + timedelta(days=int(dias))
+        ),
+        riesgo_perdida_score=int(s.riesgo_perdida_score[0]),
+    )

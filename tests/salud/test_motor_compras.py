@@ -1,0 +1,244 @@
+"""The purchase model (contract §8) at fixed dates, without a database."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from smartbilling_crm.salud.motor import compras as c
+from smartbilling_crm.salud.motor import modelo_compras as m
+
+HOY = date(2026, 12, 15)
+CDNOW = Path(__file__).resolve().parents[2] / "bench" / "datos" / "CDNOW_sample.txt"
+
+
+@dataclass(frozen=True)
+class Factura:
+    fecha_emision: date
+    base_imponible: Decimal
+    anulada: bool = False
+
+
+def cada(dias: int, veces: int, ultima: date, importe: str = "1000") -> list[c.Compra]:
+    """`veces` purchases `dias` apart, the last on `ultima`."""
+    return [c.Compra(ultima - timedelta(days=dias * k), Decimal(importe)) for k in range(veces)][
+        ::-1
+    ]
+
+
+def hace(n: int) -> date:
+    return HOY - timedelta(days=n)
+
+
+# A 20-client B2B portfolio: retainers, quarterly buyers, one-time buyers, lapsed clients.
+CLIENTES: dict[str, list[c.Compra]] = {
+    **{f"mensual{i}": cada(30, 12, hace(5 + 4 * i), "1200") for i in range(6)},
+    **{f"trimestral{i}": cada(91, 8, hace(20 + 15 * i), "3000") for i in range(4)},
+    **{f"una_vez{i}": [c.Compra(hace(30 + 120 * i), Decimal("800"))] for i in range(5)},
+    **{f"perdido{i}": cada(30, 6, hace(240 + 20 * i), "500") for i in range(3)},
+    # Bought 4 times a year ago and again 20 days ago.
+    "vuelve": [*cada(7, 4, hace(365), "900"), c.Compra(hace(20), Decimal("900"))],
+    # A burst of 6 purchases in two weeks, 10 months ago, nothing since.
+    "rafaga": cada(3, 6, hace(300), "400"),
+}
+
+
+@pytest.fixture(scope="module")
+def modelo() -> c.ModeloCompras:
+    historiales = [c.resumir(v, HOY) for v in CLIENTES.values()]
+    cartera = c.CarteraCompras.desde_historiales([h for h in historiales if h is not None])
+    return m.ajustar_modelo(cartera, HOY)
+
+
+def prediccion(modelo: c.ModeloCompras, nombre: str) -> m.PrediccionCompras:
+    resultado = m.predecir(modelo, c.resumir(CLIENTES[nombre], HOY))
+    assert resultado is not None
+    return resultado
+
+
+# ---------------------------------------------------------------- purchases
+
+
+def test_split_orders_on_one_day_are_one_purchase() -> None:
+    dia = date(2026, 3, 2)
+    facturas = [
+        Factura(dia, Decimal("100.00")),
+        Factura(dia, Decimal("250.50")),
+        Factura(dia, Decimal("49.50")),
+        Factura(dia, Decimal("999.00"), anulada=True),  # cancelled: ignored
+        Factura(dia, Decimal("-80.00")),  # credit note: not a purchase
+        Factura(date(2026, 4, 2), Decimal("0")),  # zero base: not a purchase
+        Factura(date(2026, 5, 4), Decimal("300.00")),
+    ]
+    compras = c.compras_diarias(facturas)
+    assert compras == [
+        c.Compra(dia, Decimal("400.00")),
+        c.Compra(date(2026, 5, 4), Decimal("300.00")),
+    ]
+    historial = c.resumir(compras, HOY)
+    assert historial is not None
+    assert (historial.compras, historial.frecuencia) == (2, 1)
+    assert historial.recencia == 63
+    assert historial.antiguedad == (HOY - dia).days
+    assert historial.valor_medio == pytest.approx(350.0)
+    assert historial.valor_medio_repeticion == pytest.approx(300.0)
+    assert historial.hueco_tipico == 63
+
+
+def test_summary_ignores_future_purchases_and_none_without_history() -> None:
+    assert c.resumir([], HOY) is None
+    assert c.resumir([c.Compra(HOY + timedelta(days=3), Decimal("10"))], HOY) is None
+    h = c.resumir(
+        [c.Compra(hace(10), Decimal("10")), c.Compra(HOY + timedelta(1), Decimal("5"))], HOY
+    )
+    assert h is not None and h.frecuencia == 0 and h.antiguedad == 10
+
+
+def test_no_history_gives_no_prediction(modelo: c.ModeloCompras) -> None:
+    assert m.predecir(modelo, None) is None
+
+
+# ---------------------------------------------------------------- fitting
+
+
+def test_twenty_client_portfolio_fits(modelo: c.ModeloCompras) -> None:
+    bg = modelo.bgnbd
+    assert bg.origen == "ajuste" and bg.clientes == 20 and bg.fecha_ajuste == HOY
+    for valor in (bg.r, bg.alpha, bg.a, bg.b):
+        assert np.isfinite(valor) and 1e-4 < valor < 1e4
+    assert modelo.gamma_gamma.clientes == 15
+
+
+def test_one_time_buyers_only_and_empty_portfolio_never_raise() -> None:
+    historiales = [c.resumir([c.Compra(hace(10 * i + 1), Decimal("50"))], HOY) for i in range(20)]
+    cartera = c.CarteraCompras.desde_historiales([h for h in historiales if h is not None])
+    modelo = m.ajustar_modelo(cartera, HOY)
+    bg = modelo.bgnbd
+    assert all(np.isfinite(v) and v > 0 for v in (bg.r, bg.alpha, bg.a, bg.b))
+    assert modelo.gamma_gamma.origen == "por_defecto"
+    s = m.puntuar(modelo, cartera)
+    assert np.all(np.isfinite(s.compras_90_dias)) and np.all(s.compras_90_dias >= 0)
+    assert np.all((s.riesgo_perdida_score >= 0) & (s.riesgo_perdida_score <= 100))
+    # A purchase is worth what these clients bought: the fallback mean.
+    assert np.allclose(s.valor_compra, 50.0)
+
+    vacio = m.ajustar_modelo(c.CarteraCompras.desde_historiales([]), HOY)
+    assert vacio.bgnbd.origen == "por_defecto" and vacio.gamma_gamma.media_cartera == 0.0
+
+
+def test_recovers_the_paper_parameters_on_cdnow() -> None:
+    por_cliente: dict[str, dict[date, Decimal]] = {}
+    for linea in CDNOW.read_text().splitlines():
+        _, cliente, dia, _, valor = linea.split()
+        fecha = date(int(dia[:4]), int(dia[4:6]), int(dia[6:]))
+        por_cliente.setdefault(cliente, {}).setdefault(fecha, Decimal(0))
+        por_cliente[cliente][fecha] += Decimal(valor)
+    corte = date(1997, 9, 30)
+    historiales = [
+        c.resumir([c.Compra(f, v) for f, v in dias.items()], corte) for dias in por_cliente.values()
+    ]
+    cartera = c.CarteraCompras.desde_historiales([h for h in historiales if h is not None])
+    bg = m.ajustar_bgnbd(
+        cartera.frecuencia, cartera.recencia, cartera.antiguedad, fecha_ajuste=corte
+    )
+    # Fader, Hardie & Lee (2005): r = 0.243, α = 4.414 weeks, a = 0.793, b = 2.426.
+    assert bg.r == pytest.approx(0.243, abs=0.01)
+    assert bg.alpha / 7 == pytest.approx(4.414, abs=0.1)
+    assert bg.a == pytest.approx(0.793, abs=0.03)
+    assert bg.b == pytest.approx(2.426, abs=0.1)
+
+
+def test_model_round_trips_through_a_dict(modelo: c.ModeloCompras) -> None:
+    assert c.ModeloCompras.desde_dict(modelo.como_dict()) == modelo
+
+
+# ---------------------------------------------------------------- client outcomes
+
+
+def test_client_back_after_a_year_is_not_critical(modelo: c.ModeloCompras) -> None:
+    p = prediccion(modelo, "vuelve")
+    assert p.riesgo_perdida_score < 50
+    assert p.probabilidad_vivo > 0.9
+
+
+def test_monthly_retainer_on_schedule_is_active(modelo: c.ModeloCompras) -> None:
+    p = prediccion(modelo, "mensual0")  # last purchase 5 days ago, every 30 days
+    assert p.probabilidad_activo > 0.9
+    assert p.riesgo_perdida_score <= 10
+    assert 2.4 <= p.compras_esperadas_90_dias <= 3.4
+    assert p.fecha_proxima_compra == hace(5) + timedelta(days=30)
+    # Its own 1,200 € per purchase, shrunk a little toward the portfolio mean (1,300 €).
+    assert Decimal("1200") <= p.valor_esperado_compra <= Decimal("1380")
+
+
+def test_monthly_retainer_a_bit_late_stays_active(modelo: c.ModeloCompras) -> None:
+    compras = cada(30, 12, hace(40), "1200")  # 10 days late
+    p = m.predecir(modelo, c.resumir(compras, HOY))
+    assert p is not None
+    assert p.riesgo_perdida_score < 30
+    assert p.fecha_proxima_compra is not None and p.fecha_proxima_compra > HOY
+
+
+def test_lapsed_and_bursty_clients_score_high(modelo: c.ModeloCompras) -> None:
+    perdido = prediccion(modelo, "perdido0")  # monthly for 6 months, silent for 8
+    rafaga = prediccion(modelo, "rafaga")
+    activo = prediccion(modelo, "mensual0")
+    for p in (perdido, rafaga):
+        assert p.riesgo_perdida_score >= 70
+        assert p.compras_esperadas_90_dias < 0.5
+        assert p.fecha_proxima_compra is None
+        assert p.riesgo_perdida_score > activo.riesgo_perdida_score
+
+
+def test_one_time_buyer_has_no_next_date_and_ages(modelo: c.ModeloCompras) -> None:
+    reciente = prediccion(modelo, "una_vez0")  # 30 days ago
+    antiguo = prediccion(modelo, "una_vez4")  # 510 days ago
+    assert reciente.fecha_proxima_compra is None
+    assert antiguo.riesgo_perdida_score > reciente.riesgo_perdida_score
+
+
+def test_revenue_is_purchases_times_value_in_cents(modelo: c.ModeloCompras) -> None:
+    for nombre in CLIENTES:
+        p = prediccion(modelo, nombre)
+        for ingresos in (p.ingresos_esperados_30_dias, p.ingresos_esperados_90_dias):
+            assert ingresos == ingresos.quantize(Decimal("0.01")) and ingresos >= 0
+        assert p.ingresos_esperados_90_dias >= p.ingresos_esperados_30_dias
+        esperado = Decimal(str(p.compras_esperadas_90_dias)) * p.valor_esperado_compra
+        assert abs(p.ingresos_esperados_90_dias - esperado) <= p.valor_esperado_compra / 100
+
+
+def test_churn_score_rises_as_probability_active_falls(modelo: c.ModeloCompras) -> None:
+    pares = sorted(
+        (prediccion(modelo, n).probabilidad_activo, prediccion(modelo, n).riesgo_perdida_score)
+        for n in CLIENTES
+    )
+    assert [s for _, s in pares] == sorted((s for _, s in pares), reverse=True)
+    for prob, score in pares:
+        assert score == int(np.floor(100 * (1 - prob) + 0.5)) or abs(score - 100 * (1 - prob)) <= 1
+
+
+def test_value_per_purchase_falls_back_to_shrinkage() -> None:
+    gg = m.ajustar_gamma_gamma([1, 2, 3], [100.0, 200.0, 300.0], fecha_ajuste=HOY)
+    assert gg.origen == "por_defecto" and gg.media_cartera == pytest.approx(200.0)
+    # 3 purchases of 600 against a portfolio mean of 200 worth 3 purchases: 400.
+    assert m.valor_esperado_compra(gg, [3], [600.0])[0] == pytest.approx(400.0)
+
+
+def test_hundred_thousand_clients_score_fast(modelo: c.ModeloCompras) -> None:
+    rng = np.random.default_rng(7)
+    n = 100_000
+    x = rng.poisson(3, n).astype(float)
+    T = rng.uniform(30, 1000, n)
+    t_x = np.where(x > 0, T * rng.uniform(0, 1, n), 0.0)
+    cartera = c.CarteraCompras.desde_arrays(x, t_x, T, rng.gamma(2, 300, n), T / (x + 1))
+    inicio = time.perf_counter()
+    s = m.puntuar(modelo, cartera)
+    assert time.perf_counter() - inicio < 2.0
+    assert np.all(np.isfinite(s.ingresos_90_dias)) and np.all(s.ingresos_90_dias >= 0)
+    assert np.all((s.probabilidad_activo >= 0) & (s.probabilidad_activo <= 1))
