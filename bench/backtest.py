@@ -38,6 +38,8 @@ from scipy import optimize, special, stats  # type: ignore[import-untyped]
 RAIZ = Path(__file__).resolve().parent
 sys.path.insert(0, str(RAIZ.parent / "src"))
 
+import reglas_v1 as v1  # noqa: E402  (bench/: the v1 rules, frozen as the baseline)
+
 from smartbilling_crm.salud.motor import cadencia, cobros, compras, modelo_compras, pagos  # noqa: E402
 from smartbilling_crm.salud.motor import hechos as motor_hechos  # noqa: E402
 
@@ -222,14 +224,14 @@ def reglas_v1(calibracion: list[list[compras.Compra]], corte: date) -> Cifras:
         fechas = [c.fecha for c in lista]
         frecuencia = cadencia.frecuencia_compra(fechas)
         desde = (corte - fechas[-1]).days
-        score, _ = cadencia.riesgo_perdida(
+        score, _ = v1.riesgo_perdida(
             dias_desde_ultima_compra=desde, frecuencia=frecuencia, dias_sin_actividad=desde
         )
         churn[i] = score
         promedio = sum((c.importe for c in lista), Decimal(0)) / len(lista)
         estado = "cliente_dormido" if desde > 60 else "cliente_activo"
         ingresos[i] = float(
-            cadencia.ingresos_esperados(
+            v1.ingresos_esperados(
                 compras=fechas,
                 frecuencia=frecuencia,
                 promedio=promedio,

@@ -30,6 +30,7 @@ from smartbilling_crm.kit.db import create_db_engine, create_session_factory
 from smartbilling_crm.kit.db import migrate as run_migrations
 from smartbilling_crm.kit.schemas import ZONA_NEGOCIO
 from smartbilling_crm.ops import copias, demo
+from smartbilling_crm.salud import recalculo
 from smartbilling_crm.salud import service as salud_service
 
 app = typer.Typer(
@@ -84,7 +85,7 @@ def recalcular(
     """
     settings = _settings()
     with _unidad(settings) as ctx, _progreso("Recalculando clientes") as avance:
-        resultado = salud_service.recalcular_todos(
+        resultado = recalculo.recalcular_todos(
             ctx.session, settings, ctx.now, lote=lote, progreso=avance
         )
     console.print(

@@ -31,14 +31,15 @@ def cartera(db: Backend, api: httpx.Client) -> None:
     """Four clients on 20/01/2026, after the daily recompute:
 
     - a-vip: `historial_regular` — LTV 6.066,12, buys every 30 days (last 01/12/2025),
-      2025/0123 of 2.500,00 € 40 days overdue; churn 67; the top buyer: vip.
+      2025/0123 of 2.500,00 € 40 days overdue; churn 20 (80 % likely to buy again within a
+      year by the portfolio's purchase model); the top buyer: vip.
     - b-prospecto: nothing at all.
     - c-activo: 500 € net on 25/11 and 25/12/2025, paid the same day (next expected
-      24/01/2026, in 4 days; churn 9 + 26 silent days = 35); open «Migración» 10.000 € at
+      24/01/2026, in 4 days; churn 21); open «Migración» 10.000 € at
       50 % closing 10/02/2026 and «Soporte» 4.000 € at 25 % closing 01/04/2026; one won
       (3.000 €) and one lost (2.000 €).
     - d-dormido: one invoice of 800 € net / 968 € on 01/06/2025, unpaid, due 01/07/2025;
-      233 days silent: churn 100.
+      233 days silent: dormant; churn 45 (one purchase only, so the model cannot say much).
     """
     db.clock.set(HOY)
     crear_cliente(api, "a-vip", "Alfa Vip S.L.")
@@ -116,10 +117,12 @@ def test_dashboard(cartera: None, api: httpx.Client) -> None:
     }
     assert body["total_clientes"] == 4
     assert body["ltv_total"] == 7866.12  # 6.066,12 + 1.000 + 800
-    # a-vip: 1 × 1.213,22 (30 d), 3 × (90 d). c-activo: 1 × 500 / 3 × 500 by cadence,
-    # + «Migración» 10.000 × 50 % in both, + «Soporte» 4.000 × 25 % in 90. d-dormido: dormant.
-    assert body["ingresos_esperados_30_dias"] == 6713.22  # 1.213,22 + 500 + 5.000
-    assert body["ingresos_esperados_90_dias"] == 11139.66  # 3.639,66 + 1.500 + 5.000 + 1.000
+    # Σ of each client's (expected purchases × expected value per purchase) by the fitted
+    # purchase model, + «Migración» 10.000 × 50 % in both, + «Soporte» 4.000 × 25 % in 90:
+    # a-vip 519,79 / 1.496,31; c-activo 265,90 + 5.000 / 758,03 + 6.000; d-dormido 80,75 /
+    # 237,85 (one purchase, 233 days ago: little, but not nothing).
+    assert body["ingresos_esperados_30_dias"] == 5866.44
+    assert body["ingresos_esperados_90_dias"] == 8492.19
     assert body["pipeline"] == {"abiertas": 2, "importe": 14000.0, "importe_ponderado": 6000.0}
     assert body["facturas_vencidas"] == {"numero": 2, "importe": 3468.0}  # 2.500 + 968
     assert body["clientes_en_riesgo"] == [
@@ -127,15 +130,7 @@ def test_dashboard(cartera: None, api: httpx.Client) -> None:
             "cliente_id": "d-dormido",
             "nombre_empresa": "Delta Dormido S.L.",
             "estado": "cliente_dormido",
-            "riesgo_perdida_score": 100,
-            "riesgo_impago": "critico",
-            "salud_general": "critica",
-        },
-        {
-            "cliente_id": "a-vip",
-            "nombre_empresa": "Alfa Vip S.L.",
-            "estado": "vip",
-            "riesgo_perdida_score": 67,
+            "riesgo_perdida_score": 45,
             "riesgo_impago": "critico",
             "salud_general": "critica",
         },
@@ -143,9 +138,17 @@ def test_dashboard(cartera: None, api: httpx.Client) -> None:
             "cliente_id": "c-activo",
             "nombre_empresa": "Gamma Activo S.L.",
             "estado": "cliente_activo",
-            "riesgo_perdida_score": 35,
+            "riesgo_perdida_score": 21,
             "riesgo_impago": "bajo",
-            "salud_general": "buena",
+            "salud_general": "excelente",
+        },
+        {
+            "cliente_id": "a-vip",
+            "nombre_empresa": "Alfa Vip S.L.",
+            "estado": "vip",
+            "riesgo_perdida_score": 20,
+            "riesgo_impago": "critico",
+            "salud_general": "critica",
         },
     ]
     assert body["facturas_esperadas_7_dias"] == 1  # a-vip's 31/12/2025 is late, not expected
@@ -157,9 +160,9 @@ def test_dashboard(cartera: None, api: httpx.Client) -> None:
             "importe_estimado": 500.0,
         }
     ]
-    # a-vip: 2 critica, 1 alta, 3 media, 1 baja; b: 2 baja; c: 2 media, 3 baja;
-    # d-dormido: 3 critica, 3 media, 1 baja (see test_alertas_de_la_cartera).
-    assert body["alertas_por_severidad"] == {"critica": 5, "alta": 1, "media": 8, "baja": 7}
+    # a-vip: 2 critica, 2 media, 2 baja; b: 2 baja; c: 2 media, 4 baja;
+    # d-dormido: 2 critica, 2 media, 2 baja (see test_alertas_de_la_cartera).
+    assert body["alertas_por_severidad"] == {"critica": 4, "alta": 0, "media": 6, "baja": 10}
     # The same figures as the alert list.
     for severidad, numero in body["alertas_por_severidad"].items():
         assert alertas(api, severidad=severidad)["total"] == numero
@@ -184,10 +187,10 @@ def test_dashboard_vacio(db: Backend, api: httpx.Client) -> None:
 def test_alertas_de_la_cartera(cartera: None, api: httpx.Client) -> None:
     todas = alertas(api, limit=100)
 
-    assert todas["total"] == 21
+    assert todas["total"] == 20
     assert (todas["skip"], todas["limit"]) == (0, 100)
     filas = todas["alertas"]
-    assert len(filas) == 21
+    assert len(filas) == 20
     assert set(filas[0]) == {"cliente_id", "nombre_empresa", "tipo", "severidad", "mensaje"}
     rangos = [RANGO[f["severidad"]] for f in filas]
     assert rangos == sorted(rangos)
@@ -197,9 +200,8 @@ def test_alertas_de_la_cartera(cartera: None, api: httpx.Client) -> None:
     assert sorted(por_cliente["a-vip"]) == [
         ("compra_atrasada", "media"),
         ("factura_vencida", "critica"),
-        ("inactividad", "media"),
+        ("inactividad", "baja"),  # invoices only: no interaction ever recorded
         ("riesgo_pago", "critica"),
-        ("riesgo_perdida", "alta"),
         ("sin_contacto_financiero", "media"),
         ("sin_contacto_principal", "baja"),
     ]
@@ -208,7 +210,8 @@ def test_alertas_de_la_cartera(cartera: None, api: httpx.Client) -> None:
         ("sin_contacto_principal", "baja"),
     ]
     assert sorted(por_cliente["c-activo"]) == [
-        ("oportunidad_estancada", "media"),  # «Migración»: 26 days without activity
+        ("inactividad", "baja"),
+        ("oportunidad_estancada", "media"),  # «Migración»: no interaction at all
         ("oportunidad_estancada", "media"),  # «Soporte»
         ("proxima_factura", "baja"),
         ("sin_contacto_financiero", "baja"),
@@ -217,9 +220,8 @@ def test_alertas_de_la_cartera(cartera: None, api: httpx.Client) -> None:
     assert sorted(por_cliente["d-dormido"]) == [
         ("cliente_dormido", "media"),
         ("factura_vencida", "critica"),
-        ("inactividad", "media"),
+        ("inactividad", "baja"),
         ("riesgo_pago", "critica"),
-        ("riesgo_perdida", "critica"),
         ("sin_contacto_financiero", "media"),
         ("sin_contacto_principal", "baja"),
     ]
@@ -235,7 +237,7 @@ def test_alertas_de_la_cartera(cartera: None, api: httpx.Client) -> None:
 
     # Filters.
     criticas = alertas(api, severidad="critica")
-    assert criticas["total"] == 5
+    assert criticas["total"] == 4
     assert {f["severidad"] for f in criticas["alertas"]} == {"critica"}
     assert criticas["alertas"] == [f for f in filas if f["severidad"] == "critica"]
     estancadas = alertas(api, tipo="oportunidad_estancada")
@@ -248,9 +250,9 @@ def test_alertas_de_la_cartera(cartera: None, api: httpx.Client) -> None:
 
     # Pages of the same order.
     pagina = alertas(api, skip=4, limit=5)
-    assert (pagina["total"], pagina["skip"], pagina["limit"]) == (21, 4, 5)
+    assert (pagina["total"], pagina["skip"], pagina["limit"]) == (20, 4, 5)
     assert pagina["alertas"] == filas[4:9]
-    assert alertas(api, skip=20, limit=5)["alertas"] == filas[20:]
+    assert alertas(api, skip=18, limit=5)["alertas"] == filas[18:]
     assert alertas(api, skip=40)["alertas"] == []
     assert alertas(api)["limit"] == 50
 
@@ -282,7 +284,7 @@ def test_alertas_se_refrescan_al_anadir_un_contacto(cartera: None, api: httpx.Cl
     assert {f["cliente_id"] for f in despues["alertas"]} == {"c-activo", "d-dormido"}
     principal = alertas(api, tipo="sin_contacto_principal")
     assert "a-vip" not in {f["cliente_id"] for f in principal["alertas"]}
-    assert alertas(api)["total"] == 19
+    assert alertas(api)["total"] == 18
 
 
 # --- GET /api/oportunidades/pipeline -----------------------------------------------------
@@ -427,3 +429,33 @@ def test_prevision_se_mueve_con_el_dia(db: Backend, api: httpx.Client) -> None:
 @pytest.mark.parametrize("path", ["/api/alertas", "/api/dashboard", "/api/oportunidades/pipeline"])
 def test_sin_clave_401(anon: httpx.Client, path: str) -> None:
     assert anon.get(path).status_code == 401
+
+
+def test_las_etapas_suman_el_total_y_la_ganada_cuenta_lo_ganado(
+    db: Backend, api: httpx.Client
+) -> None:
+    """Three opportunities of 0,05 € at 10 % are 0,005 € each: rounded per stage they must
+    still add up to the total the pipeline shows; a won opportunity counts its won value."""
+    db.clock.set(HOY)
+    crear_cliente(api, "p", "Pipeline S.L.")
+    for estado in ("identificada", "contactado", "presupuesto"):
+        crear_oportunidad(
+            api, "p", nombre_proyecto=estado, monto_estimado=0.05, estado=estado,
+            probabilidad_cierre=10,
+        )  # fmt: skip
+    ganada = crear_oportunidad(api, "p", nombre_proyecto="Contrato", monto_estimado=7000)
+    api.put(
+        f"/api/clientes/oportunidades/{ganada['id']}/ganada", params={"valor_final": 6500}
+    ).raise_for_status()
+
+    body = api.get("/api/oportunidades/pipeline").json()
+    etapas = {e["estado"]: e for e in body["etapas"]}
+    abiertas = [etapas[e] for e in ("identificada", "contactado", "presupuesto", "negociación")]
+    assert body["abiertas"]["importe_ponderado"] == round(
+        sum(e["importe_ponderado"] for e in abiertas), 2
+    )
+    assert body["abiertas"]["importe"] == round(sum(e["importe"] for e in abiertas), 2) == 0.15
+    assert etapas["ganada"]["importe"] == 6500.0
+    assert etapas["ganada"]["importe_ponderado"] == 6500.0
+    tablero = api.get("/api/dashboard").json()
+    assert tablero["pipeline"] == body["abiertas"]

@@ -242,3 +242,14 @@ def test_hundred_thousand_clients_score_fast(modelo: c.ModeloCompras) -> None:
     assert time.perf_counter() - inicio < 2.0
     assert np.all(np.isfinite(s.ingresos_90_dias)) and np.all(s.ingresos_90_dias >= 0)
     assert np.all((s.probabilidad_activo >= 0) & (s.probabilidad_activo <= 1))
+
+
+def test_before_any_portfolio_fit_the_value_per_purchase_is_the_clients_own_mean() -> None:
+    modelo = m.modelo_por_defecto(date(2026, 1, 1))
+    historial = c.resumir(
+        [c.Compra(date(2025, 1, 1), Decimal(100)), c.Compra(date(2025, 2, 1), Decimal(100))],
+        date(2025, 2, 20),
+    )
+    prediccion = m.predecir(modelo, historial)
+    assert prediccion is not None
+    assert prediccion.valor_esperado_compra == Decimal("100.00")

@@ -11,8 +11,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from smartbilling_crm.salud.motor.compras import compras_diarias, resumir
 from smartbilling_crm.salud.motor.hechos import FacturaHecho, OportunidadHecho
 from smartbilling_crm.salud.motor.metricas import calcular_salud
+from smartbilling_crm.salud.motor.modelo_compras import modelo_por_defecto, predecir
 from smartbilling_crm.salud.reglas import (
     NADA,
     Alerta,
@@ -120,6 +122,7 @@ def contexto(
         estado=estado,
         hoy=hoy,
         ahora=datetime.combine(hoy, datetime.min.time(), MADRID).replace(hour=12),
+        prediccion=predecir(modelo_por_defecto(hoy), resumir(compras_diarias(facturas), hoy)),
     )
     return ContextoCliente(
         nombre_empresa="TechCorp S.L.",
@@ -534,18 +537,29 @@ def test_riesgo_perdida_por_bandas(score: int, severidad: str | None) -> None:
 
 
 def test_riesgo_perdida_explica_el_porque() -> None:
+    # A monthly buyer whose last purchase was 256 days ago: the purchase model gives it a
+    # 17 % chance of buying again within a year.
     ctx = contexto(
-        facturas=_compras("2025-08-02", "2025-09-01", "2025-10-01"), actividades=[dias_atras(40)]
+        facturas=_compras("2025-02-02", "2025-03-04", "2025-04-03"), actividades=[dias_atras(40)]
     )
     assert regla_riesgo_perdida(ctx).alertas == (
         Alerta(
             "riesgo_perdida",
             "critica",
-            "Riesgo de pérdida 90/100: última compra hace 75 días y suele comprar cada "
-            "30 días (2,5 veces su intervalo habitual): 60 puntos; 40 días sin actividad: "
-            "30 puntos.",
+            "Riesgo de pérdida 83/100: probabilidad de que vuelva a comprar en los próximos "
+            "12 meses: 17 % (3 compras, la última hace 256 días; suele comprar cada 30 días).",
         ),
     )
+
+
+def test_un_cliente_perdido_no_recibe_alerta_de_riesgo_de_perdida() -> None:
+    ctx = contexto(
+        facturas=_compras("2025-02-02", "2025-03-04", "2025-04-03"),
+        actividades=[dias_atras(40)],
+        estado="cliente_perdido",
+    )
+    assert ctx.salud.riesgo_perdida_score == 100
+    assert regla_riesgo_perdida(ctx) == NADA
 
 
 @pytest.mark.parametrize(
@@ -674,8 +688,9 @@ def _vip_dormido_moroso() -> ContextoCliente:
 
 def test_vip_dormido_moroso_todas_las_reglas_ordenadas() -> None:
     resultado = generar(_vip_dormido_moroso())
+    # 105 days without buying: 47 % likely to buy again (churn 53, medio): no churn alert,
+    # the dormant-VIP alert says it.
     assert [(a.severidad, a.tipo) for a in resultado.alertas] == [
-        ("critica", "riesgo_perdida"),
         ("critica", "vip_dormido"),
         ("alta", "cif_nif_invalido"),
         ("alta", "compra_atrasada"),
@@ -685,13 +700,14 @@ def test_vip_dormido_moroso_todas_las_reglas_ordenadas() -> None:
         ("media", "oportunidad_estancada"),
         ("media", "tarea_vencida"),
     ]
-    assert resultado.alertas[1].mensaje == (
+    assert resultado.alertas[0].mensaje == (
         "Cliente VIP dormido: TechCorp S.L. (LTV 5.066,12 €) no compra desde el 01/09/2025 "
         "(hace 105 días)."
     )
     assert resultado.oportunidades == []
     assert resultado.acciones_sugeridas[0] == (
-        "Llamar a Juan Pérez (Gerente) para saber cómo está y qué necesita ahora"
+        "Llamar hoy a Juan Pérez (Gerente): es uno de los clientes que más factura y no compra "
+        "desde el 01/09/2025 (hace 105 días)"
     )
     assert (
         "Llamar a María López (Contable) para reclamar la factura 2025/0123 de 2.500,00 €, "

@@ -42,31 +42,33 @@ def test_salud_de_un_cliente_con_historial(db: Backend, api: httpx.Client) -> No
     assert body["factura_impagada_más_antigua"] == "2025-12-01"
     assert body["frecuencia_compra_dias"] == 30
     assert body["meses_como_cliente"] == 5  # 03/08/2025 -> 20/01/2026
-    assert body["fecha_proxima_factura_esperada"] == "2025-12-31"  # in the past: it is late
-    # Sole buyer, so VIP and not dormant: cadence expects 30/01, 01/03 and 31/03.
-    assert body["ingresos_esperados_30_dias"] == 1213.22
-    assert body["ingresos_esperados_90_dias"] == 3639.66
+    # The purchase model (no recompute yet: its prior) sees a monthly buyer 20 days late:
+    # still likely alive (70 % to buy again within a year), next purchase expected within
+    # one usual gap from today, and 1,1 purchases in 90 days at its mean value per purchase.
+    assert body["fecha_proxima_factura_esperada"] == "2026-02-19"
+    assert body["probabilidad_activo"] == 0.698
+    assert body["compras_esperadas_90_dias"] == 1.1
+    assert body["ingresos_esperados_30_dias"] == 476.4
+    assert body["ingresos_esperados_90_dias"] == 1335.52
     assert body["facturas_vencidas"] == 1
     assert body["importe_vencido"] == 2500.0
     assert body["riesgo_impago_nivel"] == "critico"
-    # Last purchase 50 days ago every 30 (r = 1,67 -> 37) + 40 days silent (30) = 67.
-    assert body["riesgo_perdida_score"] == 67
-    assert body["dias_sin_actividad"] == 40  # the payment of 11/12/2025
+    # 100 × (1 − 0,698), half up.
+    assert body["riesgo_perdida_score"] == 30
+    # Invoices and payments are in the timeline but are not interactions (contract §8):
+    # nobody has called, written or met this client yet.
+    assert body["dias_sin_actividad"] is None
     assert body["numero_actividades_ultimos_30_dias"] == 0
-    # The payment's entry: midnight of 11/12/2025 in Madrid.
-    assert datetime.fromisoformat(body["ultima_interaccion"]) == datetime(
-        2025, 12, 10, 23, 0, tzinfo=UTC
-    )
+    assert body["ultima_interaccion"] is None
     assert body["salud_general"] == "critica"
     assert body["fecha_calculo"] == "2026-01-20"
     assert body["motivos"] == [
         "1 factura vencida sin pagar por 2.500,00 €",
         "La factura 2025/0123 (2.500,00 €) lleva 40 días vencida (más de 30)",
         "Solo el 60 % de sus facturas se pagó a tiempo (menos del 70 %)",
-        "Última compra hace 50 días y suele comprar cada 30 días "
-        "(1,7 veces su intervalo habitual): 37 puntos",
-        "40 días sin actividad: 30 puntos",
-        "Riesgo de pérdida 67/100",
+        "Probabilidad de que vuelva a comprar en los próximos 12 meses: 70 % "
+        "(5 compras, la última hace 50 días; suele comprar cada 30 días)",
+        "Riesgo de pérdida 30/100",
     ]
     # The client 360 carries the same health, and the client's risk mirrors it.
     cliente = ficha(api, "abc123")
@@ -103,9 +105,11 @@ def test_sin_facturas_no_se_inventan_numeros(db: Backend, api: httpx.Client) -> 
     assert body["facturas_vencidas"] == 0
     assert body["motivos"] == [
         "Sin facturas que cobrar: aún no hay historial de pagos",
-        "Sin compras todavía y ninguna actividad registrada: no hay datos para estimar el "
-        "riesgo de pérdida (0/100)",
+        "Sin compras todavía: no hay historial para estimar si volverá a comprar "
+        "(riesgo de pérdida 0/100)",
     ]
+    assert body["probabilidad_activo"] is None
+    assert body["compras_esperadas_90_dias"] is None
     assert ficha(api, "nuevo")["estado"] == "prospecto"
 
 
@@ -123,8 +127,13 @@ def test_una_sola_compra_no_tiene_frecuencia(db: Backend, api: httpx.Client) -> 
     assert body["fecha_proxima_factura_esperada"] is None
     assert body["dias_promedio_para_pagar"] is None  # nothing paid yet
     assert body["monto_promedio_factura"] == 100.0
-    assert body["ingresos_esperados_90_dias"] == 0  # no cadence, no repeat purchase expected
-    assert body["riesgo_perdida_score"] == 10  # inactivity only: 10 days since the invoice
+    # No cadence of its own, but the purchase model still judges a buyer of 10 days ago:
+    # likely to come back (79 %), 0,77 purchases in 90 days at its 100 € per purchase; no
+    # next date, since one purchase says nothing about when.
+    assert body["probabilidad_activo"] == 0.785
+    assert body["compras_esperadas_90_dias"] == 0.77
+    assert body["ingresos_esperados_90_dias"] == 77.35
+    assert body["riesgo_perdida_score"] == 22
 
 
 @pytest.mark.parametrize("ruta", ["salud", "recomendaciones"])
@@ -183,11 +192,12 @@ def test_el_paso_del_tiempo_cambia_la_salud_y_recalcular_lo_lleva_a_la_lista(
         ],
     )
     antes = salud(api, "b-regular")
-    assert antes["dias_sin_actividad"] == 10
+    assert antes["dias_sin_actividad"] is None  # invoices are not interactions
     assert antes["facturas_vencidas"] == 0
     assert antes["riesgo_impago_nivel"] == "bajo"
     assert antes["frecuencia_compra_dias"] == 26  # median of 30 and 21, rounded half up
-    assert antes["riesgo_perdida_score"] == 14  # 10/26 of its gap (4) + 10 silent days
+    # Three purchases, the last 10 days ago: 78 % likely to buy again within a year.
+    assert antes["riesgo_perdida_score"] == 22
     assert antes["salud_general"] == "excelente"
     assert ficha(api, "b-regular")["estado"] == "cliente_activo"
     assert fila_de_lista(api, "c-grande")["estado"] == "vip"
@@ -195,11 +205,13 @@ def test_el_paso_del_tiempo_cambia_la_salud_y_recalcular_lo_lleva_a_la_lista(
     # 15/03/2026: 64 days without buying, 2026/0007 is 34 days overdue. No event arrived.
     db.clock.set(datetime(2026, 3, 15, 10, 0, tzinfo=UTC))
     ahora = salud(api, "b-regular")
-    assert ahora["dias_sin_actividad"] == 64
+    assert ahora["dias_sin_actividad"] is None
     assert ahora["facturas_vencidas"] == 1
     assert ahora["importe_vencido"] == 1210.0
     assert ahora["riesgo_impago_nivel"] == "critico"
-    assert ahora["riesgo_perdida_score"] == 89  # r = 64/26 -> 59 points + 30 silent
+    # 64 days without buying, against a usual 26: the model's chance of another purchase
+    # within a year falls to 59 % (no recompute yet: the model's prior).
+    assert ahora["riesgo_perdida_score"] == 41
     assert ahora["salud_general"] == "critica"
     assert ahora["fecha_calculo"] == "2026-03-15"
     cliente = ficha(api, "b-regular")
@@ -216,8 +228,8 @@ def test_el_paso_del_tiempo_cambia_la_salud_y_recalcular_lo_lleva_a_la_lista(
     fila = fila_de_lista(api, "b-regular")
     assert fila["estado"] == "cliente_activo"
     assert fila["riesgo_impago"] == "bajo"
-    assert fila["dias_sin_actividad"] == 10
-    assert fila["riesgo_perdida_score"] == 14
+    assert fila["dias_sin_actividad"] is None
+    assert fila["riesgo_perdida_score"] == 22
     assert fila["salud_general"] == "excelente"
     # The dashboard too, except its overdue invoices: those are read from the ledger today.
     tablero = api.get("/api/dashboard").json()
@@ -231,8 +243,9 @@ def test_el_paso_del_tiempo_cambia_la_salud_y_recalcular_lo_lleva_a_la_lista(
     ahora = salud(api, "b-regular")
     assert fila["estado"] == cliente["estado"] == "cliente_dormido"
     assert fila["riesgo_impago"] == cliente["riesgo_impago"] == ahora["riesgo_impago_nivel"]
-    assert fila["dias_sin_actividad"] == ahora["dias_sin_actividad"] == 64
-    assert fila["riesgo_perdida_score"] == ahora["riesgo_perdida_score"] == 89
+    assert fila["dias_sin_actividad"] is None and ahora["dias_sin_actividad"] is None
+    # The recompute fitted the portfolio's own model: 43, read alike everywhere.
+    assert fila["riesgo_perdida_score"] == ahora["riesgo_perdida_score"] == 43
     assert fila["salud_general"] == ahora["salud_general"] == "critica"
     assert fila["ltv"] == cliente["ltv"] == ahora["ltv_lifetime_value"] == 3000.0
     assert fila["fecha_última_compra"] == cliente["fecha_última_compra"] == "2026-01-10"
@@ -268,7 +281,7 @@ def test_un_pago_por_webhook_se_refleja_en_la_salud(db: Backend, api: httpx.Clie
     assert body["dias_promedio_para_pagar"] == 30.0  # (10 + 20 + 30 + 40 + 50) / 5
     assert body["porcentaje_pagos_a_tiempo"] == 60.0  # 3 of 5 paid on time
     assert body["riesgo_impago_nivel"] == "alto"  # < 70 % on time
-    assert body["dias_sin_actividad"] == 0
+    assert body["dias_sin_actividad"] is None  # a payment is not an interaction
     assert fila_de_lista(api, "abc123")["riesgo_impago"] == "alto"
 
 
@@ -441,7 +454,7 @@ def test_recalcular_vip_vip_dormido_y_perdido(db: Backend, api: httpx.Client) ->
         "el 01/12/2025 (hace 66 días).",
     }
     alertas = recomendaciones(api, "comprador-12")["alertas"]
-    assert alertas[0] == alerta
+    assert alerta in alertas and alertas[0]["severidad"] == "critica"
     assert "cliente_dormido" not in [a["tipo"] for a in alertas]  # replaced by vip_dormido
     cartera = api.get("/api/alertas", params={"tipo": "vip_dormido"}).json()
     assert cartera["total"] == 1
@@ -480,3 +493,15 @@ def test_cliente_perdido_vuelve_a_activo_con_una_compra_nueva(
 )
 def test_sin_clave_401(anon: httpx.Client, method: str, path: str) -> None:
     assert anon.request(method, path).status_code == 401
+
+
+def test_la_salud_lleva_el_margen_del_cliente(db: Backend, api: httpx.Client) -> None:
+    db.clock.set(HOY)
+    response = api.post(
+        "/api/clientes/",
+        json={"id": "margen", "nombre_empresa": "Margen S.L.", "email": "m@m.es",
+              "margen_promedio": 23.5},
+    )  # fmt: skip
+    assert response.status_code == 201, response.text
+    assert response.json()["salud"]["margen_promedio"] == 23.5
+    assert salud(api, "margen")["margen_promedio"] == 23.5

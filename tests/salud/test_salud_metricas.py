@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -15,14 +16,20 @@ from smartbilling_crm.salud.motor.cadencia import (
     frecuencia_compra,
     meses_entre,
     nivel_riesgo_perdida,
-    riesgo_perdida,
 )
-from smartbilling_crm.salud.motor.hechos import FacturaHecho, OportunidadHecho, Salud
+from smartbilling_crm.salud.motor.compras import compras_diarias, resumir
+from smartbilling_crm.salud.motor.hechos import FacturaHecho, OportunidadHecho, Salud, un_decimal
 from smartbilling_crm.salud.motor.metricas import calcular_salud, salud_general
+from smartbilling_crm.salud.motor.modelo_compras import (
+    PrediccionCompras,
+    modelo_por_defecto,
+    predecir,
+)
 
 MADRID = ZoneInfo("Europe/Madrid")
 HOY = date(2025, 12, 15)
 AHORA = datetime(2025, 12, 15, 12, 0, tzinfo=MADRID)
+MODELO = modelo_por_defecto(HOY)
 
 
 def d(iso: str) -> date:
@@ -74,6 +81,9 @@ def salud(
     hoy: date = HOY,
     ahora: datetime = AHORA,
 ) -> Salud:
+    """The engine as the service runs it: with the purchase model's prediction (here the
+    model's prior, as before the first recompute)."""
+    prediccion = predecir(MODELO, resumir(compras_diarias(facturas), hoy))
     return calcular_salud(
         facturas=facturas,
         fechas_actividad=actividades or [],
@@ -81,7 +91,14 @@ def salud(
         estado=estado,
         hoy=hoy,
         ahora=ahora,
+        prediccion=prediccion,
     )
+
+
+def prediccion_de(facturas: list[FacturaHecho], hoy: date = HOY) -> PrediccionCompras:
+    resultado = predecir(MODELO, resumir(compras_diarias(facturas), hoy))
+    assert resultado is not None
+    return resultado
 
 
 # ------------------------------------------------------------------ invoice metrics
@@ -169,7 +186,7 @@ CASOS_FACTURAS: list[tuple[str, list[FacturaHecho], dict[str, Any]]] = [
             "ltv_lifetime_value": Decimal("1000.00"),
             "monto_promedio_factura": Decimal("250.00"),
             "frecuencia_compra_dias": 20,
-            "fecha_proxima_factura_esperada": d("2025-12-11"),
+            "fecha_segun_cadencia": d("2025-12-11"),  # two purchases, 20 days apart
             "dias_promedio_para_pagar": 4.0,
             "factura_pagada_mas_antigua": d("2025-11-01"),
         },
@@ -345,76 +362,55 @@ def opp(nombre: str, monto: str, prob: int, cierre: str | None) -> OportunidadHe
     )
 
 
-@pytest.mark.parametrize(
-    ("facturas", "oportunidades", "estado", "esperado_30", "esperado_90"),
-    [
-        # Next purchases by cadence: 31/12 (30-day window), 30/01 and 01/03 (90-day window).
-        (MENSUAL, [], "cliente_activo", "1000.00", "3000.00"),
-        (MENSUAL, [], "vip", "1000.00", "3000.00"),
-        # Dormant or lost clients are expected to buy nothing by cadence.
-        (MENSUAL, [], "cliente_dormido", "0.00", "0.00"),
-        (MENSUAL, [], "cliente_perdido", "0.00", "0.00"),
-        # No cadence with a single purchase.
-        ([MENSUAL[0]], [], "cliente_activo", "0.00", "0.00"),
-        # Opportunities weighted by probability, only when closing in [hoy, hoy+N].
-        (
-            [],
-            [
-                opp("hoy", "1000", 50, "2025-12-15"),
-                opp("dia30", "2000", 10, "2026-01-14"),
-                opp("dia31", "10000", 20, "2026-01-15"),
-                opp("dia90", "3333.33", 33, "2026-03-15"),
-                opp("dia91", "99999", 90, "2026-03-16"),
-                opp("ayer", "99999", 90, "2025-12-14"),
-                opp("sin_fecha", "99999", 90, None),
-            ],
-            "prospecto",
-            "700.00",
-            "3800.00",
-        ),
-        (
-            MENSUAL,
-            [opp("ERP", "45000", 50, "2026-01-10")],
-            "cliente_dormido",
-            "22500.00",
-            "22500.00",
-        ),
-    ],
-)
-def test_ingresos_esperados(
-    facturas: list[FacturaHecho],
-    oportunidades: list[OportunidadHecho],
-    estado: str,
-    esperado_30: str,
-    esperado_90: str,
-) -> None:
-    resultado = salud(facturas, oportunidades=oportunidades, estado=estado)
-    assert resultado.ingresos_esperados_30_dias == Decimal(esperado_30)
-    assert resultado.ingresos_esperados_90_dias == Decimal(esperado_90)
+@pytest.mark.parametrize("estado", ["cliente_activo", "vip", "cliente_dormido"])
+def test_ingresos_esperados_son_los_del_modelo_de_compras(estado: str) -> None:
+    """Expected purchases × expected value per purchase, from the purchase model (a dormant
+    client still has its chance of coming back)."""
+    prediccion = prediccion_de(MENSUAL)
+    resultado = salud(MENSUAL, estado=estado)
+    assert resultado.ingresos_esperados_30_dias == prediccion.ingresos_esperados_30_dias > 0
+    assert resultado.ingresos_esperados_90_dias == prediccion.ingresos_esperados_90_dias
+    assert resultado.compras_esperadas_90_dias == prediccion.compras_esperadas_90_dias
+    assert resultado.probabilidad_activo == prediccion.probabilidad_activo
 
 
-@pytest.mark.parametrize(
-    ("hoy", "esperado_30"),
-    [
-        # Projected dates 15/12, 14/01, ...: the window is (hoy, hoy+30].
-        ("2025-12-15", "1000.00"),  # 15/12 is today (not counted), 14/01 is day 30
-        ("2025-12-14", "1000.00"),  # 15/12 counts, 13/01 is the edge, 14/01 is out
-        ("2025-12-16", "1000.00"),  # late by a day: 14/01 still within
-        ("2026-01-14", "1000.00"),  # 13/02
-    ],
-)
-def test_ventana_de_ingresos_es_semiabierta(hoy: str, esperado_30: str) -> None:
-    facturas = [fac("2025/0001", "2025-10-16"), fac("2025/0002", "2025-11-15")]
-    resultado = salud(facturas, hoy=d(hoy))
-    assert resultado.fecha_proxima_factura_esperada == d("2025-12-15")
-    assert resultado.ingresos_esperados_30_dias == Decimal(esperado_30)
+def test_un_cliente_perdido_no_espera_recompras_ni_fecha() -> None:
+    resultado = salud(MENSUAL, estado="cliente_perdido")
+    assert resultado.ingresos_esperados_30_dias == Decimal("0.00")
+    assert resultado.ingresos_esperados_90_dias == Decimal("0.00")
+    assert resultado.fecha_proxima_factura_esperada is None
+    assert resultado.riesgo_perdida_score == 100
+    assert resultado.motivos_perdida == ["Marcado como cliente perdido: riesgo de pérdida 100/100"]
 
 
-def test_proxima_factura_puede_estar_en_el_pasado() -> None:
+def test_oportunidades_ponderadas_se_suman_si_cierran_en_la_ventana() -> None:
+    """Σ amount × probability of open opportunities closing in [hoy, hoy + N]."""
+    oportunidades = [
+        opp("hoy", "1000", 50, "2025-12-15"),
+        opp("dia30", "2000", 10, "2026-01-14"),
+        opp("dia31", "10000", 20, "2026-01-15"),
+        opp("dia90", "3333.33", 33, "2026-03-15"),
+        opp("dia91", "99999", 90, "2026-03-16"),
+        opp("ayer", "99999", 90, "2025-12-14"),
+        opp("sin_fecha", "99999", 90, None),
+    ]
+    sin_compras = salud([], oportunidades=oportunidades, estado="prospecto")
+    assert sin_compras.ingresos_esperados_30_dias == Decimal("700.00")  # 500 + 200
+    assert sin_compras.ingresos_esperados_90_dias == Decimal("3800.00")  # + 2.000 + 1.100
+    # With purchases, the opportunity is added to the habitual repeat purchases.
+    erp = [opp("ERP", "45000", 50, "2026-01-10")]
+    con_compras = salud(MENSUAL, oportunidades=erp, estado="cliente_dormido")
+    habitual = prediccion_de(MENSUAL).ingresos_esperados_30_dias
+    assert con_compras.ingresos_esperados_30_dias == habitual + Decimal("22500.00")
+
+
+def test_la_fecha_por_cadencia_puede_estar_en_el_pasado_la_prevista_no() -> None:
     resultado = salud(MENSUAL[:2])
-    assert resultado.fecha_proxima_factura_esperada == d("2025-12-01")
-    # Late: no projected purchase in the past counts, the cadence goes on from 31/12.
-    assert resultado.ingresos_esperados_30_dias == Decimal("1000.00")
+    # By its own cadence the next purchase was due on 01/12: it is late (compra atrasada).
+    assert resultado.fecha_segun_cadencia == d("2025-12-01")
+    # The model's most likely next purchase is from today on.
+    assert resultado.fecha_proxima_factura_esperada is not None
+    assert resultado.fecha_proxima_factura_esperada >= HOY
 
 
 # ------------------------------------------------------------------ activity
@@ -522,151 +518,63 @@ def _comprador_regular(ultima: date, gap: int, n: int = 4) -> list[FacturaHecho]
     ]
 
 
-@pytest.mark.parametrize(
-    ("dias_compra", "gap", "dias_actividad", "score"),
-    [
-        # Within the gap and active: low.
-        (0, 30, 0, 0),
-        (30, 30, 15, 25),
-        (15, 30, 3, 8),  # 5 + 3
-        # Between one and two gaps late.
-        (45, 30, 10, 40),  # 10 + 40 × 0.5 = 30, + 10
-        # More than twice the gap late and silent for 30 days: at least 70.
-        (61, 30, 30, 81),  # 50 + 20 × 1/30 = 50.67 -> 51, + 30
-        (200, 30, 100, 100),
-        (90, 30, None, 100),
-    ],
-)
-def test_puntuacion_de_perdida_de_un_comprador_regular(
-    dias_compra: int, gap: int, dias_actividad: int | None, score: int
+@pytest.mark.parametrize("dias_compra", [0, 15, 30, 45, 61, 90, 200])
+def test_la_puntuacion_de_perdida_es_cien_menos_la_probabilidad_de_seguir_activo(
+    dias_compra: int,
 ) -> None:
-    ultima = HOY - timedelta(days=dias_compra)
-    actividades = [] if dias_actividad is None else [at(f"{HOY - timedelta(dias_actividad)}T10:00")]
-    resultado = salud(_comprador_regular(ultima, gap), actividades=actividades)
-    assert resultado.frecuencia_compra_dias == gap
-    assert resultado.riesgo_perdida_score == score
+    """riesgo_perdida_score = 100 × (1 − probabilidad_activo), half up; silence does not
+    count (it has its own rule, "inactividad")."""
+    facturas = _comprador_regular(HOY - timedelta(days=dias_compra), 30)
+    prediccion = prediccion_de(facturas)
+    for actividades in ([], [at(f"{HOY - timedelta(3)}T10:00")]):
+        resultado = salud(facturas, actividades=actividades)
+        assert resultado.riesgo_perdida_score == prediccion.riesgo_perdida_score
+        esperado = int(
+            Decimal(100 * (1 - prediccion.probabilidad_activo)).quantize(Decimal(1), ROUND_HALF_UP)
+        )
+        assert abs(resultado.riesgo_perdida_score - esperado) <= 1  # p is shown rounded to 3
 
 
-def test_motivos_de_perdida_explican_los_puntos() -> None:
+def test_motivos_de_perdida_dan_la_probabilidad_y_la_historia() -> None:
     ultima = HOY - timedelta(days=75)
-    resultado = salud(
-        _comprador_regular(ultima, 30), actividades=[at(f"{HOY - timedelta(40)}T10:00")]
-    )
+    resultado = salud(_comprador_regular(ultima, 30))
+    p = prediccion_de(_comprador_regular(ultima, 30))
+    porcentaje = int(Decimal(p.probabilidad_activo * 100).quantize(Decimal(1), ROUND_HALF_UP))
     assert resultado.motivos_perdida == [
-        "Última compra hace 75 días y suele comprar cada 30 días "
-        "(2,5 veces su intervalo habitual): 60 puntos",
-        "40 días sin actividad: 30 puntos",
-        "Riesgo de pérdida 90/100",
+        "Probabilidad de que vuelva a comprar en los próximos 12 meses: "
+        f"{porcentaje} % (4 compras, la última hace 75 días; suele comprar cada 30 días)",
+        f"Riesgo de pérdida {p.riesgo_perdida_score}/100",
     ]
-    assert resultado.salud_general == "critica"
 
 
 @given(
     gaps=st.lists(st.integers(min_value=1, max_value=120), min_size=2, max_size=8),
-    retraso_extra=st.integers(min_value=1, max_value=400),
-    silencio=st.one_of(st.none(), st.integers(min_value=30, max_value=400)),
+    retraso=st.integers(min_value=0, max_value=400),
+    extra=st.integers(min_value=1, max_value=400),
 )
-def test_regular_mas_de_dos_huecos_tarde_y_sin_actividad_en_30_dias_es_70_o_mas(
-    gaps: list[int], retraso_extra: int, silencio: int | None
+def test_cuanto_mas_tarda_en_volver_mayor_es_el_riesgo(
+    gaps: list[int], retraso: int, extra: int
 ) -> None:
     compras = [date(2020, 1, 1)]
     for gap in gaps:
         compras.append(compras[-1] + timedelta(days=gap))
-    frecuencia = frecuencia_compra(compras)
-    assert frecuencia is not None
-    hoy = compras[-1] + timedelta(days=2 * frecuencia + retraso_extra)
     facturas = [fac(f"F{i}", c.isoformat()) for i, c in enumerate(compras)]
-    actividades = [] if silencio is None else [at(f"{hoy - timedelta(silencio)}T10:00")]
-    resultado = salud(
-        facturas,
-        actividades=actividades,
-        hoy=hoy,
-        ahora=datetime.combine(hoy, datetime.min.time(), MADRID) + timedelta(hours=23),
+    antes = compras[-1] + timedelta(days=retraso)
+    despues = antes + timedelta(days=extra)
+    assert prediccion_de(facturas, antes).riesgo_perdida_score <= (
+        prediccion_de(facturas, despues).riesgo_perdida_score
     )
-    assert resultado.numero_actividades_ultimos_30_dias == 0
-    assert resultado.riesgo_perdida_score >= 70
 
 
-@given(
-    gaps=st.lists(st.integers(min_value=1, max_value=120), min_size=2, max_size=8),
-    fraccion=st.floats(min_value=0, max_value=1),
-    silencio=st.integers(min_value=0, max_value=15),
-)
-def test_regular_dentro_de_su_hueco_y_activo_en_15_dias_es_30_o_menos(
-    gaps: list[int], fraccion: float, silencio: int
-) -> None:
-    compras = [date(2020, 1, 1)]
-    for gap in gaps:
-        compras.append(compras[-1] + timedelta(days=gap))
-    frecuencia = frecuencia_compra(compras)
-    assert frecuencia is not None
-    hoy = compras[-1] + timedelta(days=int(frecuencia * fraccion))
-    facturas = [fac(f"F{i}", c.isoformat()) for i, c in enumerate(compras)]
-    resultado = salud(
-        facturas,
-        actividades=[at(f"{hoy - timedelta(silencio)}T00:00")],
-        hoy=hoy,
-        ahora=datetime.combine(hoy, datetime.min.time(), MADRID) + timedelta(hours=23),
-    )
-    assert resultado.riesgo_perdida_score <= 30
-
-
-@pytest.mark.parametrize(
-    ("facturas", "dias_actividad", "score", "motivo"),
-    [
-        (
-            [],
-            45,
-            45,
-            "Sin compras todavía: sin cadencia de compra propia, el riesgo de pérdida se basa "
-            "solo en la inactividad, 1 punto por día sin actividad (45 días): 45/100",
-        ),
-        (
-            [],
-            150,
-            100,
-            "Sin compras todavía: sin cadencia de compra propia, el riesgo de pérdida se basa "
-            "solo en la inactividad, 1 punto por día sin actividad (150 días): 100/100",
-        ),
-        (
-            [],
-            None,
-            0,
-            "Sin compras todavía y ninguna actividad registrada: no hay datos para estimar el "
-            "riesgo de pérdida (0/100)",
-        ),
-        (
-            [fac("2025/0001", "2025-10-16")],
-            20,
-            20,
-            "Solo una compra (hace 60 días): sin cadencia de compra propia, el riesgo de "
-            "pérdida se basa solo en la inactividad, 1 punto por día sin actividad "
-            "(20 días): 20/100",
-        ),
-    ],
-)
-def test_sin_cadencia_la_perdida_se_basa_solo_en_la_inactividad(
-    facturas: list[FacturaHecho], dias_actividad: int | None, score: int, motivo: str
-) -> None:
-    actividades = [] if dias_actividad is None else [at(f"{HOY - timedelta(dias_actividad)}T10:00")]
-    resultado = salud(facturas, actividades=actividades, estado="prospecto")
-    assert resultado.riesgo_perdida_score == score
-    assert resultado.motivos_perdida == [motivo]
-
-
-@given(
-    dias_compra=st.one_of(st.none(), st.integers(min_value=-5, max_value=5000)),
-    frecuencia=st.one_of(st.none(), st.integers(min_value=1, max_value=400)),
-    silencio=st.one_of(st.none(), st.integers(min_value=0, max_value=5000)),
-)
-def test_puntuacion_siempre_entre_0_y_100(
-    dias_compra: int | None, frecuencia: int | None, silencio: int | None
-) -> None:
-    score, motivos = riesgo_perdida(
-        dias_desde_ultima_compra=dias_compra, frecuencia=frecuencia, dias_sin_actividad=silencio
-    )
-    assert 0 <= score <= 100
-    assert motivos
+def test_sin_compras_no_se_inventa_el_riesgo_de_perdida() -> None:
+    resultado = salud([], actividades=[at(f"{HOY - timedelta(45)}T10:00")], estado="prospecto")
+    assert resultado.riesgo_perdida_score == 0
+    assert resultado.probabilidad_activo is None
+    assert resultado.compras_esperadas_90_dias is None
+    assert resultado.motivos_perdida == [
+        "Sin compras todavía: no hay historial para estimar si volverá a comprar "
+        "(riesgo de pérdida 0/100)"
+    ]
 
 
 # ------------------------------------------------------------------ overall health
@@ -695,6 +603,11 @@ def test_salud_general_es_el_peor_de_los_dos_riesgos(
     assert salud_general(impago, score) == general
 
 
+def test_un_cliente_dormido_nunca_esta_excelente() -> None:
+    assert salud_general("bajo", 0, estado="cliente_dormido") == "buena"
+    assert salud_general("critico", 0, estado="cliente_dormido") == "critica"
+
+
 def test_cliente_con_actividad_pero_sin_compras() -> None:
     resultado = salud(
         [],
@@ -705,9 +618,56 @@ def test_cliente_con_actividad_pero_sin_compras() -> None:
     assert resultado.ltv_lifetime_value == Decimal("0.00")
     assert resultado.dias_sin_actividad == 5
     assert resultado.numero_actividades_ultimos_30_dias == 2
-    assert resultado.riesgo_perdida_score == 5
+    assert resultado.riesgo_perdida_score == 0  # no purchase history to judge
     assert resultado.riesgo_impago_nivel == "bajo"
     assert resultado.salud_general == "excelente"
     assert resultado.ingresos_esperados_30_dias == Decimal("0.00")
     assert resultado.ingresos_esperados_90_dias == Decimal("3000.00")
     assert resultado.motivos_impago == ["Sin facturas que cobrar: aún no hay historial de pagos"]
+
+
+# ------------------------------------------------------------------ numerical hygiene
+
+
+def test_el_aviso_de_tendencia_salta_con_diez_dias_exactos() -> None:
+    """Means compared exactly: 3 earlier payments at 10, 10 and 11 days (31/3), the last
+    3 at 20, 20 and 21 (61/3): exactly +10 days, so the warning fires."""
+    dias_pago = [10, 10, 11, 20, 20, 21]
+    facturas = [
+        fac(f"2025/{i:04d}", (d("2025-01-01") + timedelta(days=30 * i)).isoformat(),
+            pagada=(d("2025-01-01") + timedelta(days=30 * i + n)).isoformat())
+        for i, n in enumerate(dias_pago)
+    ]  # fmt: skip
+    tendencia = salud(facturas).tendencia_pago
+    assert tendencia is not None
+    assert tendencia.diferencia == 10.0
+    assert tendencia.empeora
+
+
+@pytest.mark.parametrize(
+    ("valor", "esperado"),
+    [
+        (Fraction(9, 4), 2.3),
+        (Fraction(-9, 4), -2.3),
+        (Fraction(1, 20), 0.1),
+        (Fraction(37, 3), 12.3),
+    ],
+)
+def test_un_decimal_redondea_la_mitad_hacia_arriba_como_el_dinero(
+    valor: Fraction, esperado: float
+) -> None:
+    assert un_decimal(valor) == esperado
+
+
+def test_dias_medios_de_pago_redondean_la_mitad_hacia_arriba() -> None:
+    # 2 invoices paid in 2 and 3 days: 2,5 -> 2,5; 4 invoices 1, 1, 1, 2 days: 1,25 -> 1,3.
+    facturas = [
+        fac(f"2025/{i:04d}", "2025-11-01", pagada=f"2025-11-0{1 + n}")
+        for i, n in enumerate([1, 1, 1, 2])
+    ]
+    assert salud(facturas).dias_promedio_para_pagar == 1.3  # round() would give 1.2
+
+
+def test_nunca_dice_hace_cero_dias() -> None:
+    resultado = salud([fac("2025/0001", "2025-12-15")])
+    assert resultado.motivos_perdida[0].endswith("(1 compra, la última hoy)")

@@ -11,7 +11,7 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from smartbilling_crm.dominio import Severidad
@@ -22,9 +22,19 @@ CENTIMO = Decimal("0.01")
 
 
 def dinero(value: Any) -> Decimal:
-    """An SQL sum as Decimal to the cent, half a cent up as everywhere else (SQLite returns
-    floats; `str` gives their shortest form, so 0.025 stays 0.025)."""
+    """An SQL value as Decimal to the cent, half a cent up as everywhere else."""
     return Decimal(str(value or 0)).quantize(CENTIMO, rounding=ROUND_HALF_UP)
+
+
+def suma_exacta(columna: Any) -> Any:
+    """Σ of a money column in whole cents: SQLite sums NUMERIC as floats, which drift on
+    large portfolios; integers add exactly on both databases."""
+    return func.sum(func.round(columna * 100))
+
+
+def centimos(value: Any) -> Decimal:
+    """The result of `suma_exacta` back in euros."""
+    return dinero(Decimal(str(value or 0)) / 100)
 
 
 def alertas(
@@ -68,33 +78,34 @@ def clientes_por_estado(session: Session) -> dict[str, int]:
 
 def totales_salud(session: Session) -> tuple[Decimal, Decimal, Decimal]:
     """Σ LTV and Σ expected revenue at 30 and 90 days."""
-    ltv = session.scalar(select(func.sum(Cliente.ltv)))
+    ltv = session.scalar(select(suma_exacta(Cliente.ltv)))
     r30, r90 = session.execute(
         select(
-            func.sum(SaludCliente.ingresos_esperados_30_dias),
-            func.sum(SaludCliente.ingresos_esperados_90_dias),
+            suma_exacta(SaludCliente.ingresos_esperados_30_dias),
+            suma_exacta(SaludCliente.ingresos_esperados_90_dias),
         )
     ).one()
-    return dinero(ltv), dinero(r30), dinero(r90)
+    return centimos(ltv), centimos(r30), centimos(r90)
+
+
+# What an opportunity is worth: the won value once won (if given), else the estimate.
+_IMPORTE = case(
+    (
+        (Oportunidad.estado == "ganada") & Oportunidad.valor_ganado.is_not(None),
+        Oportunidad.valor_ganado,
+    ),
+    else_=Oportunidad.monto_estimado,
+)
 
 
 def _ponderado() -> Any:
     """Σ amount × probability in ten-thousandths of a euro: whole numbers on both databases,
     so the sum is exact (SQLite sums floats and would miss half cents)."""
-    return func.sum(func.round(Oportunidad.monto_estimado * 100) * Oportunidad.probabilidad_cierre)
+    return func.sum(func.round(_IMPORTE * 100) * Oportunidad.probabilidad_cierre)
 
 
 def _dinero_ponderado(value: Any) -> Decimal:
     return dinero(Decimal(str(value or 0)) / 10000)
-
-
-def pipeline_abierto(session: Session) -> tuple[int, Decimal, Decimal]:
-    count, amount, weighted = session.execute(
-        select(func.count(), func.sum(Oportunidad.monto_estimado), _ponderado()).where(
-            Oportunidad.estado.not_in(ESTADOS_CERRADOS)
-        )
-    ).one()
-    return int(count), dinero(amount), _dinero_ponderado(weighted)
 
 
 def pipeline_por_etapa(session: Session) -> list[tuple[str, int, Decimal, Decimal]]:
@@ -102,11 +113,13 @@ def pipeline_por_etapa(session: Session) -> list[tuple[str, int, Decimal, Decima
         select(
             Oportunidad.estado,
             func.count(),
-            func.sum(Oportunidad.monto_estimado),
+            suma_exacta(_IMPORTE),
             _ponderado(),
         ).group_by(Oportunidad.estado)
     ).all()
-    return [(estado, int(n), dinero(amount), _dinero_ponderado(w)) for estado, n, amount, w in rows]
+    return [
+        (estado, int(n), centimos(amount), _dinero_ponderado(w)) for estado, n, amount, w in rows
+    ]
 
 
 def prevision_ponderada(session: Session, desde: datetime, hasta: datetime) -> Decimal:
@@ -124,14 +137,14 @@ def prevision_ponderada(session: Session, desde: datetime, hasta: datetime) -> D
 def facturas_vencidas(session: Session, hoy: date) -> tuple[int, Decimal]:
     """Unpaid, uncancelled invoices past their due date, as of `hoy` (from the ledger)."""
     count, amount = session.execute(
-        select(func.count(), func.sum(Factura.total)).where(
+        select(func.count(), suma_exacta(Factura.total)).where(
             Factura.fecha_vencimiento < hoy,
             Factura.fecha_pago.is_(None),
             Factura.anulada.is_(False),
             Factura.total > 0,
         )
     ).one()
-    return int(count), dinero(amount)
+    return int(count), centimos(amount)
 
 
 def clientes_en_riesgo(session: Session, limit: int) -> Sequence[Any]:

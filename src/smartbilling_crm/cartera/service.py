@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
+from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
@@ -55,7 +56,7 @@ def dashboard(ctx: Contexto) -> Dashboard:
     por_estado = {estado.value: 0 for estado in EstadoCliente}
     por_estado.update(cartera_repo.clientes_por_estado(ctx.session))
     ltv, r30, r90 = cartera_repo.totales_salud(ctx.session)
-    abiertas, importe, ponderado = cartera_repo.pipeline_abierto(ctx.session)
+    abierto = _pipeline_abierto(_etapas(ctx))
     vencidas, importe_vencido = cartera_repo.facturas_vencidas(ctx.session, hoy)
     esperadas, n_esperadas = cartera_repo.facturas_esperadas(
         ctx.session, hoy, hoy + timedelta(days=DIAS_PROXIMAS), PROXIMAS_FACTURAS
@@ -69,7 +70,7 @@ def dashboard(ctx: Contexto) -> Dashboard:
         ltv_total=ltv,
         ingresos_esperados_30_dias=r30,
         ingresos_esperados_90_dias=r90,
-        pipeline=PipelineResumen(abiertas=abiertas, importe=importe, importe_ponderado=ponderado),
+        pipeline=abierto,
         facturas_vencidas=FacturasVencidas(numero=vencidas, importe=importe_vencido),
         clientes_en_riesgo=[
             ClienteEnRiesgo(
@@ -96,10 +97,8 @@ def dashboard(ctx: Contexto) -> Dashboard:
     )
 
 
-def pipeline(ctx: Contexto) -> Pipeline:
-    """Per stage count, amount and weighted amount; weighted forecast at 30 and 90 days."""
-    tz = ctx.settings.tz
-    inicio = datetime.combine(ctx.now.astimezone(tz).date(), time(0, 0), tzinfo=tz)
+def _etapas(ctx: Contexto) -> list[EtapaPipeline]:
+    """One row per stage, every stage present; a won stage counts its won value."""
     etapas = {
         e.value: EtapaPipeline(estado=e.value, numero=0, importe=0, importe_ponderado=0)
         for e in EstadoOportunidad
@@ -108,10 +107,29 @@ def pipeline(ctx: Contexto) -> Pipeline:
         etapas[estado] = EtapaPipeline(
             estado=estado, numero=numero, importe=importe, importe_ponderado=ponderado
         )
-    abiertas, importe, ponderado = cartera_repo.pipeline_abierto(ctx.session)
+    return list(etapas.values())
+
+
+def _pipeline_abierto(etapas: list[EtapaPipeline]) -> PipelineResumen:
+    """The open pipeline as the sum of its stage rows, so the rows add up to it."""
+    abiertas = [
+        e for e in etapas if e.estado not in (EstadoOportunidad.GANADA, EstadoOportunidad.PERDIDA)
+    ]
+    return PipelineResumen(
+        abiertas=sum(e.numero for e in abiertas),
+        importe=sum((Decimal(e.importe) for e in abiertas), Decimal("0.00")),
+        importe_ponderado=sum((Decimal(e.importe_ponderado) for e in abiertas), Decimal("0.00")),
+    )
+
+
+def pipeline(ctx: Contexto) -> Pipeline:
+    """Per stage count, amount and weighted amount; weighted forecast at 30 and 90 days."""
+    tz = ctx.settings.tz
+    inicio = datetime.combine(ctx.now.astimezone(tz).date(), time(0, 0), tzinfo=tz)
+    etapas = _etapas(ctx)
     return Pipeline(
-        etapas=list(etapas.values()),
-        abiertas=PipelineResumen(abiertas=abiertas, importe=importe, importe_ponderado=ponderado),
+        etapas=etapas,
+        abiertas=_pipeline_abierto(etapas),
         prevision_ponderada_30_dias=cartera_repo.prevision_ponderada(
             ctx.session, inicio, inicio + timedelta(days=31)
         ),

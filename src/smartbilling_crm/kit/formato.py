@@ -27,3 +27,8 @@ def fecha(day: date) -> str:
 def dias(n: int) -> str:
     """'1 día', '12 días'."""
     return f"{n} día" if abs(n) == 1 else f"{n} días"
+
+
+def hace(n: int) -> str:
+    """'hoy', 'hace 1 día', 'hace 12 días' (never "hace 0 días")."""
+    return "hoy" if n == 0 else f"hace {dias(n)}"

@@ -32,6 +32,8 @@ class SaludCliente(Base):
     ingresos_esperados_90_dias: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0.00"))
     riesgo_impago_nivel: Mapped[str] = mapped_column(String(10), default="bajo")
     riesgo_perdida_score: Mapped[int] = mapped_column(Integer, default=0, index=True)
+    probabilidad_activo: Mapped[float | None] = mapped_column(Float)
+    compras_esperadas_90_dias: Mapped[float | None] = mapped_column(Float)
     dias_sin_actividad: Mapped[int | None] = mapped_column(Integer, index=True)
     numero_actividades_ultimos_30_dias: Mapped[int] = mapped_column(Integer, default=0)
     ultima_interaccion: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -44,7 +44,7 @@ from smartbilling_crm.ops.demo_cartera import (
     PREFIJO_ID,
     Empresa,
 )
-from smartbilling_crm.salud import service as salud_db
+from smartbilling_crm.salud import recalculo
 
 
 @dataclass
@@ -433,5 +433,5 @@ def construir(
             progreso(hecho, len(planes))
     # VIP thresholds and states depend on the whole portfolio: settle them once at the end.
     ctx.confirmar()  # the touched clients first, so the recompute sees their LTVs
-    salud_db.recalcular_todos(ctx.session, ctx.settings, ctx.now)
+    recalculo.recalcular_todos(ctx.session, ctx.settings, ctx.now)
     return resultado

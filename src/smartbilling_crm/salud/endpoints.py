@@ -6,6 +6,7 @@ from fastapi import APIRouter
 
 from smartbilling_crm.kit.deps import ApiKeyDep, ContextoDep
 from smartbilling_crm.kit.errores import READ, UNAUTHORIZED
+from smartbilling_crm.salud import recalculo
 from smartbilling_crm.salud import service as salud_service
 from smartbilling_crm.salud.schemas import RecomendacionesRead, ResultadoRecalculoRead, SaludRead
 
@@ -47,7 +48,7 @@ def recomendaciones_cliente(ctx: ContextoDep, cliente_id: str) -> Recomendacione
 def recalcular(ctx: ContextoDep) -> ResultadoRecalculoRead:
     """Recalcula a fecha de hoy la salud, el estado (dormidos, VIP) y las alertas de todos los
     clientes, para la lista y las vistas de cartera. Pensado para un cron diario."""
-    resultado = salud_service.recalcular_todos(ctx.session, ctx.settings, ctx.now)
+    resultado = recalculo.recalcular_todos(ctx.session, ctx.settings, ctx.now)
     return ResultadoRecalculoRead(
         clientes=resultado.clientes, fecha_calculo=resultado.fecha_calculo
     )

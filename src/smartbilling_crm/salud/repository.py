@@ -7,14 +7,15 @@ a batch of a thousand (`recalcular`) run the same few set-based statements.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
-from datetime import datetime
+from collections.abc import Iterator, Sequence
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
+from smartbilling_crm.dominio import TipoActividad
 from smartbilling_crm.models import (
     Actividad,
     AlertaCliente,
@@ -28,6 +29,8 @@ from smartbilling_crm.models import (
 
 VIP_FRACCION = 10  # the top 10% of buyers by LTV
 ESTADOS_CERRADOS = ("ganada", "perdida")
+# Timeline entries written by the invoice hook: not human interactions.
+TIPOS_DEL_LEDGER = (str(TipoActividad.FACTURA), str(TipoActividad.PAGO))
 
 
 def get(session: Session, cliente_id: str) -> SaludCliente | None:
@@ -41,13 +44,31 @@ def resumen(session: Session) -> ResumenCartera | None:
     return session.get(ResumenCartera, RESUMEN_ID)
 
 
-def guardar_umbral_vip(session: Session, umbral: Decimal | None, now: datetime) -> None:
+def guardar_resumen(
+    session: Session, umbral: Decimal | None, modelo: dict[str, Any], now: datetime
+) -> None:
+    """Keep the portfolio figures of this recompute: VIP threshold and purchase model."""
     fila = resumen(session)
     if fila is None:
         fila = ResumenCartera(id=RESUMEN_ID)
         session.add(fila)
     fila.umbral_vip = umbral
+    fila.modelo_compras = modelo
     fila.fecha_calculo = now
+
+
+def compras_por_dia(session: Session) -> Iterator[tuple[str, date, Decimal]]:
+    """(client, day, Σ base) of every purchase day in the ledger, ordered by client and day.
+
+    A purchase is a day with live (not cancelled) invoices of positive base."""
+    stmt = (
+        select(Factura.cliente_id, Factura.fecha_emision, func.sum(Factura.base_imponible))
+        .where(Factura.anulada.is_(False), Factura.base_imponible > 0)
+        .group_by(Factura.cliente_id, Factura.fecha_emision)
+        .order_by(Factura.cliente_id, Factura.fecha_emision)
+    )
+    for cliente_id, dia, importe in session.execute(stmt.execution_options(yield_per=5000)):
+        yield cliente_id, dia, Decimal(importe)
 
 
 def umbral_vip(session: Session) -> Decimal | None:
@@ -148,18 +169,25 @@ def ultimas_ganadas(session: Session, ids: Sequence[str]) -> dict[str, datetime]
 def fechas_actividad(
     session: Session, ids: Sequence[str], desde: datetime, hasta: datetime
 ) -> dict[str, list[datetime]]:
-    """Per client, the activity dates in (desde, hasta] plus the newest one up to `hasta`:
-    all the engagement metrics need, without loading long timelines."""
+    """Per client, the dates of human interactions in (desde, hasta] plus the newest one up
+    to `hasta`: all the engagement metrics need, without loading long timelines.
+
+    Invoices and payments are the ledger's entries in the timeline, not interactions with
+    the client (contract §8): a cancelled invoice does not end a silence."""
+    humana = Actividad.tipo.not_in(TIPOS_DEL_LEDGER)
     recientes = _agrupar(
         session.execute(
             select(Actividad.cliente_id, Actividad.fecha).where(
-                Actividad.cliente_id.in_(ids), Actividad.fecha > desde, Actividad.fecha <= hasta
+                Actividad.cliente_id.in_(ids),
+                humana,
+                Actividad.fecha > desde,
+                Actividad.fecha <= hasta,
             )
         ).all()
     )
     ultimas = session.execute(
         select(Actividad.cliente_id, func.max(Actividad.fecha))
-        .where(Actividad.cliente_id.in_(ids), Actividad.fecha <= hasta)
+        .where(Actividad.cliente_id.in_(ids), humana, Actividad.fecha <= hasta)
         .group_by(Actividad.cliente_id)
     ).all()
     for cliente_id, ultima in ultimas:

@@ -28,7 +28,15 @@ class SaludRead(OutputModel):
     ingresos_esperados_30_dias: Money
     ingresos_esperados_90_dias: Money
     riesgo_impago_nivel: RiesgoImpago
-    riesgo_perdida_score: int = Field(ge=0, le=100)
+    riesgo_perdida_score: int = Field(
+        ge=0, le=100, description="100 × (1 − probabilidad_activo); 100 = perdido"
+    )
+    probabilidad_activo: float | None = Field(
+        None, description="Probabilidad (0–1) de que vuelva a comprar en 12 meses; null sin compras"
+    )
+    compras_esperadas_90_dias: float | None = Field(
+        None, description="Compras (días con factura) esperadas en 90 días; null sin compras"
+    )
     dias_sin_actividad: int | None = None
     numero_actividades_ultimos_30_dias: int = 0
     ultima_interaccion: datetime | None = None

@@ -11,7 +11,7 @@ the clients a service touched are refreshed once each, in batches, before the co
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -28,8 +28,19 @@ from smartbilling_crm.models import Actividad, Cliente, Contacto, Oportunidad, S
 from smartbilling_crm.salud import reglas
 from smartbilling_crm.salud import repository as salud_repo
 from smartbilling_crm.salud.motor.cadencia import calcular_ltv, fechas_compra
+from smartbilling_crm.salud.motor.compras import (
+    HistorialCompras,
+    ModeloCompras,
+    compras_diarias,
+    resumir,
+)
 from smartbilling_crm.salud.motor.hechos import FacturaHecho, OportunidadHecho, Salud
 from smartbilling_crm.salud.motor.metricas import calcular_estado, calcular_salud, es_top_ltv
+from smartbilling_crm.salud.motor.modelo_compras import (
+    PrediccionCompras,
+    modelo_por_defecto,
+    predecir,
+)
 from smartbilling_crm.salud.schemas import (
     AlertaRead,
     OportunidadSugeridaRead,
@@ -38,6 +49,13 @@ from smartbilling_crm.salud.schemas import (
 )
 
 VENTANA_ACTIVIDAD = timedelta(days=30)
+
+
+class _Pendiente:
+    """Marks "not computed yet" where None is a meaningful value."""
+
+
+PENDIENTE = _Pendiente()
 LOTE_RECALCULO = 1000
 _COLUMNAS = frozenset(SaludCliente.__table__.columns.keys()) - {"cliente_id", "fecha_actualizacion"}
 
@@ -63,6 +81,7 @@ class Evaluacion:
     hechos: Hechos
     contexto: reglas.ContextoCliente
     hoy: date
+    margen_promedio: float | None = None  # the client's own figure, shown with its health
 
     @cached_property
     def recomendaciones(self) -> reglas.Recomendaciones:
@@ -106,23 +125,43 @@ def _oportunidad(fila: Oportunidad, settings: Settings) -> OportunidadHecho:
     )
 
 
+@dataclass(frozen=True)
+class Cartera:
+    """The portfolio figures a client is judged against: the VIP threshold and the fitted
+    purchase model, both as of the last `recalcular` (defaults before the first one)."""
+
+    umbral_vip: Decimal | None
+    modelo: ModeloCompras
+
+
+def historial(hechos: Hechos, hoy: date) -> HistorialCompras | None:
+    """The client's purchases (days with live invoices of positive base) as the model reads them."""
+    return resumir(compras_diarias(hechos.facturas), hoy)
+
+
 def evaluar(
     cliente: Cliente,
     hechos: Hechos,
-    umbral_vip: Decimal | None,
+    cartera: Cartera,
     settings: Settings,
     now: datetime,
     *,
     compra_nueva: bool = False,
+    prediccion: PrediccionCompras | _Pendiente | None = PENDIENTE,
 ) -> Evaluacion:
-    """Run the pure engines over one client's facts (no database access)."""
+    """Run the pure engines over one client's facts (no database access).
+
+    `prediccion`: the purchase model's figures when the caller scored a whole batch at
+    once; computed here for a single client otherwise."""
     tz = settings.tz
     hoy = now.astimezone(tz).date()
     facturas = hechos.facturas
     compras = [f.fecha_emision for f in facturas if not f.anulada and f.base_imponible > 0]
     if hechos.ultima_ganada is not None:
         compras.append(hechos.ultima_ganada.astimezone(tz).date())
-    en_top = es_top_ltv(cliente.ltv, umbral_vip)
+    en_top = es_top_ltv(cliente.ltv, cartera.umbral_vip)
+    if isinstance(prediccion, _Pendiente):
+        prediccion = predecir(cartera.modelo, historial(hechos, hoy))
     estado = calcular_estado(
         estado_actual=cliente.estado,
         ultima_compra=max(compras, default=None),
@@ -140,6 +179,7 @@ def evaluar(
         hoy=hoy,
         ahora=now,
         tz=tz,
+        prediccion=prediccion,
     )
     pasadas = [f for f in hechos.fechas_actividad if f <= now]
     contexto = reglas.ContextoCliente(
@@ -170,20 +210,27 @@ def evaluar(
         ultima_actividad=max(pasadas).astimezone(tz).date() if pasadas else None,
         hoy=hoy,
     )
-    return Evaluacion(estado, salud, hechos, contexto, hoy)
+    margen = float(cliente.margen_promedio) if cliente.margen_promedio is not None else None
+    return Evaluacion(estado, salud, hechos, contexto, hoy, margen)
 
 
-def umbral_vigente(session: Session) -> Decimal | None:
-    """The VIP threshold of the last `recalcular`, so a request ranks nobody.
+def cartera_vigente(session: Session, hoy: date) -> Cartera:
+    """The VIP threshold and purchase model of the last `recalcular`, so a request ranks and
+    fits nothing.
 
-    A client whose LTV crosses it becomes VIP at once; who drops below the top 10%
-    is settled by the next recompute. Before the first one (or while nobody had
-    bought), the portfolio is ranked live.
+    A client whose LTV crosses the threshold becomes VIP at once; who drops below the top
+    10 % is settled by the next recompute. Before the first one (or while nobody had
+    bought) the portfolio is ranked live and clients are scored with the model's prior.
     """
     fila = salud_repo.resumen(session)
-    if fila is not None and fila.umbral_vip is not None:
-        return fila.umbral_vip
-    return salud_repo.umbral_vip(session)
+    umbral = fila.umbral_vip if fila is not None else None
+    if umbral is None:
+        umbral = salud_repo.umbral_vip(session)
+    if fila is not None and fila.modelo_compras:
+        modelo = ModeloCompras.desde_dict(fila.modelo_compras)
+    else:
+        modelo = modelo_por_defecto(hoy)
+    return Cartera(umbral, modelo)
 
 
 def evaluar_cliente(
@@ -191,7 +238,8 @@ def evaluar_cliente(
 ) -> Evaluacion:
     """One client as of `now`, read-only: what `GET` shows."""
     hechos = cargar_hechos(session, [cliente.id], now)[cliente.id]
-    return evaluar(cliente, hechos, umbral_vigente(session), settings, now)
+    cartera = cartera_vigente(session, now.astimezone(settings.tz).date())
+    return evaluar(cliente, hechos, cartera, settings, now)
 
 
 def _fila_salud(cliente: Cliente, evaluacion: Evaluacion, now: datetime) -> dict[str, Any]:
@@ -204,9 +252,7 @@ def _fila_salud(cliente: Cliente, evaluacion: Evaluacion, now: datetime) -> dict
         cliente_id=cliente.id,
         fecha_calculo=evaluacion.hoy,
         fecha_actualizacion=now,
-        margen_promedio=float(cliente.margen_promedio)
-        if cliente.margen_promedio is not None
-        else None,
+        margen_promedio=evaluacion.margen_promedio,
     )
     return fila
 
@@ -225,7 +271,7 @@ def _filas_alertas(cliente_id: str, evaluacion: Evaluacion) -> list[dict[str, An
     ]
 
 
-def _guardar(
+def guardar(
     session: Session, clientes: Sequence[Cliente], evaluaciones: Sequence[Evaluacion], now: datetime
 ) -> None:
     for cliente, evaluacion in zip(clientes, evaluaciones, strict=True):
@@ -276,12 +322,12 @@ def refrescar_tocados(ctx: Contexto, tocados: Mapping[str, bool]) -> None:
         for cliente in clientes:
             _sincronizar_compras(cliente, hechos[cliente.id])
         session.flush()  # the VIP threshold below must see these clients' LTV
-        umbral = umbral_vigente(session)
+        cartera = cartera_vigente(session, ctx.hoy)
         evaluaciones = [
-            evaluar(c, hechos[c.id], umbral, ctx.settings, ctx.now, compra_nueva=tocados[c.id])
+            evaluar(c, hechos[c.id], cartera, ctx.settings, ctx.now, compra_nueva=tocados[c.id])
             for c in clientes
         ]
-        _guardar(session, clientes, evaluaciones, ctx.now)
+        guardar(session, clientes, evaluaciones, ctx.now)
         for cliente, evaluacion_ in zip(clientes, evaluaciones, strict=True):
             ctx.resultados[cliente.id] = evaluacion_
 
@@ -307,6 +353,7 @@ def salud_read(evaluacion_: Evaluacion, cliente_id: str, now: datetime) -> Salud
         {
             **values,
             "cliente_id": cliente_id,
+            "margen_promedio": evaluacion_.margen_promedio,
             "fecha_calculo": evaluacion_.hoy,
             "fecha_actualizacion": now,
         }
@@ -335,47 +382,3 @@ def recomendaciones(ctx: Contexto, cliente_id: str) -> RecomendacionesRead:
         ],
         acciones_sugeridas=list(resultado.acciones_sugeridas),
     )
-
-
-@dataclass(frozen=True)
-class ResultadoRecalculo:
-    clientes: int
-    fecha_calculo: date
-
-
-def recalcular_todos(
-    session: Session,
-    settings: Settings,
-    now: datetime,
-    *,
-    lote: int = LOTE_RECALCULO,
-    progreso: Callable[[int, int], None] | None = None,
-) -> ResultadoRecalculo:
-    """Recompute every client in batches: a handful of set-based statements per batch.
-
-    The VIP threshold is taken once, before the run, from the stored LTVs, and kept
-    (`resumen_cartera`) for the requests until the next run.
-    """
-    total = salud_repo.contar_clientes(session)
-    umbral = salud_repo.umbral_vip(session)
-    salud_repo.guardar_umbral_vip(session, umbral, now)
-    hechos_vacios = Hechos()
-    hecho = 0
-    ultimo: str | None = None
-    while True:
-        ids = salud_repo.ids_de_clientes(session, ultimo, lote)
-        if not ids:
-            break
-        clientes = salud_repo.clientes(session, ids)
-        hechos = cargar_hechos(session, ids, now)
-        evaluaciones = [
-            evaluar(c, hechos.get(c.id, hechos_vacios), umbral, settings, now) for c in clientes
-        ]
-        _guardar(session, clientes, evaluaciones, now)
-        session.flush()
-        session.expunge_all()  # keep memory flat over 100k clients
-        hecho += len(ids)
-        ultimo = ids[-1]
-        if progreso is not None:
-            progreso(hecho, total)
-    return ResultadoRecalculo(clientes=hecho, fecha_calculo=now.astimezone(settings.tz).date())

@@ -8,21 +8,19 @@ from datetime import date, timedelta
 from decimal import Decimal
 from fractions import Fraction
 
-from smartbilling_crm.dominio import RiesgoImpago
-from smartbilling_crm.kit.formato import dias
+from smartbilling_crm.dominio import EstadoCliente, RiesgoImpago
+from smartbilling_crm.kit.formato import dias, hace
 from smartbilling_crm.salud.motor.hechos import (
     PERDIDA_ALTO,
     PERDIDA_CRITICO,
     PERDIDA_MEDIO,
-    PUNTOS_INACTIVIDAD_MAX,
-    SIN_RECOMPRA,
     FacturaHecho,
     OportunidadHecho,
     dinero,
     redondear,
-    texto_numero,
     vigentes,
 )
+from smartbilling_crm.salud.motor.modelo_compras import PrediccionCompras
 
 
 def calcular_ltv(facturas: Sequence[FacturaHecho]) -> Decimal:
@@ -66,28 +64,16 @@ def meses_entre(desde: date, hasta: date) -> int:
 # ---------------------------------------------------------------- forecast
 
 
-def _repeticiones_en_ventana(ultima: date, frecuencia: int, hoy: date, dias_ventana: int) -> int:
-    """How many of ultima + j·frecuencia (j ≥ 1) fall in (hoy, hoy + dias_ventana]."""
-    desde = (hoy - ultima).days
-    hasta = desde + dias_ventana
-    primera = max(1, desde // frecuencia + 1)
-    return max(0, hasta // frecuencia - primera + 1)
-
-
-def ingresos_esperados(
-    *,
-    compras: Sequence[date],
-    frecuencia: int | None,
-    promedio: Decimal | None,
-    estado: str,
-    oportunidades_abiertas: Sequence[OportunidadHecho],
-    hoy: date,
-    dias_ventana: int,
+def ingresos_oportunidades(
+    oportunidades_abiertas: Sequence[OportunidadHecho], hoy: date, dias_ventana: int
 ) -> Decimal:
-    """Expected repeat invoices plus weighted open opportunities closing within the window."""
+    """Σ amount × probability of the open opportunities expected to close in the window.
+
+    New business beyond the client's habit: the purchase model forecasts the habitual
+    repeat purchases, so the two are added; a won opportunity leaves the pipeline and its
+    invoice joins the purchase history, so one sale is never counted twice.
+    """
     total = Decimal(0)
-    if compras and frecuencia and promedio is not None and estado not in SIN_RECOMPRA:
-        total += promedio * _repeticiones_en_ventana(compras[-1], frecuencia, hoy, dias_ventana)
     fin = hoy + timedelta(days=dias_ventana)
     for oportunidad in oportunidades_abiertas:
         cierre = oportunidad.fecha_cierre_estimada
@@ -96,60 +82,37 @@ def ingresos_esperados(
     return dinero(total)
 
 
-# ---------------------------------------------------------------- churn
-
-
-def _puntos_compra(retraso: Fraction) -> Fraction:
-    """0..70 points from days since the last purchase ÷ the usual gap."""
-    if retraso <= 1:
-        return 10 * retraso
-    if retraso <= 2:
-        return 10 + 40 * (retraso - 1)
-    return 50 + 20 * min(retraso - 2, Fraction(1))
-
-
-def riesgo_perdida(
+def riesgo_perdida_modelo(
+    prediccion: PrediccionCompras | None,
     *,
+    estado: str,
+    compras: int,
     dias_desde_ultima_compra: int | None,
     frecuencia: int | None,
-    dias_sin_actividad: int | None,
 ) -> tuple[int, list[str]]:
-    """Churn score 0..100 (100 = about to leave) and its explanation."""
-    if frecuencia is None or dias_desde_ultima_compra is None:
-        # Without two purchases there is no cadence of its own: judge by silence alone.
-        if dias_desde_ultima_compra is None:
-            base = "Sin compras todavía"
-        else:
-            base = f"Solo una compra (hace {dias(max(0, dias_desde_ultima_compra))})"
-        if dias_sin_actividad is None:
-            return 0, [
-                f"{base} y ninguna actividad registrada: no hay datos para estimar el riesgo "
-                "de pérdida (0/100)"
-            ]
-        score = min(100, dias_sin_actividad)
-        return score, [
-            f"{base}: sin cadencia de compra propia, el riesgo de pérdida se basa solo en la "
-            f"inactividad, 1 punto por día sin actividad ({dias(dias_sin_actividad)}): "
-            f"{score}/100"
-        ]
+    """Churn score 0..100 from the purchase model (100 = lost) and its explanation.
 
-    retraso = Fraction(max(0, dias_desde_ultima_compra), frecuencia)
-    puntos_compra = redondear(_puntos_compra(retraso))
-    if dias_sin_actividad is None:
-        puntos_actividad = PUNTOS_INACTIVIDAD_MAX
-        actividad = "ninguna actividad registrada"
-    else:
-        puntos_actividad = min(PUNTOS_INACTIVIDAD_MAX, dias_sin_actividad)
-        actividad = f"{dias(dias_sin_actividad)} sin actividad"
-    score = min(100, puntos_compra + puntos_actividad)
-    motivos = [
-        f"Última compra hace {dias(max(0, dias_desde_ultima_compra))} y suele comprar cada "
-        f"{dias(frecuencia)} ({texto_numero(round(float(retraso), 1))} veces su intervalo "
-        f"habitual): {puntos_compra} puntos",
-        f"{actividad[0].upper()}{actividad[1:]}: {puntos_actividad} puntos",
+    `riesgo_perdida_score` = 100 × (1 − probabilidad_activo), half up. A client marked lost
+    by hand is 100; one who never bought has no purchase history to judge: 0, and says so.
+    """
+    if estado == EstadoCliente.CLIENTE_PERDIDO:
+        return 100, ["Marcado como cliente perdido: riesgo de pérdida 100/100"]
+    if prediccion is None or dias_desde_ultima_compra is None:
+        return 0, [
+            "Sin compras todavía: no hay historial para estimar si volverá a comprar "
+            "(riesgo de pérdida 0/100)"
+        ]
+    score = prediccion.riesgo_perdida_score
+    historia = f"{compras} {'compra' if compras == 1 else 'compras'}"
+    historia += f", la última {hace(max(0, dias_desde_ultima_compra))}"
+    if frecuencia is not None:
+        historia += f"; suele comprar cada {dias(frecuencia)}"
+    probabilidad = redondear(Fraction(prediccion.probabilidad_activo).limit_denominator() * 100)
+    return score, [
+        f"Probabilidad de que vuelva a comprar en los próximos 12 meses: {probabilidad} % "
+        f"({historia})",
         f"Riesgo de pérdida {score}/100",
     ]
-    return score, motivos
 
 
 def nivel_riesgo_perdida(score: int) -> str:

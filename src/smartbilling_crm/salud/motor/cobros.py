@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
+from fractions import Fraction
 
 from smartbilling_crm.dominio import RiesgoImpago
 from smartbilling_crm.kit.formato import dias, euros
@@ -20,6 +21,7 @@ from smartbilling_crm.salud.motor.hechos import (
     de_cobro,
     texto_dias,
     texto_porcentaje,
+    un_decimal,
 )
 
 
@@ -52,7 +54,7 @@ def porcentaje_a_tiempo(facturas: Sequence[FacturaHecho], hoy: date) -> float:
     if denominador == 0:
         return 100.0
     a_tiempo = sum(1 for f in pagadas if _pagada_a_tiempo(f))
-    return round(100 * a_tiempo / denominador, 1)
+    return un_decimal(Fraction(100 * a_tiempo, denominador))
 
 
 def _dias_para_pagar(factura: FacturaHecho) -> int:
@@ -70,7 +72,7 @@ def dias_promedio_para_pagar(facturas: Sequence[FacturaHecho]) -> float | None:
     pagadas = _pagadas_por_fecha_pago(facturas)
     if not pagadas:
         return None
-    return round(sum(_dias_para_pagar(f) for f in pagadas) / len(pagadas), 1)
+    return un_decimal(Fraction(sum(_dias_para_pagar(f) for f in pagadas), len(pagadas)))
 
 
 def tendencia_pago(facturas: Sequence[FacturaHecho]) -> TendenciaPago | None:
@@ -81,8 +83,8 @@ def tendencia_pago(facturas: Sequence[FacturaHecho]) -> TendenciaPago | None:
     if len(anteriores) < TENDENCIA_MIN_ANTERIORES:
         return None
     return TendenciaPago(
-        media_reciente=sum(map(_dias_para_pagar, recientes)) / len(recientes),
-        media_anterior=sum(map(_dias_para_pagar, anteriores)) / len(anteriores),
+        media_reciente=Fraction(sum(map(_dias_para_pagar, recientes)), len(recientes)),
+        media_anterior=Fraction(sum(map(_dias_para_pagar, anteriores)), len(anteriores)),
         recientes=len(recientes),
         anteriores=len(anteriores),
     )
@@ -134,9 +136,9 @@ def riesgo_impago(facturas: Sequence[FacturaHecho], hoy: date) -> tuple[str, lis
         nivel = max(nivel, RiesgoImpago.MEDIO, key=ORDEN_RIESGO.index)
         motivos.append(
             f"Paga más tarde: sus {tendencia.recientes} últimos pagos tardaron de media "
-            f"{texto_dias(round(tendencia.media_reciente, 1))}, "
+            f"{texto_dias(un_decimal(tendencia.media_reciente))}, "
             f"{texto_dias(tendencia.diferencia)} más que antes "
-            f"({texto_dias(round(tendencia.media_anterior, 1))})"
+            f"({texto_dias(un_decimal(tendencia.media_anterior))})"
         )
 
     if nivel == RiesgoImpago.BAJO:

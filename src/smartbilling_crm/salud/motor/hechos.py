@@ -13,7 +13,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from zoneinfo import ZoneInfo
 
-from smartbilling_crm.dominio import EstadoCliente, RiesgoImpago, SaludGeneral
+from smartbilling_crm.dominio import RiesgoImpago, SaludGeneral
 from smartbilling_crm.kit.formato import dias
 
 MADRID = ZoneInfo("Europe/Madrid")
@@ -30,9 +30,6 @@ TENDENCIA_DIAS_PEOR = 10
 # Activity window of numero_actividades_ultimos_30_dias: today and the 29 days before.
 VENTANA_ACTIVIDAD_DIAS = 30
 
-# Churn score (riesgo_perdida_score): purchase lateness up to 70 points, inactivity up to 30.
-PUNTOS_COMPRA_MAX = 70
-PUNTOS_INACTIVIDAD_MAX = 30
 
 # Bands of the churn score, shared by salud_general and the recommendations.
 PERDIDA_MEDIO = 30
@@ -46,7 +43,6 @@ SALUD_POR_RIESGO = {
     RiesgoImpago.ALTO: SaludGeneral.EN_RIESGO,
     RiesgoImpago.CRITICO: SaludGeneral.CRITICA,
 }
-SIN_RECOMPRA = frozenset({EstadoCliente.CLIENTE_DORMIDO, EstadoCliente.CLIENTE_PERDIDO})
 
 
 @dataclass(frozen=True)
@@ -79,15 +75,16 @@ class OportunidadHecho:
 class TendenciaPago:
     """Mean days to pay of the last paid invoices against the client's earlier history."""
 
-    media_reciente: float  # the last TENDENCIA_RECIENTES paid invoices, by payment date
-    media_anterior: float  # every earlier paid invoice
+    # Exact means (Fractions): the warning compares them exactly, so +10 days is +10.
+    media_reciente: Fraction  # the last TENDENCIA_RECIENTES paid invoices, by payment date
+    media_anterior: Fraction  # every earlier paid invoice
     recientes: int
     anteriores: int
 
     @property
     def diferencia(self) -> float:
-        """Extra days the recent payments took (negative: they paid faster)."""
-        return round(self.media_reciente - self.media_anterior, 1)
+        """Extra days the recent payments took (negative: they paid faster), one decimal."""
+        return un_decimal(self.media_reciente - self.media_anterior)
 
     @property
     def empeora(self) -> bool:
@@ -120,6 +117,11 @@ class Salud:
     facturas_vencidas: int
     importe_vencido: Decimal
     # Additions: the pieces behind the figures above, for recommendations and the dashboard.
+    probabilidad_activo: float | None = None
+    compras_esperadas_90_dias: float | None = None
+    # When the next purchase was due by the client's own cadence (last + usual gap): may
+    # be in the past, the signal of the "compra atrasada" rule.
+    fecha_segun_cadencia: date | None = None
     fecha_primera_compra: date | None = None
     fecha_ultima_compra: date | None = None
     dias_desde_ultima_compra: int | None = None
@@ -129,6 +131,14 @@ class Salud:
 
 
 # ---------------------------------------------------------------- formatting helpers
+
+
+def un_decimal(valor: Fraction | int) -> float:
+    """One decimal, half away from zero, as money is rounded (2,25 -> 2,3; -2,25 -> -2,3):
+    every displayed figure with a decimal goes through here, never Python's round()."""
+    exacto = Fraction(valor)
+    signo = -1 if exacto < 0 else 1
+    return signo * math.floor(abs(exacto) * 10 + Fraction(1, 2)) / 10
 
 
 def redondear(value: Fraction | float) -> int:

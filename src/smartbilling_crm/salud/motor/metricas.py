@@ -14,11 +14,11 @@ from smartbilling_crm.salud.motor.cadencia import (
     calcular_ltv,
     fechas_compra,
     frecuencia_compra,
-    ingresos_esperados,
+    ingresos_oportunidades,
     meses_entre,
     monto_promedio,
     nivel_riesgo_perdida,
-    riesgo_perdida,
+    riesgo_perdida_modelo,
 )
 from smartbilling_crm.salud.motor.cobros import (
     dias_promedio_para_pagar,
@@ -38,15 +38,22 @@ from smartbilling_crm.salud.motor.hechos import (
     de_cobro,
     dinero,
 )
+from smartbilling_crm.salud.motor.modelo_compras import PrediccionCompras
 
 
-def salud_general(riesgo_impago_nivel: str, riesgo_perdida_score: int) -> str:
-    """The worse of the two risks: bajo→excelente, medio→buena, alto→en_riesgo, critico→critica."""
-    peor = max(
+def salud_general(
+    riesgo_impago_nivel: str, riesgo_perdida_score: int, *, estado: str | None = None
+) -> str:
+    """The worse of the two risks: bajo→excelente, medio→buena, alto→en_riesgo, critico→critica.
+
+    A dormant client is at least `medio` (never excelente): it has stopped buying."""
+    niveles = [
         RiesgoImpago(riesgo_impago_nivel),
         RiesgoImpago(nivel_riesgo_perdida(riesgo_perdida_score)),
-        key=ORDEN_RIESGO.index,
-    )
+    ]
+    if estado == EstadoCliente.CLIENTE_DORMIDO:
+        niveles.append(RiesgoImpago.MEDIO)
+    peor = max(niveles, key=ORDEN_RIESGO.index)
     return str(SALUD_POR_RIESGO[peor])
 
 
@@ -67,8 +74,12 @@ def calcular_salud(
     hoy: date,
     ahora: datetime,
     tz: tzinfo = MADRID,
+    prediccion: PrediccionCompras | None = None,
 ) -> Salud:
-    """Every health metric of contract §4 for one client, as of `hoy` / `ahora`."""
+    """Every health metric of contract §4/§8 for one client, as of `hoy` / `ahora`.
+
+    `prediccion` is the purchase model's view of the client (`modelo_compras.predecir`),
+    None when it never bought."""
     cobro = de_cobro(facturas)
     pagadas = [f for f in cobro if f.fecha_pago is not None]
     impagadas = [f for f in cobro if f.fecha_pago is None]
@@ -87,22 +98,24 @@ def calcular_salud(
 
     dias_desde_compra = (hoy - compras[-1]).days if compras else None
     nivel_impago, motivos_impago = riesgo_impago(facturas, hoy)
-    score, motivos_perdida = riesgo_perdida(
+    score, motivos_perdida = riesgo_perdida_modelo(
+        prediccion,
+        estado=estado,
+        compras=len(compras),
         dias_desde_ultima_compra=dias_desde_compra,
         frecuencia=frecuencia,
-        dias_sin_actividad=dias_sin_actividad,
     )
+    recompra = prediccion is not None and estado != EstadoCliente.CLIENTE_PERDIDO
 
     def esperados(dias_ventana: int) -> Decimal:
-        return ingresos_esperados(
-            compras=compras,
-            frecuencia=frecuencia,
-            promedio=promedio,
-            estado=estado,
-            oportunidades_abiertas=oportunidades_abiertas,
-            hoy=hoy,
-            dias_ventana=dias_ventana,
-        )
+        habitual = Decimal(0)
+        if recompra and prediccion is not None:
+            habitual = (
+                prediccion.ingresos_esperados_30_dias
+                if dias_ventana == 30
+                else prediccion.ingresos_esperados_90_dias
+            )
+        return dinero(habitual + ingresos_oportunidades(oportunidades_abiertas, hoy, dias_ventana))
 
     return Salud(
         ltv_lifetime_value=calcular_ltv(facturas),
@@ -114,7 +127,7 @@ def calcular_salud(
         frecuencia_compra_dias=frecuencia,
         meses_como_cliente=meses_entre(compras[0], hoy) if compras else None,
         fecha_proxima_factura_esperada=(
-            compras[-1] + timedelta(days=frecuencia) if frecuencia is not None else None
+            prediccion.fecha_proxima_compra if recompra and prediccion else None
         ),
         ingresos_esperados_30_dias=esperados(30),
         ingresos_esperados_90_dias=esperados(90),
@@ -123,10 +136,17 @@ def calcular_salud(
         dias_sin_actividad=dias_sin_actividad,
         numero_actividades_ultimos_30_dias=recientes,
         ultima_interaccion=ultima_interaccion,
-        salud_general=salud_general(nivel_impago, score),
+        salud_general=salud_general(nivel_impago, score, estado=estado),
         motivos=[*motivos_impago, *motivos_perdida],
         facturas_vencidas=len(vencidas),
         importe_vencido=dinero(sum((f.total for f in vencidas), Decimal(0))),
+        probabilidad_activo=prediccion.probabilidad_activo if prediccion else None,
+        compras_esperadas_90_dias=(
+            prediccion.compras_esperadas_90_dias if recompra and prediccion else None
+        ),
+        fecha_segun_cadencia=(
+            compras[-1] + timedelta(days=frecuencia) if frecuencia is not None else None
+        ),
         fecha_primera_compra=compras[0] if compras else None,
         fecha_ultima_compra=compras[-1] if compras else None,
         dias_desde_ultima_compra=dias_desde_compra,

@@ -4,6 +4,7 @@ The vocabulary, the facts it reads and the choices behind each figure are in `co
 """
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -295,9 +296,12 @@ def valor_esperado_compra(
     if gg.p is not None and gg.q is not None and gg.v is not None:
         media = gg.p * gg.v / (gg.q - 1)
         peso = gg.p * n / (gg.p * n + gg.q - 1)
-    else:
+    elif gg.media_cartera > 0:
         media = gg.media_cartera
         peso = n / (n + PESO_MEDIA_CARTERA)
+    else:
+        # Nothing known about the portfolio (no recompute yet): the client's own mean.
+        return np.asarray(m, dtype=float)
     return np.asarray((1 - peso) * media + peso * m, dtype=float)
 
 
@@ -375,23 +379,45 @@ class PrediccionCompras:
     riesgo_perdida_score: int
 
 
+def modelo_por_defecto(hoy: date) -> ModeloCompras:
+    """The model before any portfolio fit: the prior centre, each client's own mean value."""
+    return ajustar_modelo(CarteraCompras.desde_historiales([]), hoy)
+
+
 def predecir(modelo: ModeloCompras, historial: HistorialCompras | None) -> PrediccionCompras | None:
     """The figures of one client as of `historial.hoy`; None without purchases."""
-    if historial is None:
-        return None
-    cartera = CarteraCompras.desde_historiales([historial])
-    s = puntuar(modelo, cartera)
-    dias = float(s.dias_hasta_proxima[0])
-    return PrediccionCompras(
-        probabilidad_vivo=round(float(s.probabilidad_vivo[0]), 3),
-        probabilidad_activo=round(float(s.probabilidad_activo[0]), 3),
-        compras_esperadas_30_dias=round(float(s.compras_30_dias[0]), 2),
-        compras_esperadas_90_dias=round(float(s.compras_90_dias[0]), 2),
-        valor_esperado_compra=a_euros(float(s.valor_compra[0])),
-        ingresos_esperados_30_dias=a_euros(float(s.ingresos_30_dias[0])),
-        ingresos_esperados_90_dias=a_euros(float(s.ingresos_90_dias[0])),
-        fecha_proxima_compra=(
-            None if math.isnan(dias) else historial.hoy + timedelta(days=int(dias))
-        ),
-        riesgo_perdida_score=int(s.riesgo_perdida_score[0]),
-    )
+    return predecir_lote(modelo, [historial])[0]
+
+
+def predecir_lote(
+    modelo: ModeloCompras, historiales: Sequence[HistorialCompras | None]
+) -> list[PrediccionCompras | None]:
+    """`predecir` for many clients in one vectorised pass (the recompute's batches)."""
+    con_compras = [h for h in historiales if h is not None]
+    if not con_compras:
+        return [None] * len(historiales)
+    s = puntuar(modelo, CarteraCompras.desde_historiales(con_compras))
+    resultado: list[PrediccionCompras | None] = []
+    i = 0
+    for historial in historiales:
+        if historial is None:
+            resultado.append(None)
+            continue
+        dias = float(s.dias_hasta_proxima[i])
+        resultado.append(
+            PrediccionCompras(
+                probabilidad_vivo=round(float(s.probabilidad_vivo[i]), 3),
+                probabilidad_activo=round(float(s.probabilidad_activo[i]), 3),
+                compras_esperadas_30_dias=round(float(s.compras_30_dias[i]), 2),
+                compras_esperadas_90_dias=round(float(s.compras_90_dias[i]), 2),
+                valor_esperado_compra=a_euros(float(s.valor_compra[i])),
+                ingresos_esperados_30_dias=a_euros(float(s.ingresos_30_dias[i])),
+                ingresos_esperados_90_dias=a_euros(float(s.ingresos_90_dias[i])),
+                fecha_proxima_compra=(
+                    None if math.isnan(dias) else historial.hoy + timedelta(days=int(dias))
+                ),
+                riesgo_perdida_score=int(s.riesgo_perdida_score[i]),
+            )
+        )
+        i += 1
+    return resultado

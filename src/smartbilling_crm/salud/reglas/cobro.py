@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from smartbilling_crm.dominio import RiesgoImpago, Severidad
-from smartbilling_crm.kit.formato import dias, euros, fecha
+from smartbilling_crm.kit.formato import euros, fecha, hace
 from smartbilling_crm.salud.motor.cobros import facturas_vencidas
 from smartbilling_crm.salud.motor.hechos import (
     texto_dias,
+    un_decimal,
 )
 from smartbilling_crm.salud.reglas.base import (
     NADA,
@@ -43,14 +44,14 @@ def regla_factura_vencida(ctx: ContextoCliente) -> Hallazgos:
                 "factura_vencida",
                 severidad,
                 f"Factura {factura.numero} de {euros(factura.total)} sin pagar: venció el "
-                f"{fecha(factura.fecha_vencimiento)}, hace {dias(retraso)}.",
+                f"{fecha(factura.fecha_vencimiento)}, {hace(retraso)}.",
             )
         )
         acciones.append(
             AccionSugerida(
                 severidad,
                 f"Llamar a {quien} para reclamar la factura {factura.numero} de "
-                f"{euros(factura.total)}, vencida hace {dias(retraso)}",
+                f"{euros(factura.total)}, vencida {hace(retraso)}",
             )
         )
     return Hallazgos(alertas=tuple(alertas), acciones=tuple(acciones))
@@ -89,8 +90,8 @@ def regla_tendencia_pago(ctx: ContextoCliente) -> Hallazgos:
         return NADA
     mensaje = (
         f"{ctx.nombre_empresa} paga cada vez más tarde: sus {tendencia.recientes} últimos pagos "
-        f"tardaron de media {texto_dias(round(tendencia.media_reciente, 1))}, frente a "
-        f"{texto_dias(round(tendencia.media_anterior, 1))} antes "
+        f"tardaron de media {texto_dias(un_decimal(tendencia.media_reciente))}, frente a "
+        f"{texto_dias(un_decimal(tendencia.media_anterior))} antes "
         f"({texto_dias(tendencia.diferencia)} más)."
     )
     quien = a_quien(contacto_cobros(ctx), ctx)

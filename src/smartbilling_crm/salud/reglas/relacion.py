@@ -71,9 +71,9 @@ def regla_sin_contacto_financiero(ctx: ContextoCliente) -> Hallazgos:
 
 
 def regla_riesgo_perdida(ctx: ContextoCliente) -> Hallazgos:
-    """A churn score in the alto (60+) or critico (80+) band."""
+    """A churn score in the alto (60+) or critico (80+) band; none for a client already lost."""
     score = ctx.salud.riesgo_perdida_score
-    if score < PERDIDA_ALTO:
+    if score < PERDIDA_ALTO or ctx.estado == EstadoCliente.CLIENTE_PERDIDO:
         return NADA
     severidad = Severidad.CRITICA if score >= PERDIDA_CRITICO else Severidad.ALTA
     detalle = en_frase([m for m in ctx.salud.motivos_perdida if not m.startswith("Riesgo de")])

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from smartbilling_crm.dominio import EstadoCliente, Severidad
-from smartbilling_crm.kit.formato import dias, euros, fecha
+from smartbilling_crm.kit.formato import dias, euros, fecha, hace
 from smartbilling_crm.salud.motor.hechos import (
     OportunidadHecho,
 )
@@ -34,7 +34,7 @@ def _ultima_compra(ctx: ContextoCliente) -> date | None:
 
 def regla_compra_atrasada(ctx: ContextoCliente) -> Hallazgos:
     """The next purchase by the client's own cadence is already late."""
-    proxima = ctx.salud.fecha_proxima_factura_esperada
+    proxima = ctx.salud.fecha_segun_cadencia
     frecuencia = ctx.salud.frecuencia_compra_dias
     ultima = _ultima_compra(ctx)
     if (
@@ -55,7 +55,7 @@ def regla_compra_atrasada(ctx: ContextoCliente) -> Hallazgos:
                 "compra_atrasada",
                 severidad,
                 f"Compra atrasada: suele comprar cada {dias(frecuencia)} y la última fue el "
-                f"{fecha(ultima)}; se esperaba otra el {fecha(proxima)} (hace {dias(retraso)}).",
+                f"{fecha(ultima)}; se esperaba otra el {fecha(proxima)} ({hace(retraso)}).",
             ),
         ),
         acciones=(
@@ -104,7 +104,7 @@ def regla_cliente_dormido(ctx: ContextoCliente) -> Hallazgos:
     if ctx.estado != EstadoCliente.CLIENTE_DORMIDO:
         return NADA
     ultima = _ultima_compra(ctx)
-    desde = f" desde el {fecha(ultima)} (hace {dias((ctx.hoy - ultima).days)})" if ultima else ""
+    desde = f" desde el {fecha(ultima)} ({hace((ctx.hoy - ultima).days)})" if ultima else ""
     quien = a_quien(contacto_comercial(ctx), ctx)
     if ctx.en_top_ltv:
         return Hallazgos(
@@ -154,9 +154,7 @@ def regla_oportunidad_estancada(ctx: ContextoCliente) -> Hallazgos:
         nombre = f"«{oportunidad.nombre_proyecto}» ({euros(oportunidad.monto_estimado)})"
         cierre = oportunidad.fecha_cierre_estimada
         if cierre is not None and cierre < ctx.hoy:
-            motivo = (
-                f"su cierre estimado era el {fecha(cierre)} (hace {dias((ctx.hoy - cierre).days)})"
-            )
+            motivo = f"su cierre estimado era el {fecha(cierre)} ({hace((ctx.hoy - cierre).days)})"
         elif silencio is None:
             motivo = "no hay ninguna actividad registrada con el cliente"
         elif silencio >= OPORTUNIDAD_SIN_ACTIVIDAD:
@@ -193,7 +191,7 @@ def regla_tarea_vencida(ctx: ContextoCliente) -> Hallazgos:
             Alerta(
                 "tarea_vencida",
                 severidad,
-                f"La tarea «{tarea.titulo}» venció el {fecha(tarea.fecha)} (hace {dias(retraso)}).",
+                f"La tarea «{tarea.titulo}» venció el {fecha(tarea.fecha)} ({hace(retraso)}).",
             )
         )
         acciones.append(
