@@ -524,7 +524,11 @@ def informe(
             lineas.append(f"- {c.nombre}: {c.nota}")
 
     ref = next(c for c in cifras if c.nombre == "BG/NBD ref.")
-    mot = next(c for c in cifras if c.nombre == "motor")
+    # The goals are judged on what the product answers when it was measured (--servicio),
+    # else on the engine run offline.
+    mot = next((c for c in cifras if c.nombre == "servicio"), None) or next(
+        c for c in cifras if c.nombre == "motor"
+    )
     auc_ok = all(
         auc(mot.churn, cdnow.sin_compra[h]) >= auc(ref.churn, cdnow.sin_compra[h])
         for h in HORIZONTES
@@ -573,13 +577,15 @@ def informe(
         )
         + " |"
     )
-    niveles_motor = niveles_por_fuente["motor"]
+    niveles_motor = niveles_por_fuente.get("servicio", niveles_por_fuente["motor"])
     auc_nivel = auc([NIVELES[n] for n in niveles_motor], y)
     cuota = float(np.mean([NIVELES[n] >= 2 for n in niveles_motor]))
 
     lineas += [
         "",
         "## Goals",
+        "",
+        f"Judged on the `{mot.nombre}` column.",
         "",
         "| goal | met |",
         "|---|---|",
@@ -594,7 +600,13 @@ def informe(
         "",
         "## What the numbers mean",
         "",
-        lectura(cdnow, ref, mot, next(c for c in cifras if c.nombre == "reglas v1"), e273),
+        lectura(
+            cdnow,
+            ref,
+            next(c for c in cifras if c.nombre == "motor"),
+            next(c for c in cifras if c.nombre == "reglas v1"),
+            e273,
+        ),
         "",
     ]
     return "\n".join(lineas)

@@ -198,3 +198,45 @@ def test_downgrading_the_folded_sector_keeps_every_client_s_data(fresh_url: str)
             assert conn.scalar(text("SELECT sector_plegado FROM clientes_extended")) == "energia"
     finally:
         engine.dispose()
+
+
+ANTES_DEL_VENCIMIENTO_POR_DEFECTO = "7c4e1a9d2f30"
+
+
+def test_invoices_stored_without_a_due_date_get_issue_plus_30_days(fresh_url: str) -> None:
+    """A copy of a populated database: the migration fills every missing due date and
+    touches nothing else."""
+    config = alembic_config(fresh_url)
+    command.upgrade(config, ANTES_DEL_VENCIMIENTO_POR_DEFECTO)
+    engine = create_engine(fresh_url)
+    try:
+        with engine.begin() as conn:
+            _insertar_cliente(conn, "c1", None)
+            for factura_id, emision, vence in (
+                ("sin", "2025-01-31", None),
+                ("con", "2025-01-31", "2025-02-10"),
+            ):
+                conn.execute(
+                    text(
+                        "INSERT INTO facturas_ledger (factura_id, cliente_id, numero, "
+                        "fecha_emision, fecha_vencimiento, base_imponible, total, moneda, "
+                        "anulada, fecha_creacion, fecha_actualizacion) VALUES (:id, 'c1', "
+                        ":id, :emision, :vence, 100, 121, 'EUR', false, :t, :t)"
+                    ),
+                    {"id": factura_id, "emision": emision, "vence": vence, "t": "2026-01-01"},
+                )
+        engine.dispose()
+        command.upgrade(config, "head")
+        with engine.connect() as conn:
+            filas = conn.execute(
+                text(
+                    "SELECT factura_id, fecha_vencimiento, total FROM facturas_ledger "
+                    "ORDER BY factura_id"
+                )
+            ).all()
+        assert [(f[0], str(f[1]), float(f[2])) for f in filas] == [
+            ("con", "2025-02-10", 121.0),
+            ("sin", "2025-03-02", 121.0),
+        ]
+    finally:
+        engine.dispose()

@@ -33,6 +33,8 @@ class Settings(BaseSettings):
     timezone: str = Field("Europe/Madrid", alias="CRM_TIMEZONE")
     cors_origins_raw: str = Field("", alias="CRM_CORS_ORIGINS")
     dias_dormido: int = Field(60, ge=1, le=3650, alias="CRM_DIAS_DORMIDO")
+    # An invoice sent without a due date is due this many days after issue (Ley 3/2004).
+    plazo_pago_dias: int = Field(30, ge=0, le=365, alias="CRM_PLAZO_PAGO_DIAS")
     host: str = Field("127.0.0.1", alias="CRM_HOST")
     port: int = Field(8000, ge=1, le=65535, alias="CRM_PORT")
     migrate_on_start: bool = Field(True, alias="CRM_MIGRATE_ON_START")

@@ -505,3 +505,19 @@ def test_la_salud_lleva_el_margen_del_cliente(db: Backend, api: httpx.Client) ->
     assert response.status_code == 201, response.text
     assert response.json()["salud"]["margen_promedio"] == 23.5
     assert salud(api, "margen")["margen_promedio"] == 23.5
+
+
+def test_una_factura_sin_vencimiento_vence_a_los_30_dias(db: Backend, api: httpx.Client) -> None:
+    """200 days unpaid with no due date was "paga bien"; now it is due 30 days after issue
+    (CRM_PLAZO_PAGO_DIAS) and 170 days overdue."""
+    db.clock.set(HOY)
+    crear_cliente(api, "sin", "Sin Vencimiento S.L.")
+    sin_fecha = factura("sv_1", cliente_id="sin", numero="2025/SV1", fecha_emision="2025-07-04",
+                        fecha_vencimiento=None, base=1000, total=1210)  # fmt: skip
+    importar(api, [sin_fecha])
+    body = salud(api, "sin")
+    assert body["facturas_vencidas"] == 1
+    assert body["importe_vencido"] == 1210.0
+    assert "La factura 2025/SV1 (1.210,00 €) lleva 170 días vencida (más de 30)" in body["motivos"]
+    exportada = api.get("/api/clientes/sin/exportar").json()["facturas"][0]
+    assert exportada["fecha_vencimiento"] == "2025-08-03"

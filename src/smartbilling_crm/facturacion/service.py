@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
@@ -83,7 +83,10 @@ def _aplicar_en_ledger(
     antes = _huella(fila) if not nueva else None
     fila.numero = factura.numero
     fila.fecha_emision = factura.fecha_emision
-    fila.fecha_vencimiento = factura.fecha_vencimiento
+    # No due date: due CRM_PLAZO_PAGO_DIAS after issue, so it can fall overdue.
+    fila.fecha_vencimiento = factura.fecha_vencimiento or (
+        factura.fecha_emision + timedelta(days=ctx.settings.plazo_pago_dias)
+    )
     fila.base_imponible = factura.base_imponible
     fila.total = factura.total
     fila.moneda = factura.moneda
