@@ -406,5 +406,11 @@ def _fail(message: str) -> NoReturn:
     raise typer.Exit(2)
 
 
+# The panel's accounts, in their own module (it uses the helpers above).
+from smartbilling_crm.cli_usuarios import usuarios_app  # noqa: E402
+
+app.add_typer(usuarios_app, name="usuarios")
+
+
 if __name__ == "__main__":
     app()
