@@ -91,7 +91,11 @@ def _lineas(tope: float, formato_valor: str) -> list[Linea]:
     for i in range(5):
         valor = tope * i / 4
         y = ALTO - MARGEN_INF - alto_util * i / 4
-        texto = formato.euros(Decimal(str(valor))) if formato_valor == "euros" else f"{valor:g}"
+        texto = (
+            formato.euros(Decimal(str(valor)))
+            if formato_valor == "euros"
+            else f"{valor:g}".replace(".", ",")
+        )
         if formato_valor == "euros":
             texto = texto.replace(",00 €", " €")
         lineas.append(Linea(y=round(y, 1), texto=texto))
