@@ -132,6 +132,7 @@ def test_hoy_with_the_demo_lists_what_to_do_most_severe_first(
     orden = ["critica", "alta", "media", "baja"]
     assert severidades and severidades == sorted(severidades, key=orden.index)
     assert 'href="/clientes/demo-mediterraneo"' in hoy
+    assert "Acción sugerida:</strong> Llamar a" in hoy
     assert "Facturas esperadas esta semana" in hoy
 
 
@@ -224,6 +225,7 @@ def test_register_a_call_in_the_ficha(panel: httpx.Client, api: httpx.Client, db
     assert api.get("/api/clientes/demo-levante").json()["salud"]["dias_sin_actividad"] > 0
     mal = enviar(panel, ficha, f"{ficha}/actividades", {"tipo": "llamada", "titulo": ""})
     assert mal.status_code == 422 and 'id="actividad-titulo-error"' in mal.text
+    assert "falta y es obligatorio" in mal.text  # Spanish, as the CSV import says it
     sistema = enviar(panel, ficha, f"{ficha}/actividades", {"tipo": "factura", "titulo": "x"})
     assert sistema.status_code == 422 and "solo el webhook de facturación" in sistema.text
 
@@ -296,6 +298,7 @@ def test_opportunity_created_then_won_makes_the_prospect_active(
         panel, ruta, f"{ruta}/oportunidades", {"nombre_proyecto": "ERP", "monto_estimado": "-5"}
     )
     assert mal.status_code == 422 and 'id="oportunidad-monto_estimado-error"' in mal.text
+    assert "debe ser al menos 0" in mal.text
     enviar(
         panel,
         ruta,

@@ -38,6 +38,7 @@ class Hoy:
     alertas: list[AlertaCartera]
     pospuestas: int
     total_alertas: int
+    acciones: dict[str, list[str]] = field(default_factory=dict)
 
 
 def hoy(ctx: Contexto) -> Hoy:
@@ -49,9 +50,12 @@ def hoy(ctx: Contexto) -> Hoy:
     )
     ocultas = panel_repo.pospuestas_vigentes(ctx.session, ctx.hoy)
     visibles = [a for a in lista.alertas if (a.cliente_id, a.tipo) not in ocultas]
+    mostradas = visibles[:ALERTAS_MOSTRADAS]
+    clientes = list(dict.fromkeys(a.cliente_id for a in mostradas))
     return Hoy(
         dashboard=tablero,
-        alertas=visibles[:ALERTAS_MOSTRADAS],
+        alertas=mostradas,
+        acciones=salud_service.acciones_sugeridas(ctx, clientes),
         pospuestas=len(lista.alertas) - len(visibles),
         total_alertas=lista.total,
     )

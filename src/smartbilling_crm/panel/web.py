@@ -21,7 +21,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from pydantic import BaseModel, ValidationError
 
-from smartbilling_crm.kit import formato
+from smartbilling_crm.kit import csv_es, formato
 from smartbilling_crm.kit.contexto import Contexto
 from smartbilling_crm.kit.deps import ContextoDep
 from smartbilling_crm.kit.errores import errores_de_campo
@@ -211,9 +211,31 @@ def a_modelo(
     try:
         return modelo.model_validate(valores)
     except ValidationError as exc:
-        errores = errores_de_campo(exc.errors())
-        por_campo = {str(e["campo"] or ""): str(e["mensaje"]) for e in errores}
+        crudos = exc.errors()
+        campos_api = errores_de_campo(crudos)  # the API's field names for each error
+        por_campo = {
+            str(api["campo"] or ""): _en_espanol(crudo)
+            for api, crudo in zip(campos_api, crudos, strict=True)
+        }
         raise ErroresFormulario(por_campo, "Revisa los campos marcados") from exc
+
+
+_MENSAJES_FORMULARIO = {
+    "int_parsing": "debe ser un número entero",
+    "int_from_float": "debe ser un número entero",
+    "decimal_parsing": "debe ser un importe (por ejemplo 1500 o 1500.50)",
+    "float_parsing": "debe ser un número",
+    "datetime_parsing": "debe ser una fecha y hora",
+    "datetime_from_date_parsing": "debe ser una fecha y hora",
+    "date_parsing": "debe ser una fecha",
+    "bool_parsing": "debe ser sí o no",
+}
+
+
+def _en_espanol(error: Any) -> str:
+    """The Spanish message the CSV import gives for the same error, and a few more for
+    what only a form can send (a word in a number field)."""
+    return _MENSAJES_FORMULARIO.get(str(error.get("type")), "") or csv_es.mensaje_en_espanol(error)
 
 
 def ejecutar(ctx: Contexto, accion: Any, *args: Any, **kwargs: Any) -> Any:

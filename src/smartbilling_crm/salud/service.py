@@ -194,6 +194,24 @@ def evaluar_cliente(
     return evaluar(cliente, hechos, umbral_vigente(session), settings, now)
 
 
+def acciones_sugeridas(ctx: Contexto, ids: Sequence[str]) -> dict[str, list[str]]:
+    """The suggested actions of several clients at once (the panel's Hoy), most urgent
+    first, in a fixed number of queries however many clients."""
+    if not ids:
+        return {}
+    clientes = salud_repo.clientes(ctx.session, list(ids))
+    hechos = cargar_hechos(ctx.session, [c.id for c in clientes], ctx.now)
+    umbral = umbral_vigente(ctx.session)
+    return {
+        c.id: list(
+            evaluar(
+                c, hechos[c.id], umbral, ctx.settings, ctx.now
+            ).recomendaciones.acciones_sugeridas
+        )
+        for c in clientes
+    }
+
+
 def _fila_salud(cliente: Cliente, evaluacion: Evaluacion, now: datetime) -> dict[str, Any]:
     fila = {
         name: getattr(evaluacion.salud, name)
