@@ -9,10 +9,14 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import text
 
 from smartbilling_crm.config import DEV_USER_EMAIL, Settings
+from smartbilling_crm.kit.db import transaction
+from smartbilling_crm.main import create_app
+from smartbilling_crm.usuarios import service as usuarios_service
 
-from ..conftest import API_KEY, Backend
+from ..conftest import API_KEY, Backend, ServerThread, make_settings
 from .conftest import cargar_demo, csrf_de, entrar, enviar
 
 
@@ -94,9 +98,6 @@ def test_logout_ends_the_session(panel: httpx.Client) -> None:
 
 
 def test_a_deactivated_user_is_out_at_once(panel: httpx.Client, db: Backend) -> None:
-    from smartbilling_crm.kit.db import transaction
-    from smartbilling_crm.usuarios import service as usuarios_service
-
     with transaction(db.app.state.session_factory) as session:
         usuarios_service.desactivar(session, DEV_USER_EMAIL)
     assert panel.get("/").status_code == 303
@@ -362,3 +363,34 @@ def test_pipeline_shows_every_stage_and_moves_an_opportunity(
     movida = api.get(f"/api/clientes/{c}/oportunidades/{op['id']}").json()
     assert movida["estado"] == "negociación" and movida["probabilidad_cierre"] == 70
     assert "ahora en" in panel.get("/pipeline").text
+
+
+def test_production_marks_the_cookie_secure_and_creates_no_demo_user(db: Backend) -> None:
+    db.truncate()
+    produccion = make_settings(
+        db.url,
+        CRM_ENV="production",
+        CRM_API_KEYS="k_8f2d7c6b5a4e3f2a1b0c9d8e7f6a5b4c",
+        CRM_WEBHOOK_SECRETS="whsec_cHJvZHVjY2lvbi1zZWNyZXRvLTEyMzQ1Njc4OTA=",
+        CRM_SECRET_KEY="sk_Zq8Lr2Vw9Tx4Np7Hc3Jm6Bf1Gd5Ks0Ya",
+    )
+    server = ServerThread(create_app(produccion))
+    server.start()
+    try:
+        with httpx.Client(base_url=server.base_url, timeout=30) as client:
+            pagina = client.get("/entrar")
+            assert "secure" in pagina.headers["set-cookie"].lower()
+            assert "demo-cambiame" not in pagina.text  # no development hint
+            token = csrf_de(pagina.text)
+            # httpx keeps a Secure cookie off plain HTTP, as a browser would: send it by hand.
+            cookie = pagina.headers["set-cookie"].split(";")[0]
+            response = client.post(
+                "/entrar",
+                data={"csrf": token, "email": DEV_USER_EMAIL, "contrasena": "demo-cambiame"},
+                headers={"Cookie": cookie},
+            )
+            assert response.status_code == 401  # production never creates the demo user
+    finally:
+        server.stop()
+    with db.engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM usuarios")).scalar_one() == 0
