@@ -15,7 +15,7 @@ from .conftest import API_KEY, WEBHOOK_SECRET, Backend
 runner = CliRunner()
 COMMANDS = (
     "serve", "migrate", "demo", "recalcular", "importar-clientes", "exportar-clientes",
-    "importar-facturas", "backup", "webhook-send",
+    "importar-facturas", "backup", "webhook-send", "usuarios",
 )  # fmt: skip
 
 

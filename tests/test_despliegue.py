@@ -21,6 +21,7 @@ PRODUCCION = {
     "POSTGRES_PASSWORD": "pg-Kd93jfL2-secreto",
     "CRM_API_KEYS": "k_8f2d7c6b5a4e3f2a1b0c9d8e7f6a5b4c",
     "CRM_WEBHOOK_SECRETS": "whsec_cHJvZHVjY2lvbi1zZWNyZXRvLTEyMzQ1Njc4OTA=",
+    "CRM_SECRET_KEY": "sk_Zq8Lr2Vw9Tx4Np7Hc3Jm6Bf1Gd5Ks0Ya",
 }
 _VARIABLE = re.compile(r"\$\{(\w+)(?:(:?[-?])([^}]*))?\}")
 
@@ -94,7 +95,7 @@ def test_compose_environment_is_what_the_settings_read_and_production_accepts_it
 
 def test_compose_refuses_to_start_without_real_secrets() -> None:
     entorno_api = _compose()["services"]["api"]["environment"]
-    for requerida in ("CRM_API_KEYS", "CRM_WEBHOOK_SECRETS"):
+    for requerida in ("CRM_API_KEYS", "CRM_WEBHOOK_SECRETS", "CRM_SECRET_KEY"):
         assert re.search(r"\$\{" + requerida + r":\?", entorno_api[requerida]), requerida
 
 

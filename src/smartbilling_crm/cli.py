@@ -21,7 +21,7 @@ from rich.progress import Progress
 from sqlalchemy.exc import OperationalError
 
 from smartbilling_crm.clientes import csv as csv_clientes
-from smartbilling_crm.config import DEV_API_KEY, Settings
+from smartbilling_crm.config import DEV_API_KEY, DEV_USER_EMAIL, DEV_USER_PASSWORD, Settings
 from smartbilling_crm.facturacion import csv as csv_facturas
 from smartbilling_crm.facturacion import firma
 from smartbilling_crm.kit import csv_es
@@ -53,7 +53,9 @@ def serve(
     host = host or settings.host
     port = port or settings.port
     console.print(f"SmartBilling CRM en http://{host}:{port}")
-    console.print(f"Documentación y pruebas: http://{host}:{port}/docs")
+    console.print(f"Panel: http://{host}:{port}/  ·  API: http://{host}:{port}/docs")
+    if settings.env == "development":
+        console.print(f"Usuario de desarrollo del panel: {DEV_USER_EMAIL} / {DEV_USER_PASSWORD}")
     if settings.env == "development" and settings.api_keys == [DEV_API_KEY]:
         console.print(f"Clave de desarrollo para el botón Authorize: [bold]{DEV_API_KEY}[/bold]")
     uvicorn.run(
@@ -181,8 +183,8 @@ def demo_command() -> None:
         f"{resultado.existentes} ya estaban."
     )
     console.print(
-        "Ábrela en http://127.0.0.1:8000/docs (p. ej. GET /api/alertas, o el cliente "
-        "demo-mediterraneo y sus /recomendaciones)."
+        "Ábrela en el panel, http://127.0.0.1:8000 (o en la API: /docs, p. ej. "
+        "GET /api/alertas, o el cliente demo-mediterraneo y sus /recomendaciones)."
     )
 
 
@@ -405,6 +407,12 @@ def _settings() -> Settings:
 def _fail(message: str) -> NoReturn:
     console.print(f"[red]Error:[/red] {message}")
     raise typer.Exit(2)
+
+
+# The panel's accounts, in their own module (it uses the helpers above).
+from smartbilling_crm.cli_usuarios import usuarios_app  # noqa: E402
+
+app.add_typer(usuarios_app, name="usuarios")
 
 
 if __name__ == "__main__":

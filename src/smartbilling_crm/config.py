@@ -13,6 +13,12 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 # CRM_ENV=development; production refuses them.
 DEV_API_KEY = "dev-crm-key-cambiame"
 DEV_WEBHOOK_SECRET = "whsec_ZGV2LXdlYmhvb2stc2VjcmV0LWNhbWJpYW1lIQ=="
+# Signs the panel's session cookie in development only.
+DEV_SECRET_KEY = "dev-secret-key-del-panel-cambiame"
+# The panel's development user (contract §9); production never creates it.
+DEV_USER_EMAIL = "demo@smartbilling.local"
+DEV_USER_PASSWORD = "demo-cambiame"
+SECRET_KEY_MIN = 32
 
 _PLACEHOLDER_MARKERS = ("cambiame", "changeme", "change-me", "placeholder", "example", "xxx")
 
@@ -29,6 +35,7 @@ class Settings(BaseSettings):
     database_url: str = Field("sqlite:///./smartbilling.db", alias="DATABASE_URL")
     api_keys_raw: str = Field("", alias="CRM_API_KEYS")
     webhook_secrets_raw: str = Field("", alias="CRM_WEBHOOK_SECRETS")
+    secret_key_raw: str = Field("", alias="CRM_SECRET_KEY", repr=False)
     env: Literal["development", "production"] = Field("development", alias="CRM_ENV")
     timezone: str = Field("Europe/Madrid", alias="CRM_TIMEZONE")
     cors_origins_raw: str = Field("", alias="CRM_CORS_ORIGINS")
@@ -63,6 +70,13 @@ class Settings(BaseSettings):
         return secrets
 
     @property
+    def secret_key(self) -> str:
+        """Signs the panel's session cookies; a development default outside production."""
+        if not self.secret_key_raw and self.env == "development":
+            return DEV_SECRET_KEY
+        return self.secret_key_raw
+
+    @property
     def cors_origins(self) -> list[str]:
         return _split(self.cors_origins_raw)
 
@@ -83,6 +97,12 @@ class Settings(BaseSettings):
                 problems.append(f"{name} is missing")
             elif any(_is_placeholder(v) for v in values):
                 problems.append(f"{name} holds a placeholder or development value")
+        if not self.secret_key:
+            problems.append("CRM_SECRET_KEY is missing")
+        elif _is_placeholder(self.secret_key) or len(self.secret_key) < SECRET_KEY_MIN:
+            problems.append(
+                f"CRM_SECRET_KEY must be a random value of at least {SECRET_KEY_MIN} characters"
+            )
         if any(len(key) < 24 for key in self.api_keys):
             problems.append("CRM_API_KEYS: every key must have at least 24 characters")
         if problems:
@@ -92,7 +112,7 @@ class Settings(BaseSettings):
 
 def _is_placeholder(value: str) -> bool:
     lowered = value.lower()
-    return value in (DEV_API_KEY, DEV_WEBHOOK_SECRET) or any(
+    return value in (DEV_API_KEY, DEV_WEBHOOK_SECRET, DEV_SECRET_KEY) or any(
         marker in lowered for marker in _PLACEHOLDER_MARKERS
     )
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import FastAPI
@@ -15,11 +16,16 @@ from smartbilling_crm import __version__
 from smartbilling_crm.actividades import endpoints as actividades
 from smartbilling_crm.cartera import endpoints as cartera
 from smartbilling_crm.clientes import endpoints as clientes
-from smartbilling_crm.config import Settings, get_settings
+from smartbilling_crm.config import DEV_USER_EMAIL, Settings, get_settings
 from smartbilling_crm.contactos import endpoints as contactos
 from smartbilling_crm.facturacion import endpoints as facturacion
 from smartbilling_crm.kit import sistema
-from smartbilling_crm.kit.db import create_db_engine, create_session_factory, migrate
+from smartbilling_crm.kit.db import (
+    create_db_engine,
+    create_session_factory,
+    migrate,
+    transaction,
+)
 from smartbilling_crm.kit.errores import install_error_handlers
 from smartbilling_crm.kit.logs import configure_logging
 from smartbilling_crm.kit.middleware import (
@@ -31,8 +37,10 @@ from smartbilling_crm.kit.middleware import (
     ZonaHorariaMiddleware,
 )
 from smartbilling_crm.oportunidades import endpoints as oportunidades
+from smartbilling_crm.panel import routes as panel
 from smartbilling_crm.salud import endpoints as salud
 from smartbilling_crm.salud import service as salud_service
+from smartbilling_crm.usuarios import service as usuarios_service
 
 logger = logging.getLogger("smartbilling_crm")
 
@@ -64,6 +72,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
         app.state.engine = engine
         app.state.session_factory = create_session_factory(engine)
+        if settings.env == "development":
+            await run_in_threadpool(_usuario_demo, app.state.session_factory, settings)
         try:
             yield
         finally:
@@ -102,6 +112,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_headers=["Authorization", "X-API-Key", "Content-Type", "X-Request-ID"],
             expose_headers=["X-Request-ID", "Retry-After"],
         )
+    # The panel's session cookie sits inside the body cap and the security headers.
+    panel.instalar(app, settings)
     app.add_middleware(ZonaHorariaMiddleware, tz=settings.tz)
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(RequestLogMiddleware)
@@ -119,6 +131,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(router)
 
     return app
+
+
+def _usuario_demo(factory: Any, settings: Settings) -> None:
+    """Development only: the documented panel user exists (contract §9)."""
+    with transaction(factory) as session:
+        if usuarios_service.asegurar_usuario_demo(session, settings, datetime.now(UTC)):
+            logger.info("usuario de desarrollo del panel creado: %s", DEV_USER_EMAIL)
 
 
 def __getattr__(name: str) -> Any:

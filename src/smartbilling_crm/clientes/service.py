@@ -30,6 +30,9 @@ from smartbilling_crm.oportunidades.schemas import OportunidadRead
 from smartbilling_crm.salud import service as salud_service
 
 ACTIVIDADES_RECIENTES = 10
+# The list's filter, for callers outside this feature (the panel) that may not read the
+# repository.
+FiltroClientes = clientes_repo.FiltroClientes
 
 
 def _search_text(cliente: Cliente) -> str:

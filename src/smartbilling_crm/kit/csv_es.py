@@ -280,6 +280,12 @@ def leer_booleano(value: str) -> bool:
 # ---------------------------------------------------------------- error messages
 
 
+def mensaje_en_espanol(error: Any) -> str:
+    """One pydantic error (a dict of `ValidationError.errors()`) as a short Spanish phrase;
+    CSV imports and the panel's forms say the same thing."""
+    return _mensaje(error)
+
+
 def _mensaje(error: Any) -> str:
     kind = error.get("type", "")
     ctx = error.get("ctx") or {}

@@ -99,6 +99,12 @@ def _field_errors(raw: Any) -> list[dict[str, Any]]:
     return errors
 
 
+def errores_de_campo(raw: Any) -> list[dict[str, Any]]:
+    """Pydantic errors as the API's Spanish field errors (`campo`, `mensaje`, `tipo`);
+    the panel shows the same messages next to its fields."""
+    return _field_errors(raw)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def domain_error(_: Request, exc: DomainError) -> JSONResponse:

@@ -11,11 +11,13 @@ from smartbilling_crm.models.factura import Factura, WebhookEvento
 from smartbilling_crm.models.oportunidad import Oportunidad
 from smartbilling_crm.models.resumen import ResumenCartera
 from smartbilling_crm.models.salud import SaludCliente
+from smartbilling_crm.models.usuario import AlertaPospuesta, Usuario
 
 __all__ = [
     "INDICES_SOLO_POSTGRESQL",
     "Actividad",
     "AlertaCliente",
+    "AlertaPospuesta",
     "Base",
     "Cliente",
     "Contacto",
@@ -23,6 +25,7 @@ __all__ = [
     "Oportunidad",
     "ResumenCartera",
     "SaludCliente",
+    "Usuario",
     "WebhookEvento",
     "declarado_en_los_modelos",
 ]

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from smartbilling_crm.kit import repository as base
-from smartbilling_crm.models import Oportunidad
+from smartbilling_crm.models import Cliente, Oportunidad
 
 ESTADOS_CERRADOS = ("ganada", "perdida")
 
@@ -45,3 +45,15 @@ def list_of_cliente(
     if limit is not None:
         stmt = stmt.limit(limit)
     return session.scalars(stmt).all()
+
+
+def abiertas_de_cartera(session: Session, limit: int) -> Sequence[tuple[Oportunidad, str]]:
+    """Open opportunities of every client with the client's name, biggest first."""
+    rows = session.execute(
+        select(Oportunidad, Cliente.nombre_empresa)
+        .join(Cliente, Cliente.id == Oportunidad.cliente_id)
+        .where(Oportunidad.estado.not_in(ESTADOS_CERRADOS))
+        .order_by(Oportunidad.monto_estimado.desc(), Oportunidad.id)
+        .limit(limit)
+    ).all()
+    return [(oportunidad, nombre) for oportunidad, nombre in rows]

@@ -194,3 +194,16 @@ def de_cliente(session: Session, cliente_id: str) -> list[OportunidadRead]:
     """Every opportunity of the client (GDPR export)."""
     rows = oportunidades_repo.list_of_cliente(session, cliente_id)
     return [OportunidadRead.model_validate(o) for o in rows]
+
+
+PIPELINE_MAX = 500
+
+
+def abiertas_de_cartera(
+    session: Session, limit: int = PIPELINE_MAX
+) -> list[tuple[OportunidadRead, str]]:
+    """The open pipeline across clients (the panel's board): each with its client's name."""
+    return [
+        (OportunidadRead.model_validate(o), nombre)
+        for o, nombre in oportunidades_repo.abiertas_de_cartera(session, limit)
+    ]

@@ -40,6 +40,7 @@ from smartbilling_crm.salud.motor.modelo_compras import (
     PrediccionCompras,
     modelo_por_defecto,
     predecir,
+    predecir_lote,
 )
 from smartbilling_crm.salud.schemas import (
     AlertaRead,
@@ -240,6 +241,26 @@ def evaluar_cliente(
     hechos = cargar_hechos(session, [cliente.id], now)[cliente.id]
     cartera = cartera_vigente(session, now.astimezone(settings.tz).date())
     return evaluar(cliente, hechos, cartera, settings, now)
+
+
+def acciones_sugeridas(ctx: Contexto, ids: Sequence[str]) -> dict[str, list[str]]:
+    """The suggested actions of several clients at once (the panel's Hoy), most urgent
+    first, in a fixed number of queries however many clients."""
+    if not ids:
+        return {}
+    clientes = salud_repo.clientes(ctx.session, list(ids))
+    hechos = cargar_hechos(ctx.session, [c.id for c in clientes], ctx.now)
+    cartera = cartera_vigente(ctx.session, ctx.hoy)
+    de_cada = [hechos[c.id] for c in clientes]
+    predicciones = predecir_lote(cartera.modelo, [historial(h, ctx.hoy) for h in de_cada])
+    return {
+        c.id: list(
+            evaluar(
+                c, h, cartera, ctx.settings, ctx.now, prediccion=p
+            ).recomendaciones.acciones_sugeridas
+        )
+        for c, h, p in zip(clientes, de_cada, predicciones, strict=True)
+    }
 
 
 def _fila_salud(cliente: Cliente, evaluacion: Evaluacion, now: datetime) -> dict[str, Any]:

@@ -1,0 +1,60 @@
+"""`smartbilling-crm usuarios crear|listar|desactivar`: the panel's accounts."""
+
+from __future__ import annotations
+
+import os
+from typing import Annotated
+
+import typer
+
+from smartbilling_crm.cli import _fail, _settings, _unidad, console
+from smartbilling_crm.kit.excepciones import DomainError
+from smartbilling_crm.usuarios import service as usuarios_service
+
+usuarios_app = typer.Typer(help="Cuentas del panel web (crear, listar, desactivar).")
+VARIABLE_CONTRASENA = "CRM_USUARIO_CONTRASENA"
+
+
+@usuarios_app.command("crear")
+def usuarios_crear(email: Annotated[str, typer.Argument(help="Email con el que entrará")]) -> None:
+    """Crea una cuenta del panel. La contraseña se pide por teclado (dos veces), o se toma
+    de la variable CRM_USUARIO_CONTRASENA para scripts."""
+    settings = _settings()
+    contrasena = os.environ.get(VARIABLE_CONTRASENA) or typer.prompt(
+        "Contraseña", hide_input=True, confirmation_prompt="Repítela"
+    )
+    with _unidad(settings) as ctx:
+        try:
+            usuario = usuarios_service.crear(ctx.session, email, contrasena, ctx.now)
+        except DomainError as exc:
+            _fail(exc.detail)
+    console.print(f"[green]Usuario creado:[/green] {usuario.email}")
+
+
+@usuarios_app.command("listar")
+def usuarios_listar() -> None:
+    """Las cuentas del panel, activas o no, con su último acceso."""
+    settings = _settings()
+    with _unidad(settings) as ctx:
+        usuarios = usuarios_service.listar(ctx.session)
+    for u in usuarios:
+        acceso = (
+            u.ultimo_acceso.astimezone(settings.tz).strftime("%Y-%m-%d %H:%M")
+            if (u.ultimo_acceso)
+            else "nunca"
+        )
+        print(f"{u.email}\t{'activo' if u.activo else 'desactivado'}\túltimo acceso: {acceso}")
+    if not usuarios:
+        console.print("No hay usuarios. Crea uno con: smartbilling-crm usuarios crear EMAIL")
+
+
+@usuarios_app.command("desactivar")
+def usuarios_desactivar(email: Annotated[str, typer.Argument(help="Email de la cuenta")]) -> None:
+    """Desactiva una cuenta: no puede entrar y sus sesiones abiertas dejan de valer."""
+    settings = _settings()
+    with _unidad(settings) as ctx:
+        try:
+            usuario = usuarios_service.desactivar(ctx.session, email)
+        except DomainError as exc:
+            _fail(exc.detail)
+    console.print(f"[green]Usuario desactivado:[/green] {usuario.email}")

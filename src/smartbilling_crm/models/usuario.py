@@ -1,0 +1,35 @@
+"""The people who open the panel, and the alerts they put off for a few days."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Boolean, Date, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from smartbilling_crm.models.base import Base, UTCDateTime, new_id
+
+
+class Usuario(Base):
+    """A panel account: an email and an Argon2 hash (never the password)."""
+
+    __tablename__ = "usuarios"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    hash_contrasena: Mapped[str] = mapped_column(String(255))
+    activo: Mapped[bool] = mapped_column(Boolean, default=True)
+    fecha_creacion: Mapped[datetime] = mapped_column(UTCDateTime())
+    ultimo_acceso: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class AlertaPospuesta(Base):
+    """ "Later": an alert type of one client is hidden from Hoy until `hasta` (inclusive)."""
+
+    __tablename__ = "alertas_pospuestas"
+
+    cliente_id: Mapped[str] = mapped_column(
+        ForeignKey("clientes_extended.id", ondelete="CASCADE"), primary_key=True
+    )
+    tipo: Mapped[str] = mapped_column(String(40), primary_key=True)
+    hasta: Mapped[date] = mapped_column(Date)

@@ -1,0 +1,258 @@
+"""The portfolio pages: Hoy (`/`), the client list (`/clientes`) and the pipeline."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from smartbilling_crm.clientes import csv as csv_clientes
+from smartbilling_crm.clientes import service as clientes_service
+from smartbilling_crm.clientes.schemas import ClienteCreate, OrdenarClientesPor
+from smartbilling_crm.dominio import EstadoCliente, EstadoOportunidad, RiesgoImpago
+from smartbilling_crm.kit import csv_es
+from smartbilling_crm.kit.deps import ContextoDep
+from smartbilling_crm.kit.validators import fold
+from smartbilling_crm.oportunidades import service as oportunidades_service
+from smartbilling_crm.oportunidades.schemas import OportunidadUpdate
+from smartbilling_crm.panel import service as panel_service
+from smartbilling_crm.panel.web import (
+    ErroresFormulario,
+    FormDep,
+    UsuarioDep,
+    a_modelo,
+    avisar,
+    ejecutar,
+    render,
+)
+
+router = APIRouter(include_in_schema=False)
+
+POR_PAGINA = 25
+CAMPOS_CLIENTE = (
+    "id",
+    "nombre_empresa",
+    "email",
+    "telefono",
+    "cif_nif",
+    "sector_industria",
+    "tamaño_empresa",
+    "ciudad",
+    "direccion",
+)
+ORDENES = {
+    "fecha_actualizacion": "Última modificación",
+    "nombre_empresa": "Nombre",
+    "ltv": "LTV",
+    "fecha_última_compra": "Última compra",
+    "riesgo_perdida_score": "Riesgo de pérdida",
+    "dias_sin_actividad": "Días sin actividad",
+}
+
+
+@router.get("/", response_class=HTMLResponse)
+def hoy(request: Request, ctx: ContextoDep, usuario: UsuarioDep) -> HTMLResponse:
+    datos = panel_service.hoy(ctx)
+    return render(
+        request,
+        "hoy.html",
+        {"hoy": datos, "dias_posponer": panel_service.DIAS_POSPONER},
+        usuario=usuario,
+    )
+
+
+@router.post("/hoy/hecho", response_model=None)
+def hecho(request: Request, ctx: ContextoDep, _u: UsuarioDep, datos: FormDep) -> Response:
+    try:
+        ejecutar(
+            ctx,
+            panel_service.hecho,
+            ctx,
+            datos.get("cliente_id", ""),
+            datos.get("tipo", ""),
+            datos.get("mensaje", ""),
+        )
+        avisar(request, "Anotado en el historial del cliente.")
+    except ErroresFormulario as exc:
+        avisar(request, exc.resumen)
+    return RedirectResponse("/", status_code=303)
+
+
+@router.post("/hoy/posponer", response_model=None)
+def posponer(request: Request, ctx: ContextoDep, _u: UsuarioDep, datos: FormDep) -> Response:
+    dias = int(datos["dias"]) if datos.get("dias", "").isdigit() else 0
+    try:
+        ejecutar(
+            ctx,
+            panel_service.posponer,
+            ctx,
+            datos.get("cliente_id", ""),
+            datos.get("tipo", ""),
+            dias,
+        )
+        avisar(request, f"Pospuesta {dias} {'día' if dias == 1 else 'días'}.")
+    except ErroresFormulario as exc:
+        avisar(request, exc.resumen)
+    return RedirectResponse("/", status_code=303)
+
+
+def _valor(enum_cls: type[EstadoCliente] | type[RiesgoImpago], texto: str | None) -> str | None:
+    if not texto:
+        return None
+    por_plegado = {fold(m.value): m.value for m in enum_cls}
+    return por_plegado.get(fold(texto))
+
+
+def _filtro(
+    q: str | None, estado: str | None, riesgo: str | None, sector: str | None
+) -> dict[str, str | None]:
+    return {
+        "q": (q or "").strip()[:200] or None,
+        "estado": _valor(EstadoCliente, estado),
+        "riesgo_impago": _valor(RiesgoImpago, riesgo),
+        "sector": (sector or "").strip()[:100] or None,
+    }
+
+
+def _lista(
+    request: Request,
+    ctx: ContextoDep,
+    usuario: UsuarioDep,
+    params: dict[str, str | None],
+    *,
+    errores: dict[str, str] | None = None,
+    valores: dict[str, str] | None = None,
+    resumen: str | None = None,
+) -> HTMLResponse:
+    filtro_ = _filtro(
+        params.get("q"), params.get("estado"), params.get("riesgo_impago"), params.get("sector")
+    )
+    ordenar = params.get("ordenar_por") or "fecha_actualizacion"
+    if ordenar not in ORDENES:
+        ordenar = "fecha_actualizacion"
+    orden = "asc" if params.get("orden") == "asc" else "desc"
+    pagina_txt = params.get("pagina") or "1"
+    pagina = max(1, min(int(pagina_txt), 10_000)) if pagina_txt.isdigit() else 1
+    filtro = clientes_service.FiltroClientes(
+        skip=(pagina - 1) * POR_PAGINA,
+        limit=POR_PAGINA,
+        ordenar_por=OrdenarClientesPor(ordenar).value,
+        descendente=orden == "desc",
+        **filtro_,
+    )
+    lista = clientes_service.listar(ctx.session, filtro)
+    consulta = {k: v for k, v in filtro_.items() if v}
+    paginas = max(1, -(-lista.total // POR_PAGINA))
+    return render(
+        request,
+        "clientes.html",
+        {
+            "lista": lista,
+            "filtro": filtro_,
+            "consulta": consulta,
+            "ordenar_por": ordenar,
+            "orden": orden,
+            "ordenes": ORDENES,
+            "pagina": pagina,
+            "paginas": paginas,
+            "estados": list(EstadoCliente),
+            "riesgos": list(RiesgoImpago),
+            "errores": errores or {},
+            "valores": valores or {},
+            "resumen": resumen,
+        },
+        status_code=422 if errores is not None else 200,
+        usuario=usuario,
+    )
+
+
+@router.get("/clientes", response_class=HTMLResponse)
+def clientes(
+    request: Request,
+    ctx: ContextoDep,
+    usuario: UsuarioDep,
+    q: Annotated[str | None, Query(max_length=200)] = None,
+    estado: Annotated[str | None, Query(max_length=40)] = None,
+    riesgo_impago: Annotated[str | None, Query(max_length=40)] = None,
+    sector: Annotated[str | None, Query(max_length=100)] = None,
+    ordenar_por: Annotated[str | None, Query(max_length=40)] = None,
+    orden: Annotated[str | None, Query(max_length=4)] = None,
+    pagina: Annotated[str | None, Query(max_length=6)] = None,
+) -> HTMLResponse:
+    params = {
+        "q": q,
+        "estado": estado,
+        "riesgo_impago": riesgo_impago,
+        "sector": sector,
+        "ordenar_por": ordenar_por,
+        "orden": orden,
+        "pagina": pagina,
+    }
+    return _lista(request, ctx, usuario, params)
+
+
+@router.get("/clientes/exportar.csv", response_model=None)
+def exportar(
+    ctx: ContextoDep,
+    _u: UsuarioDep,
+    q: Annotated[str | None, Query(max_length=200)] = None,
+    estado: Annotated[str | None, Query(max_length=40)] = None,
+    riesgo_impago: Annotated[str | None, Query(max_length=40)] = None,
+    sector: Annotated[str | None, Query(max_length=100)] = None,
+) -> Response:
+    """The list's CSV (the API's own export), with the page's filters."""
+    filtro = csv_clientes.FiltroExportacion(**_filtro(q, estado, riesgo_impago, sector))
+    cuerpo = "".join(csv_clientes.exportar(ctx, filtro))
+    return Response(
+        content=cuerpo.encode("utf-8"),
+        media_type=csv_es.MEDIA_TYPE,
+        headers={"Content-Disposition": 'attachment; filename="clientes.csv"'},
+    )
+
+
+@router.post("/clientes", response_model=None)
+def crear_cliente(
+    request: Request, ctx: ContextoDep, usuario: UsuarioDep, datos: FormDep
+) -> Response:
+    try:
+        nuevo = a_modelo(ClienteCreate, datos, CAMPOS_CLIENTE)
+        cliente = ejecutar(ctx, clientes_service.registrar, ctx, nuevo)
+    except ErroresFormulario as exc:
+        return _lista(
+            request, ctx, usuario, {}, errores=exc.errores, valores=datos, resumen=exc.resumen
+        )
+    avisar(request, f"Cliente {cliente.nombre_empresa} creado.")
+    return RedirectResponse(f"/clientes/{cliente.id}", status_code=303)
+
+
+@router.get("/pipeline", response_class=HTMLResponse)
+def pipeline(request: Request, ctx: ContextoDep, usuario: UsuarioDep) -> HTMLResponse:
+    vista = panel_service.pipeline(ctx)
+    abiertas = [e for e in EstadoOportunidad if e.value not in ("ganada", "perdida")]
+    return render(
+        request,
+        "pipeline.html",
+        {"vista": vista, "etapas_abiertas": abiertas, "etapas": list(EstadoOportunidad)},
+        usuario=usuario,
+    )
+
+
+@router.post("/pipeline/mover", response_model=None)
+def mover(request: Request, ctx: ContextoDep, _u: UsuarioDep, datos: FormDep) -> Response:
+    try:
+        cambio = a_modelo(OportunidadUpdate, datos, ("estado",))
+        oportunidad = ejecutar(
+            ctx,
+            oportunidades_service.actualizar,
+            ctx,
+            datos.get("cliente_id", ""),
+            datos.get("oportunidad_id", ""),
+            cambio,
+        )
+        avisar(
+            request, f"{oportunidad.nombre_proyecto}: ahora en {oportunidad.estado.capitalize()}."
+        )
+    except ErroresFormulario as exc:
+        avisar(request, exc.resumen + " " + " ".join(exc.errores.values()))
+    return RedirectResponse("/pipeline", status_code=303)

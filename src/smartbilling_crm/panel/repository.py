@@ -1,0 +1,27 @@
+"""SQL of the panel's own data: the alerts put off until a date."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from smartbilling_crm.models import AlertaPospuesta
+
+
+def pospuestas_vigentes(session: Session, hoy: date) -> set[tuple[str, str]]:
+    """(cliente_id, tipo) of every alert put off until today or later."""
+    rows = session.execute(
+        select(AlertaPospuesta.cliente_id, AlertaPospuesta.tipo).where(AlertaPospuesta.hasta >= hoy)
+    ).all()
+    return {(cliente_id, tipo) for cliente_id, tipo in rows}
+
+
+def posponer(session: Session, cliente_id: str, tipo: str, hasta: date) -> None:
+    fila = session.get(AlertaPospuesta, (cliente_id, tipo))
+    if fila is None:
+        session.add(AlertaPospuesta(cliente_id=cliente_id, tipo=tipo, hasta=hasta))
+    else:
+        fila.hasta = max(fila.hasta, hasta)
+    session.flush()

@@ -1,0 +1,127 @@
+"""The panel's routes, assembled: the session pages (/entrar, /salir) here, the portfolio
+pages and the ficha in their modules. `instalar` is the one thing `main` calls."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import quote, urlsplit
+
+from fastapi import APIRouter, FastAPI, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.middleware.sessions import SessionMiddleware
+
+from smartbilling_crm.config import DEV_USER_EMAIL, DEV_USER_PASSWORD, Settings
+from smartbilling_crm.kit.deps import ContextoDep
+from smartbilling_crm.panel import paginas_cartera, paginas_ficha
+from smartbilling_crm.panel.limitador import Limitador
+from smartbilling_crm.panel.web import (
+    AQUI,
+    CsrfNoValido,
+    FormDep,
+    NecesitaSesion,
+    csrf_token,
+    render,
+)
+from smartbilling_crm.usuarios import service as usuarios_service
+
+SESION_MAX_S = 12 * 3600
+COOKIE = "crm_sesion"
+
+router = APIRouter(include_in_schema=False)
+
+
+def _destino_seguro(siguiente: str | None) -> str:
+    """Only a path of this site (never another origin) after logging in."""
+    if not siguiente:
+        return "/"
+    partes = urlsplit(siguiente)
+    if partes.scheme or partes.netloc or not siguiente.startswith("/") or "\\" in siguiente:
+        return "/"
+    return siguiente
+
+
+def _pagina_entrar(
+    request: Request, error: str | None, email: str, siguiente: str, status_code: int = 200
+) -> HTMLResponse:
+    settings: Settings = request.app.state.settings
+    demo = (DEV_USER_EMAIL, DEV_USER_PASSWORD) if settings.env == "development" else None
+    return render(
+        request,
+        "entrar.html",
+        {"error": error, "email": email, "siguiente": siguiente, "demo": demo},
+        status_code=status_code,
+    )
+
+
+@router.get("/entrar", response_class=HTMLResponse)
+def entrar(request: Request, siguiente: Annotated[str | None, Query()] = None) -> HTMLResponse:
+    return _pagina_entrar(request, None, "", _destino_seguro(siguiente))
+
+
+@router.post("/entrar", response_model=None)
+def entrar_post(request: Request, ctx: ContextoDep, datos: FormDep) -> Response:
+    email = datos.get("email", "").strip()[:254]
+    contrasena = datos.get("contrasena", "")
+    siguiente = _destino_seguro(datos.get("siguiente"))
+    limitador: Limitador = request.app.state.limitador_entrar
+    direccion = request.client.host if request.client else "?"
+    espera = limitador.espera(email, direccion)
+    if espera:
+        minutos = max(1, round(espera / 60))
+        mensaje = f"Demasiados intentos fallidos. Espera {minutos} min y vuelve a probar."
+        return _pagina_entrar(request, mensaje, email, siguiente, status_code=429)
+    usuario = usuarios_service.autenticar(ctx.session, email, contrasena, ctx.now)
+    if usuario is None:
+        limitador.fallo(email, direccion)
+        mensaje = "El email o la contraseña no son correctos."
+        return _pagina_entrar(request, mensaje, email, siguiente, status_code=401)
+    limitador.exito(email)
+    # A new session on login: nothing from before (a planted cookie) carries over.
+    request.session.clear()
+    request.session["uid"] = usuario.id
+    csrf_token(request)
+    return RedirectResponse(siguiente, status_code=303)
+
+
+@router.post("/salir", response_model=None)
+def salir(request: Request, _datos: FormDep) -> Response:
+    request.session.clear()
+    return RedirectResponse("/entrar", status_code=303)
+
+
+router.include_router(paginas_cartera.router)
+router.include_router(paginas_ficha.router)
+
+
+def instalar(app: FastAPI, settings: Settings) -> None:
+    """Add the panel to the app: its routes, static files, session cookie and handlers."""
+    app.state.limitador_entrar = Limitador()
+    app.include_router(router)
+    app.mount("/static/panel", StaticFiles(directory=AQUI / "static"), name="panel-static")
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.secret_key,
+        session_cookie=COOKIE,
+        max_age=SESION_MAX_S,
+        same_site="lax",
+        https_only=settings.env == "production",
+    )
+
+    @app.exception_handler(NecesitaSesion)
+    async def a_entrar(request: Request, exc: NecesitaSesion) -> Response:
+        destino = "/entrar" if exc.siguiente == "/" else "/entrar?siguiente=" + quote(exc.siguiente)
+        return RedirectResponse(destino, status_code=303)
+
+    @app.exception_handler(CsrfNoValido)
+    async def csrf_no_valido(request: Request, exc: CsrfNoValido) -> Response:
+        return render(
+            request,
+            "error.html",
+            {
+                "titulo": "Formulario caducado",
+                "mensaje": "El formulario no llevaba su código de seguridad (o ha caducado). "
+                "Vuelve a la página, recárgala y envíalo de nuevo.",
+            },
+            status_code=403,
+        )

@@ -1,0 +1,139 @@
+"""What each panel page shows, assembled from the features' services (never their
+repositories), so every figure and rule is the API's own. Plus the panel's own write:
+putting an alert off for a few days."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from smartbilling_crm.actividades import service as actividades_service
+from smartbilling_crm.actividades.schemas import ActividadCreate, ActividadRead
+from smartbilling_crm.cartera import service as cartera_service
+from smartbilling_crm.cartera.schemas import AlertaCartera, Dashboard, Pipeline
+from smartbilling_crm.clientes import service as clientes_service
+from smartbilling_crm.clientes.schemas import ClienteRead
+from smartbilling_crm.dominio import TipoActividad
+from smartbilling_crm.facturacion import service as facturacion_service
+from smartbilling_crm.kit import repository as base_repo
+from smartbilling_crm.kit.contexto import Contexto
+from smartbilling_crm.kit.excepciones import InvalidInputError
+from smartbilling_crm.oportunidades import service as oportunidades_service
+from smartbilling_crm.oportunidades.schemas import OportunidadRead
+from smartbilling_crm.panel import graficos
+from smartbilling_crm.panel import repository as panel_repo
+from smartbilling_crm.salud import service as salud_service
+from smartbilling_crm.salud.schemas import RecomendacionesRead
+
+ALERTAS_LEIDAS = 200
+ALERTAS_MOSTRADAS = 40
+DIAS_POSPONER = (1, 7, 30)
+DIAS_TRAS_HECHO = 7
+TIMELINE_PAGINA = 20
+
+
+@dataclass
+class Hoy:
+    dashboard: Dashboard
+    alertas: list[AlertaCartera]
+    pospuestas: int
+    total_alertas: int
+    acciones: dict[str, list[str]] = field(default_factory=dict)
+
+
+def hoy(ctx: Contexto) -> Hoy:
+    """The portfolio at a glance and what to do today, most severe first, without the
+    alerts put off until a later day."""
+    tablero = cartera_service.dashboard(ctx)
+    lista = cartera_service.listar_alertas(
+        ctx.session, severidad=None, tipo=None, skip=0, limit=ALERTAS_LEIDAS
+    )
+    ocultas = panel_repo.pospuestas_vigentes(ctx.session, ctx.hoy)
+    visibles = [a for a in lista.alertas if (a.cliente_id, a.tipo) not in ocultas]
+    mostradas = visibles[:ALERTAS_MOSTRADAS]
+    clientes = list(dict.fromkeys(a.cliente_id for a in mostradas))
+    return Hoy(
+        dashboard=tablero,
+        alertas=mostradas,
+        acciones=salud_service.acciones_sugeridas(ctx, clientes),
+        pospuestas=len(lista.alertas) - len(visibles),
+        total_alertas=lista.total,
+    )
+
+
+def posponer(ctx: Contexto, cliente_id: str, tipo: str, dias: int) -> date:
+    """Hide this alert of this client from Hoy for `dias` days."""
+    if dias not in DIAS_POSPONER:
+        raise InvalidInputError("Solo se puede posponer 1, 7 o 30 días", field="dias")
+    if not tipo or len(tipo) > 40:
+        raise InvalidInputError("Tipo de alerta no válido", field="tipo")
+    base_repo.asegurar_cliente(ctx.session, cliente_id)
+    hasta = ctx.hoy + timedelta(days=dias)
+    panel_repo.posponer(ctx.session, cliente_id, tipo, hasta)
+    return hasta
+
+
+def hecho(ctx: Contexto, cliente_id: str, tipo: str, mensaje: str) -> ActividadRead:
+    """ "Done": a completed task in the client's timeline, and the alert rests a week."""
+    titulo = f"Hecho: {mensaje}".strip()
+    if len(titulo) > 200:
+        titulo = titulo[:199] + "…"
+    actividad = actividades_service.crear(
+        ctx,
+        cliente_id,
+        ActividadCreate(tipo=TipoActividad.TAREA, titulo=titulo, completada=True),
+    )
+    posponer(ctx, cliente_id, tipo, DIAS_TRAS_HECHO)
+    return actividad
+
+
+@dataclass
+class Ficha:
+    cliente: ClienteRead
+    timeline: list[ActividadRead]
+    hay_mas: bool
+    recomendaciones: RecomendacionesRead
+    facturado: graficos.Barras
+    cobros: graficos.Cobros
+    contactos_por_id: dict[str, str] = field(default_factory=dict)
+
+
+def ficha(
+    ctx: Contexto, cliente_id: str, *, tipo: str | None, pendientes: bool, pagina: int
+) -> Ficha:
+    """The client 360 with its timeline page, recommendations and the two charts."""
+    cliente = clientes_service.obtener_360(ctx, cliente_id)
+    timeline = actividades_service.listar(
+        ctx.session,
+        cliente_id,
+        skip=pagina * TIMELINE_PAGINA,
+        limite=TIMELINE_PAGINA + 1,
+        tipo=tipo,
+        pendientes=pendientes,
+    )
+    recomendaciones = salud_service.recomendaciones(ctx, cliente_id)
+    facturas = facturacion_service.de_cliente(ctx.session, cliente_id)
+    return Ficha(
+        cliente=cliente,
+        timeline=timeline[:TIMELINE_PAGINA],
+        hay_mas=len(timeline) > TIMELINE_PAGINA,
+        recomendaciones=recomendaciones,
+        facturado=graficos.facturado_por_mes(facturas, ctx.hoy),
+        cobros=graficos.dias_de_cobro(facturas, ctx.hoy),
+        contactos_por_id={c.id: c.nombre_completo for c in cliente.contactos},
+    )
+
+
+@dataclass
+class PipelineVista:
+    resumen: Pipeline
+    por_etapa: dict[str, list[tuple[OportunidadRead, str]]]
+
+
+def pipeline(ctx: Contexto) -> PipelineVista:
+    """Every stage with its figures and its open opportunities."""
+    resumen = cartera_service.pipeline(ctx)
+    por_etapa: dict[str, list[tuple[OportunidadRead, str]]] = {e.estado: [] for e in resumen.etapas}
+    for oportunidad, nombre in oportunidades_service.abiertas_de_cartera(ctx.session):
+        por_etapa.setdefault(oportunidad.estado, []).append((oportunidad, nombre))
+    return PipelineVista(resumen=resumen, por_etapa=por_etapa)

@@ -1,0 +1,249 @@
+"""The panel's plumbing: templates, the session (who is logged in), CSRF and form parsing.
+
+The session is a signed cookie (Starlette's SessionMiddleware, itsdangerous): HttpOnly,
+SameSite=Lax, Secure in production. It holds the account id and the CSRF token; the
+account is looked up on every request, so a deactivated user is out at once.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from collections.abc import Mapping
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+from urllib.parse import quote
+
+from fastapi import Depends, Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from pydantic import BaseModel, ValidationError
+
+from smartbilling_crm.kit import csv_es, formato
+from smartbilling_crm.kit.contexto import Contexto
+from smartbilling_crm.kit.deps import ContextoDep
+from smartbilling_crm.kit.errores import errores_de_campo
+from smartbilling_crm.kit.excepciones import DomainError
+from smartbilling_crm.usuarios import service as usuarios_service
+from smartbilling_crm.usuarios.service import UsuarioVista
+
+AQUI = Path(__file__).parent
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+# Pages load nothing from elsewhere: scripts, styles and images come from this origin only.
+CSP = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+)
+
+ETIQUETAS = {
+    "prospecto": "Prospecto",
+    "cliente_activo": "Activo",
+    "cliente_dormido": "Dormido",
+    "cliente_perdido": "Perdido",
+    "vip": "VIP",
+    "bajo": "Bajo",
+    "medio": "Medio",
+    "alto": "Alto",
+    "critico": "Crítico",
+    "excelente": "Excelente",
+    "buena": "Buena",
+    "en_riesgo": "En riesgo",
+    "critica": "Crítica",
+    "baja": "Baja",
+    "media": "Media",
+    "alta": "Alta",
+    "identificada": "Identificada",
+    "contactado": "Contactado",
+    "presupuesto": "Presupuesto",
+    "negociación": "Negociación",
+    "ganada": "Ganada",
+    "perdida": "Perdida",
+}
+
+
+def _euros(value: Decimal | float | int | None) -> str:
+    return "—" if value is None else formato.euros(value)
+
+
+def _fecha(value: date | datetime | None) -> str:
+    if value is None:
+        return "—"
+    return formato.fecha(value.date() if isinstance(value, datetime) else value)
+
+
+def _etiqueta(value: object) -> str:
+    texto = str(value) if value is not None else ""
+    return ETIQUETAS.get(texto, texto.replace("_", " ").capitalize())
+
+
+def _clase(value: object) -> str:
+    """A CSS-safe class suffix for a stored value ("negociación" -> "negociacion")."""
+    from smartbilling_crm.kit.validators import fold
+
+    return fold(str(value)).replace(" ", "_")
+
+
+def _opciones(
+    items: Any, clave: str | None = None, texto: str | None = None
+) -> list[tuple[str, str]]:
+    """(value, label) pairs for a <select>: enum members, or rows by two attributes."""
+    if clave is None:
+        return [(str(i), _etiqueta(i)) for i in items]
+    return [(str(getattr(i, clave)), str(getattr(i, texto or clave))) for i in items]
+
+
+entorno = Environment(
+    loader=FileSystemLoader(AQUI / "templates"),
+    autoescape=select_autoescape(default=True, default_for_string=True),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+entorno.filters.update(euros=_euros, fecha=_fecha, etiqueta=_etiqueta, clase=_clase)
+entorno.globals.update(quote=quote, opciones=_opciones)
+
+
+def csrf_token(request: Request) -> str:
+    """This session's CSRF token (made on first use)."""
+    token = request.session.get("csrf")
+    if not isinstance(token, str):
+        token = secrets.token_urlsafe(32)
+        request.session["csrf"] = token
+    return token
+
+
+def render(
+    request: Request,
+    plantilla: str,
+    contexto: Mapping[str, Any] | None = None,
+    *,
+    status_code: int = 200,
+    usuario: UsuarioVista | None = None,
+) -> HTMLResponse:
+    """An HTML page: the template with the session's user, CSRF token and notice."""
+    valores = {
+        "usuario": usuario,
+        "csrf": csrf_token(request),
+        "aviso": request.session.pop("aviso", None),
+        "ruta": request.url.path,
+        **(contexto or {}),
+    }
+    html = entorno.get_template(plantilla).render(valores)
+    return HTMLResponse(
+        html,
+        status_code=status_code,
+        headers={"Content-Security-Policy": CSP, "Cache-Control": "no-store"},
+    )
+
+
+def avisar(request: Request, texto: str) -> None:
+    """A one-off notice shown on the next page (after a redirect)."""
+    request.session["aviso"] = texto
+
+
+class NecesitaSesion(Exception):
+    """No panel session: the handler sends the browser to /entrar."""
+
+    def __init__(self, siguiente: str) -> None:
+        super().__init__(siguiente)
+        self.siguiente = siguiente
+
+
+class CsrfNoValido(Exception):
+    """A form posted without this session's CSRF token."""
+
+
+def _usuario(request: Request, ctx: ContextoDep) -> UsuarioVista:
+    usuario_id = request.session.get("uid")
+    usuario = (
+        usuarios_service.activo(ctx.session, usuario_id) if isinstance(usuario_id, str) else None
+    )
+    if usuario is None:
+        request.session.pop("uid", None)
+        destino = request.url.path if request.method == "GET" else "/"
+        raise NecesitaSesion(destino)
+    return usuario
+
+
+UsuarioDep = Annotated[UsuarioVista, Depends(_usuario)]
+
+
+async def _formulario(request: Request) -> dict[str, str]:
+    """The posted form (text fields only), refused unless it carries the CSRF token."""
+    form = await request.form()
+    enviado = form.get("csrf")
+    esperado = request.session.get("csrf")
+    if (
+        not isinstance(enviado, str)
+        or not isinstance(esperado, str)
+        or not hmac.compare_digest(enviado.encode(), esperado.encode())
+    ):
+        raise CsrfNoValido
+    return {k: v for k, v in form.items() if isinstance(v, str) and k != "csrf"}
+
+
+FormDep = Annotated[dict[str, str], Depends(_formulario)]
+
+
+class ErroresFormulario(Exception):
+    """A form refused: the message per field (wire names) and a summary."""
+
+    def __init__(self, errores: dict[str, str], resumen: str) -> None:
+        super().__init__(resumen)
+        self.errores = errores
+        self.resumen = resumen
+
+
+def a_modelo(
+    modelo: type[ModelT],
+    datos: Mapping[str, str],
+    campos: tuple[str, ...],
+    *,
+    casillas: tuple[str, ...] = (),
+) -> ModelT:
+    """The API's input model from a form: empty fields are left out, checkboxes are
+    booleans; pydantic's Spanish messages become `ErroresFormulario`."""
+    valores: dict[str, Any] = {c: datos[c].strip() for c in campos if datos.get(c, "").strip()}
+    for casilla in casillas:
+        valores[casilla] = casilla in datos
+    try:
+        return modelo.model_validate(valores)
+    except ValidationError as exc:
+        crudos = exc.errors()
+        campos_api = errores_de_campo(crudos)  # the API's field names for each error
+        por_campo = {
+            str(api["campo"] or ""): _en_espanol(crudo)
+            for api, crudo in zip(campos_api, crudos, strict=True)
+        }
+        raise ErroresFormulario(por_campo, "Revisa los campos marcados") from exc
+
+
+_MENSAJES_FORMULARIO = {
+    "int_parsing": "debe ser un número entero",
+    "int_from_float": "debe ser un número entero",
+    "decimal_parsing": "debe ser un importe (por ejemplo 1500 o 1500.50)",
+    "float_parsing": "debe ser un número",
+    "datetime_parsing": "debe ser una fecha y hora",
+    "datetime_from_date_parsing": "debe ser una fecha y hora",
+    "date_parsing": "debe ser una fecha",
+    "bool_parsing": "debe ser sí o no",
+}
+
+
+def _en_espanol(error: Any) -> str:
+    """The Spanish message the CSV import gives for the same error, and a few more for
+    what only a form can send (a word in a number field)."""
+    return _MENSAJES_FORMULARIO.get(str(error.get("type")), "") or csv_es.mensaje_en_espanol(error)
+
+
+def ejecutar(ctx: Contexto, accion: Any, *args: Any, **kwargs: Any) -> Any:
+    """Run a service write in a savepoint: a refused write (DomainError) leaves nothing
+    behind and becomes `ErroresFormulario` with the service's own message."""
+    try:
+        with ctx.session.begin_nested():
+            return accion(*args, **kwargs)
+    except DomainError as exc:
+        por_campo = {str(e.get("campo") or ""): str(e.get("mensaje")) for e in exc.errors or []}
+        raise ErroresFormulario(por_campo, exc.detail) from exc

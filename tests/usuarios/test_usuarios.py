@@ -1,0 +1,108 @@
+"""Panel accounts from the operator's CLI: `smartbilling-crm usuarios crear|listar|desactivar`;
+passwords stored as Argon2 hashes; the development user exists only in development."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import httpx
+from sqlalchemy import text
+from typer.testing import CliRunner
+
+from smartbilling_crm.cli import app
+from smartbilling_crm.config import DEV_USER_EMAIL
+from smartbilling_crm.kit.db import transaction
+from smartbilling_crm.panel.limitador import Limitador
+from smartbilling_crm.usuarios import service as usuarios_service
+
+from ..conftest import API_KEY, WEBHOOK_SECRET, Backend, make_settings
+from ..panel.conftest import entrar
+
+runner = CliRunner()
+
+
+def _env(db: Backend, **extra: str) -> dict[str, str]:
+    return {
+        "DATABASE_URL": db.url,
+        "CRM_ENV": "development",
+        "CRM_API_KEYS": API_KEY,
+        "CRM_WEBHOOK_SECRETS": WEBHOOK_SECRET,
+        **extra,
+    }
+
+
+def test_create_list_deactivate_from_the_cli(db: Backend, anon: httpx.Client) -> None:
+    db.app.state.limitador_entrar = Limitador()
+    creado = runner.invoke(
+        app,
+        ["usuarios", "crear", "Ana.Lopez@Empresa.es"],
+        env=_env(db, CRM_USUARIO_CONTRASENA="una-clave-muy-larga"),
+    )
+    assert creado.exit_code == 0, creado.output
+    assert "ana.lopez@empresa.es" in creado.output
+    with db.engine.connect() as conn:
+        guardado = conn.execute(
+            text("SELECT hash_contrasena FROM usuarios WHERE email = 'ana.lopez@empresa.es'")
+        ).scalar_one()
+    assert guardado.startswith("$argon2id$") and "una-clave" not in guardado
+
+    assert entrar(anon, "ana.lopez@empresa.es", "una-clave-muy-larga").status_code == 303
+
+    listado = runner.invoke(app, ["usuarios", "listar"], env=_env(db))
+    assert listado.exit_code == 0 and "ana.lopez@empresa.es\tactivo" in listado.output
+
+    repetido = runner.invoke(
+        app,
+        ["usuarios", "crear", "ana.lopez@empresa.es"],
+        env=_env(db, CRM_USUARIO_CONTRASENA="otra-clave-larga"),
+    )
+    assert repetido.exit_code == 2 and "Ya existe" in repetido.output
+
+    baja = runner.invoke(app, ["usuarios", "desactivar", "ana.lopez@empresa.es"], env=_env(db))
+    assert baja.exit_code == 0, baja.output
+    assert anon.get("/").status_code == 303  # the open session is over
+    anon.cookies.clear()
+    assert entrar(anon, "ana.lopez@empresa.es", "una-clave-muy-larga").status_code == 401
+
+    nadie = runner.invoke(app, ["usuarios", "desactivar", "nadie@empresa.es"], env=_env(db))
+    assert nadie.exit_code == 2 and "No hay ningún usuario" in nadie.output
+
+
+def test_a_short_password_is_refused(db: Backend) -> None:
+    corta = runner.invoke(
+        app, ["usuarios", "crear", "x@empresa.es"], env=_env(db, CRM_USUARIO_CONTRASENA="corta")
+    )
+    assert corta.exit_code == 2 and "entre 10 y 200 caracteres" in corta.output
+
+
+def test_the_password_is_asked_twice_without_the_variable(db: Backend) -> None:
+    result = runner.invoke(
+        app,
+        ["usuarios", "crear", "eva@empresa.es"],
+        env=_env(db),
+        input="clave-de-eva-1\nclave-de-eva-1\n",
+    )
+    assert result.exit_code == 0, result.output
+    assert "eva@empresa.es" in [u.email for u in _usuarios(db)]
+
+
+def _usuarios(db: Backend) -> list[usuarios_service.UsuarioVista]:
+    with transaction(db.app.state.session_factory) as session:
+        return usuarios_service.listar(session)
+
+
+def test_the_development_user_is_made_in_development_only(db: Backend) -> None:
+    db.truncate()
+    now = datetime.now(UTC)
+    produccion = make_settings(
+        db.url, CRM_ENV="production", CRM_SECRET_KEY="sk_Zq8Lr2Vw9Tx4Np7Hc3Jm6Bf1Gd5Ks0Ya",
+        CRM_API_KEYS="k_8f2d7c6b5a4e3f2a1b0c9d8e7f6a5b4c",
+        CRM_WEBHOOK_SECRETS="whsec_cHJvZHVjY2lvbi1zZWNyZXRvLTEyMzQ1Njc4OTA=",
+    )  # fmt: skip
+    with transaction(db.app.state.session_factory) as session:
+        assert not usuarios_service.asegurar_usuario_demo(session, produccion, now)
+    assert DEV_USER_EMAIL not in [u.email for u in _usuarios(db)]
+    with transaction(db.app.state.session_factory) as session:
+        assert usuarios_service.asegurar_usuario_demo(session, db.app.state.settings, now)
+        assert not usuarios_service.asegurar_usuario_demo(session, db.app.state.settings, now)
+    assert [u.email for u in _usuarios(db)] == [DEV_USER_EMAIL]
