@@ -20,7 +20,7 @@ from smartbilling_crm.contactos import endpoints as contactos
 from smartbilling_crm.facturacion import endpoints as facturacion
 from smartbilling_crm.kit import sistema
 from smartbilling_crm.kit.db import create_db_engine, create_session_factory, migrate
-from smartbilling_crm.kit.errores import install_error_handlers
+from smartbilling_crm.kit.errores import ErrorInesperadoMiddleware, install_error_handlers
 from smartbilling_crm.kit.logs import configure_logging
 from smartbilling_crm.kit.middleware import (
     MAX_BODY_BYTES,
@@ -90,7 +90,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.efectos = (salud_service.refrescar_tocados,)
     install_error_handlers(app)
     # Added innermost first: the request log wraps everything, so even a 413 or a 429
-    # gets its line and its request id.
+    # gets its line and its request id. Unexpected errors are caught innermost.
+    app.add_middleware(ErrorInesperadoMiddleware)
     if settings.rate_limit_per_minute:
         app.add_middleware(RateLimitMiddleware, per_minute=settings.rate_limit_per_minute)
     app.add_middleware(BodyLimitMiddleware, limit=MAX_BODY_BYTES)

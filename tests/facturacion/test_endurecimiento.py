@@ -9,9 +9,10 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import text
 
 from ..conftest import WEBHOOK_SECRET, Backend
-from ..webhook_helpers import WEBHOOK_PATH, evento, sign
+from ..webhook_helpers import WEBHOOK_PATH, evento, factura, send, sign
 
 NOW = datetime(2026, 1, 20, 10, 0, tzinfo=UTC)
 
@@ -41,3 +42,21 @@ def test_a_malformed_timestamp_is_401_even_when_signed(
     response = api.post(WEBHOOK_PATH, content=body, headers=headers)
     assert response.status_code == 401, response.text
     assert "webhook-timestamp" in response.json()["detail"]
+
+
+# --- 15.3: NUL in text fields --------------------------------------------------------
+
+
+@pytest.mark.parametrize("campo", ["numero", "cif_nif"])
+def test_nul_in_an_invoice_text_field_is_422_and_records_nothing(
+    api: httpx.Client, db: Backend, cliente: dict[str, Any], campo: str
+) -> None:
+    valor = {"numero": "2025/\x000123", "cif_nif": "B1234567\x004"}[campo]
+    por_webhook = send(api, evento("emitida", **{campo: valor}), now=NOW)
+    assert por_webhook.status_code == 422, por_webhook.text
+    assert campo in str(por_webhook.json()["errors"])
+    importada = api.post("/api/facturas/importar", json=[factura(**{campo: valor})])
+    assert importada.status_code == 422, importada.text
+    with db.engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM facturas_ledger")).scalar_one() == 0
+        assert conn.execute(text("SELECT count(*) FROM webhook_eventos")).scalar_one() == 0

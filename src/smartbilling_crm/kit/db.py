@@ -90,6 +90,7 @@ def create_db_engine(
             url,
             connect_args={"check_same_thread": False, "timeout": busy_timeout_ms / 1000},
             pool_pre_ping=True,
+            hide_parameters=True,
             **kwargs,
         )
         event.listen(engine, "connect", _sqlite_pragmas(busy_timeout_ms))
@@ -101,6 +102,7 @@ def create_db_engine(
     return create_engine(
         url,
         pool_pre_ping=True,
+        hide_parameters=True,
         connect_args={"connect_timeout": connect_timeout_s},
         **kwargs,
     )
