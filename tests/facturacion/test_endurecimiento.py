@@ -60,3 +60,46 @@ def test_nul_in_an_invoice_text_field_is_422_and_records_nothing(
     with db.engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM facturas_ledger")).scalar_one() == 0
         assert conn.execute(text("SELECT count(*) FROM webhook_eventos")).scalar_one() == 0
+
+
+# --- 15.11: invoice dates -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("cambios", "campo"),
+    [
+        ({"fecha_emision": "1999-12-31"}, "fecha_emision"),
+        ({"fecha_emision": "2027-01-22"}, "fecha_emision"),  # NOW + 367 days
+        ({"fecha_emision": "6000-01-01"}, "fecha_emision"),
+        ({"fecha_emision": "2026-01-10", "fecha_pago": "2026-01-21"}, "fecha_pago"),
+    ],
+)
+def test_invoice_dates_out_of_range_are_422_in_spanish_and_record_nothing(
+    api: httpx.Client, db: Backend, cliente: dict[str, Any], cambios: dict[str, str], campo: str
+) -> None:
+    tipo = "pagada" if "fecha_pago" in cambios else "emitida"
+    por_webhook = send(api, evento(tipo, **cambios), now=NOW)
+    assert por_webhook.status_code == 422, por_webhook.text
+    assert por_webhook.json()["errors"][0]["campo"] == f"factura.{campo}"
+    assert "fuera de rango" in por_webhook.text or "posterior a hoy" in por_webhook.text
+    importada = api.post("/api/facturas/importar", json=[factura(**cambios)])
+    assert importada.status_code == 422, importada.text
+    assert importada.json()["errors"][0]["campo"] == f"0.{campo}"
+    with db.engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM facturas_ledger")).scalar_one() == 0
+        assert conn.execute(text("SELECT count(*) FROM webhook_eventos")).scalar_one() == 0
+    # The client's later events still work.
+    assert send(api, evento("emitida"), now=NOW).status_code == 200
+
+
+def test_the_edges_of_the_accepted_range_pass(api: httpx.Client, cliente: dict[str, Any]) -> None:
+    for n, emision in enumerate(["2000-01-01", "2027-01-21"]):  # NOW + 366 days
+        response = send(
+            api, evento("emitida", factura_id=f"fac_borde_{n}", fecha_emision=emision), now=NOW
+        )
+        assert response.status_code == 200, response.text
+    pagada = evento(
+        "pagada", factura_id="fac_borde_0", fecha_emision="2000-01-01", fecha_pago="2026-01-20"
+    )
+    assert send(api, pagada, now=NOW).status_code == 200
+    assert api.get("/api/clientes/abc123").status_code == 200

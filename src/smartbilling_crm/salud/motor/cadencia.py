@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from fractions import Fraction
 
@@ -18,6 +18,7 @@ from smartbilling_crm.salud.motor.hechos import (
     SIN_RECOMPRA,
     FacturaHecho,
     OportunidadHecho,
+    desplazar_acotado,
     dinero,
     redondear,
     texto_numero,
@@ -88,7 +89,7 @@ def ingresos_esperados(
     total = Decimal(0)
     if compras and frecuencia and promedio is not None and estado not in SIN_RECOMPRA:
         total += promedio * _repeticiones_en_ventana(compras[-1], frecuencia, hoy, dias_ventana)
-    fin = hoy + timedelta(days=dias_ventana)
+    fin = desplazar_acotado(hoy, dias_ventana)
     for oportunidad in oportunidades_abiertas:
         cierre = oportunidad.fecha_cierre_estimada
         if cierre is not None and hoy <= cierre <= fin:

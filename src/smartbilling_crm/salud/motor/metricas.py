@@ -6,7 +6,7 @@ threshold. Pure functions over plain values, tested at fixed dates without a dat
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime, timedelta, tzinfo
+from datetime import date, datetime, tzinfo
 from decimal import Decimal
 
 from smartbilling_crm.dominio import EstadoCliente, RiesgoImpago
@@ -36,6 +36,7 @@ from smartbilling_crm.salud.motor.hechos import (
     OportunidadHecho,
     Salud,
     de_cobro,
+    desplazar,
     dinero,
 )
 
@@ -114,7 +115,7 @@ def calcular_salud(
         frecuencia_compra_dias=frecuencia,
         meses_como_cliente=meses_entre(compras[0], hoy) if compras else None,
         fecha_proxima_factura_esperada=(
-            compras[-1] + timedelta(days=frecuencia) if frecuencia is not None else None
+            desplazar(compras[-1], frecuencia) if frecuencia is not None else None
         ),
         ingresos_esperados_30_dias=esperados(30),
         ingresos_esperados_90_dias=esperados(90),
