@@ -40,7 +40,11 @@ def test_postgresql_unreachable_is_503_and_the_service_recovers(
             assert "Traceback" not in down.text
             health = client.get("/healthz")
             assert health.status_code == 503
-            assert health.json() == {"status": "error", "database": "unreachable"}
+            assert health.json() == {
+                "status": "error",
+                "database": "unreachable",
+                "check": "connection",
+            }
 
             proxy.restore()
             assert client.get("/healthz").json() == {"status": "ok", "database": "ok"}

@@ -63,6 +63,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             connect_timeout_s=settings.db_connect_timeout_s,
         )
         app.state.engine = engine
+        app.state.identidad = await run_in_threadpool(sistema.identidad, settings.database_url)
         app.state.session_factory = create_session_factory(engine)
         try:
             yield
