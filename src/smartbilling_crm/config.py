@@ -41,6 +41,7 @@ class Settings(BaseSettings):
     rate_limit_per_minute: int = Field(0, ge=0, le=1_000_000, alias="CRM_RATE_LIMIT_POR_MINUTO")
     sqlite_busy_timeout_ms: int = Field(5000, ge=0, le=600_000, alias="CRM_SQLITE_BUSY_TIMEOUT_MS")
     db_connect_timeout_s: int = Field(5, ge=1, le=120, alias="CRM_DB_CONNECT_TIMEOUT_S")
+    db_statement_timeout_s: int = Field(8, ge=1, le=600, alias="CRM_DB_STATEMENT_TIMEOUT_S")
 
     @field_validator("timezone")
     @classmethod

@@ -61,6 +61,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             settings.database_url,
             busy_timeout_ms=settings.sqlite_busy_timeout_ms,
             connect_timeout_s=settings.db_connect_timeout_s,
+            statement_timeout_s=settings.db_statement_timeout_s,
         )
         app.state.engine = engine
         app.state.identidad = await run_in_threadpool(sistema.identidad, settings.database_url)
