@@ -21,11 +21,11 @@ from smartbilling_crm.facturacion import endpoints as facturacion
 from smartbilling_crm.kit import sistema
 from smartbilling_crm.kit.db import create_db_engine, create_session_factory, migrate
 from smartbilling_crm.kit.errores import ErrorInesperadoMiddleware, install_error_handlers
+from smartbilling_crm.kit.limite import RateLimitMiddleware
 from smartbilling_crm.kit.logs import configure_logging
 from smartbilling_crm.kit.middleware import (
     MAX_BODY_BYTES,
     BodyLimitMiddleware,
-    RateLimitMiddleware,
     RequestLogMiddleware,
     SecurityHeadersMiddleware,
     ZonaHorariaMiddleware,
@@ -95,7 +95,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # gets its line and its request id. Unexpected errors are caught innermost.
     app.add_middleware(ErrorInesperadoMiddleware)
     if settings.rate_limit_per_minute:
-        app.add_middleware(RateLimitMiddleware, per_minute=settings.rate_limit_per_minute)
+        app.add_middleware(
+            RateLimitMiddleware,
+            per_minute=settings.rate_limit_per_minute,
+            api_keys=settings.api_keys,
+        )
     app.add_middleware(BodyLimitMiddleware, limit=MAX_BODY_BYTES)
     if settings.cors_origins:
         app.add_middleware(
