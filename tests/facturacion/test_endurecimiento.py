@@ -4,7 +4,9 @@ with the documented status, never a 500."""
 from __future__ import annotations
 
 import json
+import threading
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -103,3 +105,58 @@ def test_the_edges_of_the_accepted_range_pass(api: httpx.Client, cliente: dict[s
     )
     assert send(api, pagada, now=NOW).status_code == 200
     assert api.get("/api/clientes/abc123").status_code == 200
+
+
+# --- 15.5: sums that fit, races that end in 200/409/503 ----------------------------------
+
+
+def test_the_largest_amounts_sum_without_overflow(
+    api: httpx.Client, cliente: dict[str, Any]
+) -> None:
+    maximo = 10**11
+    lote = [
+        factura(f"fac_max_{n}", fecha_emision=f"2025-{n + 1:02d}-01", base=maximo, total=maximo)
+        for n in range(12)
+    ]
+    response = api.post("/api/facturas/importar", json=lote)
+    assert response.status_code == 200, response.text
+    assert (
+        send(
+            api, evento("emitida", factura_id="fac_max_x", base=maximo, total=maximo), now=NOW
+        ).status_code
+        == 200
+    )
+    cliente_360 = api.get("/api/clientes/abc123")
+    assert cliente_360.status_code == 200
+    assert Decimal(str(cliente_360.json()["ltv"])) == Decimal(13 * maximo)
+    assert api.get("/api/dashboard").status_code == 200
+
+
+def test_one_invoice_id_for_several_clients_at_once_is_one_200_and_409s(
+    db: Backend, api: httpx.Client, cliente: dict[str, Any]
+) -> None:
+    hilos = 8
+    for n in range(hilos):
+        creado = api.post(
+            "/api/clientes/",
+            json={"id": f"c{n}", "nombre_empresa": f"C{n} S.L.", "email": f"c{n}@c.es"},
+        )
+        assert creado.status_code == 201
+    barrera = threading.Barrier(hilos)
+    statuses: list[int] = []
+
+    def entregar(n: int) -> None:
+        with httpx.Client(base_url=db.server.base_url, timeout=60) as propio:
+            barrera.wait()
+            response = send(
+                propio, evento("emitida", factura_id="fac_disputada", cliente_id=f"c{n}"), now=NOW
+            )
+            statuses.append(response.status_code)
+
+    threads = [threading.Thread(target=entregar, args=(n,)) for n in range(hilos)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert set(statuses) <= {200, 409, 503}, statuses
+    assert statuses.count(200) == 1, statuses

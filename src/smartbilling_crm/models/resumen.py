@@ -8,7 +8,7 @@ from decimal import Decimal
 from sqlalchemy import Integer
 from sqlalchemy.orm import Mapped, mapped_column
 
-from smartbilling_crm.models.base import Base, Money, UTCDateTime
+from smartbilling_crm.models.base import Base, MoneyTotal, UTCDateTime
 
 
 class ResumenCartera(Base):
@@ -21,5 +21,5 @@ class ResumenCartera(Base):
     __tablename__ = "resumen_cartera"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    umbral_vip: Mapped[Decimal | None] = mapped_column(Money())
+    umbral_vip: Mapped[Decimal | None] = mapped_column(MoneyTotal())
     fecha_calculo: Mapped[datetime] = mapped_column(UTCDateTime())
