@@ -248,3 +248,9 @@ def de_cliente(session: Session, cliente_id: str) -> list[FacturaRead]:
     return [
         FacturaRead.model_validate(f) for f in facturas_repo.list_of_cliente(session, cliente_id)
     ]
+
+
+def olvidar_cliente(session: Session, cliente_id: str, now: datetime) -> None:
+    """GDPR erasure, the ledger's part: pseudonymise the client's webhook records (the
+    ledger rows themselves go with the client, by cascade)."""
+    facturas_repo.seudonimizar_eventos(session, cliente_id, now)
