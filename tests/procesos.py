@@ -85,7 +85,9 @@ class ServerProcess:
 
 class TcpProxy:
     """Forwards 127.0.0.1:<port> to a target; `cut()` drops every connection and stops
-    listening (the database "goes away"), `restore()` listens again on the same port."""
+    listening (the database "goes away"), `restore()` listens again on the same port.
+    `freeze()` stops forwarding without closing anything (a hung database or proxy: open
+    sockets, accepted connections, no answer), `thaw()` forwards again."""
 
     def __init__(self, target_host: str, target_port: int) -> None:
         self.target = (target_host, target_port)
@@ -94,6 +96,14 @@ class TcpProxy:
         self.connections: list[socket.socket] = []
         self.lock = threading.Lock()
         self.running = False
+        self.flowing = threading.Event()
+        self.flowing.set()
+
+    def freeze(self) -> None:
+        self.flowing.clear()
+
+    def thaw(self) -> None:
+        self.flowing.set()
 
     def restore(self) -> None:
         listener = socket.socket()
@@ -110,20 +120,31 @@ class TcpProxy:
                 client, _ = listener.accept()
             except OSError:
                 return
-            try:
-                upstream = socket.create_connection(self.target, timeout=5)
-            except OSError:
-                client.close()
-                continue
             with self.lock:
-                self.connections += [client, upstream]
-            threading.Thread(target=self._pipe, args=(client, upstream), daemon=True).start()
+                self.connections.append(client)
+            threading.Thread(target=self._serve, args=(client,), daemon=True).start()
+
+    def _serve(self, client: socket.socket) -> None:
+        while not self.flowing.wait(0.1):  # frozen: accepted, but nothing answers
+            if not self.running:
+                client.close()
+                return
+        try:
+            upstream = socket.create_connection(self.target, timeout=5)
+        except OSError:
+            client.close()
+            return
+        with self.lock:
+            self.connections.append(upstream)
+        self._pipe(client, upstream)
 
     def _pipe(self, a: socket.socket, b: socket.socket) -> None:
         sockets = [a, b]
         try:
             while True:
-                readable, _, _ = select.select(sockets, [], [], 1)
+                if not self.flowing.wait(0.1):
+                    continue  # frozen: the bytes wait in the kernel, nobody reads them
+                readable, _, _ = select.select(sockets, [], [], 0.2)
                 for sock in readable:
                     data = sock.recv(65536)
                     if not data:

@@ -40,7 +40,11 @@ def test_postgresql_unreachable_is_503_and_the_service_recovers(
             assert "Traceback" not in down.text
             health = client.get("/healthz")
             assert health.status_code == 503
-            assert health.json() == {"status": "error", "database": "unreachable"}
+            assert health.json() == {
+                "status": "error",
+                "database": "unreachable",
+                "check": "connection",
+            }
 
             proxy.restore()
             assert client.get("/healthz").json() == {"status": "ok", "database": "ok"}
@@ -97,3 +101,44 @@ def test_unreachable_database_at_start_is_a_clear_error(tmp_path: Path) -> None:
     assert server.process.returncode != 0
     with pytest.raises(httpx.HTTPError):
         httpx.get(server.url + "/healthz", timeout=1)
+
+
+def test_a_frozen_database_is_503_within_10_seconds_and_the_service_recovers(
+    db: Backend, tmp_path: Path
+) -> None:
+    """The database stops answering without closing connections (issue 15.4): pooled
+    connections must not hang; every request, /healthz included, answers 503 in < 10 s."""
+    if db.name != "postgresql":
+        pytest.skip("a frozen network peer only exists for PostgreSQL")
+    url = make_url(db.url)
+    proxy = TcpProxy(url.host or "127.0.0.1", url.port or 5432)
+    proxy.restore()
+    via_proxy = url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
+    server = ServerProcess(via_proxy, tmp_path / "server.log")  # the default timeouts
+    server.start()
+    try:
+        with server.client() as client:
+            for _ in range(3):  # several pooled connections
+                assert client.get("/api/clientes/").status_code == 200
+            assert client.get("/healthz").status_code == 200
+
+            proxy.freeze()
+            for method, path in [
+                ("GET", "/api/clientes/"),
+                ("GET", "/healthz"),
+                ("POST", "/api/clientes/"),
+            ]:
+                started = time.monotonic()
+                body = {"nombre_empresa": "Congelada S.L.", "email": "c@congelada.es"}
+                response = client.request(method, path, json=body if method == "POST" else None)
+                took = time.monotonic() - started
+                assert response.status_code == 503, (path, response.text)
+                assert took < 10, (path, took)
+
+            proxy.thaw()
+            assert client.get("/healthz").json() == {"status": "ok", "database": "ok"}
+            assert client.get("/api/clientes/").status_code == 200
+    finally:
+        server.stop()
+        proxy.cut()
+    assert "Traceback" not in (tmp_path / "server.log").read_text()

@@ -240,3 +240,44 @@ def test_invoices_stored_without_a_due_date_get_issue_plus_30_days(fresh_url: st
         ]
     finally:
         engine.dispose()
+
+
+ANTES_DE_LO_CANONICO = "c7e1d5a09b42"
+
+
+def test_existing_tax_ids_and_emails_become_canonical(fresh_url: str) -> None:
+    config = alembic_config(fresh_url)
+    command.upgrade(config, ANTES_DE_LO_CANONICO)
+    engine = create_engine(fresh_url)
+    try:
+        with engine.begin() as conn:
+            _insertar_cliente(conn, "vat", None)
+            _insertar_cliente(conn, "liga", None)
+            _insertar_cliente(conn, "doble1", None)
+            _insertar_cliente(conn, "doble2", None)
+            for cliente_id, email, cif in [
+                ("vat", "vat@x.es", "ESB29884624"),
+                ("liga", "\ufb01le@x.es", "ＢＸ"),
+                ("doble1", "d1@x.es", "A58818501"),
+                ("doble2", "d2@x.es", "ESA58818501"),
+            ]:
+                conn.execute(
+                    text("UPDATE clientes_extended SET email = :e, cif_nif = :c WHERE id = :i"),
+                    {"e": email, "c": cif, "i": cliente_id},
+                )
+        engine.dispose()
+        command.upgrade(config, "head")
+        with engine.connect() as conn:
+            filas = {
+                f[0]: (f[1], f[2], f[3])
+                for f in conn.execute(
+                    text("SELECT id, email, cif_nif, busqueda FROM clientes_extended")
+                )
+            }
+        assert filas["vat"][:2] == ("vat@x.es", "B29884624")
+        assert "b29884624" in filas["vat"][2]
+        assert filas["liga"][:2] == ("file@x.es", "BX")
+        # Already duplicates once canonical: left for a person to merge, never lost.
+        assert filas["doble1"][1] == "A58818501" and filas["doble2"][1] == "ESA58818501"
+    finally:
+        engine.dispose()

@@ -110,5 +110,6 @@ def test_webhook_statements_do_not_grow_with_the_ledger(
 EXPECTED: dict[str, dict[str, int]] = {
     "360": {"sqlite": 11, "postgresql": 10},
     "lista": {"sqlite": 3, "postgresql": 2},
-    "webhook": {"sqlite": 23, "postgresql": 22},
+    # One primary-key lookup more since issue 15.7: is this webhook id an erased client's?
+    "webhook": {"sqlite": 24, "postgresql": 23},
 }

@@ -17,6 +17,7 @@ import typer
 import uvicorn
 from pydantic import ValidationError
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import Progress
 from sqlalchemy.exc import OperationalError
 
@@ -24,7 +25,7 @@ from smartbilling_crm.clientes import csv as csv_clientes
 from smartbilling_crm.config import DEV_API_KEY, DEV_USER_EMAIL, DEV_USER_PASSWORD, Settings
 from smartbilling_crm.facturacion import csv as csv_facturas
 from smartbilling_crm.facturacion import firma
-from smartbilling_crm.kit import csv_es
+from smartbilling_crm.kit import csv_es, ficheros
 from smartbilling_crm.kit.contexto import Contexto, unidad_de_trabajo
 from smartbilling_crm.kit.db import create_db_engine, create_session_factory
 from smartbilling_crm.kit.db import migrate as run_migrations
@@ -37,7 +38,11 @@ app = typer.Typer(
     help="SmartBilling CRM: el servidor y las tareas del operador.", no_args_is_help=True
 )
 # soft_wrap: messages carry paths and URLs an operator copies; never break them at 80 columns.
-console = Console(stderr=True, soft_wrap=True)
+# Text from files and the database is printed literally: no emoji codes (":x:") and
+# every interpolated value goes through `_e` (rich.markup.escape), so "[/red]" or
+# "[link=...]" in a CSV cell can neither crash nor restyle the output.
+console = Console(stderr=True, soft_wrap=True, emoji=False, highlight=False)
+_e = escape
 
 
 @app.command()
@@ -161,7 +166,7 @@ def webhook_send(
         )
     except httpx.HTTPError as exc:
         _fail(f"No se pudo conectar con {url}: {exc}")
-    console.print(f"webhook-id {msg_id} -> HTTP {response.status_code}")
+    console.print(f"webhook-id {_e(msg_id)} -> HTTP {response.status_code}")
     print(response.text)
     if response.status_code >= 300:
         raise typer.Exit(1)
@@ -177,7 +182,7 @@ def demo_command() -> None:
     with _unidad(settings) as ctx, _progreso("Creando la cartera de demostración") as avance:
         resultado = demo.construir(ctx, progreso=avance)
     for omitido in resultado.omitidos:
-        console.print(f"[yellow]Omitido[/yellow] {omitido}")
+        console.print(f"[yellow]Omitido[/yellow] {_e(str(omitido))}")
     console.print(
         f"[green]Cartera de demostración lista:[/green] {resultado.creados} clientes creados, "
         f"{resultado.existentes} ya estaban."
@@ -206,8 +211,6 @@ def exportar_clientes(
     filtro = csv_clientes.FiltroExportacion(
         estado=estado, sector=sector, riesgo_impago=riesgo_impago, q=q
     )
-    if destino != "-" and Path(destino).exists():
-        _fail(f"{destino} ya existe; elige otro nombre o bórralo antes")
     with _unidad(settings) as ctx:
         if destino == "-":
             for chunk in csv_clientes.exportar(ctx, filtro):
@@ -215,16 +218,19 @@ def exportar_clientes(
             sys.stdout.flush()
             return
         try:
-            with (
-                open(destino, "w", encoding="utf-8", newline="") as fichero,
-                _progreso("Exportando clientes") as avance,
-            ):
+            salida = ficheros.crear_nuevo(Path(destino))
+        except ficheros.FicheroNoAdmitido as exc:
+            _fail(str(exc))
+        except OSError as exc:
+            _fail(f"no se pudo escribir {destino}: {exc.strerror}")
+        try:
+            with salida as fichero, _progreso("Exportando clientes") as avance:
                 for chunk in csv_clientes.exportar(ctx, filtro, progreso=avance):
                     fichero.write(chunk)
         except OSError as exc:
             _fail(f"no se pudo escribir {destino}: {exc.strerror}")
         total = csv_clientes.contar(ctx.session, filtro)
-    console.print(f"[green]{total} clientes exportados[/green] a {destino}.")
+    console.print(f"[green]{total} clientes exportados[/green] a {_e(destino)}.")
 
 
 SimularOpt = Annotated[
@@ -285,12 +291,12 @@ def backup(
     except copias.CopiaError as exc:
         _fail(str(exc))
     console.print(
-        f"[green]Copia hecha[/green] en {resultado.destino} "
+        f"[green]Copia hecha[/green] en {_e(str(resultado.destino))} "
         f"({resultado.bytes / 1_048_576:.1f} MiB, {resultado.metodo})."
     )
     if resultado.metodo == "pg_dump":
         restaurar = " ".join(copias.comando_pg_restore(settings.database_url, destino))
-        console.print(f"Para restaurarla en una base de datos vacía: {restaurar}")
+        console.print(f"Para restaurarla en una base de datos vacía: {_e(restaurar)}")
     else:
         console.print(
             "Para restaurarla: para el servidor, sustituye el fichero de la base de datos por "
@@ -363,7 +369,9 @@ def _importar_csv(
 
 def _leer_csv(fichero: Path) -> str:
     try:
-        return csv_es.decodificar(fichero.read_bytes())
+        return csv_es.decodificar(ficheros.leer_limitado(fichero))
+    except ficheros.FicheroNoAdmitido as exc:
+        _fail(str(exc))
     except FileNotFoundError:
         _fail(f"no existe el fichero {fichero}")
     except OSError as exc:
@@ -375,7 +383,7 @@ MAX_RECHAZOS_MOSTRADOS = 100
 
 def _informar_rechazos(rechazos: list[csv_es.Rechazo]) -> None:
     for rechazo in rechazos[:MAX_RECHAZOS_MOSTRADOS]:
-        console.print(f"[red]Rechazada[/red] {rechazo}", highlight=False, markup=True)
+        console.print(f"[red]Rechazada[/red] {_e(str(rechazo))}")
     if len(rechazos) > MAX_RECHAZOS_MOSTRADOS:
         console.print(f"... y {len(rechazos) - MAX_RECHAZOS_MOSTRADOS} filas rechazadas más.")
 
@@ -405,7 +413,7 @@ def _settings() -> Settings:
 
 
 def _fail(message: str) -> NoReturn:
-    console.print(f"[red]Error:[/red] {message}")
+    console.print(f"[red]Error:[/red] {_e(message)}")
     raise typer.Exit(2)
 
 

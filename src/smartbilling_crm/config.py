@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 from functools import lru_cache
 from typing import Literal
 from zoneinfo import ZoneInfo
@@ -48,6 +50,7 @@ class Settings(BaseSettings):
     rate_limit_per_minute: int = Field(0, ge=0, le=1_000_000, alias="CRM_RATE_LIMIT_POR_MINUTO")
     sqlite_busy_timeout_ms: int = Field(5000, ge=0, le=600_000, alias="CRM_SQLITE_BUSY_TIMEOUT_MS")
     db_connect_timeout_s: int = Field(5, ge=1, le=120, alias="CRM_DB_CONNECT_TIMEOUT_S")
+    db_statement_timeout_s: int = Field(8, ge=1, le=600, alias="CRM_DB_STATEMENT_TIMEOUT_S")
 
     @field_validator("timezone")
     @classmethod
@@ -85,6 +88,22 @@ class Settings(BaseSettings):
         return ZoneInfo(self.timezone)
 
     @model_validator(mode="after")
+    def _webhook_secrets_decode(self) -> Settings:
+        """In every environment: a secret that is not `whsec_<base64>` would make every
+        webhook a 500 (even those signed with a good secret), so the service does not start.
+        The entry is named by its position (and length), never by its content."""
+        secretos = _split(self.webhook_secrets_raw)
+        problems = [
+            f"la entrada {n} de {len(secretos)} ({len(secreto)} caracteres) "
+            "no es whsec_<base64> con contenido"
+            for n, secreto in enumerate(secretos, start=1)
+            if not _decodifica(secreto)
+        ]
+        if problems:
+            raise ValueError("CRM_WEBHOOK_SECRETS inválido: " + "; ".join(problems))
+        return self
+
+    @model_validator(mode="after")
     def _production_needs_real_secrets(self) -> Settings:
         if self.env != "production":
             return self
@@ -108,6 +127,13 @@ class Settings(BaseSettings):
         if problems:
             raise ValueError("production settings refused: " + "; ".join(problems))
         return self
+
+
+def _decodifica(secreto: str) -> bool:
+    try:
+        return bool(base64.b64decode(secreto.removeprefix("whsec_"), validate=True))
+    except (binascii.Error, ValueError):
+        return False
 
 
 def _is_placeholder(value: str) -> bool:

@@ -26,12 +26,12 @@ from smartbilling_crm.kit.db import (
     migrate,
     transaction,
 )
-from smartbilling_crm.kit.errores import install_error_handlers
+from smartbilling_crm.kit.errores import ErrorInesperadoMiddleware, install_error_handlers
+from smartbilling_crm.kit.limite import RateLimitMiddleware
 from smartbilling_crm.kit.logs import configure_logging
 from smartbilling_crm.kit.middleware import (
     MAX_BODY_BYTES,
     BodyLimitMiddleware,
-    RateLimitMiddleware,
     RequestLogMiddleware,
     SecurityHeadersMiddleware,
     ZonaHorariaMiddleware,
@@ -69,8 +69,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             settings.database_url,
             busy_timeout_ms=settings.sqlite_busy_timeout_ms,
             connect_timeout_s=settings.db_connect_timeout_s,
+            statement_timeout_s=settings.db_statement_timeout_s,
         )
         app.state.engine = engine
+        app.state.identidad = await run_in_threadpool(sistema.identidad, settings.database_url)
         app.state.session_factory = create_session_factory(engine)
         if settings.env == "development":
             await run_in_threadpool(_usuario_demo, app.state.session_factory, settings)
@@ -100,9 +102,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.efectos = (salud_service.refrescar_tocados,)
     install_error_handlers(app)
     # Added innermost first: the request log wraps everything, so even a 413 or a 429
-    # gets its line and its request id.
+    # gets its line and its request id. Unexpected errors are caught innermost.
+    app.add_middleware(ErrorInesperadoMiddleware)
     if settings.rate_limit_per_minute:
-        app.add_middleware(RateLimitMiddleware, per_minute=settings.rate_limit_per_minute)
+        app.add_middleware(
+            RateLimitMiddleware,
+            per_minute=settings.rate_limit_per_minute,
+            api_keys=settings.api_keys,
+        )
     app.add_middleware(BodyLimitMiddleware, limit=MAX_BODY_BYTES)
     if settings.cors_origins:
         app.add_middleware(

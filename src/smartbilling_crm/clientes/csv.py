@@ -28,7 +28,12 @@ from smartbilling_crm.kit import csv_es
 from smartbilling_crm.kit import repository as base_repo
 from smartbilling_crm.kit.contexto import Contexto
 from smartbilling_crm.kit.excepciones import DomainError
-from smartbilling_crm.kit.validators import compact_tax_id, fold, normalise_email
+from smartbilling_crm.kit.validators import (
+    canonical_email,
+    compact_tax_id,
+    fold,
+    normalise_email,
+)
 from smartbilling_crm.models import Cliente, SaludCliente
 
 LOTE_EXPORTACION = 1000
@@ -232,7 +237,7 @@ def _clave(valores: dict[str, Any]) -> dict[str, str]:
             claves["email"] = normalise_email(str(valores["email"]))
         except ValueError:
             # Kept as written so the row is still identified; the schema reports the error.
-            claves["email"] = str(valores["email"]).strip().lower()
+            claves["email"] = canonical_email(str(valores["email"]))
     return claves
 
 

@@ -155,7 +155,7 @@ def actualizar_cliente(ctx: ContextoDep, cliente_id: str, cambios: ClienteUpdate
 )
 def borrar_cliente(ctx: ContextoDep, cliente_id: str) -> Response:
     """Derecho de supresión: borra el cliente y todo lo que el CRM guarda de él."""
-    clientes_service.borrar(ctx.session, cliente_id)
+    clientes_service.borrar(ctx, cliente_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

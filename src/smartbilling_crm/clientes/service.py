@@ -166,10 +166,12 @@ def _health_columns(salud: SaludCliente | None) -> dict[str, Any]:
     }
 
 
-def borrar(session: Session, cliente_id: str) -> None:
-    """GDPR erasure: the client and everything about it (contacts, timeline, pipeline, ledger)."""
-    base_repo.asegurar_cliente(session, cliente_id)
-    clientes_repo.delete_cliente(session, cliente_id)
+def borrar(ctx: Contexto, cliente_id: str) -> None:
+    """GDPR erasure: the client and everything about it (contacts, timeline, pipeline,
+    ledger); its webhook records keep only a hash of their ids (exactly once)."""
+    base_repo.asegurar_cliente(ctx.session, cliente_id)
+    facturacion_service.olvidar_cliente(ctx.session, cliente_id, ctx.now)
+    clientes_repo.delete_cliente(ctx.session, cliente_id)
 
 
 def exportar(ctx: Contexto, cliente_id: str) -> dict[str, Any]:

@@ -9,10 +9,14 @@ import base64
 import binascii
 import hashlib
 import hmac
+import re
 from datetime import datetime
 
 TOLERANCIA_SEGUNDOS = 5 * 60
 PREFIJO_SECRETO = "whsec_"
+# Unix seconds as ASCII digits only: `int()` alone would take "1_700", " 17", Arabic-Indic
+# digits, and 400 digits that overflow the float comparison with the clock.
+_TIMESTAMP = re.compile(r"[0-9]{1,12}")
 
 
 class FirmaInvalida(Exception):
@@ -47,10 +51,9 @@ def verificar(
         raise FirmaInvalida(
             "faltan las cabeceras webhook-id, webhook-timestamp o webhook-signature"
         )
-    try:
-        ts = int(timestamp)
-    except ValueError as exc:
-        raise FirmaInvalida("webhook-timestamp no es un número de segundos Unix") from exc
+    if not _TIMESTAMP.fullmatch(timestamp):
+        raise FirmaInvalida("webhook-timestamp no es un número de segundos Unix")
+    ts = int(timestamp)
     if abs(ahora.timestamp() - ts) > TOLERANCIA_SEGUNDOS:
         raise FirmaInvalida("webhook-timestamp fuera de la ventana de ±5 minutos")
     candidatas = [

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -18,14 +19,26 @@ def _insert(session: Session) -> Any:
     return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
 
 
+# The record of a webhook id whose client was erased: the id's SHA-256 under this prefix,
+# nothing else (no invoice id, and the erasure's time instead of the delivery's).
+PREFIJO_BORRADO = "borrado:"
+
+
+def clave_borrada(webhook_id: str) -> str:
+    return PREFIJO_BORRADO + hashlib.sha256(webhook_id.encode()).hexdigest()
+
+
 def record_event(
     session: Session, webhook_id: str, tipo: str, factura_id: str, now: datetime
 ) -> bool:
-    """Insert the webhook id; False when it was already there (a repeat).
+    """Insert the webhook id; False when it was already there (a repeat), also when it
+    was applied to a client since erased (its pseudonymised record).
 
     `ON CONFLICT DO NOTHING`: a concurrent delivery of the same id waits for the
     first transaction and then inserts nothing.
     """
+    if session.get(WebhookEvento, clave_borrada(webhook_id)) is not None:
+        return False
     stmt = (
         _insert(session)(WebhookEvento)
         .values(webhook_id=webhook_id, tipo=tipo, factura_id=factura_id, recibido=now)
@@ -69,3 +82,25 @@ def list_of_cliente(session: Session, cliente_id: str) -> Sequence[Factura]:
         .where(Factura.cliente_id == cliente_id)
         .order_by(Factura.fecha_emision, Factura.factura_id)
     ).all()
+
+
+def seudonimizar_eventos(session: Session, cliente_id: str, now: datetime) -> int:
+    """GDPR erasure of the client's webhook records (before its ledger is deleted): each
+    keeps only the SHA-256 of its webhook id, so a retried old delivery is still a repeat,
+    and loses its invoice id and delivery time. Returns how many."""
+    ids = session.scalars(
+        select(WebhookEvento.webhook_id).where(
+            WebhookEvento.factura_id.in_(
+                select(Factura.factura_id).where(Factura.cliente_id == cliente_id)
+            )
+        )
+    ).all()
+    tabla: Table = WebhookEvento.__table__  # type: ignore[assignment]
+    if ids:
+        session.connection().execute(
+            update(tabla)
+            .where(tabla.c.webhook_id == bindparam("viejo"))
+            .values(webhook_id=bindparam("nuevo"), factura_id="", tipo="", recibido=now),
+            [{"viejo": i, "nuevo": clave_borrada(i)} for i in ids],
+        )
+    return len(ids)

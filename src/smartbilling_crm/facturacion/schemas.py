@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import ConfigDict, Field, StringConstraints, model_validator
 
-from smartbilling_crm.kit.schemas import ExternalId, Money, OutputModel
+from smartbilling_crm.kit.schemas import ExternalId, Money, OutputModel, SinNulModel
 from smartbilling_crm.kit.validators import compact_tax_id
 
 Importe = Annotated[
     Decimal, Field(max_digits=14, decimal_places=2, allow_inf_nan=False, ge=-(10**11), le=10**11)
 ]
+
+
+# Accepted invoice dates: issued from 2000 to a year ahead, paid no later than today.
+# "Today" is the request's (the business time zone's), so the check runs in the service
+# (`fechas_fuera_de_rango`) before anything is recorded; the fields document it.
+FECHA_EMISION_MIN = date(2000, 1, 1)
+EMISION_MAX_DIAS_FUTURO = 366
 
 
 def _compact(value: str | None) -> str | None:
@@ -34,7 +41,7 @@ FACTURA_EXAMPLE: dict[str, Any] = {
 }
 
 
-class FacturaIn(BaseModel):
+class FacturaIn(SinNulModel):
     """An invoice as the invoicing module sends it. Unknown extra fields are ignored,
     so the sender can add fields without breaking the hook."""
 
@@ -44,14 +51,16 @@ class FacturaIn(BaseModel):
     numero: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
     cliente_id: ExternalId | None = None
     cif_nif: Annotated[str, StringConstraints(max_length=32)] | None = None
-    fecha_emision: date
+    fecha_emision: date = Field(
+        description="Entre 2000-01-01 y hoy + 366 días (si no, 422 y no se registra nada)"
+    )
     fecha_vencimiento: date | None = None
     base_imponible: Importe = Field(
         description="Base imponible (sin IVA); negativa en una rectificativa"
     )
     total: Importe = Field(description="Total con IVA; negativo en una rectificativa")
     moneda: Annotated[str, StringConstraints(min_length=3, max_length=3)] = "EUR"
-    fecha_pago: date | None = None
+    fecha_pago: date | None = Field(None, description="No posterior a hoy")
     anulada: bool = Field(False, description="Solo en la importación: la factura está anulada")
 
     @model_validator(mode="after")
@@ -69,10 +78,33 @@ class FacturaIn(BaseModel):
         return self
 
 
+def fechas_fuera_de_rango(factura: FacturaIn, hoy: date) -> list[tuple[str, str]]:
+    """(field, Spanish message) for each date of `factura` outside the accepted range."""
+    problemas = []
+    emision_max = hoy + timedelta(days=EMISION_MAX_DIAS_FUTURO)
+    if not FECHA_EMISION_MIN <= factura.fecha_emision <= emision_max:
+        problemas.append(
+            (
+                "fecha_emision",
+                f"fecha_emision {factura.fecha_emision.isoformat()} fuera de rango: debe estar "
+                f"entre {FECHA_EMISION_MIN.isoformat()} y {emision_max.isoformat()}",
+            )
+        )
+    if factura.fecha_pago is not None and factura.fecha_pago > hoy:
+        problemas.append(
+            (
+                "fecha_pago",
+                f"fecha_pago {factura.fecha_pago.isoformat()} es posterior a hoy "
+                f"({hoy.isoformat()}): un pago no puede ser futuro",
+            )
+        )
+    return problemas
+
+
 TipoEvento = Literal["factura.emitida", "factura.pagada", "factura.anulada"]
 
 
-class EventoFactura(BaseModel):
+class EventoFactura(SinNulModel):
     """The webhook body."""
 
     model_config = ConfigDict(

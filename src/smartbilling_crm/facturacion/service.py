@@ -29,6 +29,7 @@ from smartbilling_crm.facturacion.schemas import (
     FacturaRead,
     ResultadoEvento,
     ResultadoImportacion,
+    fechas_fuera_de_rango,
 )
 from smartbilling_crm.kit import repository as base_repo
 from smartbilling_crm.kit.contexto import Contexto
@@ -173,6 +174,14 @@ def _actualizar_cliente(ctx: Contexto, cliente: Cliente, compra_nueva: bool) -> 
     ctx.tocar(cliente.id, compra_nueva=compra_nueva, fila=cliente)
 
 
+def _comprobar_fechas(factura: FacturaIn, hoy: date, campo: str, detalle: str = "") -> None:
+    """422 before anything is recorded for a date outside the accepted range."""
+    problemas = fechas_fuera_de_rango(factura, hoy)
+    if problemas:
+        nombre, mensaje = problemas[0]
+        raise InvalidInputError(f"{detalle}{mensaje}", field=f"{campo}{nombre}")
+
+
 def procesar_evento(
     ctx: Contexto,
     webhook_id: str,
@@ -180,6 +189,7 @@ def procesar_evento(
 ) -> ResultadoEvento:
     """Apply one signed event exactly once."""
     factura = evento.factura
+    _comprobar_fechas(factura, ctx.hoy, "factura.")
     cliente_id = facturas_repo.find_cliente_id(ctx.session, factura.cliente_id, factura.cif_nif)
     if cliente_id is None:
         raise _cliente_desconocido(factura)
@@ -203,6 +213,7 @@ def importar(ctx: Contexto, facturas: list[FacturaIn]) -> ResultadoImportacion:
     """History backfill: the hook's ledger rules, idempotent by invoice id, all or nothing."""
     por_cliente: dict[str, list[FacturaIn]] = defaultdict(list)
     for posicion, factura in enumerate(facturas):
+        _comprobar_fechas(factura, ctx.hoy, f"{posicion}.", f"facturas[{posicion}]: ")
         cliente_id = facturas_repo.find_cliente_id(ctx.session, factura.cliente_id, factura.cif_nif)
         if cliente_id is None:
             error = _cliente_desconocido(factura)
@@ -240,3 +251,9 @@ def de_cliente(session: Session, cliente_id: str) -> list[FacturaRead]:
     return [
         FacturaRead.model_validate(f) for f in facturas_repo.list_of_cliente(session, cliente_id)
     ]
+
+
+def olvidar_cliente(session: Session, cliente_id: str, now: datetime) -> None:
+    """GDPR erasure, the ledger's part: pseudonymise the client's webhook records (the
+    ledger rows themselves go with the client, by cascade)."""
+    facturas_repo.seudonimizar_eventos(session, cliente_id, now)

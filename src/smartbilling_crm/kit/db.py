@@ -14,9 +14,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import psycopg
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, text
+from psycopg.errors import _WaitTimeout  # psycopg's own "wait timeout expired"
+from sqlalchemy import Engine, create_engine, event, exc, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -67,19 +69,75 @@ def _sqlite_begin(conn: Any) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+# The liveness check of a pooled PostgreSQL connection, at each checkout.
+PING_TIMEOUT_S = 2.0
+
+
+class ConexionConPlazo(psycopg.Connection[Any]):
+    """A psycopg connection whose every wait on the network (statement, fetch, commit,
+    ping) ends after `plazo_s`: a database that stops answering without closing the
+    socket (a frozen proxy, a half-open connection) is an error, not a hung request.
+    On expiry the connection is closed, so the pool discards it."""
+
+    plazo_s: float | None = None
+
+    def wait(self, gen: Any, interval: float = 0.1, timeout: float | None = None) -> Any:
+        plazo = timeout if timeout is not None else self.plazo_s
+        try:
+            return super().wait(gen, interval=interval, timeout=plazo)
+        except _WaitTimeout as error:
+            self.close()
+            raise psycopg.OperationalError(
+                f"la base de datos no respondió en {plazo:g} s"
+            ) from error
+
+
+def _postgresql_bounded(engine: Engine, statement_timeout_s: float) -> None:
+    """Every wait of `engine` bounded: the statement (server side and client side), the
+    liveness check at checkout, and connecting (libpq's connect_timeout)."""
+
+    @event.listens_for(engine, "do_connect")
+    def connect(_dialect: Any, _record: Any, cargs: Any, cparams: Any) -> Any:
+        conexion = ConexionConPlazo.connect(*cargs, **cparams)
+        # The client waits a little longer than the server's own statement_timeout, so a
+        # slow statement is cancelled by the server (and the connection stays usable).
+        conexion.plazo_s = statement_timeout_s + 1
+        return conexion
+
+    @event.listens_for(engine, "checkout")
+    def ping(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+        dbapi_connection.plazo_s = PING_TIMEOUT_S
+        try:
+            dbapi_connection.execute(";", prepare=False)
+            dbapi_connection.rollback()  # back to idle, as the pool handed it
+        except psycopg.Error as error:
+            # The pool discards this connection and tries a new one (connect_timeout).
+            raise exc.DisconnectionError("conexión caída") from error
+        finally:
+            dbapi_connection.plazo_s = statement_timeout_s + 1
+
+
 def create_db_engine(
     url: str,
     *,
     busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS,
     connect_timeout_s: int = 5,
+    statement_timeout_s: float | None = None,
     **kwargs: Any,
 ) -> Engine:
     """An engine for `url` with the project's connection settings.
 
     SQLite waits up to `busy_timeout_ms` for a lock (then "database is locked");
     PostgreSQL gives up connecting after `connect_timeout_s`, so an unreachable
-    server is a quick error, never a hung request. Both check pooled connections
-    before use (pre-ping), so the service recovers by itself when the database returns.
+    server is a quick error, never a hung request. Pooled connections are checked
+    before use, so the service recovers by itself when the database returns.
+    Bound values never appear in an error's text (`hide_parameters`).
+
+    `statement_timeout_s` (the server's engine; migrations and batch commands go
+    without): PostgreSQL cancels a statement after it, the client gives up one second
+    later whatever the network does, the liveness check gives up after 2 s, TCP
+    keepalives and tcp_user_timeout drop a dead peer, and waiting for a pooled
+    connection ends after `connect_timeout_s`.
     """
     url = normalise_url(url)
     if is_sqlite(url):
@@ -90,6 +148,8 @@ def create_db_engine(
             url,
             connect_args={"check_same_thread": False, "timeout": busy_timeout_ms / 1000},
             pool_pre_ping=True,
+            hide_parameters=True,
+            pool_timeout=connect_timeout_s,
             **kwargs,
         )
         event.listen(engine, "connect", _sqlite_pragmas(busy_timeout_ms))
@@ -97,13 +157,24 @@ def create_db_engine(
         return engine
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 20)
-    kwargs.setdefault("pool_timeout", 10)
-    return create_engine(
-        url,
-        pool_pre_ping=True,
-        connect_args={"connect_timeout": connect_timeout_s},
-        **kwargs,
-    )
+    kwargs.setdefault("pool_timeout", connect_timeout_s)
+    connect_args: dict[str, Any] = {"connect_timeout": connect_timeout_s}
+    if statement_timeout_s is None:
+        return create_engine(
+            url, pool_pre_ping=True, hide_parameters=True, connect_args=connect_args, **kwargs
+        )
+    ms = int(statement_timeout_s * 1000)
+    connect_args |= {
+        "keepalives": 1,
+        "keepalives_idle": 5,
+        "keepalives_interval": 2,
+        "keepalives_count": 2,
+        "tcp_user_timeout": ms,
+        "options": f"-c statement_timeout={ms} -c idle_in_transaction_session_timeout={6 * ms}",
+    }
+    engine = create_engine(url, hide_parameters=True, connect_args=connect_args, **kwargs)
+    _postgresql_bounded(engine, statement_timeout_s)
+    return engine
 
 
 def create_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -3,16 +3,20 @@ exception handlers and the Spanish field errors of a 422. The one place errors a
 
 from __future__ import annotations
 
+import json
 import logging
+import traceback
+from collections.abc import MutableMapping
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from smartbilling_crm.kit.excepciones import DomainError
 from smartbilling_crm.kit.schemas import READ_ONLY_FIELDS
@@ -156,7 +160,54 @@ def install_error_handlers(app: FastAPI) -> None:
             headers={"Retry-After": "5"},
         )
 
-    @app.exception_handler(Exception)
-    async def unexpected(_: Request, exc: Exception) -> JSONResponse:
-        logger.exception("unexpected error")
-        return _problem(500, "Error interno", "Error interno del servidor")
+
+def describir_error(exc: BaseException) -> dict[str, Any]:
+    """What a 500 logs: the exception's type, where it was raised and, for a database
+    error, the SQL text and SQLSTATE. Never its message: a driver's message carries the
+    values (PostgreSQL's DETAIL repeats the failing row), and so may any other exception's."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    info: dict[str, Any] = {
+        "tipo": f"{type(exc).__module__}.{type(exc).__qualname__}",
+        "traza": [f"{f.filename}:{f.lineno} {f.name}" for f in frames[-12:]],
+    }
+    if isinstance(exc, DBAPIError):
+        info["sql"] = str(exc.statement)[:2000] if exc.statement else None
+        info["sqlstate"] = getattr(exc.orig, "sqlstate", None)
+        info["driver"] = type(exc.orig).__qualname__
+    return info
+
+
+class ErrorInesperadoMiddleware:
+    """The innermost layer around the routes: an unexpected exception becomes a 500
+    problem+json and one sanitised log line (`describir_error`), and goes no further, so
+    the server never logs its message or a traceback with the statement's values."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: MutableMapping[str, Any]) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception as exc:
+            request_id = scope.get("state", {}).get("request_id")
+            logger.error(
+                json.dumps(
+                    {"event": "error", "request_id": request_id, **describir_error(exc)},
+                    ensure_ascii=False,
+                )
+            )
+            if started:
+                return
+            response = _problem(500, "Error interno", "Error interno del servidor")
+            await response(scope, receive, send)

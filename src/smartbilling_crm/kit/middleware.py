@@ -1,5 +1,5 @@
 """ASGI middleware: body size cap, security headers, request ids with one structured log
-line per request, and an optional per-key rate limit.
+line per request (the rate limit is in `kit/limite.py`).
 
 Pure ASGI (no BaseHTTPMiddleware) so streaming bodies are counted as they arrive and
 nothing is buffered twice.
@@ -7,14 +7,11 @@ nothing is buffered twice.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import re
-import threading
 import time
 import uuid
-from collections import deque
 from collections.abc import Awaitable, Callable, MutableMapping
 from datetime import tzinfo
 from typing import Any
@@ -202,52 +199,6 @@ class RequestLogMiddleware:
                     }
                 )
             )
-
-
-class RateLimitMiddleware:
-    """At most `per_minute` requests per API key (or per client address without one)
-    in any 60-second window, per process; over it: 429 with `Retry-After`."""
-
-    def __init__(self, app: ASGIApp, per_minute: int) -> None:
-        self.app = app
-        self.per_minute = per_minute
-        self.window = 60.0
-        self.hits: dict[str, deque[float]] = {}
-        self.lock = threading.Lock()
-
-    def _who(self, scope: Scope) -> str:
-        headers = dict(scope.get("headers", []))
-        credential = headers.get(b"authorization") or headers.get(b"x-api-key")
-        if credential:
-            return "key:" + hashlib.sha256(credential).hexdigest()[:16]
-        client = scope.get("client") or ("?", 0)
-        return f"ip:{client[0]}"
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not scope.get("path", "").startswith("/api/"):
-            await self.app(scope, receive, send)
-            return
-        now = time.monotonic()
-        who = self._who(scope)
-        with self.lock:
-            hits = self.hits.setdefault(who, deque())
-            while hits and hits[0] <= now - self.window:
-                hits.popleft()
-            if len(hits) >= self.per_minute:
-                retry_after = max(1, int(hits[0] + self.window - now) + 1)
-            else:
-                hits.append(now)
-                retry_after = 0
-        if retry_after:
-            await _send_problem(
-                send,
-                429,
-                "Demasiadas peticiones",
-                f"Límite de {self.per_minute} peticiones por minuto; reintenta en {retry_after} s",
-                ((b"retry-after", str(retry_after).encode()),),
-            )
-            return
-        await self.app(scope, receive, send)
 
 
 class ZonaHorariaMiddleware:

@@ -18,6 +18,8 @@ _UNIQUE_FIELDS = (
     ("uq_clientes_extended_email", "clientes_extended.email", "email"),
     ("uq_clientes_extended_cif_nif", "clientes_extended.cif_nif", "cif_nif"),
     ("pk_clientes_extended", "clientes_extended.id", "id"),
+    # One invoice id reaching two clients at once: the second insert loses the race.
+    ("pk_facturas_ledger", "facturas_ledger.factura_id", "factura.id"),
     (
         "uq_contactos_extended_un_principal",
         "contactos_extended.cliente_id",

@@ -22,6 +22,7 @@ from pydantic import (
     Field,
     PlainSerializer,
     StringConstraints,
+    field_validator,
 )
 
 from smartbilling_crm.dominio import (
@@ -134,7 +135,29 @@ def wire(name: str, default: Any = ..., *, ascii_alias: str | None = None, **kwa
     )
 
 
-class InputModel(BaseModel):
+def _sin_nul(value: Any) -> Any:
+    # Strings, and lists of strings; a nested object is a model that checks itself, so
+    # its error names its own field.
+    if isinstance(value, str):
+        no_nul(value)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            if isinstance(item, str):
+                no_nul(item)
+    return value
+
+
+class SinNulModel(BaseModel):
+    """Every text field of every body, at any depth, refuses U+0000 with a 422 naming the
+    field: PostgreSQL cannot store it (a 500) and SQLite would store it silently."""
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _sin_nul(cls, value: Any) -> Any:
+        return _sin_nul(value)
+
+
+class InputModel(SinNulModel):
     """Request bodies: unknown and read-only fields are refused with 422."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)

@@ -1,22 +1,99 @@
-"""`/healthz`: whether the service and its database answer."""
+"""`/healthz`: whether the service can do its work, and if not, which check failed.
+
+Three checks, cheap enough for a container healthcheck every few seconds (one round
+trip, two statements, rolled back):
+- `connection`: the database answers (else `unreachable`, or `locked` for SQLite);
+- `migrations`: it is at the revision this code expects (else `outdated`);
+- `writable`: a write goes through (else `read_only`); for SQLite also that the file
+  the server opened is still the one at its path (else `replaced`: the data folder was
+  swapped under a running server, whose writes would go to a deleted file).
+"""
 
 from __future__ import annotations
 
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from alembic.script import ScriptDirectory
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy import text
+from sqlalchemy import Engine, text
+from sqlalchemy.engine import make_url
+
+from smartbilling_crm.kit.db import alembic_config, is_sqlite, normalise_url
 
 router = APIRouter()
 
 
+@dataclass(frozen=True)
+class Identidad:
+    """What `/healthz` compares against: the expected revision and, for SQLite, the file."""
+
+    revision: str | None
+    fichero: Path | None = None
+    inodo: tuple[int, int] | None = None
+
+
+def _inodo(path: Path) -> tuple[int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino)
+
+
+def identidad(url: str) -> Identidad:
+    """Taken once at start, after the migrations."""
+    url = normalise_url(url)
+    revision = ScriptDirectory.from_config(alembic_config(url)).get_current_head()
+    database = make_url(url).database
+    if is_sqlite(url) and database and database != ":memory:":
+        fichero = Path(database).resolve()
+        return Identidad(revision, fichero, _inodo(fichero))
+    return Identidad(revision)
+
+
+def _fallo(check: str, estado: str) -> JSONResponse:
+    return JSONResponse({"status": "error", "database": estado, "check": check}, status_code=503)
+
+
 @router.get("/healthz", tags=["Sistema"], summary="Estado del servicio")
 def healthz(request: Request) -> JSONResponse:
-    """`ok` si la base de datos responde; 503 con `database: unreachable` (no responde) o
-    `locked` (SQLite bloqueada por otro proceso) si no."""
+    """`ok` si la base de datos responde, está en la última migración y admite escrituras;
+    si no, 503 con `check` (la comprobación que falla: `connection`, `migrations` o
+    `writable`) y `database` (`unreachable`, `locked`, `outdated`, `read_only`, `replaced`)."""
+    engine: Engine = request.app.state.engine
+    esperada: Identidad = request.app.state.identidad
+    if esperada.fichero is not None and _inodo(esperada.fichero) != esperada.inodo:
+        return _fallo("writable", "replaced")
     try:
-        with request.app.state.engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
+        connection = engine.connect()
     except Exception as exc:
-        state = "locked" if "locked" in str(exc).lower() else "unreachable"
-        return JSONResponse({"status": "error", "database": state}, status_code=503)
+        return _fallo("connection", "locked" if "locked" in str(exc).lower() else "unreachable")
+    with connection:
+        try:
+            if connection.dialect.name == "postgresql":
+                connection.execute(text("SET LOCAL lock_timeout = '2s'"))
+            revision = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        except Exception as exc:
+            mensaje = str(exc).lower()
+            if "locked" in mensaje:
+                return _fallo("connection", "locked")
+            if "alembic_version" in mensaje:  # no such table: an empty database
+                return _fallo("migrations", "outdated")
+            return _fallo("connection", "unreachable")
+        if revision != esperada.revision:
+            return _fallo("migrations", "outdated")
+        try:
+            # A real write, rolled back: read-only files, read-only transactions by default,
+            # a full disk or a revoked grant all show here.
+            connection.execute(text("UPDATE alembic_version SET version_num = version_num"))
+        except Exception as exc:
+            mensaje = str(exc).lower()
+            if "locked" in mensaje:
+                return _fallo("connection", "locked")
+            return _fallo("writable", "read_only")
+        finally:
+            connection.rollback()
     return JSONResponse({"status": "ok", "database": "ok"})

@@ -38,8 +38,18 @@ def clave_sector(sector: str) -> str:
 
 
 def compact_tax_id(value: str) -> str:
-    """Uppercase, without spaces, dots, dashes or slashes."""
-    return re.sub(r"[\s.\-/]", "", value).upper()
+    """The canonical form two spellings of one tax id share: NFKC (fullwidth letters and
+    digits become plain), uppercase, without spaces, dots, dashes or slashes, and a Spanish
+    id without its EU VAT prefix ("ESB29884624" is "B29884624")."""
+    compact = re.sub(r"[\s.\-/]", "", unicodedata.normalize("NFKC", value)).upper()
+    if compact.startswith("ES") and _SPANISH_SHAPE.match(compact[2:]):
+        return compact[2:]
+    return compact
+
+
+def canonical_email(value: str) -> str:
+    """NFKC and lower case: "ﬁle@x.es" and fullwidth "ｆｉｌｅ@x.es" are "file@x.es"."""
+    return unicodedata.normalize("NFKC", value).strip().lower()
 
 
 def tax_id_has_known_shape(value: str) -> bool:
@@ -77,7 +87,7 @@ def normalise_tax_id(value: str) -> str:
 def normalise_email(value: str) -> str:
     """Syntax-checked, normalised, lower-case email; ValueError when invalid."""
     try:
-        result = validate_email(value.strip(), check_deliverability=False)
+        result = validate_email(canonical_email(value), check_deliverability=False)
     except EmailNotValidError as exc:
         raise ValueError(f"email no válido: {exc}") from exc
     return result.normalized.lower()

@@ -50,7 +50,15 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 
 def Money() -> Numeric[Decimal]:
+    """One amount: what the API accepts (at most 12 integer digits) fits."""
     return Numeric(14, 2, asdecimal=True)
+
+
+def MoneyTotal() -> Numeric[Decimal]:
+    """A sum of amounts (LTV, expected revenue, overdue amount): 18 integer digits, room
+    for ten million invoices at the largest amount accepted (10^11). SQLite enforces no
+    precision, so there the declared type stays the one its tables were created with."""
+    return Numeric(20, 2, asdecimal=True).with_variant(Numeric(14, 2, asdecimal=True), "sqlite")
 
 
 def utcnow() -> datetime:

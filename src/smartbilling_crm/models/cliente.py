@@ -8,7 +8,7 @@ from decimal import Decimal
 from sqlalchemy import Boolean, Date, Index, Integer, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from smartbilling_crm.models.base import Base, Money, UTCDateTime, new_id, utcnow
+from smartbilling_crm.models.base import Base, MoneyTotal, UTCDateTime, new_id, utcnow
 
 # Indexes the migrations create on PostgreSQL only, which the models therefore do not
 # declare: the pg_trgm GIN index that serves search `q` (`busqueda LIKE '%text%'`).
@@ -34,7 +34,7 @@ class Cliente(Base):
     ciudad: Mapped[str | None] = mapped_column(String(100))
 
     riesgo_impago: Mapped[str] = mapped_column(String(10), default="bajo", index=True)
-    ltv: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0.00"), index=True)
+    ltv: Mapped[Decimal] = mapped_column(MoneyTotal(), default=Decimal("0.00"), index=True)
     margen_promedio: Mapped[Decimal | None] = mapped_column(Numeric(5, 2))
 
     fecha_primer_contacto: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import JSON, Integer
 from sqlalchemy.orm import Mapped, mapped_column
 
-from smartbilling_crm.models.base import Base, Money, UTCDateTime
+from smartbilling_crm.models.base import Base, MoneyTotal, UTCDateTime
 
 
 class ResumenCartera(Base):
@@ -23,7 +23,7 @@ class ResumenCartera(Base):
     __tablename__ = "resumen_cartera"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    umbral_vip: Mapped[Decimal | None] = mapped_column(Money())
+    umbral_vip: Mapped[Decimal | None] = mapped_column(MoneyTotal())
     fecha_calculo: Mapped[datetime] = mapped_column(UTCDateTime())
     # salud.motor.compras.ModeloCompras.como_dict(): parameters and the date of the fit.
     modelo_compras: Mapped[dict[str, Any] | None] = mapped_column(JSON)

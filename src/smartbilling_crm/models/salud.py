@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import JSON, Date, Float, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from smartbilling_crm.models.base import Base, Money, UTCDateTime, utcnow
+from smartbilling_crm.models.base import Base, MoneyTotal, UTCDateTime, utcnow
 
 
 class SaludCliente(Base):
@@ -22,14 +22,18 @@ class SaludCliente(Base):
     porcentaje_pagos_a_tiempo: Mapped[float] = mapped_column(Float, default=100.0)
     factura_pagada_mas_antigua: Mapped[date | None] = mapped_column(Date)
     factura_impagada_mas_antigua: Mapped[date | None] = mapped_column(Date)
-    monto_promedio_factura: Mapped[Decimal | None] = mapped_column(Money())
+    monto_promedio_factura: Mapped[Decimal | None] = mapped_column(MoneyTotal())
     frecuencia_compra_dias: Mapped[int | None] = mapped_column(Integer)
     meses_como_cliente: Mapped[int | None] = mapped_column(Integer)
-    ltv_lifetime_value: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0.00"))
+    ltv_lifetime_value: Mapped[Decimal] = mapped_column(MoneyTotal(), default=Decimal("0.00"))
     margen_promedio: Mapped[float | None] = mapped_column(Float)
     fecha_proxima_factura_esperada: Mapped[date | None] = mapped_column(Date, index=True)
-    ingresos_esperados_30_dias: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0.00"))
-    ingresos_esperados_90_dias: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0.00"))
+    ingresos_esperados_30_dias: Mapped[Decimal] = mapped_column(
+        MoneyTotal(), default=Decimal("0.00")
+    )
+    ingresos_esperados_90_dias: Mapped[Decimal] = mapped_column(
+        MoneyTotal(), default=Decimal("0.00")
+    )
     riesgo_impago_nivel: Mapped[str] = mapped_column(String(10), default="bajo")
     riesgo_perdida_score: Mapped[int] = mapped_column(Integer, default=0, index=True)
     probabilidad_activo: Mapped[float | None] = mapped_column(Float)
@@ -38,7 +42,7 @@ class SaludCliente(Base):
     numero_actividades_ultimos_30_dias: Mapped[int] = mapped_column(Integer, default=0)
     ultima_interaccion: Mapped[datetime | None] = mapped_column(UTCDateTime())
     facturas_vencidas: Mapped[int] = mapped_column(Integer, default=0)
-    importe_vencido: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0.00"))
+    importe_vencido: Mapped[Decimal] = mapped_column(MoneyTotal(), default=Decimal("0.00"))
     salud_general: Mapped[str] = mapped_column(String(12), default="buena")
     motivos: Mapped[list[Any]] = mapped_column(JSON, default=list)
     fecha_calculo: Mapped[date | None] = mapped_column(Date)

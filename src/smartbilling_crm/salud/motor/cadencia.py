@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from fractions import Fraction
 
@@ -16,6 +16,7 @@ from smartbilling_crm.salud.motor.hechos import (
     PERDIDA_MEDIO,
     FacturaHecho,
     OportunidadHecho,
+    desplazar_acotado,
     dinero,
     redondear,
     vigentes,
@@ -74,7 +75,7 @@ def ingresos_oportunidades(
     invoice joins the purchase history, so one sale is never counted twice.
     """
     total = Decimal(0)
-    fin = hoy + timedelta(days=dias_ventana)
+    fin = desplazar_acotado(hoy, dias_ventana)
     for oportunidad in oportunidades_abiertas:
         cierre = oportunidad.fecha_cierre_estimada
         if cierre is not None and hoy <= cierre <= fin:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from zoneinfo import ZoneInfo
@@ -139,6 +139,20 @@ def un_decimal(valor: Fraction | int) -> float:
     exacto = Fraction(valor)
     signo = -1 if exacto < 0 else 1
     return signo * math.floor(abs(exacto) * 10 + Fraction(1, 2)) / 10
+
+
+def desplazar(fecha: date, dias_: int) -> date | None:
+    """`fecha` plus `dias_` days; None when that falls outside the calendar (year 1..9999),
+    so no engine ever overflows whatever dates it is given."""
+    try:
+        return fecha + timedelta(days=dias_)
+    except OverflowError:
+        return None
+
+
+def desplazar_acotado(fecha: date, dias_: int) -> date:
+    """`fecha` plus `dias_` days, held at the calendar's first or last day."""
+    return desplazar(fecha, dias_) or (date.max if dias_ > 0 else date.min)
 
 
 def redondear(value: Fraction | float) -> int:

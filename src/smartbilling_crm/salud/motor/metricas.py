@@ -6,7 +6,7 @@ threshold. Pure functions over plain values, tested at fixed dates without a dat
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime, timedelta, tzinfo
+from datetime import date, datetime, tzinfo
 from decimal import Decimal
 
 from smartbilling_crm.dominio import EstadoCliente, RiesgoImpago
@@ -36,6 +36,7 @@ from smartbilling_crm.salud.motor.hechos import (
     OportunidadHecho,
     Salud,
     de_cobro,
+    desplazar,
     dinero,
 )
 from smartbilling_crm.salud.motor.modelo_compras import PrediccionCompras
@@ -145,7 +146,7 @@ def calcular_salud(
             prediccion.compras_esperadas_90_dias if recompra and prediccion else None
         ),
         fecha_segun_cadencia=(
-            compras[-1] + timedelta(days=frecuencia) if frecuencia is not None else None
+            desplazar(compras[-1], frecuencia) if frecuencia is not None else None
         ),
         fecha_primera_compra=compras[0] if compras else None,
         fecha_ultima_compra=compras[-1] if compras else None,

@@ -3,13 +3,14 @@ overdue tasks, a busy pipeline."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 
 from smartbilling_crm.dominio import EstadoCliente, Severidad
 from smartbilling_crm.kit.formato import dias, euros, fecha, hace
 from smartbilling_crm.salud.motor.hechos import (
     OportunidadHecho,
+    desplazar_acotado,
 )
 from smartbilling_crm.salud.reglas.base import (
     NADA,
@@ -74,7 +75,7 @@ def regla_proxima_factura(ctx: ContextoCliente) -> Hallazgos:
     promedio = ctx.salud.monto_promedio_factura
     if (
         proxima is None
-        or not ctx.hoy <= proxima <= ctx.hoy + timedelta(days=PROXIMA_FACTURA_DIAS)
+        or not ctx.hoy <= proxima <= desplazar_acotado(ctx.hoy, PROXIMA_FACTURA_DIAS)
         or ctx.estado in (EstadoCliente.CLIENTE_DORMIDO, EstadoCliente.CLIENTE_PERDIDO)
     ):
         return NADA
