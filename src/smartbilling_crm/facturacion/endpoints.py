@@ -26,7 +26,34 @@ MAX_IMPORTAR = 1000
 # declared by hand; FacturaIn is in the components through `importar`.
 _evento_schema = EventoFactura.model_json_schema(ref_template="#/components/schemas/{model}")
 _evento_schema.pop("$defs", None)
+# The Standard Webhooks headers: read and checked by the signature verification
+# (a bad one is a 401, never a 422), declared here so SDKs and the docs know them.
+_webhook_headers = [
+    {
+        "name": "webhook-id",
+        "in": "header",
+        "required": True,
+        "description": "Id único del evento (`msg_...`); el mismo al reintentar ese evento",
+        "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+    },
+    {
+        "name": "webhook-timestamp",
+        "in": "header",
+        "required": True,
+        "description": "Segundos Unix de la firma; a más de 5 minutos del reloj del CRM, 401",
+        "schema": {"type": "string", "pattern": "^[0-9]{1,12}$"},
+    },
+    {
+        "name": "webhook-signature",
+        "in": "header",
+        "required": True,
+        "description": "`v1,<HMAC-SHA256 en base64>` de `{id}.{timestamp}.{cuerpo}`; "
+        "varias separadas por espacios",
+        "schema": {"type": "string", "pattern": "^v1,[A-Za-z0-9+/=]+( v1,[A-Za-z0-9+/=]+)*$"},
+    },
+]
 _webhook_body: dict[str, Any] = {
+    "parameters": _webhook_headers,
     "requestBody": {
         "required": True,
         "content": {
@@ -35,7 +62,7 @@ _webhook_body: dict[str, Any] = {
                 "example": {"tipo": "factura.emitida", "factura": FACTURA_EXAMPLE},
             }
         },
-    }
+    },
 }
 
 
@@ -53,7 +80,7 @@ _webhook_body: dict[str, Any] = {
         ),
     },
 )
-def webhook_facturas(ctx: ContextoDep, webhook: WebhookDep) -> ResultadoEvento:
+def recibir_evento_factura(ctx: ContextoDep, webhook: WebhookDep) -> ResultadoEvento:
     """Lo llama el módulo de facturación en cada factura emitida, pagada o anulada, firmado
     según Standard Webhooks (`webhook-id`, `webhook-timestamp`, `webhook-signature`).
     Un `webhook-id` repetido responde 200 con `estado: duplicado` y no cambia nada."""

@@ -51,6 +51,19 @@ NOT_FOUND: Responses = {404: problem(404, "Algún id de la ruta no existe")}
 CONFLICT: Responses = {409: problem(409, "Duplicado (email, CIF/NIF o id) o transición imposible")}
 INVALID: Responses = {422: problem(422, "Datos no válidos; `errors` nombra cada campo")}
 
+_RETRY_AFTER = {
+    "Retry-After": {
+        "description": "Segundos que conviene esperar antes de reintentar",
+        "schema": {"type": "integer"},
+    }
+}
+# What any operation can answer, whatever it does: declared once for the whole app.
+COMMON: Responses = {
+    413: problem(413, "Cuerpo demasiado grande (más de 1 MiB; 64 KiB en el webhook)"),
+    429: {**problem(429, "Demasiadas peticiones con esta clave"), "headers": _RETRY_AFTER},
+    503: {**problem(503, "Base de datos no disponible u ocupada"), "headers": _RETRY_AFTER},
+}
+
 READ: Responses = {**UNAUTHORIZED, **NOT_FOUND, **INVALID}
 WRITE: Responses = {**UNAUTHORIZED, **NOT_FOUND, **CONFLICT, **INVALID}
 

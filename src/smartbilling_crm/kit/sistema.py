@@ -10,7 +10,7 @@ router = APIRouter()
 
 
 @router.get("/healthz", tags=["Sistema"], summary="Estado del servicio")
-def healthz(request: Request) -> JSONResponse:
+def estado_servicio(request: Request) -> JSONResponse:
     """`ok` si la base de datos responde; 503 con `database: unreachable` (no responde) o
     `locked` (SQLite bloqueada por otro proceso) si no."""
     try:

@@ -91,7 +91,7 @@ def actualizar_oportunidad(
     summary="Marcar oportunidad como ganada",
     responses=WRITE,
 )
-def marcar_ganada(
+def marcar_oportunidad_ganada(
     ctx: ContextoDep,
     oportunidad_id: str,
     valor_final: Annotated[
@@ -115,7 +115,7 @@ def marcar_ganada(
     summary="Marcar oportunidad como perdida",
     responses=WRITE,
 )
-def marcar_perdida(
+def marcar_oportunidad_perdida(
     ctx: ContextoDep,
     oportunidad_id: str,
     motivo: Annotated[

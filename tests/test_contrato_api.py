@@ -1,0 +1,99 @@
+"""Contract §10: the API as a client developer meets it. The published schema itself is
+checked (operationIds, declared statuses, required fields, enums, offline docs), so an SDK
+generated from it cannot regress."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.test_openapi import operations, resolve, spec  # noqa: F401  (fixture)
+
+OPERATION_IDS = {
+    ("POST", "/api/clientes/"): "crearCliente",
+    ("GET", "/api/clientes/"): "listarClientes",
+    ("GET", "/api/clientes/exportar.csv"): "exportarClientesCsv",
+    ("GET", "/api/clientes/{cliente_id}"): "obtenerCliente",
+    ("PATCH", "/api/clientes/{cliente_id}"): "actualizarCliente",
+    ("DELETE", "/api/clientes/{cliente_id}"): "borrarCliente",
+    ("GET", "/api/clientes/{cliente_id}/exportar"): "exportarCliente",
+    ("POST", "/api/clientes/{cliente_id}/contactos"): "crearContacto",
+    ("GET", "/api/clientes/{cliente_id}/contactos"): "listarContactos",
+    ("GET", "/api/clientes/{cliente_id}/contactos/{contacto_id}"): "obtenerContacto",
+    ("PATCH", "/api/clientes/{cliente_id}/contactos/{contacto_id}"): "actualizarContacto",
+    ("DELETE", "/api/clientes/{cliente_id}/contactos/{contacto_id}"): "borrarContacto",
+    ("POST", "/api/clientes/{cliente_id}/actividades"): "crearActividad",
+    ("GET", "/api/clientes/{cliente_id}/actividades"): "listarActividades",
+    ("GET", "/api/clientes/{cliente_id}/actividades/{actividad_id}"): "obtenerActividad",
+    ("PATCH", "/api/clientes/{cliente_id}/actividades/{actividad_id}"): "actualizarActividad",
+    ("DELETE", "/api/clientes/{cliente_id}/actividades/{actividad_id}"): "borrarActividad",
+    ("POST", "/api/clientes/{cliente_id}/oportunidades"): "crearOportunidad",
+    ("GET", "/api/clientes/{cliente_id}/oportunidades"): "listarOportunidades",
+    ("GET", "/api/clientes/{cliente_id}/oportunidades/{oportunidad_id}"): "obtenerOportunidad",
+    (
+        "PATCH",
+        "/api/clientes/{cliente_id}/oportunidades/{oportunidad_id}",
+    ): "actualizarOportunidad",
+    ("PUT", "/api/clientes/oportunidades/{oportunidad_id}/ganada"): "marcarOportunidadGanada",
+    ("PUT", "/api/clientes/oportunidades/{oportunidad_id}/perdida"): "marcarOportunidadPerdida",
+    ("GET", "/api/clientes/{cliente_id}/salud"): "obtenerSalud",
+    ("GET", "/api/clientes/{cliente_id}/recomendaciones"): "obtenerRecomendaciones",
+    ("POST", "/api/salud/recalcular"): "recalcularSalud",
+    ("GET", "/api/alertas"): "listarAlertas",
+    ("GET", "/api/dashboard"): "obtenerDashboard",
+    ("GET", "/api/oportunidades/pipeline"): "obtenerPipeline",
+    ("POST", "/api/webhooks/facturas"): "recibirEventoFactura",
+    ("POST", "/api/facturas/importar"): "importarFacturas",
+    ("GET", "/healthz"): "estadoServicio",
+}
+
+
+def test_operation_ids_are_short_stable_and_named_after_the_action(
+    spec: dict[str, Any],  # noqa: F811
+) -> None:
+    found = {(method, path): op["operationId"] for method, path, op in operations(spec)}
+    assert found == OPERATION_IDS
+
+
+def test_every_operation_declares_413_429_and_503_as_problems(
+    spec: dict[str, Any],  # noqa: F811
+) -> None:
+    for method, path, operation in operations(spec):
+        for status in ("413", "429", "503"):
+            response = operation["responses"].get(status)
+            assert response, f"{method} {path} does not declare {status}"
+            assert "application/problem+json" in response["content"], (method, path, status)
+        assert "Retry-After" in operation["responses"]["429"]["headers"]
+
+
+def test_the_webhook_declares_its_three_headers(spec: dict[str, Any]) -> None:  # noqa: F811
+    operation = spec["paths"]["/api/webhooks/facturas"]["post"]
+    headers = {p["name"]: p for p in operation["parameters"] if p["in"] == "header"}
+    assert set(headers) == {"webhook-id", "webhook-timestamp", "webhook-signature"}
+    assert all(p["required"] for p in headers.values())
+
+
+@pytest.mark.parametrize("page", ["/docs", "/redoc"])
+def test_docs_pages_load_nothing_from_another_origin(anon: httpx.Client, page: str) -> None:
+    response = anon.get(page)
+    assert response.status_code == 200
+    urls = re.findall(r"""(?:src|href|url)\s*[=:(]\s*['"]?([^'")\s>]+)""", response.text)
+    assert urls, response.text
+    assert not [u for u in urls if re.match(r"^(https?:)?//", u)], urls
+    assert not re.search(r"https?://", response.text), "an absolute URL in the page"
+    assets = [u for u in urls if u.startswith("/docs-assets/")]
+    assert assets
+    for asset in assets:
+        served = anon.get(asset)
+        assert served.status_code == 200, asset
+        assert len(served.content) > 1000, asset
+
+
+def test_swagger_ui_is_the_served_bundle(anon: httpx.Client) -> None:
+    bundle = anon.get("/docs-assets/swagger-ui-bundle.js")
+    assert bundle.status_code == 200
+    assert "SwaggerUIBundle" in bundle.text
+    assert "text/css" in anon.get("/docs-assets/swagger-ui.css").headers["content-type"]
