@@ -12,6 +12,7 @@ from pydantic import ConfigDict, Field
 from smartbilling_crm.actividades.schemas import ActividadRead
 from smartbilling_crm.contactos.schemas import ContactoRead
 from smartbilling_crm.dominio import EstadoCliente, RiesgoImpago, SaludGeneral, TamanoEmpresa
+from smartbilling_crm.facturacion.schemas import FacturaRead
 from smartbilling_crm.kit.schemas import (
     EmailIn,
     EstadoClienteIn,
@@ -113,8 +114,8 @@ class ClienteList(OutputModel):
     clientes: list[ClienteSimple]
 
 
-class ClienteRead(OutputModel):
-    """The client 360: its fields, contacts, recent timeline, open pipeline and health."""
+class ClienteDatos(OutputModel):
+    """A client's own fields (the 360 without what hangs from it)."""
 
     id: str
     nombre_empresa: str
@@ -143,10 +144,27 @@ class ClienteRead(OutputModel):
     notas: str | None
     fecha_creacion: datetime
     fecha_actualizacion: datetime
+
+
+class ClienteRead(ClienteDatos):
+    """The client 360: its fields, contacts, recent timeline, open pipeline and health."""
+
     contactos: list[ContactoRead] = Field(default_factory=list)
     actividades_recientes: list[ActividadRead] = Field(default_factory=list)
     oportunidades_abiertas: list[OportunidadRead] = Field(default_factory=list)
     salud: SaludRead | None = None
+
+
+class ExportacionCliente(OutputModel):
+    """GDPR portability: every stored fact about one client."""
+
+    fecha_exportacion: datetime
+    cliente: ClienteDatos
+    contactos: list[ContactoRead]
+    actividades: list[ActividadRead]
+    oportunidades: list[OportunidadRead]
+    facturas: list[FacturaRead]
+    salud: SaludRead
 
 
 class OrdenarClientesPor(StrEnum):

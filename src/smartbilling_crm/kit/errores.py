@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -21,17 +21,30 @@ logger = logging.getLogger("smartbilling_crm")
 
 
 class FieldError(BaseModel):
-    campo: str | None = Field(None, description="El campo con el problema, p. ej. 'email'")
-    mensaje: str
-    tipo: str
+    campo: str | None = Field(
+        description="El campo con el problema, p. ej. 'email'; null si es el cuerpo entero"
+    )
+    mensaje: str = Field(description="Qué le pasa, en español")
+    tipo: str = Field(description="El tipo de error (el de pydantic, p. ej. 'missing')")
+
+
+def _errors_only_when_present(schema: dict[str, Any]) -> None:
+    schema["required"] = [name for name in schema.get("required", []) if name != "errors"]
 
 
 class Problem(BaseModel):
+    """RFC 9457 problem details; `errors` only in a 422."""
+
+    model_config = ConfigDict(
+        json_schema_serialization_defaults_required=True,
+        json_schema_extra=_errors_only_when_present,
+    )
+
     type: str = "about:blank"
     title: str
     status: int
     detail: str
-    errors: list[FieldError] | None = None
+    errors: list[FieldError] | None = Field(None, description="Solo en un 422: cada campo")
 
 
 def problem(status: int, description: str) -> dict[str, Any]:
@@ -78,9 +91,11 @@ def _problem(
     errors: list[dict[str, Any]] | None = None,
     headers: dict[str, str] | None = None,
 ) -> JSONResponse:
-    body = Problem(title=title, status=status, detail=detail, errors=errors)
+    body = Problem(title=title, status=status, detail=detail, errors=errors).model_dump()
+    if errors is None:
+        del body["errors"]
     return JSONResponse(
-        body.model_dump(exclude_none=True),
+        body,
         status_code=status,
         media_type="application/problem+json",
         headers=headers,

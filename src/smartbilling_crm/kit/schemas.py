@@ -141,9 +141,15 @@ class InputModel(BaseModel):
 
 
 class OutputModel(BaseModel):
-    """Response bodies, built from ORM rows or plain values."""
+    """Response bodies, built from ORM rows or plain values. Every field is always
+    present in the JSON, so the published (serialization) schema marks them all required,
+    defaults included: a generated client needs no `?.` on them."""
 
-    model_config = ConfigDict(from_attributes=True, populate_by_name=True)
+    model_config = ConfigDict(
+        from_attributes=True,
+        populate_by_name=True,
+        json_schema_serialization_defaults_required=True,
+    )
 
 
 # Fields the system computes; a body that sets one is refused naming it.

@@ -7,7 +7,13 @@ from decimal import Decimal
 
 from pydantic import Field
 
-from smartbilling_crm.dominio import RiesgoImpago, SaludGeneral, Severidad
+from smartbilling_crm.dominio import (
+    RiesgoImpago,
+    SaludGeneral,
+    Severidad,
+    TipoAlerta,
+    TipoOportunidadSugerida,
+)
 from smartbilling_crm.kit.schemas import Money, OutputModel, wire
 
 
@@ -41,13 +47,13 @@ class SaludRead(OutputModel):
 
 
 class AlertaRead(OutputModel):
-    tipo: str
+    tipo: TipoAlerta
     severidad: Severidad
     mensaje: str
 
 
 class OportunidadSugeridaRead(OutputModel):
-    tipo: str
+    tipo: TipoOportunidadSugerida
     mensaje: str
 
 
