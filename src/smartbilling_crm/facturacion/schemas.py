@@ -68,6 +68,17 @@ class FacturaIn(BaseModel):
         self.cif_nif = _compact(self.cif_nif)
         return self
 
+    def cliente_no_encontrado(self) -> str:
+        """That its client is not in the CRM, naming only what the invoice sent."""
+        partes = [
+            f"el {nombre} '{valor}'"
+            for nombre, valor in (("cliente_id", self.cliente_id), ("cif_nif", self.cif_nif))
+            if valor
+        ]
+        if len(partes) == 1:
+            return f"{partes[0]} no está en el CRM"
+        return f"ni {' ni '.join(partes)} están en el CRM"
+
 
 TipoEvento = Literal["factura.emitida", "factura.pagada", "factura.anulada"]
 

@@ -19,6 +19,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from smartbilling_crm.kit.errores import mensaje_es
 from smartbilling_crm.kit.validators import fold
 
 BOM = "\ufeff"
@@ -283,26 +284,15 @@ def leer_booleano(value: str) -> bool:
 def _mensaje(error: Any) -> str:
     kind = error.get("type", "")
     ctx = error.get("ctx") or {}
-    if kind == "missing":
-        return "falta y es obligatorio"
-    if kind == "string_too_long":
-        return f"demasiado largo (máximo {ctx.get('max_length')} caracteres)"
     if kind == "string_too_short":
         return "no puede estar vacío"
-    if kind == "enum":
-        return f"valor no admitido; se admite {ctx.get('expected', '')}"
-    if kind in ("less_than_equal", "less_than"):
-        return f"debe ser como mucho {ctx.get('le', ctx.get('lt'))}"
-    if kind in ("greater_than_equal", "greater_than"):
-        return f"debe ser al menos {ctx.get('ge', ctx.get('gt'))}"
-    if kind == "decimal_max_places":
-        return f"como mucho {ctx.get('decimal_places')} decimales"
     if kind in ("decimal_max_digits", "decimal_whole_digits"):
         return "importe demasiado grande"
+    if kind == "decimal_max_places":
+        return f"como mucho {ctx.get('decimal_places')} decimales"
     if kind == "string_pattern_mismatch":
         return "formato no válido (letras, números, '-' y '_', hasta 64)"
-    msg = str(error.get("msg", "valor no válido"))
-    return msg.removeprefix("Value error, ")
+    return mensaje_es(error)
 
 
 def motivos(exc: ValidationError, nombres: dict[str, str] | None = None) -> str:
