@@ -149,10 +149,10 @@ class ClienteDatos(OutputModel):
 class ClienteRead(ClienteDatos):
     """The client 360: its fields, contacts, recent timeline, open pipeline and health."""
 
-    contactos: list[ContactoRead] = Field(default_factory=list)
-    actividades_recientes: list[ActividadRead] = Field(default_factory=list)
-    oportunidades_abiertas: list[OportunidadRead] = Field(default_factory=list)
-    salud: SaludRead | None = None
+    contactos: list[ContactoRead]
+    actividades_recientes: list[ActividadRead]
+    oportunidades_abiertas: list[OportunidadRead]
+    salud: SaludRead
 
 
 class ExportacionCliente(OutputModel):

@@ -133,8 +133,9 @@ def obtener_360(ctx: Contexto, cliente_id: str) -> ClienteRead:
     evaluacion = salud_service.evaluacion(ctx, cliente)
     hechos = evaluacion.hechos
     actividades = actividades_service.recientes(ctx.session, cliente_id, ACTIVIDADES_RECIENTES)
-    return ClienteRead.model_validate(cliente).model_copy(
-        update={
+    return ClienteRead.model_validate(
+        {
+            **dict(ClienteDatos.model_validate(cliente)),
             "estado": EstadoCliente(evaluacion.estado),
             "riesgo_impago": RiesgoImpago(evaluacion.salud.riesgo_impago_nivel),
             "contactos": [ContactoRead.model_validate(c) for c in hechos.contactos],

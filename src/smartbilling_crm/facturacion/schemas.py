@@ -6,9 +6,9 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import ConfigDict, Field, StringConstraints, model_validator
 
-from smartbilling_crm.kit.schemas import ExternalId, Money, OutputModel
+from smartbilling_crm.kit.schemas import BodyModel, ExternalId, Money, OutputModel
 from smartbilling_crm.kit.validators import compact_tax_id
 
 Importe = Annotated[
@@ -34,7 +34,7 @@ FACTURA_EXAMPLE: dict[str, Any] = {
 }
 
 
-class FacturaIn(BaseModel):
+class FacturaIn(BodyModel):
     """An invoice as the invoicing module sends it. Unknown extra fields are ignored,
     so the sender can add fields without breaking the hook."""
 
@@ -83,7 +83,7 @@ class FacturaIn(BaseModel):
 TipoEvento = Literal["factura.emitida", "factura.pagada", "factura.anulada"]
 
 
-class EventoFactura(BaseModel):
+class EventoFactura(BodyModel):
     """The webhook body."""
 
     model_config = ConfigDict(

@@ -6,6 +6,7 @@ accept the plain-ASCII spelling. Python attributes are ASCII.
 
 from __future__ import annotations
 
+import json
 from contextvars import ContextVar
 from datetime import UTC, datetime, tzinfo
 from decimal import Decimal
@@ -20,9 +21,12 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    GetJsonSchemaHandler,
     PlainSerializer,
     StringConstraints,
 )
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 
 from smartbilling_crm.dominio import (
     EstadoCliente,
@@ -134,7 +138,33 @@ def wire(name: str, default: Any = ..., *, ascii_alias: str | None = None, **kwa
     )
 
 
-class InputModel(BaseModel):
+def _defaults_in_words(schema: dict[str, Any]) -> None:
+    """An input field's default goes to its description, out of the schema: generators
+    such as openapi-typescript read a `default` as "always present" and would make the
+    field mandatory in a request body."""
+    for prop in schema.get("properties", {}).values():
+        if "default" in prop:
+            default = prop.pop("default")
+            if default is not None:
+                shown = json.dumps(default, ensure_ascii=False)
+                prop["description"] = (
+                    f"{prop.get('description', '')} (por defecto: {shown})".strip()
+                )
+
+
+class BodyModel(BaseModel):
+    """A request body: its published schema tells defaults in words (see above)."""
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        schema = handler.resolve_ref_schema(handler(core_schema))
+        _defaults_in_words(schema)
+        return schema
+
+
+class InputModel(BodyModel):
     """Request bodies: unknown and read-only fields are refused with 422."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
