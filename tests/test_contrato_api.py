@@ -183,3 +183,23 @@ def test_no_untyped_json_response(spec: dict[str, Any]) -> None:
                 schema = resolve(spec, media.get("schema", {}))
                 typed = schema.get("properties") or schema.get("items") or schema.get("$ref")
                 assert typed, f"{method} {path} {status}: untyped {media_type}"
+
+
+@pytest.mark.parametrize(
+    ("model", "emitted", "gone"),
+    [
+        ("ContactoRead", "telefono_whatsapp", "telefono_whatapp"),
+        ("SaludRead", "riesgo_impago", "riesgo_impago_nivel"),
+        ("SaludRead", "fecha_última_interaccion", "ultima_interaccion"),
+        ("FacturaRead", "id", "factura_id"),
+    ],
+)
+def test_one_concept_one_name(spec: dict[str, Any], model: str, emitted: str, gone: str) -> None:
+    properties = spec["components"]["schemas"][model]["properties"]
+    assert emitted in properties
+    assert gone not in properties
+
+
+def test_inputs_document_the_right_spelling(spec: dict[str, Any]) -> None:
+    for model in ("ContactoCreate", "ContactoUpdate"):
+        assert "telefono_whatsapp" in spec["components"]["schemas"][model]["properties"]

@@ -48,13 +48,13 @@ def test_salud_de_un_cliente_con_historial(db: Backend, api: httpx.Client) -> No
     assert body["ingresos_esperados_90_dias"] == 3639.66
     assert body["facturas_vencidas"] == 1
     assert body["importe_vencido"] == 2500.0
-    assert body["riesgo_impago_nivel"] == "critico"
+    assert body["riesgo_impago"] == "critico"
     # Last purchase 50 days ago every 30 (r = 1,67 -> 37) + 40 days silent (30) = 67.
     assert body["riesgo_perdida_score"] == 67
     assert body["dias_sin_actividad"] == 40  # the payment of 11/12/2025
     assert body["numero_actividades_ultimos_30_dias"] == 0
     # The payment's entry: midnight of 11/12/2025 in Madrid.
-    assert datetime.fromisoformat(body["ultima_interaccion"]) == datetime(
+    assert datetime.fromisoformat(body["fecha_última_interaccion"]) == datetime(
         2025, 12, 10, 23, 0, tzinfo=UTC
     )
     assert body["salud_general"] == "critica"
@@ -91,13 +91,13 @@ def test_sin_facturas_no_se_inventan_numeros(db: Backend, api: httpx.Client) -> 
         "factura_pagada_más_antigua",
         "factura_impagada_más_antigua",
         "dias_sin_actividad",
-        "ultima_interaccion",
+        "fecha_última_interaccion",
     ):
         assert body[vacio] is None, vacio
     assert body["porcentaje_pagos_a_tiempo"] == 100.0
     assert body["ingresos_esperados_30_dias"] == 0
     assert body["ingresos_esperados_90_dias"] == 0
-    assert body["riesgo_impago_nivel"] == "bajo"
+    assert body["riesgo_impago"] == "bajo"
     assert body["riesgo_perdida_score"] == 0
     assert body["salud_general"] == "excelente"
     assert body["facturas_vencidas"] == 0
@@ -185,7 +185,7 @@ def test_el_paso_del_tiempo_cambia_la_salud_y_recalcular_lo_lleva_a_la_lista(
     antes = salud(api, "b-regular")
     assert antes["dias_sin_actividad"] == 10
     assert antes["facturas_vencidas"] == 0
-    assert antes["riesgo_impago_nivel"] == "bajo"
+    assert antes["riesgo_impago"] == "bajo"
     assert antes["frecuencia_compra_dias"] == 26  # median of 30 and 21, rounded half up
     assert antes["riesgo_perdida_score"] == 14  # 10/26 of its gap (4) + 10 silent days
     assert antes["salud_general"] == "excelente"
@@ -198,7 +198,7 @@ def test_el_paso_del_tiempo_cambia_la_salud_y_recalcular_lo_lleva_a_la_lista(
     assert ahora["dias_sin_actividad"] == 64
     assert ahora["facturas_vencidas"] == 1
     assert ahora["importe_vencido"] == 1210.0
-    assert ahora["riesgo_impago_nivel"] == "critico"
+    assert ahora["riesgo_impago"] == "critico"
     assert ahora["riesgo_perdida_score"] == 89  # r = 64/26 -> 59 points + 30 silent
     assert ahora["salud_general"] == "critica"
     assert ahora["fecha_calculo"] == "2026-03-15"
@@ -230,7 +230,7 @@ def test_el_paso_del_tiempo_cambia_la_salud_y_recalcular_lo_lleva_a_la_lista(
     cliente = ficha(api, "b-regular")
     ahora = salud(api, "b-regular")
     assert fila["estado"] == cliente["estado"] == "cliente_dormido"
-    assert fila["riesgo_impago"] == cliente["riesgo_impago"] == ahora["riesgo_impago_nivel"]
+    assert fila["riesgo_impago"] == cliente["riesgo_impago"] == ahora["riesgo_impago"]
     assert fila["dias_sin_actividad"] == ahora["dias_sin_actividad"] == 64
     assert fila["riesgo_perdida_score"] == ahora["riesgo_perdida_score"] == 89
     assert fila["salud_general"] == ahora["salud_general"] == "critica"
@@ -248,7 +248,7 @@ def test_un_pago_por_webhook_se_refleja_en_la_salud(db: Backend, api: httpx.Clie
     db.clock.set(HOY)
     crear_cliente(api, "abc123", "Empresa XYZ S.L.")
     importar(api, historial_regular("abc123"))
-    assert salud(api, "abc123")["riesgo_impago_nivel"] == "critico"
+    assert salud(api, "abc123")["riesgo_impago"] == "critico"
 
     pago = evento(
         "pagada",
@@ -267,7 +267,7 @@ def test_un_pago_por_webhook_se_refleja_en_la_salud(db: Backend, api: httpx.Clie
     assert body["factura_impagada_más_antigua"] is None
     assert body["dias_promedio_para_pagar"] == 30.0  # (10 + 20 + 30 + 40 + 50) / 5
     assert body["porcentaje_pagos_a_tiempo"] == 60.0  # 3 of 5 paid on time
-    assert body["riesgo_impago_nivel"] == "alto"  # < 70 % on time
+    assert body["riesgo_impago"] == "alto"  # < 70 % on time
     assert body["dias_sin_actividad"] == 0
     assert fila_de_lista(api, "abc123")["riesgo_impago"] == "alto"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import ConfigDict
+from pydantic import AliasChoices, ConfigDict, Field
 
 from smartbilling_crm.kit.schemas import (
     EmailIn,
@@ -25,8 +25,14 @@ _EXAMPLE: dict[str, Any] = {
     "telefono": "+34 91 123 4567",
     "es_contacto_principal": False,
     "es_contacto_financiero": True,
-    "telefono_whatapp": "+34 666 123 456",
+    "telefono_whatsapp": "+34 666 123 456",
 }
+
+
+# The sketch's typo `telefono_whatapp` is still accepted on input; only the right
+# spelling is emitted.
+def _whatsapp_in() -> Any:
+    return Field(None, validation_alias=AliasChoices("telefono_whatsapp", "telefono_whatapp"))
 
 
 class ContactoCreate(InputModel):
@@ -38,9 +44,7 @@ class ContactoCreate(InputModel):
     telefono: PhoneIn | None = None
     es_contacto_principal: bool = False
     es_contacto_financiero: bool = False
-    telefono_whatsapp: PhoneIn | None = wire(
-        "telefono_whatapp", None, ascii_alias="telefono_whatsapp"
-    )
+    telefono_whatsapp: PhoneIn | None = _whatsapp_in()
     notas: LongText | None = None
 
 
@@ -51,9 +55,7 @@ class ContactoUpdate(InputModel):
     telefono: PhoneIn | None = None
     es_contacto_principal: bool | None = None
     es_contacto_financiero: bool | None = None
-    telefono_whatsapp: PhoneIn | None = wire(
-        "telefono_whatapp", None, ascii_alias="telefono_whatsapp"
-    )
+    telefono_whatsapp: PhoneIn | None = _whatsapp_in()
     notas: LongText | None = None
 
 
@@ -66,7 +68,7 @@ class ContactoRead(OutputModel):
     telefono: str | None
     es_contacto_principal: bool
     es_contacto_financiero: bool
-    telefono_whatsapp: str | None = wire("telefono_whatapp", None, ascii_alias="telefono_whatsapp")
+    telefono_whatsapp: str | None
     notas: str | None
     fecha_creacion: datetime
     fecha_ultima_interaccion: datetime | None = wire("fecha_última_interaccion", None)

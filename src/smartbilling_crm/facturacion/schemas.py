@@ -117,7 +117,9 @@ class ResultadoImportacion(OutputModel):
 
 
 class FacturaRead(OutputModel):
-    factura_id: str
+    """An invoice of the ledger; `id` is its id in SmartBilling, as on the hook."""
+
+    factura_id: str = Field(serialization_alias="id")
     cliente_id: str
     numero: str
     fecha_emision: date
