@@ -203,3 +203,10 @@ def test_one_concept_one_name(spec: dict[str, Any], model: str, emitted: str, go
 def test_inputs_document_the_right_spelling(spec: dict[str, Any]) -> None:
     for model in ("ContactoCreate", "ContactoUpdate"):
         assert "telefono_whatsapp" in spec["components"]["schemas"][model]["properties"]
+
+
+@pytest.mark.parametrize("lista", ["contactos", "actividades", "oportunidades"])
+def test_per_client_lists_declare_limit_and_their_total(spec: dict[str, Any], lista: str) -> None:
+    operation = spec["paths"][f"/api/clientes/{{cliente_id}}/{lista}"]["get"]
+    assert "X-Total-Count" in operation["responses"]["200"]["headers"]
+    assert "limit" in {p["name"] for p in operation["parameters"]}

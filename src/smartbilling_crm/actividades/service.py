@@ -64,15 +64,16 @@ def listar(
     cliente_id: str,
     *,
     skip: int,
-    limite: int,
+    limit: int,
     tipo: str | None,
     pendientes: bool,
-) -> list[ActividadRead]:
+) -> tuple[list[ActividadRead], int]:
+    """A page of the timeline and the total number of entries that match."""
     base_repo.asegurar_cliente(session, cliente_id)
-    rows = actividades_repo.list_of_cliente(
-        session, cliente_id, skip=skip, limit=limite, tipo=tipo, solo_tareas_pendientes=pendientes
+    rows, total = actividades_repo.page_of_cliente(
+        session, cliente_id, skip=skip, limit=limit, tipo=tipo, solo_tareas_pendientes=pendientes
     )
-    return [ActividadRead.model_validate(a) for a in rows]
+    return [ActividadRead.model_validate(a) for a in rows], total
 
 
 def obtener(session: Session, cliente_id: str, actividad_id: str) -> ActividadRead:

@@ -77,6 +77,19 @@ COMMON: Responses = {
     503: {**problem(503, "Base de datos no disponible u ocupada"), "headers": _RETRY_AFTER},
 }
 
+# A per-client list: a plain JSON array, its total in a header.
+LISTA_CON_TOTAL: Responses = {
+    200: {
+        "description": "Una página; `X-Total-Count` dice cuántas filas hay en total",
+        "headers": {
+            "X-Total-Count": {
+                "description": "Filas que cumplen el filtro, en todas las páginas",
+                "schema": {"type": "integer", "minimum": 0},
+            }
+        },
+    }
+}
+
 READ: Responses = {**UNAUTHORIZED, **NOT_FOUND, **INVALID}
 WRITE: Responses = {**UNAUTHORIZED, **NOT_FOUND, **CONFLICT, **INVALID}
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
-from smartbilling_crm.kit.deps import ApiKeyDep, ContextoDep
-from smartbilling_crm.kit.errores import READ, WRITE
+from smartbilling_crm.kit.deps import ApiKeyDep, ContextoDep, con_total
+from smartbilling_crm.kit.errores import LISTA_CON_TOTAL, READ, WRITE
 from smartbilling_crm.kit.schemas import CleanStr, EstadoOportunidadIn
 from smartbilling_crm.oportunidades import service as oportunidades_service
 from smartbilling_crm.oportunidades.schemas import (
@@ -42,20 +42,22 @@ def crear_oportunidad(
     POR_CLIENTE,
     response_model=list[OportunidadRead],
     summary="Listar oportunidades",
-    responses=READ,
+    responses={**LISTA_CON_TOTAL, **READ},
 )
 def listar_oportunidades(
     ctx: ContextoDep,
+    response: Response,
     cliente_id: str,
     estado: EstadoOportunidadIn | None = None,
     abiertas: Annotated[bool, Query(description="Solo las no ganadas ni perdidas")] = False,
     skip: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
 ) -> list[OportunidadRead]:
-    """Oportunidades del cliente, las más recientes primero."""
-    return oportunidades_service.listar(
+    """Oportunidades del cliente, las más recientes primero; el total, en `X-Total-Count`."""
+    pagina = oportunidades_service.listar(
         ctx.session, cliente_id, estado=estado, abiertas=abiertas, skip=skip, limit=limit
     )
+    return con_total(response, pagina)
 
 
 @router.get(
