@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from pydantic import ConfigDict, Field
@@ -10,6 +9,7 @@ from pydantic import ConfigDict, Field
 from smartbilling_crm.dominio import TipoActividad
 from smartbilling_crm.kit.schemas import (
     InputModel,
+    Instante,
     LocalDatetime,
     LongText,
     OutputModel,
@@ -64,10 +64,10 @@ class ActividadRead(OutputModel):
     tipo: TipoActividad
     titulo: str
     descripcion: str | None
-    fecha: datetime
+    fecha: Instante
     duracion_minutos: int | None = wire("duración_minutos", None)
     responsable: str | None
     contacto_id: str | None
     completada: bool
     resultado: str | None
-    fecha_creacion: datetime
+    fecha_creacion: Instante

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any
@@ -18,6 +18,7 @@ from smartbilling_crm.kit.schemas import (
     EstadoClienteIn,
     ExternalId,
     InputModel,
+    Instante,
     LocalDatetime,
     LongText,
     Money,
@@ -104,7 +105,7 @@ class ClienteSimple(OutputModel):
     dias_sin_actividad: int | None = None
     riesgo_perdida_score: int | None = None
     salud_general: SaludGeneral | None = None
-    fecha_actualizacion: datetime
+    fecha_actualizacion: Instante
 
 
 class ClienteList(OutputModel):
@@ -135,15 +136,15 @@ class ClienteDatos(OutputModel):
     riesgo_impago: RiesgoImpago
     ltv: Money
     margen_promedio: float | None
-    fecha_primer_contacto: datetime
+    fecha_primer_contacto: Instante
     fecha_primera_compra: date | None
     fecha_ultima_compra: date | None = wire("fecha_última_compra", None)
     web_empresa: str | None
     linkedin: str | None
     numero_empleados: int | None
     notas: str | None
-    fecha_creacion: datetime
-    fecha_actualizacion: datetime
+    fecha_creacion: Instante
+    fecha_actualizacion: Instante
 
 
 class ClienteRead(ClienteDatos):
@@ -158,7 +159,7 @@ class ClienteRead(ClienteDatos):
 class ExportacionCliente(OutputModel):
     """GDPR portability: every stored fact about one client."""
 
-    fecha_exportacion: datetime
+    fecha_exportacion: Instante
     cliente: ClienteDatos
     contactos: list[ContactoRead]
     actividades: list[ActividadRead]

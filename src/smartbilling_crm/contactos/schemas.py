@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from pydantic import AliasChoices, ConfigDict, Field
@@ -10,6 +9,7 @@ from pydantic import AliasChoices, ConfigDict, Field
 from smartbilling_crm.kit.schemas import (
     EmailIn,
     InputModel,
+    Instante,
     LongText,
     OutputModel,
     PhoneIn,
@@ -70,5 +70,5 @@ class ContactoRead(OutputModel):
     es_contacto_financiero: bool
     telefono_whatsapp: str | None
     notas: str | None
-    fecha_creacion: datetime
-    fecha_ultima_interaccion: datetime | None = wire("fecha_última_interaccion", None)
+    fecha_creacion: Instante
+    fecha_ultima_interaccion: Instante | None = wire("fecha_última_interaccion", None)

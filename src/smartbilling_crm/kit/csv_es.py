@@ -25,9 +25,13 @@ from smartbilling_crm.kit.validators import fold
 BOM = "\ufeff"
 SEPARADOR = ";"
 MEDIA_TYPE = "text/csv; charset=utf-8"
-# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection);
-# text cells that start so are written after an apostrophe, which the import removes.
+# A spreadsheet may run a cell that starts with one of these as a formula (CSV injection);
+# such text cells are written after an apostrophe, which the import removes (also from
+# files written before the rule below).
 _FORMULA = ("=", "+", "-", "@", "\t", "\r")
+# A sign followed by nothing but digits, spaces and separators is a number or a phone
+# (`+34 600 123 456`, `-2,5`), never a formula: written as it is, with no apostrophe.
+_NUMERO_O_TELEFONO = re.compile(r"[+-]\d[\d .,]*")
 
 
 class ArchivoNoValido(ValueError):
@@ -65,10 +69,13 @@ class InformeImportacion:
 
 
 def texto(value: str | None) -> str:
-    """A text cell, protected against being run as a formula."""
+    """A text cell, protected against being run as a formula (`=SUM(...)`, `@x`, `-2+3`),
+    and otherwise as it is: a phone such as `+34 600 123 456` keeps no apostrophe."""
     if not value:
         return ""
-    return "'" + value if value.startswith(_FORMULA) else value
+    if value.startswith(_FORMULA) and not _NUMERO_O_TELEFONO.fullmatch(value):
+        return "'" + value
+    return value
 
 
 def numero(value: Decimal | float | int | None, decimales: int | None = None) -> str:

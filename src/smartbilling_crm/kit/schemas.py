@@ -94,6 +94,19 @@ def _assume_business_timezone(value: datetime) -> datetime:
 LocalDatetime = Annotated[datetime, AfterValidator(_assume_business_timezone)]
 
 
+def _in_business_timezone(value: datetime) -> datetime:
+    if value.tzinfo is None:  # stored instants are UTC
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(ZONA_NEGOCIO.get() or _MADRID)
+
+
+# Every instant goes out with the business time zone's offset, one style everywhere
+# (`2025-12-12T09:30:00+01:00`), whatever the database handed back (UTC, `Z`).
+Instante = Annotated[
+    datetime, PlainSerializer(_in_business_timezone, return_type=datetime, when_used="json")
+]
+
+
 def no_nul(value: str) -> str:
     """Refuse U+0000: PostgreSQL cannot store it, so it would fail at the database."""
     if "\x00" in value:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from pydantic import ConfigDict, Field
@@ -11,6 +10,7 @@ from smartbilling_crm.dominio import EstadoOportunidad
 from smartbilling_crm.kit.schemas import (
     EstadoOportunidadIn,
     InputModel,
+    Instante,
     LocalDatetime,
     LongText,
     Money,
@@ -65,11 +65,11 @@ class OportunidadRead(OutputModel):
     monto_estimado: Money
     estado: EstadoOportunidad
     probabilidad_cierre: int
-    fecha_cierre_estimada: datetime | None
-    fecha_cierre_real: datetime | None
+    fecha_cierre_estimada: Instante | None
+    fecha_cierre_real: Instante | None
     contacto_responsable_id: str | None
     notas_internas: str | None
     valor_ganado: Money | None
     motivo_perdida: str | None
-    fecha_creacion: datetime
-    fecha_actualizacion: datetime
+    fecha_creacion: Instante
+    fecha_actualizacion: Instante

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 
 from pydantic import AliasChoices, Field
@@ -14,7 +14,7 @@ from smartbilling_crm.dominio import (
     TipoAlerta,
     TipoOportunidadSugerida,
 )
-from smartbilling_crm.kit.schemas import Money, OutputModel, wire
+from smartbilling_crm.kit.schemas import Instante, Money, OutputModel, wire
 
 
 class SaludRead(OutputModel):
@@ -41,7 +41,7 @@ class SaludRead(OutputModel):
     riesgo_perdida_score: int = Field(ge=0, le=100)
     dias_sin_actividad: int | None = None
     numero_actividades_ultimos_30_dias: int = 0
-    ultima_interaccion: datetime | None = wire(
+    ultima_interaccion: Instante | None = wire(
         "fecha_última_interaccion",
         None,
         ascii_alias="fecha_ultima_interaccion",
@@ -53,7 +53,7 @@ class SaludRead(OutputModel):
     salud_general: SaludGeneral
     motivos: list[str] = Field(default_factory=list)
     fecha_calculo: date | None = None
-    fecha_actualizacion: datetime
+    fecha_actualizacion: Instante
 
 
 class AlertaRead(OutputModel):
@@ -69,7 +69,7 @@ class OportunidadSugeridaRead(OutputModel):
 
 class RecomendacionesRead(OutputModel):
     cliente_id: str
-    fecha_generacion: datetime
+    fecha_generacion: Instante
     alertas: list[AlertaRead]
     oportunidades: list[OportunidadSugeridaRead]
     acciones_sugeridas: list[str]
