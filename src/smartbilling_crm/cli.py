@@ -26,7 +26,7 @@ from smartbilling_crm.facturacion import csv as csv_facturas
 from smartbilling_crm.facturacion import firma
 from smartbilling_crm.kit import csv_es
 from smartbilling_crm.kit.contexto import Contexto, unidad_de_trabajo
-from smartbilling_crm.kit.db import create_db_engine, create_session_factory
+from smartbilling_crm.kit.db import create_db_engine, create_session_factory, sqlite_file
 from smartbilling_crm.kit.db import migrate as run_migrations
 from smartbilling_crm.kit.schemas import ZONA_NEGOCIO
 from smartbilling_crm.ops import copias, demo
@@ -109,7 +109,9 @@ def webhook_send(
     fecha_pago: Annotated[
         str | None, typer.Option(help="AAAA-MM-DD (obligatoria si pagada)")
     ] = None,
-    url: Annotated[str, typer.Option(help="URL del CRM")] = "http://127.0.0.1:8000",
+    url: Annotated[
+        str | None, typer.Option(help="URL del CRM (por defecto http://CRM_HOST:CRM_PORT)")
+    ] = None,
     webhook_id: Annotated[
         str | None, typer.Option(help="webhook-id; por defecto uno nuevo (reenviar = repetirlo)")
     ] = None,
@@ -119,6 +121,7 @@ def webhook_send(
 ) -> None:
     """Firma y envía un evento de factura al webhook, como lo hará el módulo de facturación."""
     settings = _settings()
+    url = url or _url_del_crm(settings)
     body = json.dumps(
         {
             "tipo": tipo,
@@ -171,7 +174,10 @@ def demo_command() -> None:
     los estados (prospecto, activo, dormido, VIP, perdido) y las alertas. Ejecutarla dos
     veces no duplica nada: los clientes de la demo que ya existen se dejan como están."""
     settings = _settings()
-    with _unidad(settings) as ctx, _progreso("Creando la cartera de demostración") as avance:
+    with (
+        _unidad(settings, crea=True) as ctx,
+        _progreso("Creando la cartera de demostración") as avance,
+    ):
         resultado = demo.construir(ctx, progreso=avance)
     for omitido in resultado.omitidos:
         console.print(f"[yellow]Omitido[/yellow] {omitido}")
@@ -180,7 +186,7 @@ def demo_command() -> None:
         f"{resultado.existentes} ya estaban."
     )
     console.print(
-        "Ábrela en http://127.0.0.1:8000/docs (p. ej. GET /api/alertas, o el cliente "
+        f"Ábrela en {_url_del_crm(settings)}/docs (p. ej. GET /api/alertas, o el cliente "
         "demo-mediterraneo y sus /recomendaciones)."
     )
 
@@ -276,6 +282,7 @@ def backup(
     SQLite: con la API de copia en caliente de SQLite. PostgreSQL: con pg_dump (formato
     custom; se restaura con pg_restore)."""
     settings = _settings()
+    _exigir_base(settings)
     try:
         with _progreso("Copiando la base de datos") as avance:
             resultado = copias.copiar(settings.database_url, destino, progreso=avance)
@@ -300,9 +307,12 @@ class _Deshacer(Exception):
 
 
 @contextmanager
-def _unidad(settings: Settings) -> Iterator[Contexto]:
+def _unidad(settings: Settings, *, crea: bool = False) -> Iterator[Contexto]:
     """A migrated database and one unit of work (as a request has): its effects run and it
-    is committed at the end of the block, rolled back if it raises."""
+    is committed at the end of the block, rolled back if it raises. Only a command that
+    `crea` may start a SQLite file that is not there."""
+    if not crea:
+        _exigir_base(settings)
     try:
         run_migrations(settings.database_url)
         engine = create_db_engine(
@@ -388,6 +398,24 @@ def _resumen(resumen: str, correcto: bool, simular: bool, rechazadas: int) -> No
         console.print(f"[yellow]Simulación, no se ha guardado nada:[/yellow] {resumen}.")
     else:
         console.print(f"[green]Importación hecha:[/green] {resumen}.")
+
+
+def _exigir_base(settings: Settings) -> None:
+    """Refuse (exit 2) to read a SQLite file that does not exist: run from the wrong folder,
+    the command would otherwise create an empty database and report zero rows."""
+    fichero = sqlite_file(settings.database_url)
+    if fichero is not None and not fichero.exists():
+        _fail(
+            f"no existe la base de datos {fichero} (DATABASE_URL={settings.database_url}). "
+            "Ejecuta la orden en la carpeta del proyecto, o fija DATABASE_URL; para crear "
+            "una base nueva, `smartbilling-crm migrate`."
+        )
+
+
+def _url_del_crm(settings: Settings) -> str:
+    """Where `serve` listens with these settings (CRM_HOST, CRM_PORT)."""
+    host = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host
+    return f"http://{host}:{settings.port}"
 
 
 def _settings() -> Settings:
