@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint fuzz migrate bench install clean
+.PHONY: run test lint fuzz sdk migrate bench install clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -32,6 +32,11 @@ bench: $(STAMP)
 
 fuzz: $(STAMP)
 	bash scripts/fuzz.sh
+
+# TypeScript clients generated from /openapi.json type-check the README's examples
+# (needs Node 20+ and npm; works in a temporary folder).
+sdk: $(STAMP)
+	bash scripts/sdk/check.sh
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
