@@ -1,5 +1,8 @@
 """Schemathesis hooks for `make fuzz`: sign every generated webhook body the way the
-invoicing module does, so the fuzzer reaches the hook's logic, not only its 401."""
+invoicing module does, so the fuzzer reaches the hook's logic, not only its 401; and point
+generated invoices at the client fuzz.sh creates first (FUZZ_CLIENTE_ID), the test data an
+invoice needs: an invoice for a client the CRM does not know is refused by design (422,
+"retry once the client exists"), which says nothing about the schema."""
 
 from __future__ import annotations
 
@@ -16,6 +19,24 @@ import schemathesis
 from schemathesis.core import NotSet
 
 WEBHOOK_PATH = "/api/webhooks/facturas"
+IMPORT_PATH = "/api/facturas/importar"
+
+
+def _known_client(factura: Any) -> None:
+    cliente_id = os.environ.get("FUZZ_CLIENTE_ID")
+    if cliente_id and isinstance(factura, dict):
+        factura["cliente_id"] = cliente_id
+
+
+@schemathesis.hook
+def map_body(ctx: Any, body: Any) -> Any:
+    path = ctx.operation.path
+    if path == WEBHOOK_PATH and isinstance(body, dict):
+        _known_client(body.get("factura"))
+    elif path == IMPORT_PATH and isinstance(body, list):
+        for factura in body:
+            _known_client(factura)
+    return body
 
 
 def _sign(secret: str, msg_id: str, timestamp: int, body: bytes) -> str:

@@ -210,3 +210,57 @@ def test_per_client_lists_declare_limit_and_their_total(spec: dict[str, Any], li
     operation = spec["paths"][f"/api/clientes/{{cliente_id}}/{lista}"]["get"]
     assert "X-Total-Count" in operation["responses"]["200"]["headers"]
     assert "limit" in {p["name"] for p in operation["parameters"]}
+
+
+def _input_property(spec: dict[str, Any], model: str, field: str) -> dict[str, Any]:
+    prop: dict[str, Any] = spec["components"]["schemas"][model]["properties"][field]
+    options = [o for o in prop.get("anyOf", [prop]) if o.get("type") != "null"]
+    assert len(options) == 1, prop
+    return options[0]
+
+
+@pytest.mark.parametrize(
+    ("model", "field"),
+    [
+        ("OportunidadCreate", "monto_estimado"),
+        ("FacturaIn", "base_imponible"),
+        ("FacturaIn", "total"),
+        ("ClienteCreate", "margen_promedio"),
+    ],
+)
+def test_amounts_are_numbers_with_two_decimals(
+    spec: dict[str, Any], model: str, field: str
+) -> None:
+    prop = _input_property(spec, model, field)
+    assert prop["type"] == "number"
+    assert prop["multipleOf"] == 0.01
+
+
+@pytest.mark.parametrize(
+    ("model", "field", "accepted", "refused"),
+    [
+        ("ClienteCreate", "nombre_empresa", "TechCorp S.L.", "   "),
+        ("ClienteCreate", "email", "info@techcorp.es", "sin-arroba"),
+        ("ClienteCreate", "telefono", "+34 91 123 4567", "llámame"),
+        ("ClienteCreate", "cif_nif", "A12345678", "12"),
+        ("ContactoCreate", "telefono_whatsapp", "+34 666 123 456", "666"),
+        ("FacturaIn", "moneda", "EUR", "USD"),
+    ],
+)
+def test_text_patterns_say_what_the_api_takes(
+    spec: dict[str, Any], model: str, field: str, accepted: str, refused: str
+) -> None:
+    pattern = re.compile(_input_property(spec, model, field)["pattern"])
+    assert pattern.search(accepted)
+    assert not pattern.search(refused)
+
+
+def test_patch_bodies_do_not_offer_null_for_required_columns(spec: dict[str, Any]) -> None:
+    schemas = spec["components"]["schemas"]
+    for model, field in [
+        ("ClienteUpdate", "nombre_empresa"),
+        ("ContactoUpdate", "rol"),
+        ("ActividadUpdate", "fecha"),
+        ("OportunidadUpdate", "monto_estimado"),
+    ]:
+        assert "anyOf" not in schemas[model]["properties"][field], (model, field)

@@ -17,7 +17,8 @@ from smartbilling_crm.kit.schemas import (
     Text100,
     Text200,
     Text500,
-    TipoActividadIn,
+    TipoActividadManualIn,
+    omitible,
     wire,
 )
 
@@ -35,7 +36,7 @@ Minutes = int  # alias for readability in signatures
 class ActividadCreate(InputModel):
     model_config = ConfigDict(json_schema_extra={"examples": [_EXAMPLE]})
 
-    tipo: TipoActividadIn
+    tipo: TipoActividadManualIn
     titulo: Text200
     descripcion: LongText | None = None
     fecha: LocalDatetime | None = Field(None, description="Por defecto, ahora")
@@ -47,14 +48,14 @@ class ActividadCreate(InputModel):
 
 
 class ActividadUpdate(InputModel):
-    tipo: TipoActividadIn | None = None
-    titulo: Text200 | None = None
+    tipo: TipoActividadManualIn = omitible()
+    titulo: Text200 = omitible()
     descripcion: LongText | None = None
-    fecha: LocalDatetime | None = None
+    fecha: LocalDatetime = omitible()
     duracion_minutos: int | None = wire("duración_minutos", None, ge=0, le=10080)
     responsable: Text100 | None = None
     contacto_id: RefId | None = None
-    completada: bool | None = None
+    completada: bool = omitible()
     resultado: Text500 | None = None
 
 

@@ -29,6 +29,8 @@ from smartbilling_crm.kit.schemas import (
     Text100,
     Text200,
     Text500,
+    importe_schema,
+    omitible,
     wire,
 )
 from smartbilling_crm.oportunidades.schemas import OportunidadRead
@@ -45,7 +47,11 @@ CLIENTE_EXAMPLE: dict[str, Any] = {
     "tamaño_empresa": "mediana",
 }
 
-Margen = Annotated[Decimal, Field(ge=-100, le=100, max_digits=5, decimal_places=2)]
+Margen = Annotated[
+    Decimal,
+    Field(ge=-100, le=100, max_digits=5, decimal_places=2, allow_inf_nan=False),
+    importe_schema(-100, 100),
+]
 Empleados = Annotated[int, Field(ge=0, le=10_000_000)]
 
 
@@ -84,9 +90,11 @@ class ClienteUpdate(_ClienteFields):
 
     model_config = ConfigDict(json_schema_extra={"examples": [{"telefono": "+34 91 765 4321"}]})
 
-    nombre_empresa: Text200 | None = None
-    email: EmailIn | None = None
-    estado: EstadoClienteIn | None = None
+    # Fields whose column is NOT NULL may be left out but not emptied: not nullable here.
+    nombre_empresa: Text200 = omitible()
+    email: EmailIn = omitible()
+    estado: EstadoClienteIn = omitible()
+    fecha_primer_contacto: LocalDatetime = omitible()
 
 
 class ClienteSimple(OutputModel):

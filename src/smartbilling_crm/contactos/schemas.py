@@ -15,6 +15,7 @@ from smartbilling_crm.kit.schemas import (
     PhoneIn,
     Text100,
     Text200,
+    omitible,
     wire,
 )
 
@@ -49,12 +50,12 @@ class ContactoCreate(InputModel):
 
 
 class ContactoUpdate(InputModel):
-    nombre_completo: Text200 | None = None
-    rol: Text100 | None = None
+    nombre_completo: Text200 = omitible()
+    rol: Text100 = omitible()
     email: EmailIn | None = None
     telefono: PhoneIn | None = None
-    es_contacto_principal: bool | None = None
-    es_contacto_financiero: bool | None = None
+    es_contacto_principal: bool = omitible()
+    es_contacto_financiero: bool = omitible()
     telefono_whatsapp: PhoneIn | None = _whatsapp_in()
     notas: LongText | None = None
 

@@ -6,13 +6,22 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import ConfigDict, Field, StringConstraints, model_validator
+from pydantic import AfterValidator, ConfigDict, Field, StringConstraints, model_validator
 
-from smartbilling_crm.kit.schemas import BodyModel, ExternalId, Money, OutputModel
+from smartbilling_crm.kit.schemas import (
+    BodyModel,
+    ExternalId,
+    Money,
+    OutputModel,
+    importe_schema,
+    no_nul,
+)
 from smartbilling_crm.kit.validators import compact_tax_id
 
 Importe = Annotated[
-    Decimal, Field(max_digits=14, decimal_places=2, allow_inf_nan=False, ge=-(10**11), le=10**11)
+    Decimal,
+    Field(max_digits=14, decimal_places=2, allow_inf_nan=False, ge=-(10**11), le=10**11),
+    importe_schema(-(10**11), 10**11),
 ]
 
 
@@ -41,16 +50,35 @@ class FacturaIn(BodyModel):
     model_config = ConfigDict(extra="ignore", json_schema_extra={"examples": [FACTURA_EXAMPLE]})
 
     id: ExternalId
-    numero: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+    numero: Annotated[
+        str,
+        StringConstraints(strip_whitespace=True, min_length=1, max_length=64),
+        AfterValidator(no_nul),
+        Field(
+            json_schema_extra={"pattern": r"^[^\u0000]*[^\s\u0000\u001c-\u001f\u0085][^\u0000]*$"}
+        ),
+    ]
     cliente_id: ExternalId | None = None
-    cif_nif: Annotated[str, StringConstraints(max_length=32)] | None = None
+    cif_nif: (
+        Annotated[
+            str,
+            StringConstraints(max_length=32),
+            AfterValidator(no_nul),
+            Field(json_schema_extra={"pattern": r"^[^\u0000]*$"}),
+        ]
+        | None
+    ) = None
     fecha_emision: date
     fecha_vencimiento: date | None = None
     base_imponible: Importe = Field(
         description="Base imponible (sin IVA); negativa en una rectificativa"
     )
     total: Importe = Field(description="Total con IVA; negativo en una rectificativa")
-    moneda: Annotated[str, StringConstraints(min_length=3, max_length=3)] = "EUR"
+    moneda: Annotated[
+        str,
+        StringConstraints(min_length=3, max_length=3),
+        Field(json_schema_extra={"pattern": "^[Ee][Uu][Rr]$"}, description="Solo EUR"),
+    ] = "EUR"
     fecha_pago: date | None = None
     anulada: bool = Field(False, description="Solo en la importación: la factura está anulada")
 

@@ -24,6 +24,7 @@ from pydantic import (
     GetJsonSchemaHandler,
     PlainSerializer,
     StringConstraints,
+    WithJsonSchema,
 )
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema
@@ -53,6 +54,22 @@ EstadoClienteIn = Annotated[EstadoCliente, _accept_ascii(EstadoCliente)]
 RiesgoImpagoIn = Annotated[RiesgoImpago, _accept_ascii(RiesgoImpago)]
 TamanoEmpresaIn = Annotated[TamanoEmpresa, _accept_ascii(TamanoEmpresa)]
 TipoActividadIn = Annotated[TipoActividad, _accept_ascii(TipoActividad)]
+# What a user may write: `factura` and `pago` entries are the invoice hook's (the service
+# refuses them with a 422 that says so); the schema offers only the others.
+TipoActividadManualIn = Annotated[
+    TipoActividad,
+    _accept_ascii(TipoActividad),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "enum": [
+                t.value
+                for t in TipoActividad
+                if t not in (TipoActividad.FACTURA, TipoActividad.PAGO)
+            ],
+        }
+    ),
+]
 EstadoOportunidadIn = Annotated[EstadoOportunidad, _accept_ascii(EstadoOportunidad)]
 
 
@@ -65,9 +82,20 @@ Money = Annotated[
     Decimal,
     PlainSerializer(_money_to_json, return_type=float, when_used="json"),
 ]
+
+
+def importe_schema(minimo: float, maximo: float) -> WithJsonSchema:
+    """What an amount input really takes: a JSON number with at most two decimals
+    (`36.3`, not `36.300000000000004` nor the string "36.30")."""
+    return WithJsonSchema(
+        {"type": "number", "minimum": minimo, "maximum": maximo, "multipleOf": 0.01}
+    )
+
+
 MoneyIn = Annotated[
     Decimal,
     Field(max_digits=14, decimal_places=2, ge=0, allow_inf_nan=False),
+    importe_schema(0, 999_999_999_999.99),
     PlainSerializer(_money_to_json, return_type=float, when_used="json"),
 ]
 
@@ -114,27 +142,67 @@ def no_nul(value: str) -> str:
     return value
 
 
+# What the schema publishes for text is what the validators accept (schemathesis checks the
+# two agree): the patterns below are documentation of the checks, which stay in Python.
+_SIN_NUL = Field(json_schema_extra={"pattern": r"^[^\u0000]*$"})
+# Not only blanks (they are stripped) and no NUL. Python strips \x1c-\x1f and \x85 too.
+_CON_TEXTO = Field(
+    json_schema_extra={"pattern": r"^[^\u0000]*[^\s\u0000\u001c-\u001f\u0085][^\u0000]*$"}
+)
+
 # Text from the outside world (bodies, query strings) never carries NUL.
 _NoNul = AfterValidator(no_nul)
-CleanStr = Annotated[str, _NoNul]
+CleanStr = Annotated[str, _NoNul, _SIN_NUL]
 Text200 = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), _NoNul
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+    _NoNul,
+    _CON_TEXTO,
 ]
 Text100 = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), _NoNul
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
+    _NoNul,
+    _CON_TEXTO,
 ]
-Text500 = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500), _NoNul]
-LongText = Annotated[str, StringConstraints(max_length=5000), _NoNul]
+Text500 = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500), _NoNul, _SIN_NUL]
+LongText = Annotated[str, StringConstraints(max_length=5000), _NoNul, _SIN_NUL]
 # A reference to another row by its id (e.g. `contacto_id`).
-RefId = Annotated[str, StringConstraints(max_length=64), _NoNul]
+RefId = Annotated[str, StringConstraints(max_length=64), _NoNul, _SIN_NUL]
+# An address email-validator takes: a dot-atom local part, a domain with a letter TLD.
+_EMAIL = (
+    r"^[A-Za-z0-9_%+-]+(\.[A-Za-z0-9_%+-]+)*"
+    r"@([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}$"
+)
 EmailIn = Annotated[
     str,
     StringConstraints(max_length=254),
     AfterValidator(normalise_email),
-    Field(json_schema_extra={"format": "email"}),
+    Field(json_schema_extra={"pattern": _EMAIL}),
 ]
-PhoneIn = Annotated[str, StringConstraints(max_length=40), AfterValidator(normalise_phone)]
-TaxIdIn = Annotated[str, StringConstraints(max_length=32), AfterValidator(normalise_tax_id)]
+# A Spanish number (9 digits from 6 to 9, spaces allowed) or an international one (+country).
+_TELEFONO = r"^(\+34 ?)?[6789]( ?[0-9]){8}$|^\+[1-9]( ?[0-9]){6,14}$"
+PhoneIn = Annotated[
+    str,
+    StringConstraints(max_length=40),
+    AfterValidator(normalise_phone),
+    Field(json_schema_extra={"pattern": _TELEFONO}),
+]
+# A NIF, NIE or CIF (optionally ES-prefixed), or an EU VAT number; the API also takes spaces,
+# dots and dashes in it and lower case, and keeps a wrong check digit flagged.
+_NIF_ES = r"([0-9]{8}[A-Z]|[XYZKLM][0-9]{7}[A-Z]|[A-HJ-NP-SUVW][0-9]{7}[0-9A-J])"
+_PAISES_UE = "AT|BE|BG|CY|CZ|DE|DK|EE|EL|FI|FR|GR|HR|HU|IE|IT|LT|LU|LV|MT|NL|PL|PT|RO|SE|SI|SK|XI"
+TaxIdIn = Annotated[
+    str,
+    StringConstraints(max_length=32),
+    AfterValidator(normalise_tax_id),
+    Field(
+        json_schema_extra={
+            "pattern": rf"^(ES)?{_NIF_ES}$|^({_PAISES_UE})[0-9A-Z+*]{{2,13}}$",
+            "examples": ["B12345674"],
+        }
+    ),
+]
 ExternalId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 
 
@@ -163,6 +231,13 @@ def _defaults_in_words(schema: dict[str, Any]) -> None:
                 prop["description"] = (
                     f"{prop.get('description', '')} (por defecto: {shown})".strip()
                 )
+
+
+# `omitible()`: the default of a PATCH field that may be left out but never set to null
+# (its column is NOT NULL): the field's type is not nullable, so the schema and the 422
+# agree. Unset fields are never read (updates apply `model_dump(exclude_unset=True)`).
+def omitible(**kwargs: Any) -> Any:
+    return Field(None, **kwargs)
 
 
 class BodyModel(BaseModel):

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
 from smartbilling_crm.kit.deps import ApiKeyDep, ContextoDep, con_total
 from smartbilling_crm.kit.errores import LISTA_CON_TOTAL, READ, WRITE
-from smartbilling_crm.kit.schemas import CleanStr, EstadoOportunidadIn
+from smartbilling_crm.kit.schemas import CleanStr, EstadoOportunidadIn, MoneyIn
 from smartbilling_crm.oportunidades import service as oportunidades_service
 from smartbilling_crm.oportunidades.schemas import (
     OportunidadCreate,
@@ -97,13 +96,8 @@ def marcar_oportunidad_ganada(
     ctx: ContextoDep,
     oportunidad_id: str,
     valor_final: Annotated[
-        Decimal | None,
-        Query(
-            ge=0,
-            max_digits=14,
-            decimal_places=2,
-            description="Valor final del contrato (€); por defecto, el estimado",
-        ),
+        MoneyIn | None,
+        Query(description="Valor final del contrato (€); por defecto, el estimado"),
     ] = None,
 ) -> OportunidadRead:
     """Cierra la oportunidad como ganada: probabilidad 100, fecha de cierre y valor ganado.

@@ -19,6 +19,7 @@ from smartbilling_crm.kit.schemas import (
     RefId,
     Text200,
     Text500,
+    omitible,
 )
 
 _EXAMPLE: dict[str, Any] = {
@@ -46,11 +47,11 @@ class OportunidadCreate(InputModel):
 
 
 class OportunidadUpdate(InputModel):
-    nombre_proyecto: Text200 | None = None
+    nombre_proyecto: Text200 = omitible()
     descripcion: LongText | None = None
-    monto_estimado: MoneyIn | None = None
-    estado: EstadoOportunidadIn | None = None
-    probabilidad_cierre: int | None = Field(None, ge=0, le=100)
+    monto_estimado: MoneyIn = omitible()
+    estado: EstadoOportunidadIn = omitible()
+    probabilidad_cierre: int = omitible(ge=0, le=100)
     fecha_cierre_estimada: LocalDatetime | None = None
     contacto_responsable_id: RefId | None = None
     notas_internas: LongText | None = None
