@@ -24,8 +24,39 @@ MAX_IMPORTAR = 1000
 
 # The body is read raw (the signature covers its exact bytes), so its schema is
 # declared by hand; FacturaIn is in the components through `importar`.
-_evento_schema = EventoFactura.model_json_schema(ref_template="#/components/schemas/{model}")
-_evento_schema.pop("$defs", None)
+_FACTURA_REF = {"$ref": "#/components/schemas/FacturaIn"}
+# EventoFactura's rule said in the schema: a `factura.pagada` carries its fecha_pago.
+_evento_schema: dict[str, Any] = {
+    "title": "EventoFactura",
+    "description": EventoFactura.__doc__,
+    "anyOf": [
+        {
+            "type": "object",
+            "required": ["tipo", "factura"],
+            "properties": {
+                "tipo": {"type": "string", "enum": ["factura.emitida", "factura.anulada"]},
+                "factura": _FACTURA_REF,
+            },
+        },
+        {
+            "type": "object",
+            "required": ["tipo", "factura"],
+            "properties": {
+                "tipo": {"type": "string", "const": "factura.pagada"},
+                "factura": {
+                    "allOf": [
+                        _FACTURA_REF,
+                        {
+                            "type": "object",
+                            "required": ["fecha_pago"],
+                            "properties": {"fecha_pago": {"type": "string", "format": "date"}},
+                        },
+                    ]
+                },
+            },
+        },
+    ],
+}
 # The Standard Webhooks headers: read and checked by the signature verification
 # (a bad one is a 401, never a 422), declared here so SDKs and the docs know them.
 _webhook_headers = [

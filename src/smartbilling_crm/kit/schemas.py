@@ -118,8 +118,19 @@ def _assume_business_timezone(value: datetime) -> datetime:
     return value
 
 
+# What the schema offers for an input instant: ISO 8601 with seconds 00-59 (no leap second),
+# a year the database can hold in UTC whatever the offset, and an optional zone.
+_INSTANTE = (
+    r"^[1-8][0-9]{3}-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])[Tt]([01][0-9]|2[0-3]):[0-5][0-9]"
+    r"(:[0-5][0-9](\.[0-9]{1,6})?)?([Zz]|[+-]([01][0-9]|2[0-3]):[0-5][0-9])?$"
+)
+
 # Naive inputs are read in the business time zone (CRM_TIMEZONE).
-LocalDatetime = Annotated[datetime, AfterValidator(_assume_business_timezone)]
+LocalDatetime = Annotated[
+    datetime,
+    AfterValidator(_assume_business_timezone),
+    Field(json_schema_extra={"pattern": _INSTANTE}),
+]
 
 
 def _in_business_timezone(value: datetime) -> datetime:
@@ -168,7 +179,7 @@ Text100 = Annotated[
 Text500 = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500), _NoNul, _SIN_NUL]
 LongText = Annotated[str, StringConstraints(max_length=5000), _NoNul, _SIN_NUL]
 # A reference to another row by its id (e.g. `contacto_id`).
-RefId = Annotated[str, StringConstraints(max_length=64), _NoNul, _SIN_NUL]
+RefId = Annotated[str, StringConstraints(min_length=1, max_length=64), _NoNul, _SIN_NUL]
 # An address email-validator takes: a dot-atom local part, a domain with a letter TLD.
 _EMAIL = (
     r"^[A-Za-z0-9_%+-]+(\.[A-Za-z0-9_%+-]+)*"
@@ -180,13 +191,17 @@ EmailIn = Annotated[
     AfterValidator(normalise_email),
     Field(json_schema_extra={"pattern": _EMAIL}),
 ]
-# A Spanish number (9 digits from 6 to 9, spaces allowed) or an international one (+country).
-_TELEFONO = r"^(\+34 ?)?[6789]( ?[0-9]){8}$|^\+[1-9]( ?[0-9]){6,14}$"
+# The schema shows the Spanish shape (9 digits, spaces allowed, optional +34); the API also
+# takes any number phonenumbers holds valid, foreign ones with their +prefix.
+_TELEFONO = r"^(\+34 ?)?[689]( ?[0-9]){8}$"
 PhoneIn = Annotated[
     str,
     StringConstraints(max_length=40),
     AfterValidator(normalise_phone),
-    Field(json_schema_extra={"pattern": _TELEFONO}),
+    Field(
+        json_schema_extra={"pattern": _TELEFONO},
+        description="Teléfono español (p. ej. +34 91 123 4567); también internacional con +",
+    ),
 ]
 # A NIF, NIE or CIF (optionally ES-prefixed), or an EU VAT number; the API also takes spaces,
 # dots and dashes in it and lower case, and keeps a wrong check digit flagged.
