@@ -77,7 +77,7 @@ class FacturaIn(BodyModel):
     moneda: Annotated[
         str,
         StringConstraints(min_length=3, max_length=3),
-        Field(json_schema_extra={"pattern": "^[Ee][Uu][Rr]$"}, description="Solo EUR"),
+        Field(json_schema_extra={"enum": ["EUR"]}, description="Solo EUR (también en minúsculas)"),
     ] = "EUR"
     fecha_pago: date | None = None
     anulada: bool = Field(False, description="Solo en la importación: la factura está anulada")
