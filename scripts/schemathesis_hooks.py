@@ -38,8 +38,9 @@ def _sign(secret: str, msg_id: str, timestamp: int, body: bytes) -> str:
 def before_call(ctx: Any, case: Any, kwargs: dict[str, Any]) -> None:
     # Every phase goes through here (the documented examples too): point invoices at the
     # client the run created.
-    if case.operation.path == IMPORT_PATH and isinstance(kwargs.get("json"), list):
-        for factura in kwargs["json"]:
+    # The body is sent from case.body: edit it in place.
+    if case.operation.path == IMPORT_PATH and isinstance(case.body, list):
+        for factura in case.body:
             _known_client(factura)
     if case.operation.path != WEBHOOK_PATH or isinstance(case.body, NotSet):
         return
