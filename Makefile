@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint fuzz migrate bench backtest install clean
+.PHONY: run test lint fuzz sdk migrate bench backtest install clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -38,6 +38,11 @@ backtest: $(STAMP)
 
 fuzz: $(STAMP)
 	bash scripts/fuzz.sh
+
+# TypeScript clients generated from /openapi.json type-check the README's examples
+# (needs Node 20+ and npm; works in a temporary folder).
+sdk: $(STAMP)
+	bash scripts/sdk/check.sh
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

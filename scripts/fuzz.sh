@@ -49,17 +49,24 @@ trap cleanup EXIT
 DATABASE_URL="$database_url" CRM_ENV=development CRM_API_KEYS="$key" CRM_WEBHOOK_SECRETS="$secret" \
     $BIN/smartbilling-crm serve --port "$port" > "$tmp/server.log" 2>&1 &
 server=$!
-$BIN/python - "$port" <<'PY'
-import sys, time, urllib.request
+$BIN/python - "$port" "$key" <<'PY'
+import json, sys, time, urllib.request
+base = f"http://127.0.0.1:{sys.argv[1]}"
 for _ in range(240):
     try:
-        urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/healthz", timeout=1)
+        urllib.request.urlopen(f"{base}/healthz", timeout=1)
         break
     except OSError:
         time.sleep(0.5)
+# The client generated invoices are pointed at (scripts/schemathesis_hooks.py).
+body = json.dumps({"id": "fuzz-cliente", "nombre_empresa": "Fuzz S.L.", "email": "fuzz@fuzz.es"})
+request = urllib.request.Request(f"{base}/api/clientes/", data=body.encode(), headers={
+    "Authorization": f"Bearer {sys.argv[2]}", "Content-Type": "application/json"})
+urllib.request.urlopen(request, timeout=30)
 PY
 
 PYTHONPATH=scripts SCHEMATHESIS_HOOKS=schemathesis_hooks FUZZ_WEBHOOK_SECRET="$secret" \
+    FUZZ_CLIENTE_ID=fuzz-cliente \
     $BIN/st run "http://127.0.0.1:$port/openapi.json" \
     --header "Authorization: Bearer $key" \
     --phases examples,coverage,fuzzing,stateful \

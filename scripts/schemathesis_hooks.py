@@ -1,5 +1,9 @@
 """Schemathesis hooks for `make fuzz`: sign every generated webhook body the way the
-invoicing module does, so the fuzzer reaches the hook's logic, not only its 401."""
+invoicing module does, so the fuzzer reaches the hook's logic, not only its 401; and point
+generated invoices at the client fuzz.sh creates first (FUZZ_CLIENTE_ID), the test data an
+invoice needs: an invoice for a client the CRM does not know is refused by design (422,
+"retry once the client exists"), which says nothing about the schema; likewise contact
+references in activity and opportunity bodies are left out."""
 
 from __future__ import annotations
 
@@ -16,6 +20,26 @@ import schemathesis
 from schemathesis.core import NotSet
 
 WEBHOOK_PATH = "/api/webhooks/facturas"
+IMPORT_PATH = "/api/facturas/importar"
+
+
+def _known_client(factura: Any) -> None:
+    cliente_id = os.environ.get("FUZZ_CLIENTE_ID")
+    if cliente_id and isinstance(factura, dict):
+        factura["cliente_id"] = cliente_id
+
+
+# A body's reference to a contact must name a contact of the client in the path, which the
+# generator cannot know: a random one is refused by design (422, tested in tests/actividades
+# and tests/oportunidades). Generated bodies send none, so the rest of the body is exercised.
+CONTACT_REFERENCES = ("contacto_id", "contacto_responsable_id")
+
+
+def _sin_referencias(body: Any) -> None:
+    if isinstance(body, dict):
+        for campo in CONTACT_REFERENCES:
+            if isinstance(body.get(campo), str):
+                body[campo] = None
 
 
 def _sign(secret: str, msg_id: str, timestamp: int, body: bytes) -> str:
@@ -26,8 +50,18 @@ def _sign(secret: str, msg_id: str, timestamp: int, body: bytes) -> str:
 
 @schemathesis.hook
 def before_call(ctx: Any, case: Any, kwargs: dict[str, Any]) -> None:
+    # Every phase goes through here (the documented examples too): point invoices at the
+    # client the run created.
+    # The body is sent from case.body: edit it in place.
+    if "/actividades" in case.operation.path or "/oportunidades" in case.operation.path:
+        _sin_referencias(case.body)
+    if case.operation.path == IMPORT_PATH and isinstance(case.body, list):
+        for factura in case.body:
+            _known_client(factura)
     if case.operation.path != WEBHOOK_PATH or isinstance(case.body, NotSet):
         return
+    if isinstance(case.body, dict):
+        _known_client(case.body.get("factura"))
     try:
         raw = json.dumps(case.body, allow_nan=False).encode()
     except (TypeError, ValueError):

@@ -11,6 +11,7 @@ the PostgreSQL half is skipped with the reason, except with CI=true, where it fa
 from __future__ import annotations
 
 import os
+import re
 import socket
 import threading
 import time
@@ -41,6 +42,47 @@ PG_ADMIN_URL = os.environ.get(
     "CRM_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+# Words of pydantic's, email-validator's and Python's own messages: none may reach a 422.
+ENGLISH_IN_422 = re.compile(
+    r"Input should|Field required|should (have|be|match)|Value error|Extra inputs|"
+    r"Assertion failed|Decimal input|String should|An email address|must have|"
+    r"\bvalid\b|\bNone\b|\bor equal\b|\bnot permitted\b"
+)
+
+
+def assert_spanish_422(response: httpx.Response) -> None:
+    """A 422 speaks Spanish: its detail and every field message."""
+    if response.status_code != 422:
+        return
+    response.read()
+    if "json" not in response.headers.get("content-type", ""):
+        # A panel page: the same Spanish messages, rendered next to their fields.
+        english = ENGLISH_IN_422.findall(response.text)
+        assert not english, f"a 422 page not in Spanish: {english}"
+        return
+    body = response.json()
+    texts = [body.get("detail", "")] + [e.get("mensaje", "") for e in body.get("errors") or []]
+    english = [t for t in texts if ENGLISH_IN_422.search(str(t))]
+    assert not english, f"a 422 not in Spanish: {english}"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _every_422_is_spanish() -> Iterator[None]:
+    """Every 422 any test receives over HTTP is checked (contract §10)."""
+    original = httpx.Client.send
+
+    def send(self: httpx.Client, request: httpx.Request, **kwargs: Any) -> httpx.Response:
+        response = original(self, request, **kwargs)
+        assert_spanish_422(response)
+        return response
+
+    httpx.Client.send = send  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        httpx.Client.send = original  # type: ignore[method-assign]
 
 
 def fresh_postgres_database() -> Iterator[str]:

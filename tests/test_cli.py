@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import text
 from typer.testing import CliRunner
 
@@ -97,3 +99,52 @@ def test_bad_production_settings_are_one_clear_line(db: Backend) -> None:
     assert result.exit_code == 2
     assert "CRM_API_KEYS is missing" in result.output
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["recalcular"],
+        ["exportar-clientes", "-"],
+        ["importar-clientes", "clientes.csv"],
+        ["importar-facturas", "facturas.csv"],
+        ["backup", "copia.db"],
+    ],
+)
+def test_commands_that_read_data_refuse_a_missing_sqlite_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: list[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)  # "outside the project folder"
+    (tmp_path / "clientes.csv").write_text("nombre_empresa;email\n", encoding="utf-8")
+    (tmp_path / "facturas.csv").write_text("id;numero\n", encoding="utf-8")
+    env = {"DATABASE_URL": "sqlite:///./smartbilling.db", "CRM_ENV": "development"}
+
+    result = runner.invoke(app, command, env=env)
+
+    assert result.exit_code == 2, result.output
+    assert "no existe la base de datos" in result.output
+    assert "smartbilling.db" in result.output
+    assert not (tmp_path / "smartbilling.db").exists()
+
+
+def test_migrate_still_creates_the_sqlite_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    env = {"DATABASE_URL": "sqlite:///./nueva.db", "CRM_ENV": "development"}
+    result = runner.invoke(app, ["migrate"], env=env)
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "nueva.db").exists()
+
+
+def test_webhook_send_goes_to_crm_host_and_port(db: Backend, make_cliente: Any) -> None:
+    cliente = make_cliente(id="cli_host")
+    args = [
+        "webhook-send", "--id", "fac_cli_h", "--numero", "2026/0002",
+        "--cliente-id", cliente["id"], "--fecha-emision", "2026-01-10",
+        "--base", "100.00", "--total", "121.00",
+    ]  # fmt: skip
+    env = _env(db, CRM_HOST="127.0.0.1", CRM_PORT=str(db.server.port))
+    result = runner.invoke(app, args, env=env)
+    assert result.exit_code == 0, result.output
+    assert "procesado" in result.output

@@ -130,6 +130,15 @@ def test_cors_is_closed_unless_the_origin_is_configured(
             "/api/clientes/", headers={**preflight, "Origin": "https://evil.example"}
         )
         assert "access-control-allow-origin" not in evil.headers
+        # A browser script reads the CSV's name, the lists' totals and the request id.
+        simple = client.get(
+            "/api/clientes/",
+            headers={"Origin": "https://app.smartbilling.es", "Authorization": f"Bearer {API_KEY}"},
+        )
+        exposed = {
+            h.strip().lower() for h in simple.headers["access-control-expose-headers"].split(",")
+        }
+        assert {"content-disposition", "x-total-count", "x-request-id"} <= exposed
 
 
 # --- logging: one line per request, no personal data ----------------------------------

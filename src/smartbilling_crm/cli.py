@@ -27,10 +27,10 @@ from smartbilling_crm.facturacion import csv as csv_facturas
 from smartbilling_crm.facturacion import firma
 from smartbilling_crm.kit import csv_es, ficheros
 from smartbilling_crm.kit.contexto import Contexto, unidad_de_trabajo
-from smartbilling_crm.kit.db import create_db_engine, create_session_factory
+from smartbilling_crm.kit.db import create_db_engine, create_session_factory, sqlite_file
 from smartbilling_crm.kit.db import migrate as run_migrations
 from smartbilling_crm.kit.schemas import ZONA_NEGOCIO
-from smartbilling_crm.ops import copias, demo
+from smartbilling_crm.ops import demo
 from smartbilling_crm.salud import recalculo
 from smartbilling_crm.salud import service as salud_service
 
@@ -117,7 +117,9 @@ def webhook_send(
     fecha_pago: Annotated[
         str | None, typer.Option(help="AAAA-MM-DD (obligatoria si pagada)")
     ] = None,
-    url: Annotated[str, typer.Option(help="URL del CRM")] = "http://127.0.0.1:8000",
+    url: Annotated[
+        str | None, typer.Option(help="URL del CRM (por defecto http://CRM_HOST:CRM_PORT)")
+    ] = None,
     webhook_id: Annotated[
         str | None, typer.Option(help="webhook-id; por defecto uno nuevo (reenviar = repetirlo)")
     ] = None,
@@ -127,6 +129,7 @@ def webhook_send(
 ) -> None:
     """Firma y envía un evento de factura al webhook, como lo hará el módulo de facturación."""
     settings = _settings()
+    url = url or _url_del_crm(settings)
     body = json.dumps(
         {
             "tipo": tipo,
@@ -179,7 +182,10 @@ def demo_command() -> None:
     los estados (prospecto, activo, dormido, VIP, perdido) y las alertas. Ejecutarla dos
     veces no duplica nada: los clientes de la demo que ya existen se dejan como están."""
     settings = _settings()
-    with _unidad(settings) as ctx, _progreso("Creando la cartera de demostración") as avance:
+    with (
+        _unidad(settings, crea=True) as ctx,
+        _progreso("Creando la cartera de demostración") as avance,
+    ):
         resultado = demo.construir(ctx, progreso=avance)
     for omitido in resultado.omitidos:
         console.print(f"[yellow]Omitido[/yellow] {_e(str(omitido))}")
@@ -188,7 +194,7 @@ def demo_command() -> None:
         f"{resultado.existentes} ya estaban."
     )
     console.print(
-        "Ábrela en el panel, http://127.0.0.1:8000 (o en la API: /docs, p. ej. "
+        f"Ábrela en el panel, {_url_del_crm(settings)} (o en la API: /docs, p. ej. "
         "GET /api/alertas, o el cliente demo-mediterraneo y sus /recomendaciones)."
     )
 
@@ -277,41 +283,17 @@ def importar_facturas(
     _resumen(resumen, informe.correcto, simular, len(informe.rechazos))
 
 
-@app.command("backup")
-def backup(
-    destino: Annotated[Path, typer.Argument(help="Fichero de la copia (no debe existir)")],
-) -> None:
-    """Hace una copia consistente de la base de datos sin parar el servidor.
-    SQLite: con la API de copia en caliente de SQLite. PostgreSQL: con pg_dump (formato
-    custom; se restaura con pg_restore)."""
-    settings = _settings()
-    try:
-        with _progreso("Copiando la base de datos") as avance:
-            resultado = copias.copiar(settings.database_url, destino, progreso=avance)
-    except copias.CopiaError as exc:
-        _fail(str(exc))
-    console.print(
-        f"[green]Copia hecha[/green] en {_e(str(resultado.destino))} "
-        f"({resultado.bytes / 1_048_576:.1f} MiB, {resultado.metodo})."
-    )
-    if resultado.metodo == "pg_dump":
-        restaurar = " ".join(copias.comando_pg_restore(settings.database_url, destino))
-        console.print(f"Para restaurarla en una base de datos vacía: {_e(restaurar)}")
-    else:
-        console.print(
-            "Para restaurarla: para el servidor, sustituye el fichero de la base de datos por "
-            "la copia (y borra sus -wal y -shm si quedaron) y arráncalo de nuevo."
-        )
-
-
 class _Deshacer(Exception):
     """Raised inside a unit of work to roll it back on purpose (dry run, refused rows)."""
 
 
 @contextmanager
-def _unidad(settings: Settings) -> Iterator[Contexto]:
+def _unidad(settings: Settings, *, crea: bool = False) -> Iterator[Contexto]:
     """A migrated database and one unit of work (as a request has): its effects run and it
-    is committed at the end of the block, rolled back if it raises."""
+    is committed at the end of the block, rolled back if it raises. Only a command that
+    `crea` may start a SQLite file that is not there."""
+    if not crea:
+        _exigir_base(settings)
     try:
         run_migrations(settings.database_url)
         engine = create_db_engine(
@@ -401,6 +383,24 @@ def _resumen(resumen: str, correcto: bool, simular: bool, rechazadas: int) -> No
         console.print(f"[green]Importación hecha:[/green] {resumen}.")
 
 
+def _exigir_base(settings: Settings) -> None:
+    """Refuse (exit 2) to read a SQLite file that does not exist: run from the wrong folder,
+    the command would otherwise create an empty database and report zero rows."""
+    fichero = sqlite_file(settings.database_url)
+    if fichero is not None and not fichero.exists():
+        _fail(
+            f"no existe la base de datos {fichero} (DATABASE_URL={settings.database_url}). "
+            "Ejecuta la orden en la carpeta del proyecto, o fija DATABASE_URL; para crear "
+            "una base nueva, `smartbilling-crm migrate`."
+        )
+
+
+def _url_del_crm(settings: Settings) -> str:
+    """Where `serve` listens with these settings (CRM_HOST, CRM_PORT)."""
+    host = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host
+    return f"http://{host}:{settings.port}"
+
+
 def _settings() -> Settings:
     # Read afresh on every command (not the cached process settings), and say what is
     # wrong in one line instead of a traceback.
@@ -417,10 +417,13 @@ def _fail(message: str) -> NoReturn:
     raise typer.Exit(2)
 
 
-# The panel's accounts, in their own module (it uses the helpers above).
+# Commands in their own modules (they use the helpers above): the panel's accounts and
+# the backups.
+from smartbilling_crm.cli_copias import backup  # noqa: E402
 from smartbilling_crm.cli_usuarios import usuarios_app  # noqa: E402
 
 app.add_typer(usuarios_app, name="usuarios")
+app.command("backup")(backup)
 
 
 if __name__ == "__main__":

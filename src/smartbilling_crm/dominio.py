@@ -83,3 +83,27 @@ _RANGO_SEVERIDAD = {
     Severidad.MEDIA: 2,
     Severidad.BAJA: 3,
 }
+
+
+class TipoAlerta(StrEnum):
+    """What an alert is about (the rules of `salud.reglas` raise these)."""
+
+    FACTURA_VENCIDA = "factura_vencida"
+    RIESGO_PAGO = "riesgo_pago"
+    TENDENCIA_PAGO = "tendencia_pago"
+    CIF_NIF_INVALIDO = "cif_nif_invalido"
+    COMPRA_ATRASADA = "compra_atrasada"
+    PROXIMA_FACTURA = "proxima_factura"
+    VIP_DORMIDO = "vip_dormido"
+    CLIENTE_DORMIDO = "cliente_dormido"
+    OPORTUNIDAD_ESTANCADA = "oportunidad_estancada"
+    TAREA_VENCIDA = "tarea_vencida"
+    SIN_CONTACTO_PRINCIPAL = "sin_contacto_principal"
+    SIN_CONTACTO_FINANCIERO = "sin_contacto_financiero"
+    RIESGO_PERDIDA = "riesgo_perdida"
+    INACTIVIDAD = "inactividad"
+
+
+class TipoOportunidadSugerida(StrEnum):
+    VIP = "vip"
+    ENGAGEMENT = "engagement"

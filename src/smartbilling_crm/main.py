@@ -26,7 +26,8 @@ from smartbilling_crm.kit.db import (
     migrate,
     transaction,
 )
-from smartbilling_crm.kit.errores import ErrorInesperadoMiddleware, install_error_handlers
+from smartbilling_crm.kit.documentacion import instalar_documentacion, operation_id
+from smartbilling_crm.kit.errores import COMMON, ErrorInesperadoMiddleware, install_error_handlers
 from smartbilling_crm.kit.limite import RateLimitMiddleware
 from smartbilling_crm.kit.logs import configure_logging
 from smartbilling_crm.kit.middleware import (
@@ -86,6 +87,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        generate_unique_id_function=operation_id,
+        responses=COMMON,
         openapi_tags=[
             {"name": "Clientes", "description": "El cliente 360, la lista, RGPD"},
             {"name": "Contactos", "description": "Personas de contacto de cada cliente"},
@@ -98,6 +103,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ],
     )
     app.state.settings = settings
+    instalar_documentacion(app)
     # The declared effect of every unit of work: touched clients get their health refreshed.
     app.state.efectos = (salud_service.refrescar_tocados,)
     install_error_handlers(app)
@@ -117,7 +123,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_origins=settings.cors_origins,
             allow_methods=["GET", "POST", "PATCH", "PUT", "DELETE"],
             allow_headers=["Authorization", "X-API-Key", "Content-Type", "X-Request-ID"],
-            expose_headers=["X-Request-ID", "Retry-After"],
+            # What a browser script may read: the CSV's file name, the per-client lists'
+            # totals, the request id to quote in a bug report, and when to retry.
+            expose_headers=[
+                "Content-Disposition",
+                "X-Total-Count",
+                "X-Request-ID",
+                "Retry-After",
+            ],
         )
     # The panel's session cookie sits inside the body cap and the security headers.
     panel.instalar(app, settings)

@@ -147,6 +147,27 @@ def test_invoice_and_payment_activities_are_refused(
     assert count_rows(db.engine, "actividades_extended") == 1
 
 
+def test_the_hooks_own_entries_are_a_conflict_to_edit_or_delete(
+    api: httpx.Client, make_cliente: MakeCliente
+) -> None:
+    cliente = make_cliente()
+    factura = {
+        "id": "fac_act_1",
+        "numero": "2026/1",
+        "cliente_id": cliente["id"],
+        "fecha_emision": "2026-01-10",
+        "base_imponible": 100,
+        "total": 121,
+    }
+    assert api.post("/api/facturas/importar", json=[factura]).status_code == 200
+    entrada = next(a for a in api.get(url_of(cliente)).json() if a["tipo"] == "factura")
+    url = f"{url_of(cliente)}/{entrada['id']}"
+
+    assert_problem(api.patch(url, json={"titulo": "Otra cosa"}), 409)
+    assert_problem(api.delete(url), 409)
+    assert api.get(url).json()["titulo"] == entrada["titulo"]
+
+
 def test_contacto_id_must_belong_to_the_client(
     api: httpx.Client, db: Backend, make_cliente: MakeCliente
 ) -> None:

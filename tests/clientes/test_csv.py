@@ -135,11 +135,11 @@ def test_import_creates_and_updates_by_id_cif_or_email_from_a_comma_file(
     assert uno["tamaño_empresa"] == "mediana"
     dos = api.get("/api/clientes/por-cif").json()
     assert dos["margen_promedio"] == 10.5
-    assert dos["fecha_primer_contacto"] == "2024-01-31T23:00:00Z"  # midnight in Madrid
+    assert dos["fecha_primer_contacto"] == "2024-02-01T00:00:00+01:00"  # midnight in Madrid
     assert api.get("/api/clientes/por-email").json()["tamaño_empresa"] == "grande"
     nuevo = api.get("/api/clientes/nuevo-1").json()
     assert nuevo["tamaño_empresa"] == "autónomo"
-    assert nuevo["fecha_primer_contacto"] == "2025-03-15T09:30:00Z"
+    assert nuevo["fecha_primer_contacto"] == "2025-03-15T10:30:00+01:00"
 
 
 def test_a_refused_row_is_reported_by_line_and_nothing_is_written(
@@ -321,5 +321,16 @@ def test_export_numbers_use_the_decimal_comma_and_text_never_runs_as_formula() -
     assert csv_es.dinero(Decimal("2500")) == "2500,00"
     assert csv_es.numero(87.5, 1) == "87,5"
     assert csv_es.texto("=1+1") == "'=1+1"
-    assert csv_es.texto("+34911234567") == "'+34911234567"
     assert csv_es.texto("Normal") == "Normal"
+
+
+@pytest.mark.parametrize(
+    "celda", ["=SUM(A1:A2)", "@SUM(A1)", "-2+3", "+1+1", "-Proveedor", "=1", "\tx", "+34 6x"]
+)
+def test_what_a_spreadsheet_would_run_gets_the_apostrophe(celda: str) -> None:
+    assert csv_es.texto(celda) == "'" + celda
+
+
+@pytest.mark.parametrize("celda", ["+34911234567", "+34 600 123 456", "-2,5", "+1.5", "-10"])
+def test_phones_and_plain_numbers_are_written_as_they_are(celda: str) -> None:
+    assert csv_es.texto(celda) == celda

@@ -61,6 +61,27 @@ def test_export_contains_every_fact_about_the_client(
     assert sorted(o["nombre_proyecto"] for o in body["oportunidades"]) == ["Abierta", "Cerrada"]
     assert {o["cliente_id"] for o in body["oportunidades"]} == {cliente["id"]}
     assert body["salud"]["cliente_id"] == cliente["id"]
+    assert body["facturas"] == []
+
+
+def test_export_names_an_invoice_by_its_id_as_the_hook_does(
+    api: httpx.Client, make_cliente: MakeCliente
+) -> None:
+    cliente = make_cliente()
+    factura = {
+        "id": "fac_rgpd_1",
+        "numero": "2025/0001",
+        "cliente_id": cliente["id"],
+        "fecha_emision": "2025-12-12",
+        "base_imponible": 100,
+        "total": 121,
+    }
+    assert api.post("/api/facturas/importar", json=[factura]).status_code == 200
+
+    facturas = api.get(f"/api/clientes/{cliente['id']}/exportar").json()["facturas"]
+
+    assert [f["id"] for f in facturas] == ["fac_rgpd_1"]
+    assert "factura_id" not in facturas[0]
 
 
 def test_erasure_removes_the_client_and_everything_about_it(

@@ -48,16 +48,26 @@ def test_create_contact_normalises_email_and_phones(
     assert body["cliente_id"] == cliente["id"]
     assert body["email"] == "maria.lopez@techcorp.es"
     assert body["telefono"] == "+34911234567"
-    assert body["telefono_whatapp"] == "+34666123456"
+    assert body["telefono_whatsapp"] == "+34666123456"
+    assert "telefono_whatapp" not in body
     assert body["es_contacto_financiero"] is True
     assert body["es_contacto_principal"] is False
     assert body["fecha_última_interaccion"] is None
 
 
-def test_whatsapp_accepts_the_ascii_spelling(api: httpx.Client, make_cliente: MakeCliente) -> None:
+def test_whatsapp_accepts_the_sketchs_typo_on_input(
+    api: httpx.Client, make_cliente: MakeCliente
+) -> None:
     body = crear(api, make_cliente(), telefono_whatsapp="666 123 456")
+    assert body["telefono_whatsapp"] == "+34666123456"
 
-    assert body["telefono_whatapp"] == "+34666123456"
+    contacto_id = body["id"]
+    cambiado = api.patch(
+        f"/api/clientes/{body['cliente_id']}/contactos/{contacto_id}",
+        json={"telefono_whatapp": "666 000 111"},
+    )
+    assert cambiado.status_code == 200, cambiado.text
+    assert cambiado.json()["telefono_whatsapp"] == "+34666000111"
 
 
 def test_contact_list_is_a_plain_array_principal_first(

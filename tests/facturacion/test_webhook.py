@@ -250,7 +250,7 @@ def test_issued_invoice_feeds_ltv_dates_lifecycle_and_timeline(
     assert entrada["titulo"] == "Factura 2025/0123 emitida"
     assert "2.500,00 €" in entrada["descripcion"]
     assert "2.066,12 €" in entrada["descripcion"]
-    assert entrada["fecha"].startswith("2026-01-11T23:00:00")  # 12/01 00:00 in Madrid
+    assert entrada["fecha"] == "2026-01-12T00:00:00+01:00"  # 12/01 00:00 in Madrid
 
 
 def test_later_event_updates_the_same_timeline_entry(

@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 from smartbilling_crm.cli import app
 from smartbilling_crm.models import Base
 from smartbilling_crm.ops import demo
+from smartbilling_crm.ops.demo_cartera import rol_de
 
 from ..conftest import Backend
 from ..test_cli import _env
@@ -71,6 +72,11 @@ def test_the_demo_shows_every_state_and_alert_and_a_second_run_adds_nothing(
     assert ficha["contactos"] and ficha["actividades_recientes"]
     assert ficha["salud"]["meses_como_cliente"] >= 23  # two years of history
 
+    with db.engine.connect() as conn:
+        contactos = conn.execute(text("SELECT nombre_completo, rol FROM contactos_extended"))
+        for nombre, rol in contactos:
+            assert rol == rol_de(rol, nombre), f"{nombre} ({rol})"
+
     antes = _recuentos(db)
     again = runner.invoke(app, ["demo"], env=_env(db))
     assert again.exit_code == 0, again.output
@@ -89,3 +95,10 @@ def test_demo_companies_have_valid_tax_ids_but_the_one_kept_wrong_on_purpose() -
     facturas = [f for e in demo.CARTERA for f in demo._planificar_facturas(e, hoy.date())]
     assert len({f["id"] for f in facturas}) == len(facturas)
     assert all(f["fecha_pago"] is None or f["fecha_pago"] <= hoy.date() for f in facturas)
+
+
+def test_demo_roles_agree_with_the_persons_name() -> None:
+    assert rol_de("Directora financiera", "Álvaro López Ruiz") == "Director financiero"
+    assert rol_de("Director general", "Lucía Gil Ramos") == "Directora general"
+    assert rol_de("Directora financiera", "Marta Gil Ramos") == "Directora financiera"
+    assert rol_de("Contable", "Pablo Gil Ramos") == "Contable"

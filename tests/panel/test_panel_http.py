@@ -299,7 +299,7 @@ def test_opportunity_created_then_won_makes_the_prospect_active(
         panel, ruta, f"{ruta}/oportunidades", {"nombre_proyecto": "ERP", "monto_estimado": "-5"}
     )
     assert mal.status_code == 422 and 'id="oportunidad-monto_estimado-error"' in mal.text
-    assert "debe ser al menos 0" in mal.text
+    assert "debe ser mayor o igual que 0" in mal.text  # the API's own message
     enviar(
         panel,
         ruta,

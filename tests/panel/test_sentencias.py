@@ -59,7 +59,7 @@ def test_list_and_pipeline_statements_are_fixed(
 # the suggested actions of the clients shown (their facts in one batch of queries).
 ESPERADAS: dict[str, dict[str, int]] = {
     "hoy": {"sqlite": 23, "postgresql": 22},
-    "ficha": {"sqlite": 16, "postgresql": 15},
+    "ficha": {"sqlite": 17, "postgresql": 16},  # the timeline page counts its total (#13)
     "lista": {"sqlite": 4, "postgresql": 3},
     "pipeline": {"sqlite": 6, "postgresql": 5},  # the open total is the sum of the stage rows
 }

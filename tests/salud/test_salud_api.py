@@ -52,14 +52,14 @@ def test_salud_de_un_cliente_con_historial(db: Backend, api: httpx.Client) -> No
     assert body["ingresos_esperados_90_dias"] == 1335.52
     assert body["facturas_vencidas"] == 1
     assert body["importe_vencido"] == 2500.0
-    assert body["riesgo_impago_nivel"] == "critico"
+    assert body["riesgo_impago"] == "critico"
     # 100 × (1 − 0,698), half up.
     assert body["riesgo_perdida_score"] == 30
     # Invoices and payments are in the timeline but are not interactions (contract §8):
     # nobody has called, written or met this client yet.
     assert body["dias_sin_actividad"] is None
     assert body["numero_actividades_ultimos_30_dias"] == 0
-    assert body["ultima_interaccion"] is None
+    assert body["fecha_última_interaccion"] is None
     assert body["salud_general"] == "critica"
     assert body["fecha_calculo"] == "2026-01-20"
     assert body["motivos"] == [
@@ -93,13 +93,13 @@ def test_sin_facturas_no_se_inventan_numeros(db: Backend, api: httpx.Client) -> 
         "factura_pagada_más_antigua",
         "factura_impagada_más_antigua",
         "dias_sin_actividad",
-        "ultima_interaccion",
+        "fecha_última_interaccion",
     ):
         assert body[vacio] is None, vacio
     assert body["porcentaje_pagos_a_tiempo"] == 100.0
     assert body["ingresos_esperados_30_dias"] == 0
     assert body["ingresos_esperados_90_dias"] == 0
-    assert body["riesgo_impago_nivel"] == "bajo"
+    assert body["riesgo_impago"] == "bajo"
     assert body["riesgo_perdida_score"] == 0
     assert body["salud_general"] == "excelente"
     assert body["facturas_vencidas"] == 0
@@ -194,7 +194,7 @@ def test_el_paso_del_tiempo_cambia_la_salud_y_recalcular_lo_lleva_a_la_lista(
     antes = salud(api, "b-regular")
     assert antes["dias_sin_actividad"] is None  # invoices are not interactions
     assert antes["facturas_vencidas"] == 0
-    assert antes["riesgo_impago_nivel"] == "bajo"
+    assert antes["riesgo_impago"] == "bajo"
     assert antes["frecuencia_compra_dias"] == 26  # median of 30 and 21, rounded half up
     # Three purchases, the last 10 days ago: 78 % likely to buy again within a year.
     assert antes["riesgo_perdida_score"] == 22
@@ -208,7 +208,7 @@ def test_el_paso_del_tiempo_cambia_la_salud_y_recalcular_lo_lleva_a_la_lista(
     assert ahora["dias_sin_actividad"] is None
     assert ahora["facturas_vencidas"] == 1
     assert ahora["importe_vencido"] == 1210.0
-    assert ahora["riesgo_impago_nivel"] == "critico"
+    assert ahora["riesgo_impago"] == "critico"
     # 64 days without buying, against a usual 26: the model's chance of another purchase
     # within a year falls to 59 % (no recompute yet: the model's prior).
     assert ahora["riesgo_perdida_score"] == 41
@@ -242,7 +242,7 @@ def test_el_paso_del_tiempo_cambia_la_salud_y_recalcular_lo_lleva_a_la_lista(
     cliente = ficha(api, "b-regular")
     ahora = salud(api, "b-regular")
     assert fila["estado"] == cliente["estado"] == "cliente_dormido"
-    assert fila["riesgo_impago"] == cliente["riesgo_impago"] == ahora["riesgo_impago_nivel"]
+    assert fila["riesgo_impago"] == cliente["riesgo_impago"] == ahora["riesgo_impago"]
     assert fila["dias_sin_actividad"] is None and ahora["dias_sin_actividad"] is None
     # The recompute fitted the portfolio's own model: 43, read alike everywhere.
     assert fila["riesgo_perdida_score"] == ahora["riesgo_perdida_score"] == 43
@@ -261,7 +261,7 @@ def test_un_pago_por_webhook_se_refleja_en_la_salud(db: Backend, api: httpx.Clie
     db.clock.set(HOY)
     crear_cliente(api, "abc123", "Empresa XYZ S.L.")
     importar(api, historial_regular("abc123"))
-    assert salud(api, "abc123")["riesgo_impago_nivel"] == "critico"
+    assert salud(api, "abc123")["riesgo_impago"] == "critico"
 
     pago = evento(
         "pagada",
@@ -280,7 +280,7 @@ def test_un_pago_por_webhook_se_refleja_en_la_salud(db: Backend, api: httpx.Clie
     assert body["factura_impagada_más_antigua"] is None
     assert body["dias_promedio_para_pagar"] == 30.0  # (10 + 20 + 30 + 40 + 50) / 5
     assert body["porcentaje_pagos_a_tiempo"] == 60.0  # 3 of 5 paid on time
-    assert body["riesgo_impago_nivel"] == "alto"  # < 70 % on time
+    assert body["riesgo_impago"] == "alto"  # < 70 % on time
     assert body["dias_sin_actividad"] is None  # a payment is not an interaction
     assert fila_de_lista(api, "abc123")["riesgo_impago"] == "alto"
 

@@ -8,9 +8,11 @@ from fastapi import APIRouter, Query, Response, status
 
 from smartbilling_crm.actividades import service as actividades_service
 from smartbilling_crm.actividades.schemas import ActividadCreate, ActividadRead, ActividadUpdate
-from smartbilling_crm.kit.deps import ApiKeyDep, ContextoDep
-from smartbilling_crm.kit.errores import READ, WRITE
+from smartbilling_crm.kit.deps import ApiKeyDep, ContextoDep, con_total
+from smartbilling_crm.kit.errores import LISTA_CON_TOTAL, READ, WRITE
 from smartbilling_crm.kit.schemas import TipoActividadIn
+
+POR_PAGINA = 20
 
 router = APIRouter(
     prefix="/api/clientes/{cliente_id}/actividades", tags=["Actividades"], dependencies=[ApiKeyDep]
@@ -34,19 +36,37 @@ def crear_actividad(
     return actividades_service.crear(ctx, cliente_id, actividad)
 
 
-@router.get("", response_model=list[ActividadRead], summary="Historial", responses=READ)
+@router.get(
+    "",
+    response_model=list[ActividadRead],
+    summary="Historial",
+    responses={**LISTA_CON_TOTAL, **READ},
+)
 def listar_actividades(
     ctx: ContextoDep,
+    response: Response,
     cliente_id: str,
-    limite: Annotated[int, Query(ge=1, le=100)] = 20,
+    limit: Annotated[
+        int | None, Query(ge=1, le=100, description="Filas por página (por defecto 20)")
+    ] = None,
+    limite: Annotated[
+        int | None,
+        Query(ge=1, le=100, deprecated=True, description="El nombre antiguo de `limit`"),
+    ] = None,
     skip: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
     tipo: TipoActividadIn | None = None,
     pendientes: Annotated[bool, Query(description="Solo tareas sin completar")] = False,
 ) -> list[ActividadRead]:
-    """El historial del cliente, lo más reciente primero."""
-    return actividades_service.listar(
-        ctx.session, cliente_id, skip=skip, limite=limite, tipo=tipo, pendientes=pendientes
+    """El historial del cliente, lo más reciente primero; el total, en `X-Total-Count`."""
+    pagina = actividades_service.listar(
+        ctx.session,
+        cliente_id,
+        skip=skip,
+        limit=limit or limite or POR_PAGINA,
+        tipo=tipo,
+        pendientes=pendientes,
     )
+    return con_total(response, pagina)
 
 
 @router.get(

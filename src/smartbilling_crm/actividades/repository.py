@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from smartbilling_crm.kit.repository import storable
+from smartbilling_crm.kit.repository import pagina, storable
 from smartbilling_crm.models import Actividad
 
 
@@ -19,22 +20,35 @@ def get_of_cliente(session: Session, cliente_id: str, actividad_id: str) -> Acti
     ).first()
 
 
-def list_of_cliente(
-    session: Session,
-    cliente_id: str,
-    *,
-    skip: int = 0,
-    limit: int | None = 20,
-    tipo: str | None = None,
-    solo_tareas_pendientes: bool = False,
-) -> Sequence[Actividad]:
-    """The timeline, newest first."""
+def _timeline(
+    cliente_id: str, tipo: str | None = None, solo_tareas_pendientes: bool = False
+) -> Select[Any]:
     stmt = select(Actividad).where(Actividad.cliente_id == cliente_id)
     if tipo:
         stmt = stmt.where(Actividad.tipo == tipo)
     if solo_tareas_pendientes:
         stmt = stmt.where(Actividad.tipo == "tarea", Actividad.completada.is_(False))
-    stmt = stmt.order_by(Actividad.fecha.desc(), Actividad.id.desc()).offset(skip)
+    return stmt.order_by(Actividad.fecha.desc(), Actividad.id.desc())
+
+
+def list_of_cliente(
+    session: Session, cliente_id: str, *, limit: int | None = 20
+) -> Sequence[Actividad]:
+    """The timeline, newest first."""
+    stmt = _timeline(cliente_id)
     if limit is not None:
         stmt = stmt.limit(limit)
     return session.scalars(stmt).all()
+
+
+def page_of_cliente(
+    session: Session,
+    cliente_id: str,
+    *,
+    skip: int,
+    limit: int,
+    tipo: str | None,
+    solo_tareas_pendientes: bool,
+) -> tuple[Sequence[Actividad], int]:
+    """A page of the timeline, newest first, and the total it is taken from."""
+    return pagina(session, _timeline(cliente_id, tipo, solo_tareas_pendientes), skip, limit)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from pydantic import ConfigDict, Field
@@ -10,6 +9,7 @@ from pydantic import ConfigDict, Field
 from smartbilling_crm.dominio import TipoActividad
 from smartbilling_crm.kit.schemas import (
     InputModel,
+    Instante,
     LocalDatetime,
     LongText,
     OutputModel,
@@ -17,7 +17,8 @@ from smartbilling_crm.kit.schemas import (
     Text100,
     Text200,
     Text500,
-    TipoActividadIn,
+    TipoActividadManualIn,
+    omitible,
     wire,
 )
 
@@ -35,7 +36,7 @@ Minutes = int  # alias for readability in signatures
 class ActividadCreate(InputModel):
     model_config = ConfigDict(json_schema_extra={"examples": [_EXAMPLE]})
 
-    tipo: TipoActividadIn
+    tipo: TipoActividadManualIn
     titulo: Text200
     descripcion: LongText | None = None
     fecha: LocalDatetime | None = Field(None, description="Por defecto, ahora")
@@ -47,14 +48,14 @@ class ActividadCreate(InputModel):
 
 
 class ActividadUpdate(InputModel):
-    tipo: TipoActividadIn | None = None
-    titulo: Text200 | None = None
+    tipo: TipoActividadManualIn = omitible()
+    titulo: Text200 = omitible()
     descripcion: LongText | None = None
-    fecha: LocalDatetime | None = None
+    fecha: LocalDatetime = omitible()
     duracion_minutos: int | None = wire("duración_minutos", None, ge=0, le=10080)
     responsable: Text100 | None = None
     contacto_id: RefId | None = None
-    completada: bool | None = None
+    completada: bool = omitible()
     resultado: Text500 | None = None
 
 
@@ -64,10 +65,10 @@ class ActividadRead(OutputModel):
     tipo: TipoActividad
     titulo: str
     descripcion: str | None
-    fecha: datetime
+    fecha: Instante
     duracion_minutos: int | None = wire("duración_minutos", None)
     responsable: str | None
     contacto_id: str | None
     completada: bool
     resultado: str | None
-    fecha_creacion: datetime
+    fecha_creacion: Instante

@@ -10,7 +10,7 @@ from smartbilling_crm.contactos import service as contactos_service
 from smartbilling_crm.dominio import TipoActividad
 from smartbilling_crm.kit import repository as base_repo
 from smartbilling_crm.kit.contexto import Contexto
-from smartbilling_crm.kit.excepciones import InvalidInputError, NotFoundError
+from smartbilling_crm.kit.excepciones import ConflictError, InvalidInputError, NotFoundError
 from smartbilling_crm.kit.parches import cambios
 from smartbilling_crm.models import Actividad
 
@@ -64,15 +64,16 @@ def listar(
     cliente_id: str,
     *,
     skip: int,
-    limite: int,
+    limit: int,
     tipo: str | None,
     pendientes: bool,
-) -> list[ActividadRead]:
+) -> tuple[list[ActividadRead], int]:
+    """A page of the timeline and the total number of entries that match."""
     base_repo.asegurar_cliente(session, cliente_id)
-    rows = actividades_repo.list_of_cliente(
-        session, cliente_id, skip=skip, limit=limite, tipo=tipo, solo_tareas_pendientes=pendientes
+    rows, total = actividades_repo.page_of_cliente(
+        session, cliente_id, skip=skip, limit=limit, tipo=tipo, solo_tareas_pendientes=pendientes
     )
-    return [ActividadRead.model_validate(a) for a in rows]
+    return [ActividadRead.model_validate(a) for a in rows], total
 
 
 def obtener(session: Session, cliente_id: str, actividad_id: str) -> ActividadRead:
@@ -80,10 +81,11 @@ def obtener(session: Session, cliente_id: str, actividad_id: str) -> ActividadRe
 
 
 def _refuse_system_entry(actividad: Actividad) -> None:
+    # A 409, not a 422: any body is refused, because of the entry's owner, not the data.
     if actividad.tipo in TIPOS_DEL_SISTEMA:
-        raise InvalidInputError(
-            "Las actividades de factura y pago las mantiene el webhook de facturación",
-            field="tipo",
+        raise ConflictError(
+            "Las actividades de factura y pago las mantiene el webhook de facturación: "
+            "no se editan ni se borran a mano"
         )
 
 

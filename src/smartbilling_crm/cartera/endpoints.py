@@ -24,7 +24,7 @@ SeveridadFiltro = Annotated[Severidad | None, Query(description="baja | media | 
     summary="Alertas de todos los clientes",
     responses={**UNAUTHORIZED, **INVALID},
 )
-def alertas(
+def listar_alertas(
     ctx: ContextoDep,
     severidad: SeveridadFiltro = None,
     tipo: Annotated[str | None, Query(max_length=40, pattern="^[a-z_]+$")] = None,
@@ -44,7 +44,7 @@ def alertas(
     summary="Cuadro de mando",
     responses=UNAUTHORIZED,
 )
-def dashboard(ctx: ContextoDep) -> Dashboard:
+def obtener_dashboard(ctx: ContextoDep) -> Dashboard:
     """La cartera de un vistazo: clientes por estado, LTV, ingresos esperados, pipeline,
     facturas vencidas, clientes en riesgo, facturas esperadas y alertas por gravedad."""
     return cartera_service.dashboard(ctx)
@@ -57,6 +57,6 @@ def dashboard(ctx: ContextoDep) -> Dashboard:
     summary="Pipeline de ventas",
     responses=UNAUTHORIZED,
 )
-def pipeline(ctx: ContextoDep) -> Pipeline:
+def obtener_pipeline(ctx: ContextoDep) -> Pipeline:
     """Por etapa: número, importe e importe ponderado; previsión ponderada a 30 y 90 días."""
     return cartera_service.pipeline(ctx)

@@ -4,14 +4,21 @@ from __future__ import annotations
 
 from datetime import date
 
-from smartbilling_crm.dominio import RiesgoImpago, SaludGeneral, Severidad
+from smartbilling_crm.dominio import (
+    EstadoCliente,
+    EstadoOportunidad,
+    RiesgoImpago,
+    SaludGeneral,
+    Severidad,
+    TipoAlerta,
+)
 from smartbilling_crm.kit.schemas import Money, OutputModel
 
 
 class AlertaCartera(OutputModel):
     cliente_id: str
     nombre_empresa: str
-    tipo: str
+    tipo: TipoAlerta
     severidad: Severidad
     mensaje: str
 
@@ -37,7 +44,7 @@ class FacturasVencidas(OutputModel):
 class ClienteEnRiesgo(OutputModel):
     cliente_id: str
     nombre_empresa: str
-    estado: str
+    estado: EstadoCliente
     riesgo_perdida_score: int
     riesgo_impago: RiesgoImpago
     salud_general: SaludGeneral
@@ -50,9 +57,28 @@ class FacturaEsperada(OutputModel):
     importe_estimado: Money | None
 
 
+class ClientesPorEstado(OutputModel):
+    """Clients in each lifecycle state (every state present, 0 when none)."""
+
+    prospecto: int
+    cliente_activo: int
+    cliente_dormido: int
+    cliente_perdido: int
+    vip: int
+
+
+class AlertasPorSeveridad(OutputModel):
+    """Open alerts of each severity (every severity present, 0 when none)."""
+
+    critica: int
+    alta: int
+    media: int
+    baja: int
+
+
 class Dashboard(OutputModel):
     fecha: date
-    clientes_por_estado: dict[str, int]
+    clientes_por_estado: ClientesPorEstado
     total_clientes: int
     ltv_total: Money
     ingresos_esperados_30_dias: Money
@@ -62,11 +88,11 @@ class Dashboard(OutputModel):
     clientes_en_riesgo: list[ClienteEnRiesgo]
     facturas_esperadas_7_dias: int
     proximas_facturas: list[FacturaEsperada]
-    alertas_por_severidad: dict[str, int]
+    alertas_por_severidad: AlertasPorSeveridad
 
 
 class EtapaPipeline(OutputModel):
-    estado: str
+    estado: EstadoOportunidad
     numero: int
     importe: Money
     importe_ponderado: Money

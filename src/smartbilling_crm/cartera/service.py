@@ -11,7 +11,9 @@ from smartbilling_crm.cartera import repository as cartera_repo
 from smartbilling_crm.cartera.schemas import (
     AlertaCartera,
     AlertaList,
+    AlertasPorSeveridad,
     ClienteEnRiesgo,
+    ClientesPorEstado,
     Dashboard,
     EtapaPipeline,
     FacturaEsperada,
@@ -65,7 +67,7 @@ def dashboard(ctx: Contexto) -> Dashboard:
     severidades.update(cartera_repo.alertas_por_severidad(ctx.session))
     return Dashboard(
         fecha=hoy,
-        clientes_por_estado=por_estado,
+        clientes_por_estado=ClientesPorEstado.model_validate(por_estado),
         total_clientes=sum(por_estado.values()),
         ltv_total=ltv,
         ingresos_esperados_30_dias=r30,
@@ -93,7 +95,7 @@ def dashboard(ctx: Contexto) -> Dashboard:
             )
             for r in esperadas
         ],
-        alertas_por_severidad=severidades,
+        alertas_por_severidad=AlertasPorSeveridad.model_validate(severidades),
     )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Body, Query, Response, status
 
@@ -15,6 +15,7 @@ from smartbilling_crm.clientes.schemas import (
     ClienteList,
     ClienteRead,
     ClienteUpdate,
+    ExportacionCliente,
     Orden,
     OrdenarClientesPor,
 )
@@ -161,9 +162,10 @@ def borrar_cliente(ctx: ContextoDep, cliente_id: str) -> Response:
 
 @router.get(
     "/{cliente_id}/exportar",
+    response_model=ExportacionCliente,
     summary="Exportar datos del cliente (RGPD)",
     responses=READ,
 )
-def exportar_cliente(ctx: ContextoDep, cliente_id: str) -> dict[str, Any]:
+def exportar_cliente(ctx: ContextoDep, cliente_id: str) -> ExportacionCliente:
     """Derecho de portabilidad: todos los datos del cliente en un único JSON."""
     return clientes_service.exportar(ctx, cliente_id)

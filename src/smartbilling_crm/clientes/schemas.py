@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any
@@ -12,11 +12,13 @@ from pydantic import ConfigDict, Field
 from smartbilling_crm.actividades.schemas import ActividadRead
 from smartbilling_crm.contactos.schemas import ContactoRead
 from smartbilling_crm.dominio import EstadoCliente, RiesgoImpago, SaludGeneral, TamanoEmpresa
+from smartbilling_crm.facturacion.schemas import FacturaRead
 from smartbilling_crm.kit.schemas import (
     EmailIn,
     EstadoClienteIn,
     ExternalId,
     InputModel,
+    Instante,
     LocalDatetime,
     LongText,
     Money,
@@ -27,6 +29,8 @@ from smartbilling_crm.kit.schemas import (
     Text100,
     Text200,
     Text500,
+    importe_schema,
+    omitible,
     wire,
 )
 from smartbilling_crm.oportunidades.schemas import OportunidadRead
@@ -43,7 +47,11 @@ CLIENTE_EXAMPLE: dict[str, Any] = {
     "tamaño_empresa": "mediana",
 }
 
-Margen = Annotated[Decimal, Field(ge=-100, le=100, max_digits=5, decimal_places=2)]
+Margen = Annotated[
+    Decimal,
+    Field(ge=-100, le=100, max_digits=5, decimal_places=2, allow_inf_nan=False),
+    importe_schema(-100, 100),
+]
 Empleados = Annotated[int, Field(ge=0, le=10_000_000)]
 
 
@@ -82,9 +90,11 @@ class ClienteUpdate(_ClienteFields):
 
     model_config = ConfigDict(json_schema_extra={"examples": [{"telefono": "+34 91 765 4321"}]})
 
-    nombre_empresa: Text200 | None = None
-    email: EmailIn | None = None
-    estado: EstadoClienteIn | None = None
+    # Fields whose column is NOT NULL may be left out but not emptied: not nullable here.
+    nombre_empresa: Text200 = omitible()
+    email: EmailIn = omitible()
+    estado: EstadoClienteIn = omitible()
+    fecha_primer_contacto: LocalDatetime = omitible()
 
 
 class ClienteSimple(OutputModel):
@@ -103,7 +113,7 @@ class ClienteSimple(OutputModel):
     dias_sin_actividad: int | None = None
     riesgo_perdida_score: int | None = None
     salud_general: SaludGeneral | None = None
-    fecha_actualizacion: datetime
+    fecha_actualizacion: Instante
 
 
 class ClienteList(OutputModel):
@@ -113,8 +123,8 @@ class ClienteList(OutputModel):
     clientes: list[ClienteSimple]
 
 
-class ClienteRead(OutputModel):
-    """The client 360: its fields, contacts, recent timeline, open pipeline and health."""
+class ClienteDatos(OutputModel):
+    """A client's own fields (the 360 without what hangs from it)."""
 
     id: str
     nombre_empresa: str
@@ -134,19 +144,36 @@ class ClienteRead(OutputModel):
     riesgo_impago: RiesgoImpago
     ltv: Money
     margen_promedio: float | None
-    fecha_primer_contacto: datetime
+    fecha_primer_contacto: Instante
     fecha_primera_compra: date | None
     fecha_ultima_compra: date | None = wire("fecha_última_compra", None)
     web_empresa: str | None
     linkedin: str | None
     numero_empleados: int | None
     notas: str | None
-    fecha_creacion: datetime
-    fecha_actualizacion: datetime
-    contactos: list[ContactoRead] = Field(default_factory=list)
-    actividades_recientes: list[ActividadRead] = Field(default_factory=list)
-    oportunidades_abiertas: list[OportunidadRead] = Field(default_factory=list)
-    salud: SaludRead | None = None
+    fecha_creacion: Instante
+    fecha_actualizacion: Instante
+
+
+class ClienteRead(ClienteDatos):
+    """The client 360: its fields, contacts, recent timeline, open pipeline and health."""
+
+    contactos: list[ContactoRead]
+    actividades_recientes: list[ActividadRead]
+    oportunidades_abiertas: list[OportunidadRead]
+    salud: SaludRead
+
+
+class ExportacionCliente(OutputModel):
+    """GDPR portability: every stored fact about one client."""
+
+    fecha_exportacion: Instante
+    cliente: ClienteDatos
+    contactos: list[ContactoRead]
+    actividades: list[ActividadRead]
+    oportunidades: list[OportunidadRead]
+    facturas: list[FacturaRead]
+    salud: SaludRead
 
 
 class OrdenarClientesPor(StrEnum):

@@ -10,10 +10,12 @@ from smartbilling_crm.actividades import service as actividades_service
 from smartbilling_crm.clientes import repository as clientes_repo
 from smartbilling_crm.clientes.schemas import (
     ClienteCreate,
+    ClienteDatos,
     ClienteList,
     ClienteRead,
     ClienteSimple,
     ClienteUpdate,
+    ExportacionCliente,
 )
 from smartbilling_crm.contactos import service as contactos_service
 from smartbilling_crm.contactos.schemas import ContactoRead
@@ -134,8 +136,9 @@ def obtener_360(ctx: Contexto, cliente_id: str) -> ClienteRead:
     evaluacion = salud_service.evaluacion(ctx, cliente)
     hechos = evaluacion.hechos
     actividades = actividades_service.recientes(ctx.session, cliente_id, ACTIVIDADES_RECIENTES)
-    return ClienteRead.model_validate(cliente).model_copy(
-        update={
+    return ClienteRead.model_validate(
+        {
+            **dict(ClienteDatos.model_validate(cliente)),
             "estado": EstadoCliente(evaluacion.estado),
             "riesgo_impago": RiesgoImpago(evaluacion.salud.riesgo_impago_nivel),
             "contactos": [ContactoRead.model_validate(c) for c in hechos.contactos],
@@ -174,34 +177,18 @@ def borrar(ctx: Contexto, cliente_id: str) -> None:
     clientes_repo.delete_cliente(ctx.session, cliente_id)
 
 
-def exportar(ctx: Contexto, cliente_id: str) -> dict[str, Any]:
-    """GDPR portability: every stored fact about the client as one JSON-ready document."""
+def exportar(ctx: Contexto, cliente_id: str) -> ExportacionCliente:
+    """GDPR portability: every stored fact about the client as one document."""
     cliente = base_repo.cliente_o_404(ctx.session, cliente_id)
-    return {
-        "fecha_exportacion": ctx.now,
-        "cliente": ClienteRead.model_validate(cliente).model_dump(
-            mode="json",
-            by_alias=True,
-            exclude={"contactos", "actividades_recientes", "oportunidades_abiertas", "salud"},
-        ),
-        "contactos": [
-            c.model_dump(mode="json", by_alias=True)
-            for c in contactos_service.de_cliente(ctx.session, cliente_id)
-        ],
-        "actividades": [
-            a.model_dump(mode="json", by_alias=True)
-            for a in actividades_service.de_cliente(ctx.session, cliente_id)
-        ],
-        "oportunidades": [
-            o.model_dump(mode="json", by_alias=True)
-            for o in oportunidades_service.de_cliente(ctx.session, cliente_id)
-        ],
-        "facturas": [
-            f.model_dump(mode="json", by_alias=True)
-            for f in facturacion_service.de_cliente(ctx.session, cliente_id)
-        ],
-        "salud": salud_service.salud(ctx, cliente_id).model_dump(mode="json", by_alias=True),
-    }
+    return ExportacionCliente(
+        fecha_exportacion=ctx.now,
+        cliente=ClienteDatos.model_validate(cliente),
+        contactos=contactos_service.de_cliente(ctx.session, cliente_id),
+        actividades=actividades_service.de_cliente(ctx.session, cliente_id),
+        oportunidades=oportunidades_service.de_cliente(ctx.session, cliente_id),
+        facturas=facturacion_service.de_cliente(ctx.session, cliente_id),
+        salud=salud_service.salud(ctx, cliente_id),
+    )
 
 
 def existe(session: Session, cliente_id: str) -> bool:

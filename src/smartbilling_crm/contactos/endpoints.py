@@ -8,8 +8,8 @@ from fastapi import APIRouter, Query, Response, status
 
 from smartbilling_crm.contactos import service as contactos_service
 from smartbilling_crm.contactos.schemas import ContactoCreate, ContactoRead, ContactoUpdate
-from smartbilling_crm.kit.deps import ApiKeyDep, ContextoDep
-from smartbilling_crm.kit.errores import READ, WRITE
+from smartbilling_crm.kit.deps import ApiKeyDep, ContextoDep, con_total
+from smartbilling_crm.kit.errores import LISTA_CON_TOTAL, READ, WRITE
 
 router = APIRouter(
     prefix="/api/clientes/{cliente_id}/contactos", tags=["Contactos"], dependencies=[ApiKeyDep]
@@ -28,15 +28,21 @@ def crear_contacto(
     return contactos_service.crear(ctx, cliente_id, contacto)
 
 
-@router.get("", response_model=list[ContactoRead], summary="Listar contactos", responses=READ)
+@router.get(
+    "",
+    response_model=list[ContactoRead],
+    summary="Listar contactos",
+    responses={**LISTA_CON_TOTAL, **READ},
+)
 def listar_contactos(
     ctx: ContextoDep,
+    response: Response,
     cliente_id: str,
     skip: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
 ) -> list[ContactoRead]:
-    """Contactos del cliente, el principal primero."""
-    return contactos_service.listar(ctx.session, cliente_id, skip, limit)
+    """Contactos del cliente, el principal primero; el total, en `X-Total-Count`."""
+    return con_total(response, contactos_service.listar(ctx.session, cliente_id, skip, limit))
 
 
 @router.get("/{contacto_id}", response_model=ContactoRead, summary="Ver contacto", responses=READ)

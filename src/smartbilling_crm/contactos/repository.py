@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import Select, or_, select, update
 from sqlalchemy.orm import Session
 
-from smartbilling_crm.kit.repository import storable
+from smartbilling_crm.kit.repository import pagina, storable
 from smartbilling_crm.models import Contacto
 
 
@@ -20,10 +21,8 @@ def get_of_cliente(session: Session, cliente_id: str, contacto_id: str) -> Conta
     ).first()
 
 
-def list_of_cliente(
-    session: Session, cliente_id: str, skip: int = 0, limit: int | None = None
-) -> Sequence[Contacto]:
-    stmt = (
+def _de_cliente(cliente_id: str) -> Select[Any]:
+    return (
         select(Contacto)
         .where(Contacto.cliente_id == cliente_id)
         .order_by(
@@ -31,11 +30,18 @@ def list_of_cliente(
             Contacto.nombre_completo,
             Contacto.id,
         )
-        .offset(skip)
     )
-    if limit is not None:
-        stmt = stmt.limit(limit)
-    return session.scalars(stmt).all()
+
+
+def list_of_cliente(session: Session, cliente_id: str) -> Sequence[Contacto]:
+    return session.scalars(_de_cliente(cliente_id)).all()
+
+
+def page_of_cliente(
+    session: Session, cliente_id: str, skip: int, limit: int
+) -> tuple[Sequence[Contacto], int]:
+    """A page of the client's contacts, the principal first, and how many there are."""
+    return pagina(session, _de_cliente(cliente_id), skip, limit)
 
 
 def clear_principal(session: Session, cliente_id: str, except_id: str | None) -> None:

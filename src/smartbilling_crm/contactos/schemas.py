@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
-from pydantic import ConfigDict
+from pydantic import AliasChoices, ConfigDict, Field
 
 from smartbilling_crm.kit.schemas import (
     EmailIn,
     InputModel,
+    Instante,
     LongText,
     OutputModel,
     PhoneIn,
     Text100,
     Text200,
+    omitible,
     wire,
 )
 
@@ -25,8 +26,14 @@ _EXAMPLE: dict[str, Any] = {
     "telefono": "+34 91 123 4567",
     "es_contacto_principal": False,
     "es_contacto_financiero": True,
-    "telefono_whatapp": "+34 666 123 456",
+    "telefono_whatsapp": "+34 666 123 456",
 }
+
+
+# The sketch's typo `telefono_whatapp` is still accepted on input; only the right
+# spelling is emitted.
+def _whatsapp_in() -> Any:
+    return Field(None, validation_alias=AliasChoices("telefono_whatsapp", "telefono_whatapp"))
 
 
 class ContactoCreate(InputModel):
@@ -38,22 +45,18 @@ class ContactoCreate(InputModel):
     telefono: PhoneIn | None = None
     es_contacto_principal: bool = False
     es_contacto_financiero: bool = False
-    telefono_whatsapp: PhoneIn | None = wire(
-        "telefono_whatapp", None, ascii_alias="telefono_whatsapp"
-    )
+    telefono_whatsapp: PhoneIn | None = _whatsapp_in()
     notas: LongText | None = None
 
 
 class ContactoUpdate(InputModel):
-    nombre_completo: Text200 | None = None
-    rol: Text100 | None = None
+    nombre_completo: Text200 = omitible()
+    rol: Text100 = omitible()
     email: EmailIn | None = None
     telefono: PhoneIn | None = None
-    es_contacto_principal: bool | None = None
-    es_contacto_financiero: bool | None = None
-    telefono_whatsapp: PhoneIn | None = wire(
-        "telefono_whatapp", None, ascii_alias="telefono_whatsapp"
-    )
+    es_contacto_principal: bool = omitible()
+    es_contacto_financiero: bool = omitible()
+    telefono_whatsapp: PhoneIn | None = _whatsapp_in()
     notas: LongText | None = None
 
 
@@ -66,7 +69,7 @@ class ContactoRead(OutputModel):
     telefono: str | None
     es_contacto_principal: bool
     es_contacto_financiero: bool
-    telefono_whatsapp: str | None = wire("telefono_whatapp", None, ascii_alias="telefono_whatsapp")
+    telefono_whatsapp: str | None
     notas: str | None
-    fecha_creacion: datetime
-    fecha_ultima_interaccion: datetime | None = wire("fecha_última_interaccion", None)
+    fecha_creacion: Instante
+    fecha_ultima_interaccion: Instante | None = wire("fecha_última_interaccion", None)

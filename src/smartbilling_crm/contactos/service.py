@@ -42,12 +42,13 @@ def crear(ctx: Contexto, cliente_id: str, data: ContactoCreate) -> ContactoRead:
     return ContactoRead.model_validate(contacto)
 
 
-def listar(session: Session, cliente_id: str, skip: int, limit: int) -> list[ContactoRead]:
+def listar(
+    session: Session, cliente_id: str, skip: int, limit: int
+) -> tuple[list[ContactoRead], int]:
+    """A page of the client's contacts and how many it has."""
     base_repo.asegurar_cliente(session, cliente_id)
-    return [
-        ContactoRead.model_validate(c)
-        for c in contactos_repo.list_of_cliente(session, cliente_id, skip=skip, limit=limit)
-    ]
+    rows, total = contactos_repo.page_of_cliente(session, cliente_id, skip, limit)
+    return [ContactoRead.model_validate(c) for c in rows], total
 
 
 def obtener(session: Session, cliente_id: str, contacto_id: str) -> ContactoRead:

@@ -105,10 +105,7 @@ def _comprobar(
     """The checks the backfill would fail on, made per row so each gets its line."""
     cliente_id = facturas_repo.find_cliente_id(session, factura.cliente_id, factura.cif_nif)
     if cliente_id is None:
-        return (
-            f"cliente desconocido: ni cliente_id {factura.cliente_id!r} ni cif_nif "
-            f"{factura.cif_nif!r} están en el CRM"
-        )
+        return f"cliente desconocido: {factura.cliente_no_encontrado()}"
     anterior = duena.get(factura.id)
     if anterior is None:
         guardada = facturas_repo.get(session, factura.id)

@@ -24,9 +24,67 @@ MAX_IMPORTAR = 1000
 
 # The body is read raw (the signature covers its exact bytes), so its schema is
 # declared by hand; FacturaIn is in the components through `importar`.
-_evento_schema = EventoFactura.model_json_schema(ref_template="#/components/schemas/{model}")
-_evento_schema.pop("$defs", None)
+_FACTURA_REF = {"$ref": "#/components/schemas/FacturaIn"}
+# EventoFactura's rule said in the schema: a `factura.pagada` carries its fecha_pago.
+_evento_schema: dict[str, Any] = {
+    "title": "EventoFactura",
+    "description": EventoFactura.__doc__,
+    "anyOf": [
+        {
+            "type": "object",
+            "required": ["tipo", "factura"],
+            "properties": {
+                "tipo": {"type": "string", "enum": ["factura.emitida", "factura.anulada"]},
+                "factura": _FACTURA_REF,
+            },
+        },
+        {
+            "type": "object",
+            "required": ["tipo", "factura"],
+            "properties": {
+                "tipo": {"type": "string", "const": "factura.pagada"},
+                "factura": {
+                    "allOf": [
+                        _FACTURA_REF,
+                        {
+                            "type": "object",
+                            "required": ["fecha_pago"],
+                            "properties": {"fecha_pago": {"type": "string", "format": "date"}},
+                        },
+                    ]
+                },
+            },
+        },
+    ],
+}
+# The Standard Webhooks headers: read and checked by the signature verification
+# (a bad one is a 401, never a 422), declared here so SDKs and the docs know them.
+_webhook_headers = [
+    {
+        "name": "webhook-id",
+        "in": "header",
+        "required": True,
+        "description": "Id único del evento (`msg_...`); el mismo al reintentar ese evento",
+        "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+    },
+    {
+        "name": "webhook-timestamp",
+        "in": "header",
+        "required": True,
+        "description": "Segundos Unix de la firma; a más de 5 minutos del reloj del CRM, 401",
+        "schema": {"type": "string", "pattern": "^[0-9]{1,12}$"},
+    },
+    {
+        "name": "webhook-signature",
+        "in": "header",
+        "required": True,
+        "description": "`v1,<HMAC-SHA256 en base64>` de `{id}.{timestamp}.{cuerpo}`; "
+        "varias separadas por espacios",
+        "schema": {"type": "string", "pattern": "^v1,[A-Za-z0-9+/=]+( v1,[A-Za-z0-9+/=]+)*$"},
+    },
+]
 _webhook_body: dict[str, Any] = {
+    "parameters": _webhook_headers,
     "requestBody": {
         "required": True,
         "content": {
@@ -35,7 +93,7 @@ _webhook_body: dict[str, Any] = {
                 "example": {"tipo": "factura.emitida", "factura": FACTURA_EXAMPLE},
             }
         },
-    }
+    },
 }
 
 
@@ -53,7 +111,7 @@ _webhook_body: dict[str, Any] = {
         ),
     },
 )
-def webhook_facturas(ctx: ContextoDep, webhook: WebhookDep) -> ResultadoEvento:
+def recibir_evento_factura(ctx: ContextoDep, webhook: WebhookDep) -> ResultadoEvento:
     """Lo llama el módulo de facturación en cada factura emitida, pagada o anulada, firmado
     según Standard Webhooks (`webhook-id`, `webhook-timestamp`, `webhook-signature`).
     Un `webhook-id` repetido responde 200 con `estado: duplicado` y no cambia nada."""

@@ -6,13 +6,22 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import ConfigDict, Field, StringConstraints, model_validator
+from pydantic import AfterValidator, ConfigDict, Field, StringConstraints, model_validator
 
-from smartbilling_crm.kit.schemas import ExternalId, Money, OutputModel, SinNulModel
+from smartbilling_crm.kit.schemas import (
+    ExternalId,
+    Money,
+    OutputModel,
+    SinNulModel,
+    importe_schema,
+    no_nul,
+)
 from smartbilling_crm.kit.validators import compact_tax_id
 
 Importe = Annotated[
-    Decimal, Field(max_digits=14, decimal_places=2, allow_inf_nan=False, ge=-(10**11), le=10**11)
+    Decimal,
+    Field(max_digits=14, decimal_places=2, allow_inf_nan=False, ge=-(10**11), le=10**11),
+    importe_schema(-(10**11), 10**11),
 ]
 
 
@@ -48,9 +57,24 @@ class FacturaIn(SinNulModel):
     model_config = ConfigDict(extra="ignore", json_schema_extra={"examples": [FACTURA_EXAMPLE]})
 
     id: ExternalId
-    numero: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+    numero: Annotated[
+        str,
+        StringConstraints(strip_whitespace=True, min_length=1, max_length=64),
+        AfterValidator(no_nul),
+        Field(
+            json_schema_extra={"pattern": r"^[^\u0000]*[^\s\u0000\u001c-\u001f\u0085][^\u0000]*$"}
+        ),
+    ]
     cliente_id: ExternalId | None = None
-    cif_nif: Annotated[str, StringConstraints(max_length=32)] | None = None
+    cif_nif: (
+        Annotated[
+            str,
+            StringConstraints(max_length=32),
+            AfterValidator(no_nul),
+            Field(json_schema_extra={"pattern": r"^[^\u0000]*$"}),
+        ]
+        | None
+    ) = None
     fecha_emision: date = Field(
         description="Entre 2000-01-01 y hoy + 366 días (si no, 422 y no se registra nada)"
     )
@@ -59,7 +83,11 @@ class FacturaIn(SinNulModel):
         description="Base imponible (sin IVA); negativa en una rectificativa"
     )
     total: Importe = Field(description="Total con IVA; negativo en una rectificativa")
-    moneda: Annotated[str, StringConstraints(min_length=3, max_length=3)] = "EUR"
+    moneda: Annotated[
+        str,
+        StringConstraints(min_length=3, max_length=3),
+        Field(json_schema_extra={"enum": ["EUR"]}, description="Solo EUR (también en minúsculas)"),
+    ] = "EUR"
     fecha_pago: date | None = Field(None, description="No posterior a hoy")
     anulada: bool = Field(False, description="Solo en la importación: la factura está anulada")
 
@@ -76,6 +104,17 @@ class FacturaIn(SinNulModel):
             raise ValueError("base_imponible y total deben tener el mismo signo")
         self.cif_nif = _compact(self.cif_nif)
         return self
+
+    def cliente_no_encontrado(self) -> str:
+        """That its client is not in the CRM, naming only what the invoice sent."""
+        partes = [
+            f"el {nombre} '{valor}'"
+            for nombre, valor in (("cliente_id", self.cliente_id), ("cif_nif", self.cif_nif))
+            if valor
+        ]
+        if len(partes) == 1:
+            return f"{partes[0]} no está en el CRM"
+        return f"ni {' ni '.join(partes)} están en el CRM"
 
 
 def fechas_fuera_de_rango(factura: FacturaIn, hoy: date) -> list[tuple[str, str]]:
@@ -138,7 +177,9 @@ class ResultadoImportacion(OutputModel):
 
 
 class FacturaRead(OutputModel):
-    factura_id: str
+    """An invoice of the ledger; `id` is its id in SmartBilling, as on the hook."""
+
+    factura_id: str = Field(serialization_alias="id")
     cliente_id: str
     numero: str
     fecha_emision: date

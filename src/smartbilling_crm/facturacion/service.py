@@ -55,8 +55,7 @@ def _tipo_de(factura: FacturaIn) -> str:
 
 def _cliente_desconocido(factura: FacturaIn) -> InvalidInputError:
     return InvalidInputError(
-        "Cliente desconocido: ni cliente_id "
-        f"{factura.cliente_id!r} ni cif_nif {factura.cif_nif!r} están en el CRM. "
+        f"Cliente desconocido: {factura.cliente_no_encontrado()}. "
         "No se ha registrado nada; reintenta cuando el cliente exista",
         field="factura.cliente_id",
     )

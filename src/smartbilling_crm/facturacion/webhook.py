@@ -51,9 +51,7 @@ async def verified_webhook(request: Request, settings: SettingsDep, now: NowDep)
     try:
         evento = _evento_adapter.validate_json(body)
     except ValidationError as exc:
-        raise RequestValidationError(
-            exc.errors(include_url=False, include_context=False), body=None
-        ) from exc
+        raise RequestValidationError(exc.errors(include_url=False), body=None) from exc
     return SignedWebhook(webhook_id=webhook_id, evento=evento)
 
 

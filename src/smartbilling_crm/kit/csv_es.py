@@ -19,14 +19,19 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from smartbilling_crm.kit.errores import mensaje_es
 from smartbilling_crm.kit.validators import fold
 
 BOM = "\ufeff"
 SEPARADOR = ";"
 MEDIA_TYPE = "text/csv; charset=utf-8"
-# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection);
-# text cells that start so are written after an apostrophe, which the import removes.
+# A spreadsheet may run a cell that starts with one of these as a formula (CSV injection);
+# such text cells are written after an apostrophe, which the import removes (also from
+# files written before the rule below).
 _FORMULA = ("=", "+", "-", "@", "\t", "\r")
+# A sign followed by nothing but digits, spaces and separators is a number or a phone
+# (`+34 600 123 456`, `-2,5`), never a formula: written as it is, with no apostrophe.
+_NUMERO_O_TELEFONO = re.compile(r"[+-]\d[\d .,]*")
 
 
 class ArchivoNoValido(ValueError):
@@ -64,10 +69,13 @@ class InformeImportacion:
 
 
 def texto(value: str | None) -> str:
-    """A text cell, protected against being run as a formula."""
+    """A text cell, protected against being run as a formula (`=SUM(...)`, `@x`, `-2+3`),
+    and otherwise as it is: a phone such as `+34 600 123 456` keeps no apostrophe."""
     if not value:
         return ""
-    return "'" + value if value.startswith(_FORMULA) else value
+    if value.startswith(_FORMULA) and not _NUMERO_O_TELEFONO.fullmatch(value):
+        return "'" + value
+    return value
 
 
 def numero(value: Decimal | float | int | None, decimales: int | None = None) -> str:
@@ -289,26 +297,15 @@ def mensaje_en_espanol(error: Any) -> str:
 def _mensaje(error: Any) -> str:
     kind = error.get("type", "")
     ctx = error.get("ctx") or {}
-    if kind == "missing":
-        return "falta y es obligatorio"
-    if kind == "string_too_long":
-        return f"demasiado largo (máximo {ctx.get('max_length')} caracteres)"
     if kind == "string_too_short":
         return "no puede estar vacío"
-    if kind == "enum":
-        return f"valor no admitido; se admite {ctx.get('expected', '')}"
-    if kind in ("less_than_equal", "less_than"):
-        return f"debe ser como mucho {ctx.get('le', ctx.get('lt'))}"
-    if kind in ("greater_than_equal", "greater_than"):
-        return f"debe ser al menos {ctx.get('ge', ctx.get('gt'))}"
-    if kind == "decimal_max_places":
-        return f"como mucho {ctx.get('decimal_places')} decimales"
     if kind in ("decimal_max_digits", "decimal_whole_digits"):
         return "importe demasiado grande"
+    if kind == "decimal_max_places":
+        return f"como mucho {ctx.get('decimal_places')} decimales"
     if kind == "string_pattern_mismatch":
         return "formato no válido (letras, números, '-' y '_', hasta 64)"
-    msg = str(error.get("msg", "valor no válido"))
-    return msg.removeprefix("Value error, ")
+    return mensaje_es(error)
 
 
 def motivos(exc: ValidationError, nombres: dict[str, str] | None = None) -> str:

@@ -5,14 +5,16 @@ from __future__ import annotations
 import hmac
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, TypeVar
 
-from fastapi import Depends, Request, Security
+from fastapi import Depends, Request, Response, Security
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from smartbilling_crm.config import Settings
 from smartbilling_crm.kit.contexto import Contexto, unidad_de_trabajo
 from smartbilling_crm.kit.excepciones import PayloadTooLargeError, UnauthorizedError
+
+T = TypeVar("T")
 
 
 def get_settings_from_app(request: Request) -> Settings:
@@ -89,3 +91,10 @@ async def read_body_capped(request: Request, limit: int) -> bytes:
         if len(chunks) > limit:
             raise PayloadTooLargeError(f"El cuerpo supera el máximo de {limit // 1024} KiB")
     return bytes(chunks)
+
+
+def con_total(response: Response, pagina: tuple[list[T], int]) -> list[T]:
+    """A per-client list's page as the body, its total in `X-Total-Count`."""
+    filas, total = pagina
+    response.headers["X-Total-Count"] = str(total)
+    return filas

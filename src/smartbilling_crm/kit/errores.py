@@ -12,7 +12,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -25,17 +25,30 @@ logger = logging.getLogger("smartbilling_crm")
 
 
 class FieldError(BaseModel):
-    campo: str | None = Field(None, description="El campo con el problema, p. ej. 'email'")
-    mensaje: str
-    tipo: str
+    campo: str | None = Field(
+        description="El campo con el problema, p. ej. 'email'; null si es el cuerpo entero"
+    )
+    mensaje: str = Field(description="Qué le pasa, en español")
+    tipo: str = Field(description="El tipo de error (el de pydantic, p. ej. 'missing')")
+
+
+def _errors_only_when_present(schema: dict[str, Any]) -> None:
+    schema["required"] = [name for name in schema.get("required", []) if name != "errors"]
 
 
 class Problem(BaseModel):
+    """RFC 9457 problem details; `errors` only in a 422."""
+
+    model_config = ConfigDict(
+        json_schema_serialization_defaults_required=True,
+        json_schema_extra=_errors_only_when_present,
+    )
+
     type: str = "about:blank"
     title: str
     status: int
     detail: str
-    errors: list[FieldError] | None = None
+    errors: list[FieldError] | None = Field(None, description="Solo en un 422: cada campo")
 
 
 def problem(status: int, description: str) -> dict[str, Any]:
@@ -55,8 +68,139 @@ NOT_FOUND: Responses = {404: problem(404, "Algún id de la ruta no existe")}
 CONFLICT: Responses = {409: problem(409, "Duplicado (email, CIF/NIF o id) o transición imposible")}
 INVALID: Responses = {422: problem(422, "Datos no válidos; `errors` nombra cada campo")}
 
+_RETRY_AFTER = {
+    "Retry-After": {
+        "description": "Segundos que conviene esperar antes de reintentar",
+        "schema": {"type": "integer"},
+    }
+}
+# What any operation can answer, whatever it does: declared once for the whole app.
+COMMON: Responses = {
+    413: problem(413, "Cuerpo demasiado grande (más de 1 MiB; 64 KiB en el webhook)"),
+    429: {**problem(429, "Demasiadas peticiones con esta clave"), "headers": _RETRY_AFTER},
+    503: {**problem(503, "Base de datos no disponible u ocupada"), "headers": _RETRY_AFTER},
+}
+
+# A per-client list: a plain JSON array, its total in a header.
+LISTA_CON_TOTAL: Responses = {
+    200: {
+        "description": "Una página; `X-Total-Count` dice cuántas filas hay en total",
+        "headers": {
+            "X-Total-Count": {
+                "description": "Filas que cumplen el filtro, en todas las páginas",
+                "schema": {"type": "integer", "minimum": 0},
+            }
+        },
+    }
+}
+
 READ: Responses = {**UNAUTHORIZED, **NOT_FOUND, **INVALID}
 WRITE: Responses = {**UNAUTHORIZED, **NOT_FOUND, **CONFLICT, **INVALID}
+
+
+# ---------------------------------------------------------------- Spanish field errors
+# Every pydantic error type the API can produce, in Spanish, with its limits from the
+# error's `ctx`. A type missing here falls back to a Spanish generic, never to English.
+
+
+def _lista(expected: Any) -> str:
+    """pydantic's "'a', 'b' or 'c'" as "'a', 'b' o 'c'"."""
+    return str(expected).replace(" or ", " o ")
+
+
+def _plural(n: Any, singular: str, plural: str) -> str:
+    return f"{n} {singular if str(n) == '1' else plural}"
+
+
+_MENSAJES: dict[str, Any] = {
+    "missing": "falta y es obligatorio",
+    "json_invalid": "el cuerpo no es un JSON válido",
+    "json_type": "el cuerpo debe ser JSON",
+    "model_type": "debe ser un objeto JSON",
+    "model_attributes_type": "debe ser un objeto JSON",
+    "dict_type": "debe ser un objeto JSON",
+    "list_type": "debe ser una lista",
+    "tuple_type": "debe ser una lista",
+    "set_type": "debe ser una lista",
+    "iterable_type": "debe ser una lista",
+    "string_type": "debe ser un texto",
+    "string_unicode": "debe ser un texto UTF-8 válido",
+    "string_too_short": lambda c: (
+        "no puede estar vacío"
+        if str(c.get("min_length")) == "1"
+        else f"demasiado corto (mínimo {_plural(c.get('min_length'), 'carácter', 'caracteres')})"
+    ),
+    "string_too_long": lambda c: (
+        f"demasiado largo (máximo {_plural(c.get('max_length'), 'carácter', 'caracteres')})"
+    ),
+    "string_pattern_mismatch": lambda c: f"formato no válido (debe cumplir {c.get('pattern')})",
+    "too_short": lambda c: (
+        f"demasiado corta (mínimo {_plural(c.get('min_length'), 'elemento', 'elementos')})"
+    ),
+    "too_long": lambda c: (
+        f"demasiado larga (máximo {_plural(c.get('max_length'), 'elemento', 'elementos')})"
+    ),
+    "bool_type": "debe ser true o false",
+    "bool_parsing": "debe ser true o false",
+    "int_type": "debe ser un número entero",
+    "int_parsing": "debe ser un número entero",
+    "int_parsing_size": "número entero demasiado grande",
+    "int_from_float": "debe ser un número entero, sin decimales",
+    "float_type": "debe ser un número",
+    "float_parsing": "debe ser un número",
+    "finite_number": "debe ser un número finito",
+    "decimal_type": "debe ser un número",
+    "decimal_parsing": "debe ser un número",
+    "decimal_max_digits": lambda c: (
+        f"demasiadas cifras: como mucho {c.get('max_digits')} en total y 2 decimales "
+        "(envía 36.3, no 36.300000000000004)"
+    ),
+    "decimal_max_places": lambda c: (
+        f"como mucho {_plural(c.get('decimal_places'), 'decimal', 'decimales')}"
+    ),
+    "decimal_whole_digits": lambda c: (
+        f"demasiado grande (como mucho {c.get('whole_digits')} cifras antes de la coma)"
+    ),
+    "greater_than": lambda c: f"debe ser mayor que {c.get('gt')}",
+    "greater_than_equal": lambda c: f"debe ser mayor o igual que {c.get('ge')}",
+    "less_than": lambda c: f"debe ser menor que {c.get('lt')}",
+    "less_than_equal": lambda c: f"debe ser menor o igual que {c.get('le')}",
+    "multiple_of": lambda c: f"debe ser múltiplo de {c.get('multiple_of')}",
+    "enum": lambda c: f"valor no admitido; se admite {_lista(c.get('expected'))}",
+    "literal_error": lambda c: f"valor no admitido; se admite {_lista(c.get('expected'))}",
+    "date_type": "debe ser una fecha (AAAA-MM-DD)",
+    "date_parsing": "debe ser una fecha AAAA-MM-DD válida",
+    "date_from_datetime_parsing": "debe ser una fecha AAAA-MM-DD válida",
+    "date_from_datetime_inexact": "debe ser una fecha, sin hora",
+    "datetime_type": "debe ser una fecha y hora ISO 8601",
+    "datetime_parsing": "debe ser una fecha y hora ISO 8601 válida (2025-12-12T09:30:00+01:00)",
+    "datetime_from_date_parsing": "debe ser una fecha y hora ISO 8601 válida",
+    "datetime_object_invalid": "fecha y hora imposible",
+    "timezone_naive": "no debe llevar zona horaria",
+    "timezone_aware": "debe llevar zona horaria",
+    "uuid_type": "debe ser un UUID",
+    "uuid_parsing": "debe ser un UUID",
+    "url_type": "debe ser una URL",
+    "url_parsing": "debe ser una URL válida",
+    "none_required": "debe ser null",
+    "union_tag_invalid": "tipo no admitido",
+    "union_tag_not_found": "falta el campo que dice su tipo",
+    "recursion_loop": "el JSON está anidado demasiado hondo",
+}
+
+
+def mensaje_es(error: Any) -> str:
+    """The Spanish message of one pydantic error (a dict of `ValidationError.errors()`)."""
+    kind = str(error.get("type", ""))
+    ctx = error.get("ctx") or {}
+    if kind in ("value_error", "assertion_error"):
+        # Our own validators raise Spanish messages; pydantic prefixes them in English.
+        cause = ctx.get("error")
+        text = str(cause) if cause is not None else str(error.get("msg", ""))
+        text = text.removeprefix("Value error, ").removeprefix("Assertion failed, ")
+        return text or "valor no válido"
+    mensaje = _MENSAJES.get(kind, "valor no válido")
+    return str(mensaje(ctx) if callable(mensaje) else mensaje)
 
 
 _LOCATIONS = ("body", "query", "path", "header", "cookie")
@@ -69,9 +213,11 @@ def _problem(
     errors: list[dict[str, Any]] | None = None,
     headers: dict[str, str] | None = None,
 ) -> JSONResponse:
-    body = Problem(title=title, status=status, detail=detail, errors=errors)
+    body = Problem(title=title, status=status, detail=detail, errors=errors).model_dump()
+    if errors is None:
+        del body["errors"]
     return JSONResponse(
-        body.model_dump(exclude_none=True),
+        body,
         status_code=status,
         media_type="application/problem+json",
         headers=headers,
@@ -89,16 +235,14 @@ def _field_errors(raw: Any) -> list[dict[str, Any]]:
             else [str(p) for p in error.get("loc", ()) if p not in _LOCATIONS]
         )
         campo = ".".join(path) or None
-        mensaje = str(error.get("msg", "valor no válido"))
-        if kind == "extra_forbidden" and path:
-            name = path[-1]
+        mensaje = mensaje_es(error)
+        if kind == "extra_forbidden":
+            name = path[-1] if path else ""
             mensaje = (
                 f"'{name}' es de solo lectura: lo calcula el sistema"
                 if name in READ_ONLY_FIELDS
                 else f"campo desconocido: '{name}'"
             )
-        elif mensaje.startswith("Value error, "):
-            mensaje = mensaje.removeprefix("Value error, ")
         errors.append({"campo": campo, "mensaje": mensaje, "tipo": kind})
     return errors
 

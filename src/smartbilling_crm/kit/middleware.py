@@ -36,7 +36,7 @@ _SECURITY_HEADERS = [
     (b"cross-origin-opener-policy", b"same-origin"),
 ]
 # The API only answers JSON: nothing in it may load or be framed. /docs is left out
-# because Swagger UI loads its scripts from a CDN.
+# because Swagger UI runs its scripts (served by the app itself, kit.documentacion).
 _API_ONLY_HEADERS = [
     (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'"),
     (b"cache-control", b"no-store"),

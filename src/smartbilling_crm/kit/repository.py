@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import TypeVar
+from collections.abc import Sequence
+from typing import Any, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -26,6 +27,12 @@ _UNIQUE_FIELDS = (
         "es_contacto_principal",
     ),
 )
+
+
+def pagina(session: Session, stmt: Select[Any], skip: int, limit: int) -> tuple[Sequence[Any], int]:
+    """One page of an ordered query's rows, and how many rows the whole query has."""
+    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    return session.scalars(stmt.offset(skip).limit(limit)).all(), int(total or 0)
 
 
 def storable(value: str) -> bool:

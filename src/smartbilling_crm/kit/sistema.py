@@ -14,10 +14,12 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from alembic.script import ScriptDirectory
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 
@@ -54,12 +56,37 @@ def identidad(url: str) -> Identidad:
     return Identidad(revision)
 
 
+class EstadoServicio(BaseModel):
+    """`status: ok`: every check passed."""
+
+    status: Literal["ok", "error"]
+    database: Literal["ok", "unreachable", "locked", "outdated", "read_only", "replaced"]
+
+
+class FalloServicio(EstadoServicio):
+    """`status: error`: the failing `check` and, in `database`, how it failed."""
+
+    check: Literal["connection", "migrations", "writable"]
+
+
 def _fallo(check: str, estado: str) -> JSONResponse:
-    return JSONResponse({"status": "error", "database": estado, "check": check}, status_code=503)
+    cuerpo = FalloServicio.model_validate({"status": "error", "database": estado, "check": check})
+    return JSONResponse(cuerpo.model_dump(), status_code=503)
 
 
-@router.get("/healthz", tags=["Sistema"], summary="Estado del servicio")
-def healthz(request: Request) -> JSONResponse:
+@router.get(
+    "/healthz",
+    tags=["Sistema"],
+    summary="Estado del servicio",
+    response_model=EstadoServicio,
+    responses={
+        503: {
+            "model": FalloServicio,
+            "description": "Alguna comprobación falla: `check` dice cuál y `database` cómo",
+        }
+    },
+)
+def estado_servicio(request: Request) -> JSONResponse:
     """`ok` si la base de datos responde, está en la última migración y admite escrituras;
     si no, 503 con `check` (la comprobación que falla: `connection`, `migrations` o
     `writable`) y `database` (`unreachable`, `locked`, `outdated`, `read_only`, `replaced`)."""

@@ -86,10 +86,17 @@ def normalise_tax_id(value: str) -> str:
 
 def normalise_email(value: str) -> str:
     """Syntax-checked, normalised, lower-case email; ValueError when invalid."""
+    value = value.strip()
+    if value.count("@") != 1:
+        raise ValueError("email no válido: debe llevar una @ (p. ej. nombre@empresa.es)")
     try:
         result = validate_email(canonical_email(value), check_deliverability=False)
     except EmailNotValidError as exc:
-        raise ValueError(f"email no válido: {exc}") from exc
+        # email-validator explains in English: say what is wrong, in Spanish.
+        parte = "antes" if value.startswith("@") or "local part" in str(exc) else "después"
+        raise ValueError(
+            f"email no válido: revisa lo que va {parte} de la @ (p. ej. nombre@empresa.es)"
+        ) from exc
     return result.normalized.lower()
 
 

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
-from smartbilling_crm.kit.deps import ApiKeyDep, ContextoDep
-from smartbilling_crm.kit.errores import READ, WRITE
-from smartbilling_crm.kit.schemas import CleanStr, EstadoOportunidadIn
+from smartbilling_crm.kit.deps import ApiKeyDep, ContextoDep, con_total
+from smartbilling_crm.kit.errores import LISTA_CON_TOTAL, READ, WRITE
+from smartbilling_crm.kit.schemas import CleanStr, EstadoOportunidadIn, MoneyIn
 from smartbilling_crm.oportunidades import service as oportunidades_service
 from smartbilling_crm.oportunidades.schemas import (
     OportunidadCreate,
@@ -42,20 +41,22 @@ def crear_oportunidad(
     POR_CLIENTE,
     response_model=list[OportunidadRead],
     summary="Listar oportunidades",
-    responses=READ,
+    responses={**LISTA_CON_TOTAL, **READ},
 )
 def listar_oportunidades(
     ctx: ContextoDep,
+    response: Response,
     cliente_id: str,
     estado: EstadoOportunidadIn | None = None,
     abiertas: Annotated[bool, Query(description="Solo las no ganadas ni perdidas")] = False,
     skip: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
 ) -> list[OportunidadRead]:
-    """Oportunidades del cliente, las más recientes primero."""
-    return oportunidades_service.listar(
+    """Oportunidades del cliente, las más recientes primero; el total, en `X-Total-Count`."""
+    pagina = oportunidades_service.listar(
         ctx.session, cliente_id, estado=estado, abiertas=abiertas, skip=skip, limit=limit
     )
+    return con_total(response, pagina)
 
 
 @router.get(
@@ -91,17 +92,12 @@ def actualizar_oportunidad(
     summary="Marcar oportunidad como ganada",
     responses=WRITE,
 )
-def marcar_ganada(
+def marcar_oportunidad_ganada(
     ctx: ContextoDep,
     oportunidad_id: str,
     valor_final: Annotated[
-        Decimal | None,
-        Query(
-            ge=0,
-            max_digits=14,
-            decimal_places=2,
-            description="Valor final del contrato (€); por defecto, el estimado",
-        ),
+        MoneyIn | None,
+        Query(description="Valor final del contrato (€); por defecto, el estimado"),
     ] = None,
 ) -> OportunidadRead:
     """Cierra la oportunidad como ganada: probabilidad 100, fecha de cierre y valor ganado.
@@ -115,7 +111,7 @@ def marcar_ganada(
     summary="Marcar oportunidad como perdida",
     responses=WRITE,
 )
-def marcar_perdida(
+def marcar_oportunidad_perdida(
     ctx: ContextoDep,
     oportunidad_id: str,
     motivo: Annotated[

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from smartbilling_crm.kit import repository as base
@@ -27,24 +28,32 @@ def get_of_cliente(session: Session, cliente_id: str, oportunidad_id: str) -> Op
     ).first()
 
 
-def list_of_cliente(
-    session: Session,
-    cliente_id: str,
-    *,
-    estado: str | None = None,
-    solo_abiertas: bool = False,
-    skip: int = 0,
-    limit: int | None = None,
-) -> Sequence[Oportunidad]:
+def _de_cliente(
+    cliente_id: str, estado: str | None = None, solo_abiertas: bool = False
+) -> Select[Any]:
     stmt = select(Oportunidad).where(Oportunidad.cliente_id == cliente_id)
     if estado:
         stmt = stmt.where(Oportunidad.estado == estado)
     if solo_abiertas:
         stmt = stmt.where(Oportunidad.estado.not_in(ESTADOS_CERRADOS))
-    stmt = stmt.order_by(Oportunidad.fecha_creacion.desc(), Oportunidad.id.desc()).offset(skip)
-    if limit is not None:
-        stmt = stmt.limit(limit)
-    return session.scalars(stmt).all()
+    return stmt.order_by(Oportunidad.fecha_creacion.desc(), Oportunidad.id.desc())
+
+
+def list_of_cliente(session: Session, cliente_id: str) -> Sequence[Oportunidad]:
+    return session.scalars(_de_cliente(cliente_id)).all()
+
+
+def page_of_cliente(
+    session: Session,
+    cliente_id: str,
+    *,
+    estado: str | None,
+    solo_abiertas: bool,
+    skip: int,
+    limit: int,
+) -> tuple[Sequence[Oportunidad], int]:
+    """A page of the client's pipeline, newest first, and the total that matches."""
+    return base.pagina(session, _de_cliente(cliente_id, estado, solo_abiertas), skip, limit)
 
 
 def abiertas_de_cartera(session: Session, limit: int) -> Sequence[tuple[Oportunidad, str]]:

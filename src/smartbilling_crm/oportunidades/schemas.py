@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from pydantic import ConfigDict, Field
@@ -11,6 +10,7 @@ from smartbilling_crm.dominio import EstadoOportunidad
 from smartbilling_crm.kit.schemas import (
     EstadoOportunidadIn,
     InputModel,
+    Instante,
     LocalDatetime,
     LongText,
     Money,
@@ -19,6 +19,7 @@ from smartbilling_crm.kit.schemas import (
     RefId,
     Text200,
     Text500,
+    omitible,
 )
 
 _EXAMPLE: dict[str, Any] = {
@@ -46,11 +47,11 @@ class OportunidadCreate(InputModel):
 
 
 class OportunidadUpdate(InputModel):
-    nombre_proyecto: Text200 | None = None
+    nombre_proyecto: Text200 = omitible()
     descripcion: LongText | None = None
-    monto_estimado: MoneyIn | None = None
-    estado: EstadoOportunidadIn | None = None
-    probabilidad_cierre: int | None = Field(None, ge=0, le=100)
+    monto_estimado: MoneyIn = omitible()
+    estado: EstadoOportunidadIn = omitible()
+    probabilidad_cierre: int = omitible(ge=0, le=100)
     fecha_cierre_estimada: LocalDatetime | None = None
     contacto_responsable_id: RefId | None = None
     notas_internas: LongText | None = None
@@ -65,11 +66,11 @@ class OportunidadRead(OutputModel):
     monto_estimado: Money
     estado: EstadoOportunidad
     probabilidad_cierre: int
-    fecha_cierre_estimada: datetime | None
-    fecha_cierre_real: datetime | None
+    fecha_cierre_estimada: Instante | None
+    fecha_cierre_real: Instante | None
     contacto_responsable_id: str | None
     notas_internas: str | None
     valor_ganado: Money | None
     motivo_perdida: str | None
-    fecha_creacion: datetime
-    fecha_actualizacion: datetime
+    fecha_creacion: Instante
+    fecha_actualizacion: Instante

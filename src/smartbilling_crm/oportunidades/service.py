@@ -105,12 +105,13 @@ def listar(
     abiertas: bool,
     skip: int,
     limit: int,
-) -> list[OportunidadRead]:
+) -> tuple[list[OportunidadRead], int]:
+    """A page of the client's opportunities and how many match."""
     base_repo.asegurar_cliente(session, cliente_id)
-    rows = oportunidades_repo.list_of_cliente(
+    rows, total = oportunidades_repo.page_of_cliente(
         session, cliente_id, estado=estado, solo_abiertas=abiertas, skip=skip, limit=limit
     )
-    return [OportunidadRead.model_validate(o) for o in rows]
+    return [OportunidadRead.model_validate(o) for o in rows], total
 
 
 def obtener(session: Session, cliente_id: str, oportunidad_id: str) -> OportunidadRead:

@@ -43,6 +43,7 @@ from smartbilling_crm.ops.demo_cartera import (
     NOMBRES,
     PREFIJO_ID,
     Empresa,
+    rol_de,
 )
 from smartbilling_crm.salud import recalculo
 
@@ -232,7 +233,7 @@ class _Constructor:
             self.id,
             ContactoCreate(
                 nombre_completo=nombre,
-                rol=rol,
+                rol=rol_de(rol, nombre),
                 email=email,
                 telefono=_movil(self.rng),
                 es_contacto_principal=principal,

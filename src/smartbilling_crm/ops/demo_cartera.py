@@ -37,6 +37,23 @@ NOMBRES = (
     "Isabel", "Antonio", "José", "Manuel", "Francisco", "David", "Javier", "Daniel",
     "Carlos", "Miguel", "Alejandro", "Pablo", "Sergio", "Raúl", "Álvaro",
 )  # fmt: skip
+NOMBRES_DE_MUJER = frozenset(NOMBRES[:10])
+# A role as the person holding it is called: the demo's roles in both genders.
+_ROLES = {
+    "Director general": ("Director general", "Directora general"),
+    "Directora general": ("Director general", "Directora general"),
+    "Director financiero": ("Director financiero", "Directora financiera"),
+    "Directora financiera": ("Director financiero", "Directora financiera"),
+}
+
+
+def rol_de(rol: str, nombre_completo: str) -> str:
+    """`rol` in agreement with the person's first name (`Álvaro` is Director financiero,
+    `Lucía` Directora general); neutral roles (Contable, Titular...) stay as they are."""
+    masculino, femenino = _ROLES.get(rol, (rol, rol))
+    return femenino if nombre_completo.split()[0] in NOMBRES_DE_MUJER else masculino
+
+
 APELLIDOS = (
     "García", "Fernández", "González", "Rodríguez", "López", "Martínez", "Sánchez",
     "Pérez", "Gómez", "Martín", "Jiménez", "Ruiz", "Hernández", "Díaz", "Moreno",

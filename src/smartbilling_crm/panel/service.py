@@ -103,11 +103,11 @@ def ficha(
 ) -> Ficha:
     """The client 360 with its timeline page, recommendations and the two charts."""
     cliente = clientes_service.obtener_360(ctx, cliente_id)
-    timeline = actividades_service.listar(
+    timeline, total = actividades_service.listar(
         ctx.session,
         cliente_id,
         skip=pagina * TIMELINE_PAGINA,
-        limite=TIMELINE_PAGINA + 1,
+        limit=TIMELINE_PAGINA,
         tipo=tipo,
         pendientes=pendientes,
     )
@@ -115,8 +115,8 @@ def ficha(
     facturas = facturacion_service.de_cliente(ctx.session, cliente_id)
     return Ficha(
         cliente=cliente,
-        timeline=timeline[:TIMELINE_PAGINA],
-        hay_mas=len(timeline) > TIMELINE_PAGINA,
+        timeline=timeline,
+        hay_mas=(pagina + 1) * TIMELINE_PAGINA < total,
         recomendaciones=recomendaciones,
         facturado=graficos.facturado_por_mes(facturas, ctx.hoy),
         cobros=graficos.dias_de_cobro(facturas, ctx.hoy),

@@ -20,7 +20,7 @@ router = APIRouter(dependencies=[ApiKeyDep])
     summary="Salud del cliente",
     responses=READ,
 )
-def salud_cliente(ctx: ContextoDep, cliente_id: str) -> SaludRead:
+def obtener_salud(ctx: ContextoDep, cliente_id: str) -> SaludRead:
     """Métricas de salud calculadas a fecha de hoy, con `salud_general` y los `motivos`."""
     return salud_service.salud(ctx, cliente_id)
 
@@ -32,7 +32,7 @@ def salud_cliente(ctx: ContextoDep, cliente_id: str) -> SaludRead:
     summary="Recomendaciones",
     responses=READ,
 )
-def recomendaciones_cliente(ctx: ContextoDep, cliente_id: str) -> RecomendacionesRead:
+def obtener_recomendaciones(ctx: ContextoDep, cliente_id: str) -> RecomendacionesRead:
     """Qué hacer hoy con el cliente: alertas, oportunidades y acciones concretas
     (factura, importe, contacto y oportunidad con nombre), de más a menos grave."""
     return salud_service.recomendaciones(ctx, cliente_id)
@@ -45,7 +45,7 @@ def recomendaciones_cliente(ctx: ContextoDep, cliente_id: str) -> Recomendacione
     summary="Recalcular la salud de todos los clientes",
     responses=UNAUTHORIZED,
 )
-def recalcular(ctx: ContextoDep) -> ResultadoRecalculoRead:
+def recalcular_salud(ctx: ContextoDep) -> ResultadoRecalculoRead:
     """Recalcula a fecha de hoy la salud, el estado (dormidos, VIP) y las alertas de todos los
     clientes, para la lista y las vistas de cartera. Pensado para un cron diario."""
     resultado = recalculo.recalcular_todos(ctx.session, ctx.settings, ctx.now)

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 
-from pydantic import Field
+from pydantic import AliasChoices, Field
 
-from smartbilling_crm.dominio import RiesgoImpago, SaludGeneral, Severidad
-from smartbilling_crm.kit.schemas import Money, OutputModel, wire
+from smartbilling_crm.dominio import (
+    RiesgoImpago,
+    SaludGeneral,
+    Severidad,
+    TipoAlerta,
+    TipoOportunidadSugerida,
+)
+from smartbilling_crm.kit.schemas import Instante, Money, OutputModel, wire
 
 
 class SaludRead(OutputModel):
@@ -27,7 +33,11 @@ class SaludRead(OutputModel):
     fecha_proxima_factura_esperada: date | None = None
     ingresos_esperados_30_dias: Money
     ingresos_esperados_90_dias: Money
-    riesgo_impago_nivel: RiesgoImpago
+    # One concept, one name: the client's own `riesgo_impago` (old name accepted).
+    riesgo_impago_nivel: RiesgoImpago = Field(
+        serialization_alias="riesgo_impago",
+        validation_alias=AliasChoices("riesgo_impago", "riesgo_impago_nivel"),
+    )
     riesgo_perdida_score: int = Field(
         ge=0, le=100, description="100 × (1 − probabilidad_activo); 100 = perdido"
     )
@@ -39,29 +49,35 @@ class SaludRead(OutputModel):
     )
     dias_sin_actividad: int | None = None
     numero_actividades_ultimos_30_dias: int = 0
-    ultima_interaccion: datetime | None = None
+    ultima_interaccion: Instante | None = wire(
+        "fecha_última_interaccion",
+        None,
+        ascii_alias="fecha_ultima_interaccion",
+        description="Fecha y hora de la interacción más reciente (el mismo nombre que en "
+        "los contactos)",
+    )
     facturas_vencidas: int = Field(0, description="Facturas impagadas y ya vencidas")
     importe_vencido: Money = Field(Decimal("0.00"), description="Total de esas facturas")
     salud_general: SaludGeneral
     motivos: list[str] = Field(default_factory=list)
     fecha_calculo: date | None = None
-    fecha_actualizacion: datetime
+    fecha_actualizacion: Instante
 
 
 class AlertaRead(OutputModel):
-    tipo: str
+    tipo: TipoAlerta
     severidad: Severidad
     mensaje: str
 
 
 class OportunidadSugeridaRead(OutputModel):
-    tipo: str
+    tipo: TipoOportunidadSugerida
     mensaje: str
 
 
 class RecomendacionesRead(OutputModel):
     cliente_id: str
-    fecha_generacion: datetime
+    fecha_generacion: Instante
     alertas: list[AlertaRead]
     oportunidades: list[OportunidadSugeridaRead]
     acciones_sugeridas: list[str]
