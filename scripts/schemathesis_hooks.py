@@ -14,6 +14,7 @@ import json
 import os
 import time
 import uuid
+from datetime import date, timedelta
 from typing import Any
 
 import schemathesis
@@ -27,6 +28,34 @@ def _known_client(factura: Any) -> None:
     cliente_id = os.environ.get("FUZZ_CLIENTE_ID")
     if cliente_id and isinstance(factura, dict):
         factura["cliente_id"] = cliente_id
+    if isinstance(factura, dict):
+        _fechas_posibles(factura)
+
+
+def _fecha(valor: Any) -> date | None:
+    try:
+        return date.fromisoformat(valor) if isinstance(valor, str) else None
+    except ValueError:
+        return None
+
+
+def _fechas_posibles(factura: dict[str, Any]) -> None:
+    """Date rules no static schema can state, so a random body breaks one of them almost
+    always (and one bad invoice refuses a whole backfill): issued 2000-01-01 .. today + 366,
+    paid no later than today (#15, against "today"), due no earlier than issued. Dates are
+    moved inside them, so the fuzzer reaches the rest of the body; the rules themselves are
+    tested in tests/facturacion/."""
+    hoy = date.today()
+    emision = _fecha(factura.get("fecha_emision"))
+    if emision is not None and not date(2000, 1, 1) <= emision <= hoy + timedelta(days=366):
+        emision = hoy
+        factura["fecha_emision"] = hoy.isoformat()
+    vence = _fecha(factura.get("fecha_vencimiento"))
+    if emision is not None and vence is not None and vence < emision:
+        factura["fecha_vencimiento"] = None
+    pago = _fecha(factura.get("fecha_pago"))
+    if pago is not None and pago > hoy:
+        factura["fecha_pago"] = hoy.isoformat()
 
 
 # A body's reference to a contact must name a contact of the client in the path, which the
