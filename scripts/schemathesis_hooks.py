@@ -42,9 +42,9 @@ def _fecha(valor: Any) -> date | None:
 def _fechas_posibles(factura: dict[str, Any]) -> None:
     """Date rules no static schema can state, so a random body breaks one of them almost
     always (and one bad invoice refuses a whole backfill): issued 2000-01-01 .. today + 366,
-    paid no later than today (#15, against "today"), due no earlier than issued. Dates are
-    moved inside them, so the fuzzer reaches the rest of the body; the rules themselves are
-    tested in tests/facturacion/."""
+    paid no later than today (#15, against "today"), due no earlier than issued, and base
+    and total of the same sign. Values are moved inside them, so the fuzzer reaches the
+    rest of the body; the rules themselves are tested in tests/facturacion/."""
     hoy = date.today()
     emision = _fecha(factura.get("fecha_emision"))
     if emision is not None and not date(2000, 1, 1) <= emision <= hoy + timedelta(days=366):
@@ -56,6 +56,9 @@ def _fechas_posibles(factura: dict[str, Any]) -> None:
     pago = _fecha(factura.get("fecha_pago"))
     if pago is not None and pago > hoy:
         factura["fecha_pago"] = hoy.isoformat()
+    base, total = factura.get("base_imponible"), factura.get("total")
+    if isinstance(base, int | float) and isinstance(total, int | float) and base * total < 0:
+        factura["total"] = base  # a credit note is negative in both, an invoice in neither
 
 
 # A body's reference to a contact must name a contact of the client in the path, which the
