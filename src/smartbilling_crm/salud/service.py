@@ -344,9 +344,21 @@ def refrescar_tocados(ctx: Contexto, tocados: Mapping[str, bool]) -> None:
             _sincronizar_compras(cliente, hechos[cliente.id])
         session.flush()  # the VIP threshold below must see these clients' LTV
         cartera = cartera_vigente(session, ctx.hoy)
+        # One vectorised pass of the purchase model for the batch, as the recompute does.
+        predicciones = predecir_lote(
+            cartera.modelo, [historial(hechos[c.id], ctx.hoy) for c in clientes]
+        )
         evaluaciones = [
-            evaluar(c, hechos[c.id], cartera, ctx.settings, ctx.now, compra_nueva=tocados[c.id])
-            for c in clientes
+            evaluar(
+                c,
+                hechos[c.id],
+                cartera,
+                ctx.settings,
+                ctx.now,
+                compra_nueva=tocados[c.id],
+                prediccion=p,
+            )
+            for c, p in zip(clientes, predicciones, strict=True)
         ]
         guardar(session, clientes, evaluaciones, ctx.now)
         for cliente, evaluacion_ in zip(clientes, evaluaciones, strict=True):
