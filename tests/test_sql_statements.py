@@ -108,8 +108,11 @@ def test_webhook_statements_do_not_grow_with_the_ledger(
 
 # SQLite counts one more: its explicit BEGIN IMMEDIATE (see db.py).
 EXPECTED: dict[str, dict[str, int]] = {
-    "360": {"sqlite": 11, "postgresql": 10},
+    # One more since contract §7: the invoices' live payments.
+    "360": {"sqlite": 12, "postgresql": 11},
     "lista": {"sqlite": 3, "postgresql": 2},
     # One primary-key lookup more since issue 15.7: is this webhook id an erased client's?
-    "webhook": {"sqlite": 24, "postgresql": 23},
+    # Three more since contract §7: the client's ledger is settled again from its invoices
+    # and payments (2), and the health engine reads the live payments (1).
+    "webhook": {"sqlite": 27, "postgresql": 26},
 }

@@ -36,8 +36,21 @@ def test_salud_de_un_cliente_con_historial(db: Backend, api: httpx.Client) -> No
     assert body["cliente_id"] == "abc123"
     assert body["ltv_lifetime_value"] == 6066.12  # 4 × 1.000 + 2.066,12
     assert body["monto_promedio_factura"] == 1213.22  # 6.066,12 / 5
+    # Contract §7, by amount: four payments of 1.210 € after 10, 20, 30, 40 days.
     assert body["dias_promedio_para_pagar"] == 25.0  # (10 + 20 + 30 + 40) / 4
-    assert body["porcentaje_pagos_a_tiempo"] == 60.0  # 3 on time / (4 paid + 1 overdue)
+    assert body["dias_medios_de_retraso"] == 2.5  # 1.210 € 10 days late ÷ 4.840 €
+    # On time 3 × 1.210 of 4 × 1.210 settled + 2.500 overdue: 3.630 ÷ 7.340 = 49,46 %.
+    assert body["porcentaje_pagos_a_tiempo"] == 49.5
+    # 2 late (the 4th, paid 10 days late, and the overdue one) of 5, shrunk toward the
+    # default prior (30 %, worth 5 invoices): (2 + 1,5) ÷ (5 + 5).
+    assert body["probabilidad_pago_tardio"] == 0.35
+    assert body["importe_pendiente"] == 2500.0
+    assert body["antiguedad_deuda"] == {
+        "no_vencido": 0.0, "d1_30": 0.0, "d31_60": 2500.0, "d61_90": 0.0, "mas_90": 0.0
+    }  # fmt: skip
+    # 2.500 pending ÷ 3.710 invoiced since 22/10/2025 (01/11 and 01/12) × 90 days.
+    assert body["dso_dias"] == 60.6
+    assert body["saldo_a_favor"] == 0.0
     assert body["factura_pagada_más_antigua"] == "2025-08-03"
     assert body["factura_impagada_más_antigua"] == "2025-12-01"
     assert body["frecuencia_compra_dias"] == 30
@@ -63,9 +76,10 @@ def test_salud_de_un_cliente_con_historial(db: Backend, api: httpx.Client) -> No
     assert body["salud_general"] == "critica"
     assert body["fecha_calculo"] == "2026-01-20"
     assert body["motivos"] == [
-        "1 factura vencida sin pagar por 2.500,00 €",
-        "La factura 2025/0123 (2.500,00 €) lleva 40 días vencida (más de 30)",
-        "Solo el 60 % de sus facturas se pagó a tiempo (menos del 70 %)",
+        "1 factura vencida con 2.500,00 € pendientes; la más antigua, 40 días después del "
+        "vencimiento",
+        "Probabilidad de que pague tarde su próxima factura: 35 % (2 con retraso de "
+        "5 facturas; la cartera, 30 %)",
         "Probabilidad de que vuelva a comprar en los próximos 12 meses: 70 % "
         "(5 compras, la última hace 50 días; suele comprar cada 30 días)",
         "Riesgo de pérdida 30/100",
@@ -96,7 +110,14 @@ def test_sin_facturas_no_se_inventan_numeros(db: Backend, api: httpx.Client) -> 
         "fecha_última_interaccion",
     ):
         assert body[vacio] is None, vacio
-    assert body["porcentaje_pagos_a_tiempo"] == 100.0
+    # No payment history: null, never an invented 100 % (contract §7).
+    for sin_historial in (
+        "porcentaje_pagos_a_tiempo",
+        "probabilidad_pago_tardio",
+        "dias_medios_de_retraso",
+        "dso_dias",
+    ):
+        assert body[sin_historial] is None, sin_historial
     assert body["ingresos_esperados_30_dias"] == 0
     assert body["ingresos_esperados_90_dias"] == 0
     assert body["riesgo_impago"] == "bajo"
@@ -278,11 +299,17 @@ def test_un_pago_por_webhook_se_refleja_en_la_salud(db: Backend, api: httpx.Clie
     body = salud(api, "abc123")
     assert body["facturas_vencidas"] == 0
     assert body["factura_impagada_más_antigua"] is None
-    assert body["dias_promedio_para_pagar"] == 30.0  # (10 + 20 + 30 + 40 + 50) / 5
-    assert body["porcentaje_pagos_a_tiempo"] == 60.0  # 3 of 5 paid on time
-    assert body["riesgo_impago"] == "alto"  # < 70 % on time
+    # By amount: (1.210 × (10 + 20 + 30 + 40) + 2.500 × 50) ÷ 7.340 = 33,51 days.
+    assert body["dias_promedio_para_pagar"] == 33.5
+    # 1.210 € 10 days late and 2.500 € 40 days late, over 7.340 €: 15,27 days.
+    assert body["dias_medios_de_retraso"] == 15.3
+    assert body["porcentaje_pagos_a_tiempo"] == 49.5  # 3.630 of 7.340 € on time
+    assert body["importe_pendiente"] == 0.0
+    # Nothing overdue now; 2 of 5 paid late: (2 + 1,5) ÷ 10 = 35 % ≥ 30 % is medio.
+    assert body["probabilidad_pago_tardio"] == 0.35
+    assert body["riesgo_impago"] == "medio"
     assert body["dias_sin_actividad"] is None  # a payment is not an interaction
-    assert fila_de_lista(api, "abc123")["riesgo_impago"] == "alto"
+    assert fila_de_lista(api, "abc123")["riesgo_impago"] == "medio"
 
 
 # --- GET /api/clientes/{id}/recomendaciones ----------------------------------------------
@@ -518,6 +545,9 @@ def test_una_factura_sin_vencimiento_vence_a_los_30_dias(db: Backend, api: httpx
     body = salud(api, "sin")
     assert body["facturas_vencidas"] == 1
     assert body["importe_vencido"] == 1210.0
-    assert "La factura 2025/SV1 (1.210,00 €) lleva 170 días vencida (más de 30)" in body["motivos"]
+    assert (
+        "1 factura vencida con 1.210,00 € pendientes; la más antigua, 170 días después del "
+        "vencimiento"
+    ) in body["motivos"]
     exportada = api.get("/api/clientes/sin/exportar").json()["facturas"][0]
     assert exportada["fecha_vencimiento"] == "2025-08-03"

@@ -111,7 +111,10 @@ CASOS_FACTURAS: list[tuple[str, list[FacturaHecho], dict[str, Any]]] = [
             "ltv_lifetime_value": Decimal("0.00"),
             "monto_promedio_factura": None,
             "dias_promedio_para_pagar": None,
-            "porcentaje_pagos_a_tiempo": 100.0,
+            # No history: null, never an invented 100 % (contract §7).
+            "porcentaje_pagos_a_tiempo": None,
+            "probabilidad_pago_tardio": None,
+            "dso_dias": None,
             "factura_pagada_mas_antigua": None,
             "factura_impagada_mas_antigua": None,
             "frecuencia_compra_dias": None,
@@ -120,6 +123,7 @@ CASOS_FACTURAS: list[tuple[str, list[FacturaHecho], dict[str, Any]]] = [
             "riesgo_impago_nivel": "bajo",
             "facturas_vencidas": 0,
             "importe_vencido": Decimal("0.00"),
+            "importe_pendiente": Decimal("0.00"),
         },
     ),
     (
@@ -129,7 +133,8 @@ CASOS_FACTURAS: list[tuple[str, list[FacturaHecho], dict[str, Any]]] = [
             "ltv_lifetime_value": Decimal("2066.12"),
             "monto_promedio_factura": Decimal("2066.12"),
             "dias_promedio_para_pagar": None,
-            "porcentaje_pagos_a_tiempo": 100.0,
+            "porcentaje_pagos_a_tiempo": None,  # nothing paid nor overdue yet
+            "probabilidad_pago_tardio": None,
             "factura_pagada_mas_antigua": None,
             "factura_impagada_mas_antigua": d("2025-12-01"),
             "frecuencia_compra_dias": None,
@@ -137,6 +142,15 @@ CASOS_FACTURAS: list[tuple[str, list[FacturaHecho], dict[str, Any]]] = [
             "fecha_proxima_factura_esperada": None,
             "riesgo_impago_nivel": "bajo",
             "facturas_vencidas": 0,
+            "importe_pendiente": Decimal("2500.00"),
+            "antiguedad_deuda": {
+                "no_vencido": Decimal("2500.00"),
+                "d1_30": Decimal("0.00"),
+                "d31_60": Decimal("0.00"),
+                "d61_90": Decimal("0.00"),
+                "mas_90": Decimal("0.00"),
+            },
+            "dso_dias": 90.0,  # 2.500 pending ÷ 2.500 invoiced in 90 days × 90
         },
     ),
     (
@@ -172,6 +186,8 @@ CASOS_FACTURAS: list[tuple[str, list[FacturaHecho], dict[str, Any]]] = [
             "riesgo_impago_nivel": "bajo",
             "facturas_vencidas": 0,
             "porcentaje_pagos_a_tiempo": 100.0,
+            # Nothing open for the credit to settle: it is the client's money.
+            "saldo_a_favor": Decimal("605.00"),
         },
     ),
     (
@@ -200,18 +216,21 @@ CASOS_FACTURAS: list[tuple[str, list[FacturaHecho], dict[str, Any]]] = [
         "una factura que vence hoy sin pagar no está vencida",
         [fac("2025/0001", "2025-11-15", vence="2025-12-15")],
         {
-            "porcentaje_pagos_a_tiempo": 100.0,
+            "porcentaje_pagos_a_tiempo": None,
             "riesgo_impago_nivel": "bajo",
             "facturas_vencidas": 0,
             "importe_vencido": Decimal("0.00"),
         },
     ),
     (
-        "vencida ayer: alto, y cuenta como no pagada a tiempo",
+        # A few days late is common (37 % of IBM's invoices): alone it is only medio.
+        "vencida ayer: medio, y cuenta como no pagada a tiempo",
         [fac("2025/0001", "2025-11-14", vence="2025-12-14", total="1210.00")],
         {
             "porcentaje_pagos_a_tiempo": 0.0,
-            "riesgo_impago_nivel": "alto",
+            # (1 late + 5 × 0,3) ÷ (1 + 5): the default prior before the first recompute.
+            "probabilidad_pago_tardio": 0.417,
+            "riesgo_impago_nivel": "medio",
             "facturas_vencidas": 1,
             "importe_vencido": Decimal("1210.00"),
         },
@@ -224,18 +243,24 @@ CASOS_FACTURAS: list[tuple[str, list[FacturaHecho], dict[str, Any]]] = [
     (
         "pagada un día tarde: fuera de plazo",
         [fac("2025/0001", "2025-11-01", vence="2025-12-01", pagada="2025-12-02")],
-        {"porcentaje_pagos_a_tiempo": 0.0, "riesgo_impago_nivel": "alto"},
+        {
+            "porcentaje_pagos_a_tiempo": 0.0,
+            "dias_medios_de_retraso": 1.0,
+            "riesgo_impago_nivel": "medio",
+        },
     ),
     (
-        "sin fecha de vencimiento: pagada cuenta a tiempo, impagada nunca vence",
+        # Ley 3/2004: without a due date an invoice is due 30 days after issue.
+        "sin fecha de vencimiento: vence a los 30 días",
         [
             fac("2025/0001", "2025-01-01", vence=None, pagada="2025-06-01"),
             fac("2025/0002", "2025-02-01", vence=None),
         ],
         {
-            "porcentaje_pagos_a_tiempo": 100.0,
-            "facturas_vencidas": 0,
-            "riesgo_impago_nivel": "bajo",
+            "porcentaje_pagos_a_tiempo": 0.0,
+            "facturas_vencidas": 1,
+            "dias_medios_de_retraso": 121.0,  # paid 01/06, due 31/01
+            "riesgo_impago_nivel": "critico",  # due 03/03, 287 days ago
             "dias_promedio_para_pagar": 151.0,
             "factura_impagada_mas_antigua": d("2025-02-01"),
             "factura_pagada_mas_antigua": d("2025-01-01"),
@@ -252,13 +277,17 @@ CASOS_FACTURAS: list[tuple[str, list[FacturaHecho], dict[str, Any]]] = [
         {"riesgo_impago_nivel": "critico", "salud_general": "critica"},
     ),
     (
-        "2 de 3 a tiempo (66,7 %): alto",
+        "2 de 3 a tiempo (66,7 %): medio",
         [
             fac("2025/0001", "2025-09-01", vence="+10", pagada="2025-09-05"),
             fac("2025/0002", "2025-10-01", vence="+10", pagada="2025-10-05"),
             fac("2025/0003", "2025-11-01", vence="+10", pagada="2025-11-20"),
         ],
-        {"porcentaje_pagos_a_tiempo": 66.7, "riesgo_impago_nivel": "alto"},
+        {
+            "porcentaje_pagos_a_tiempo": 66.7,
+            "probabilidad_pago_tardio": 0.313,  # (1 + 1,5) ÷ (3 + 5) = 0,3125, half up
+            "riesgo_impago_nivel": "medio",
+        },
     ),
     (
         "8 de 10 a tiempo (80 %): medio",
@@ -293,9 +322,10 @@ def test_motivos_de_una_factura_critica_nombran_factura_importe_y_dias() -> None
     resultado = salud([fac("2025/0123", "2025-10-01", vence="2025-11-03", total="2500.00")])
     assert resultado.riesgo_impago_nivel == "critico"
     assert resultado.motivos_impago == [
-        "1 factura vencida sin pagar por 2.500,00 €",
-        "La factura 2025/0123 (2.500,00 €) lleva 42 días vencida (más de 30)",
-        "Solo el 0 % de sus facturas se pagó a tiempo (menos del 70 %)",
+        "1 factura vencida con 2.500,00 € pendientes; la más antigua, 42 días después del "
+        "vencimiento",
+        "Probabilidad de que pague tarde su próxima factura: 42 % (1 con retraso de "
+        "1 factura; la cartera, 30 %)",
     ]
     assert resultado.motivos[: len(resultado.motivos_impago)] == resultado.motivos_impago
 
@@ -303,7 +333,9 @@ def test_motivos_de_una_factura_critica_nombran_factura_importe_y_dias() -> None
 def test_motivo_de_buen_pagador() -> None:
     resultado = salud([fac("2025/0001", "2025-11-01", pagada="2025-11-10")])
     assert resultado.motivos_impago == [
-        "Paga bien: ninguna factura vencida y el 100 % pagado a tiempo"
+        "Paga bien: ninguna factura vencida y el 100 % del importe cobrado a tiempo",
+        "Probabilidad de que pague tarde su próxima factura: 25 % (0 con retraso de "
+        "1 factura; la cartera, 30 %)",
     ]
 
 

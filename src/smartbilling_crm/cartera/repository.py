@@ -7,7 +7,7 @@ nothing loops over clients in Python.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -134,17 +134,28 @@ def prevision_ponderada(session: Session, desde: datetime, hasta: datetime) -> D
     return _dinero_ponderado(value)
 
 
-def facturas_vencidas(session: Session, hoy: date) -> tuple[int, Decimal]:
-    """Unpaid, uncancelled invoices past their due date, as of `hoy` (from the ledger)."""
-    count, amount = session.execute(
-        select(func.count(), suma_exacta(Factura.total)).where(
-            Factura.fecha_vencimiento < hoy,
-            Factura.fecha_pago.is_(None),
-            Factura.anulada.is_(False),
-            Factura.total > 0,
-        )
-    ).one()
-    return int(count), centimos(amount)
+TRAMOS_DEUDA = ("no_vencido", "d1_30", "d31_60", "d61_90", "mas_90")
+
+
+def antiguedad_deuda(session: Session, hoy: date) -> dict[str, tuple[int, Decimal]]:
+    """(open invoices, amount still owed) per band of days past due, as of `hoy`, over the
+    open invoices of the ledger (`pendiente > 0`: the partial index serves it alone)."""
+    tramo = case(
+        (Factura.fecha_vencimiento >= hoy, "no_vencido"),
+        (Factura.fecha_vencimiento >= hoy - timedelta(days=30), "d1_30"),
+        (Factura.fecha_vencimiento >= hoy - timedelta(days=60), "d31_60"),
+        (Factura.fecha_vencimiento >= hoy - timedelta(days=90), "d61_90"),
+        else_="mas_90",
+    ).label("tramo")
+    filas = session.execute(
+        select(tramo, func.count(), suma_exacta(Factura.pendiente))
+        .where(Factura.pendiente > 0)
+        .group_by(tramo)
+    ).all()
+    resultado = dict.fromkeys(TRAMOS_DEUDA, (0, Decimal("0.00")))
+    for nombre, numero, importe in filas:
+        resultado[nombre] = (int(numero), centimos(importe))
+    return resultado
 
 
 def clientes_en_riesgo(session: Session, limit: int) -> Sequence[Any]:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
+from pydantic import Field
+
 from smartbilling_crm.dominio import (
     EstadoCliente,
     EstadoOportunidad,
@@ -37,8 +39,23 @@ class PipelineResumen(OutputModel):
 
 
 class FacturasVencidas(OutputModel):
-    numero: int
-    importe: Money
+    numero: int = Field(description="Facturas con importe pendiente ya vencidas")
+    importe: Money = Field(description="Lo que queda por cobrar de ellas (no su total)")
+
+
+class TramoDeuda(OutputModel):
+    facturas: int
+    importe: Money = Field(description="Importe pendiente de las facturas del tramo")
+
+
+class AntiguedadDeuda(OutputModel):
+    """What the portfolio is owed by days past due (contract §7)."""
+
+    no_vencido: TramoDeuda
+    d1_30: TramoDeuda
+    d31_60: TramoDeuda
+    d61_90: TramoDeuda
+    mas_90: TramoDeuda
 
 
 class ClienteEnRiesgo(OutputModel):
@@ -85,6 +102,8 @@ class Dashboard(OutputModel):
     ingresos_esperados_90_dias: Money
     pipeline: PipelineResumen
     facturas_vencidas: FacturasVencidas
+    importe_pendiente: Money = Field(description="Todo lo que queda por cobrar, vencido o no")
+    antiguedad_deuda: AntiguedadDeuda
     clientes_en_riesgo: list[ClienteEnRiesgo]
     facturas_esperadas_7_dias: int
     proximas_facturas: list[FacturaEsperada]

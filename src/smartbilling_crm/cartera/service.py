@@ -12,6 +12,7 @@ from smartbilling_crm.cartera.schemas import (
     AlertaCartera,
     AlertaList,
     AlertasPorSeveridad,
+    AntiguedadDeuda,
     ClienteEnRiesgo,
     ClientesPorEstado,
     Dashboard,
@@ -59,7 +60,8 @@ def dashboard(ctx: Contexto) -> Dashboard:
     por_estado.update(cartera_repo.clientes_por_estado(ctx.session))
     ltv, r30, r90 = cartera_repo.totales_salud(ctx.session)
     abierto = _pipeline_abierto(_etapas(ctx))
-    vencidas, importe_vencido = cartera_repo.facturas_vencidas(ctx.session, hoy)
+    tramos = cartera_repo.antiguedad_deuda(ctx.session, hoy)
+    vencidos = [v for nombre, v in tramos.items() if nombre != "no_vencido"]
     esperadas, n_esperadas = cartera_repo.facturas_esperadas(
         ctx.session, hoy, hoy + timedelta(days=DIAS_PROXIMAS), PROXIMAS_FACTURAS
     )
@@ -73,7 +75,13 @@ def dashboard(ctx: Contexto) -> Dashboard:
         ingresos_esperados_30_dias=r30,
         ingresos_esperados_90_dias=r90,
         pipeline=abierto,
-        facturas_vencidas=FacturasVencidas(numero=vencidas, importe=importe_vencido),
+        facturas_vencidas=FacturasVencidas(
+            numero=sum(n for n, _ in vencidos), importe=sum((i for _, i in vencidos), Decimal(0))
+        ),
+        importe_pendiente=sum((i for _, i in tramos.values()), Decimal(0)),
+        antiguedad_deuda=AntiguedadDeuda.model_validate(
+            {nombre: {"facturas": n, "importe": i} for nombre, (n, i) in tramos.items()}
+        ),
         clientes_en_riesgo=[
             ClienteEnRiesgo(
                 cliente_id=r.id,

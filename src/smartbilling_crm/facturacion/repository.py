@@ -12,7 +12,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from smartbilling_crm.models import Actividad, Cliente, Factura, WebhookEvento
+from smartbilling_crm.models import Actividad, Cliente, Cobro, Factura, WebhookEvento
 
 
 def _insert(session: Session) -> Any:
@@ -81,6 +81,19 @@ def list_of_cliente(session: Session, cliente_id: str) -> Sequence[Factura]:
         select(Factura)
         .where(Factura.cliente_id == cliente_id)
         .order_by(Factura.fecha_emision, Factura.factura_id)
+    ).all()
+
+
+def get_cobro(session: Session, cobro_id: str) -> Cobro | None:
+    return session.get(Cobro, cobro_id)
+
+
+def cobros_of_cliente(session: Session, cliente_id: str) -> Sequence[Cobro]:
+    """Every payment of the client's invoices, returned ones included."""
+    return session.scalars(
+        select(Cobro)
+        .where(Cobro.cliente_id == cliente_id)
+        .order_by(Cobro.factura_id, Cobro.fecha, Cobro.cobro_id)
     ).all()
 
 

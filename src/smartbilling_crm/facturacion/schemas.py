@@ -36,6 +36,35 @@ def _compact(value: str | None) -> str | None:
     return compact_tax_id(value) if value else None
 
 
+CobroId = Annotated[
+    str,
+    StringConstraints(pattern=r"^[A-Za-z0-9_/.-]{1,128}$"),
+    Field(description="Id del cobro en SmartBilling; el mismo al reintentar"),
+]
+ImporteCobro = Annotated[
+    Decimal,
+    Field(max_digits=14, decimal_places=2, allow_inf_nan=False, gt=0, le=10**11),
+    importe_schema(0.01, 10**11),
+]
+
+
+class CobroIn(SinNulModel):
+    """A payment of an invoice (contract §7): partial or whole, idempotent by `id`."""
+
+    model_config = ConfigDict(
+        extra="ignore",
+        json_schema_extra={"examples": [{"id": "cob_0001", "fecha": "2026-01-20", "importe": 500}]},
+    )
+
+    id: CobroId
+    fecha: date | None = Field(
+        None, description="Fecha del cobro, no posterior a hoy (obligatoria en factura.cobro)"
+    )
+    importe: ImporteCobro | None = Field(
+        None, description="Importe cobrado, positivo (obligatorio en factura.cobro)"
+    )
+
+
 FACTURA_EXAMPLE: dict[str, Any] = {
     "id": "fac_2025_0123",
     "numero": "2025/0123",
@@ -90,6 +119,22 @@ class FacturaIn(SinNulModel):
     ] = "EUR"
     fecha_pago: date | None = Field(None, description="No posterior a hoy")
     anulada: bool = Field(False, description="Solo en la importación: la factura está anulada")
+    rectifica: ExternalId | None = Field(
+        None, description="En una rectificativa (importes negativos): id de la factura que corrige"
+    )
+    version: int | None = Field(
+        None,
+        ge=0,
+        le=2**53,
+        description="Versión de la factura en SmartBilling: un evento con una versión menor que "
+        "la guardada no cambia nada (estado `obsoleto`)",
+    )
+    cobros: list[CobroIn] | None = Field(
+        None,
+        max_length=100,
+        description="Solo en la importación: los cobros de la factura, cada uno con id, fecha e "
+        "importe",
+    )
 
     @model_validator(mode="after")
     def _rules(self) -> FacturaIn:
@@ -102,6 +147,11 @@ class FacturaIn(SinNulModel):
             raise ValueError("fecha_vencimiento es anterior a fecha_emision")
         if (self.base_imponible < 0) != (self.total < 0) and self.base_imponible and self.total:
             raise ValueError("base_imponible y total deben tener el mismo signo")
+        if self.rectifica is not None and self.rectifica == self.id:
+            raise ValueError("una factura no puede rectificarse a sí misma")
+        for cobro in self.cobros or ():
+            if cobro.fecha is None or cobro.importe is None:
+                raise ValueError(f"el cobro '{cobro.id}' necesita fecha e importe")
         self.cif_nif = _compact(self.cif_nif)
         return self
 
@@ -137,10 +187,35 @@ def fechas_fuera_de_rango(factura: FacturaIn, hoy: date) -> list[tuple[str, str]
                 f"({hoy.isoformat()}): un pago no puede ser futuro",
             )
         )
+    for posicion, cobro in enumerate(factura.cobros or ()):
+        if cobro.fecha is not None and cobro.fecha > hoy:
+            problemas.append(
+                (
+                    f"cobros.{posicion}.fecha",
+                    f"la fecha del cobro '{cobro.id}' ({cobro.fecha.isoformat()}) es posterior a "
+                    f"hoy ({hoy.isoformat()}): un cobro no puede ser futuro",
+                )
+            )
     return problemas
 
 
-TipoEvento = Literal["factura.emitida", "factura.pagada", "factura.anulada"]
+def cobro_fuera_de_rango(cobro: CobroIn, hoy: date) -> str | None:
+    """The Spanish message when the event's payment is dated after `hoy`."""
+    if cobro.fecha is not None and cobro.fecha > hoy:
+        return (
+            f"cobro.fecha {cobro.fecha.isoformat()} es posterior a hoy ({hoy.isoformat()}): "
+            "un cobro no puede ser futuro"
+        )
+    return None
+
+
+TipoEvento = Literal[
+    "factura.emitida",
+    "factura.pagada",
+    "factura.anulada",
+    "factura.cobro",
+    "factura.cobro_devuelto",
+]
 
 
 class EventoFactura(SinNulModel):
@@ -153,16 +228,29 @@ class EventoFactura(SinNulModel):
 
     tipo: TipoEvento
     factura: FacturaIn
+    cobro: CobroIn | None = Field(
+        None, description="En factura.cobro (id, fecha, importe) y factura.cobro_devuelto (id)"
+    )
 
     @model_validator(mode="after")
-    def _pagada_needs_date(self) -> EventoFactura:
+    def _reglas_del_tipo(self) -> EventoFactura:
         if self.tipo == "factura.pagada" and self.factura.fecha_pago is None:
             raise ValueError("un evento factura.pagada necesita factura.fecha_pago")
+        if self.tipo in ("factura.cobro", "factura.cobro_devuelto") and self.cobro is None:
+            raise ValueError(f"un evento {self.tipo} necesita el objeto cobro")
+        if (
+            self.tipo == "factura.cobro"
+            and self.cobro is not None
+            and (self.cobro.fecha is None or self.cobro.importe is None)
+        ):
+            raise ValueError("un evento factura.cobro necesita cobro.fecha y cobro.importe")
+        if self.factura.cobros:
+            raise ValueError("factura.cobros solo se admite en la importación")
         return self
 
 
 class ResultadoEvento(OutputModel):
-    estado: Literal["procesado", "duplicado"]
+    estado: Literal["procesado", "duplicado", "obsoleto"]
     webhook_id: str
     factura_id: str
     cliente_id: str | None = None
@@ -187,5 +275,11 @@ class FacturaRead(OutputModel):
     base_imponible: Money
     total: Money
     moneda: str
-    fecha_pago: date | None
+    fecha_pago: date | None = Field(
+        description="Fecha en que los cobros la saldaron; null si está abierta o la saldó un abono"
+    )
     anulada: bool
+    rectifica: str | None
+    version: int | None
+    credito_aplicado: Money = Field(description="Abonos (rectificativas) aplicados a la factura")
+    pendiente: Money = Field(description="Lo que queda por cobrar: total − cobros − abonos")

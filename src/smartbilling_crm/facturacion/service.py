@@ -6,10 +6,14 @@ health row. The client's row is locked first, so concurrent events of one client
 are applied one after another; a repeated `webhook-id` changes nothing.
 
 Merge rules, chosen so that any order of delivery ends in the same state:
-- an invoice's data (number, dates, amounts) are those of its latest event;
-- `fecha_pago` is the earliest payment date reported; no event clears it
-  (an `emitida` arriving after `pagada` does not un-pay);
-- `anulada` is final: cancelled invoices leave LTV and every payment metric.
+- an invoice's data (number, dates, amounts, `rectifica`) are those of its latest event,
+  unless the event's `version` is lower than the stored one (then it changes nothing
+  and is answered `obsoleto`);
+- payments are kept by id (`facturacion.cobros`): `fecha_pago` on any event is the
+  payment "{id}/pagada" at the earliest date reported, so an `emitida` arriving after
+  `pagada` does not un-pay; a returned payment stays returned;
+- `anulada` is final: cancelled invoices leave LTV and every payment metric;
+- after every change the client's ledger is settled again (`facturacion.libro`).
 """
 
 from __future__ import annotations
@@ -17,11 +21,13 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
 from smartbilling_crm.dominio import TipoActividad
+from smartbilling_crm.facturacion import cobros as cobros_service
 from smartbilling_crm.facturacion import repository as facturas_repo
 from smartbilling_crm.facturacion.schemas import (
     EventoFactura,
@@ -29,6 +35,7 @@ from smartbilling_crm.facturacion.schemas import (
     FacturaRead,
     ResultadoEvento,
     ResultadoImportacion,
+    cobro_fuera_de_rango,
     fechas_fuera_de_rango,
 )
 from smartbilling_crm.kit import repository as base_repo
@@ -65,14 +72,31 @@ def _a_instante(day: date, tz: ZoneInfo) -> datetime:
     return datetime.combine(day, time(0, 0), tzinfo=tz)
 
 
+def _obsoleto(fila: Factura | None, factura: FacturaIn) -> bool:
+    """The event describes an older version of the invoice than the one stored."""
+    return (
+        fila is not None
+        and fila.version is not None
+        and factura.version is not None
+        and factura.version < fila.version
+    )
+
+
 def _aplicar_en_ledger(
-    ctx: Contexto, cliente_id: str, factura: FacturaIn, tipo: str
+    ctx: Contexto, cliente_id: str, factura: FacturaIn, tipo: str, fila: Factura | None
 ) -> tuple[Factura, Cambio]:
-    fila = facturas_repo.get(ctx.session, factura.id)
+    """Apply the invoice's data to its ledger row `fila` (None: not stored yet)."""
     nueva = fila is None
     if fila is None:
         fila = Factura(
-            factura_id=factura.id, cliente_id=cliente_id, fecha_creacion=ctx.now, anulada=False
+            factura_id=factura.id,
+            cliente_id=cliente_id,
+            fecha_creacion=ctx.now,
+            fecha_actualizacion=ctx.now,
+            anulada=False,
+            # What a new invoice owes until the ledger is settled again (usually all).
+            pendiente=max(factura.total, Decimal(0)),
+            credito_aplicado=Decimal(0),
         )
         ctx.session.add(fila)
     elif fila.cliente_id != cliente_id:
@@ -90,14 +114,20 @@ def _aplicar_en_ledger(
     fila.base_imponible = factura.base_imponible
     fila.total = factura.total
     fila.moneda = factura.moneda
-    if factura.fecha_pago is not None and (
-        fila.fecha_pago is None or factura.fecha_pago < fila.fecha_pago
-    ):
-        fila.fecha_pago = factura.fecha_pago
+    fila.rectifica = factura.rectifica
+    if factura.version is not None:
+        fila.version = factura.version
     if tipo == "factura.anulada" or factura.anulada:
         fila.anulada = True
-    modificada = nueva or _huella(fila) != antes
-    if modificada:
+    if nueva:
+        base_repo.flush(ctx.session)  # its payments refer to it
+    cobros_nuevos = False
+    if factura.fecha_pago is not None:
+        cobros_nuevos |= cobros_service.registrar_pagada(ctx, fila, factura.fecha_pago)
+    for cobro in factura.cobros or ():
+        cobros_nuevos |= cobros_service.registrar_cobro(ctx, fila, cobro)
+    modificada = nueva or _huella(fila) != antes or cobros_nuevos
+    if modificada and not nueva:
         fila.fecha_actualizacion = ctx.now
     viva_ahora = not fila.anulada and fila.base_imponible > 0
     return fila, Cambio(
@@ -112,8 +142,9 @@ def _huella(fila: Factura) -> tuple[object, ...]:
         fila.fecha_vencimiento,
         fila.base_imponible,
         fila.total,
-        fila.fecha_pago,
         fila.anulada,
+        fila.rectifica,
+        fila.version,
     )
 
 
@@ -141,14 +172,19 @@ def _escribir_actividad(
 
 
 def _actualizar_historial(ctx: Contexto, fila: Factura, tz: ZoneInfo) -> None:
-    """One `factura` entry per invoice, one `pago` entry per payment; updated, never duplicated."""
+    """One `factura` entry per invoice (its payments have their own, `facturacion.cobros`);
+    updated, never duplicated."""
     clase = "Factura rectificativa" if fila.total < 0 else "Factura"
     estado = "anulada" if fila.anulada else "emitida"
     detalle = [f"Importe: {euros(fila.total)} (base imponible {euros(fila.base_imponible)})."]
     if fila.fecha_vencimiento is not None:
         detalle.append(f"Vence el {fecha(fila.fecha_vencimiento)}.")
+    if fila.rectifica:
+        detalle.append(f"Rectifica la factura {fila.rectifica}.")
     if fila.fecha_pago is not None:
         detalle.append(f"Pagada el {fecha(fila.fecha_pago)}.")
+    elif not fila.anulada and fila.total > 0 and fila.pendiente <= 0:
+        detalle.append("Saldada con abonos.")
     _escribir_actividad(
         ctx,
         fila,
@@ -157,15 +193,6 @@ def _actualizar_historial(ctx: Contexto, fila: Factura, tz: ZoneInfo) -> None:
         " ".join(detalle),
         _a_instante(fila.fecha_emision, tz),
     )
-    if fila.fecha_pago is not None:
-        _escribir_actividad(
-            ctx,
-            fila,
-            TipoActividad.PAGO,
-            f"Pago de la factura {fila.numero}",
-            f"Cobrados {euros(fila.total)} el {fecha(fila.fecha_pago)}.",
-            _a_instante(fila.fecha_pago, tz),
-        )
 
 
 def _actualizar_cliente(ctx: Contexto, cliente: Cliente, compra_nueva: bool) -> None:
@@ -189,6 +216,8 @@ def procesar_evento(
     """Apply one signed event exactly once."""
     factura = evento.factura
     _comprobar_fechas(factura, ctx.hoy, "factura.")
+    if evento.cobro is not None and (mensaje := cobro_fuera_de_rango(evento.cobro, ctx.hoy)):
+        raise InvalidInputError(mensaje, field="cobro.fecha")
     cliente_id = facturas_repo.find_cliente_id(ctx.session, factura.cliente_id, factura.cif_nif)
     if cliente_id is None:
         raise _cliente_desconocido(factura)
@@ -199,13 +228,30 @@ def procesar_evento(
     cliente = facturas_repo.lock_cliente(ctx.session, cliente_id)
     if cliente is None:  # erased between the lookup and the lock
         raise _cliente_desconocido(factura)
-    fila, cambio = _aplicar_en_ledger(ctx, cliente_id, factura, evento.tipo)
-    base_repo.flush(ctx.session)
-    _actualizar_historial(ctx, fila, ctx.settings.tz)
+    guardada = facturas_repo.get(ctx.session, factura.id)
+    if _obsoleto(guardada, factura):
+        return ResultadoEvento(
+            estado="obsoleto", webhook_id=webhook_id, factura_id=factura.id, cliente_id=cliente_id
+        )
+    fila, cambio = _aplicar_en_ledger(ctx, cliente_id, factura, evento.tipo, guardada)
+    if evento.tipo == "factura.cobro" and evento.cobro is not None:
+        cobros_service.registrar_cobro(ctx, fila, evento.cobro)
+    elif evento.tipo == "factura.cobro_devuelto" and evento.cobro is not None:
+        cobros_service.registrar_devolucion(ctx, fila, evento.cobro)
+    _liquidar_y_anotar(ctx, cliente_id, [fila])
     _actualizar_cliente(ctx, cliente, cambio.compra_nueva)
     return ResultadoEvento(
         estado="procesado", webhook_id=webhook_id, factura_id=factura.id, cliente_id=cliente_id
     )
+
+
+def _liquidar_y_anotar(ctx: Contexto, cliente_id: str, filas: list[Factura]) -> None:
+    """Settle the client's ledger again, then write the timeline of the invoices touched."""
+    base_repo.flush(ctx.session)
+    liquidacion, cobros = cobros_service.reliquidar(ctx, cliente_id)
+    for fila in filas:
+        _actualizar_historial(ctx, fila, ctx.settings.tz)
+        cobros_service.actualizar_historial_pagos(ctx, fila, cobros, liquidacion)
 
 
 def importar(ctx: Contexto, facturas: list[FacturaIn]) -> ResultadoImportacion:
@@ -227,14 +273,19 @@ def importar(ctx: Contexto, facturas: list[FacturaIn]) -> ResultadoImportacion:
         if cliente is None:
             raise InvalidInputError(f"El cliente '{cliente_id}' ya no existe", field="cliente_id")
         compra_nueva = False
+        filas: list[Factura] = []
         for factura in por_cliente[cliente_id]:
-            fila, cambio = _aplicar_en_ledger(ctx, cliente_id, factura, _tipo_de(factura))
-            base_repo.flush(ctx.session)
-            _actualizar_historial(ctx, fila, ctx.settings.tz)
+            guardada = facturas_repo.get(ctx.session, factura.id)
+            if _obsoleto(guardada, factura):
+                sin_cambios += 1
+                continue
+            fila, cambio = _aplicar_en_ledger(ctx, cliente_id, factura, _tipo_de(factura), guardada)
+            filas.append(fila)
             nuevas += cambio.nueva
             actualizadas += cambio.modificada and not cambio.nueva
             sin_cambios += not cambio.modificada
             compra_nueva |= cambio.compra_nueva
+        _liquidar_y_anotar(ctx, cliente_id, filas)
         _actualizar_cliente(ctx, cliente, compra_nueva)
     return ResultadoImportacion(
         recibidas=len(facturas),

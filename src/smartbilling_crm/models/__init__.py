@@ -7,7 +7,7 @@ from smartbilling_crm.models.alerta import AlertaCliente
 from smartbilling_crm.models.base import Base
 from smartbilling_crm.models.cliente import INDICES_SOLO_POSTGRESQL, Cliente
 from smartbilling_crm.models.contacto import Contacto
-from smartbilling_crm.models.factura import Factura, WebhookEvento
+from smartbilling_crm.models.factura import Cobro, Factura, WebhookEvento
 from smartbilling_crm.models.oportunidad import Oportunidad
 from smartbilling_crm.models.resumen import ResumenCartera
 from smartbilling_crm.models.salud import SaludCliente
@@ -20,6 +20,7 @@ __all__ = [
     "AlertaPospuesta",
     "Base",
     "Cliente",
+    "Cobro",
     "Contacto",
     "Factura",
     "Oportunidad",

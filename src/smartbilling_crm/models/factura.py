@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, String, text
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from smartbilling_crm.models.base import Base, Money, UTCDateTime, utcnow
@@ -24,25 +24,56 @@ class Factura(Base):
     base_imponible: Mapped[Decimal] = mapped_column(Money())
     total: Mapped[Decimal] = mapped_column(Money())
     moneda: Mapped[str] = mapped_column(String(3), default="EUR")
+    # The date the invoice was settled by payments (the payment that completed what was
+    # owed), kept by the ledger (`facturacion.libro`); None while open or settled by credit.
     fecha_pago: Mapped[date | None] = mapped_column(Date)
     anulada: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Contract §7: the invoice a credit note corrects, the sender's version of the invoice,
+    # and what the ledger derives: credit applied to it and what is still owed.
+    rectifica: Mapped[str | None] = mapped_column(String(64))
+    version: Mapped[int | None] = mapped_column(Integer)
+    credito_aplicado: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0.00"))
+    pendiente: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0.00"))
     fecha_creacion: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     fecha_actualizacion: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     __table_args__ = (
         Index(None, "cliente_id", "fecha_emision"),
-        # Portfolio views look for unpaid, uncancelled invoices by due date.
-        Index(None, "fecha_vencimiento", "fecha_pago", "anulada"),
-        # The dashboard's overdue total reads only the unpaid, live invoices (a tenth of
-        # the ledger), from the index alone. Its condition is written as the query's.
+        # The dashboard's overdue figures read only the open invoices (a tenth of the
+        # ledger), from the index alone. Its condition is written as the query's.
         Index(
-            "ix_facturas_ledger_impagadas",
+            "ix_facturas_ledger_abiertas",
             "fecha_vencimiento",
-            "total",
-            sqlite_where=text("fecha_pago IS NULL AND anulada IS 0"),
-            postgresql_where=text("fecha_pago IS NULL AND anulada IS false"),
+            "pendiente",
+            sqlite_where=text("pendiente > 0"),
+            postgresql_where=text("pendiente > 0"),
         ),
     )
+
+
+class Cobro(Base):
+    """A payment received for an invoice (contract §7), keyed by its id in SmartBilling.
+
+    `importe` None is the payment of a `factura.pagada` event (id "{factura}/pagada"):
+    it settles whatever the other payments left of the invoice's total. A returned
+    payment (`factura.cobro_devuelto`) stays, marked `devuelto`, and no longer counts.
+    """
+
+    __tablename__ = "cobros_ledger"
+
+    cobro_id: Mapped[str] = mapped_column(String(160), primary_key=True)
+    factura_id: Mapped[str] = mapped_column(
+        ForeignKey("facturas_ledger.factura_id", ondelete="CASCADE"), index=True
+    )
+    cliente_id: Mapped[str] = mapped_column(
+        ForeignKey("clientes_extended.id", ondelete="CASCADE"), index=True
+    )
+    fecha: Mapped[date | None] = mapped_column(Date)
+    importe: Mapped[Decimal | None] = mapped_column(Money())
+    devuelto: Mapped[bool] = mapped_column(Boolean, default=False)
+    fecha_devolucion: Mapped[date | None] = mapped_column(Date)
+    fecha_creacion: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    fecha_actualizacion: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class WebhookEvento(Base):

@@ -27,3 +27,5 @@ class ResumenCartera(Base):
     fecha_calculo: Mapped[datetime] = mapped_column(UTCDateTime())
     # salud.motor.compras.ModeloCompras.como_dict(): parameters and the date of the fit.
     modelo_compras: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # salud.motor.pagos.PriorPagos: the portfolio's late-payment rate and its weight.
+    prior_pagos: Mapped[dict[str, Any] | None] = mapped_column(JSON)

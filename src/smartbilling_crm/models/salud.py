@@ -19,7 +19,7 @@ class SaludCliente(Base):
         ForeignKey("clientes_extended.id", ondelete="CASCADE"), primary_key=True
     )
     dias_promedio_para_pagar: Mapped[float | None] = mapped_column(Float)
-    porcentaje_pagos_a_tiempo: Mapped[float] = mapped_column(Float, default=100.0)
+    porcentaje_pagos_a_tiempo: Mapped[float | None] = mapped_column(Float)
     factura_pagada_mas_antigua: Mapped[date | None] = mapped_column(Date)
     factura_impagada_mas_antigua: Mapped[date | None] = mapped_column(Date)
     monto_promedio_factura: Mapped[Decimal | None] = mapped_column(MoneyTotal())
@@ -43,6 +43,13 @@ class SaludCliente(Base):
     ultima_interaccion: Mapped[datetime | None] = mapped_column(UTCDateTime())
     facturas_vencidas: Mapped[int] = mapped_column(Integer, default=0)
     importe_vencido: Mapped[Decimal] = mapped_column(MoneyTotal(), default=Decimal("0.00"))
+    # Contract §7: the receivables ledger's figures (null where there is no history).
+    importe_pendiente: Mapped[Decimal] = mapped_column(MoneyTotal(), default=Decimal("0.00"))
+    saldo_a_favor: Mapped[Decimal] = mapped_column(MoneyTotal(), default=Decimal("0.00"))
+    antiguedad_deuda: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    dso_dias: Mapped[float | None] = mapped_column(Float)
+    dias_medios_de_retraso: Mapped[float | None] = mapped_column(Float)
+    probabilidad_pago_tardio: Mapped[float | None] = mapped_column(Float)
     salud_general: Mapped[str] = mapped_column(String(12), default="buena")
     motivos: Mapped[list[Any]] = mapped_column(JSON, default=list)
     fecha_calculo: Mapped[date | None] = mapped_column(Date)

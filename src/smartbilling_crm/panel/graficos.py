@@ -156,7 +156,7 @@ def dias_de_cobro(facturas: Sequence[FacturaRead], hoy: date) -> Cobros:
     paso = (ANCHO - MARGEN_IZQ - 8) / max(len(filas), 12)
     for i, (f, dias, plazo) in enumerate(filas):
         tarde = plazo is not None and dias > plazo
-        pendiente = f.fecha_pago is None
+        pendiente = f.pendiente > 0
         clase = ("tarde" if tarde else "a-tiempo") + (" pendiente" if pendiente else "")
         resultado.tarde += tarde
         resultado.a_tiempo += not tarde and not pendiente

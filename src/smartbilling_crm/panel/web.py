@@ -68,6 +68,14 @@ def _euros(value: Decimal | float | int | None) -> str:
     return "—" if value is None else formato.euros(value)
 
 
+def _cifra(value: float | None, sufijo: str = "") -> str:
+    """A figure as the API gives it (already rounded half up), Spanish decimal comma."""
+    if value is None:
+        return "—"
+    texto = f"{value:.1f}".replace(".", ",").removesuffix(",0")
+    return f"{texto}{sufijo}"
+
+
 def _fecha(value: date | datetime | None) -> str:
     if value is None:
         return "—"
@@ -101,7 +109,9 @@ entorno = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
-entorno.filters.update(euros=_euros, fecha=_fecha, etiqueta=_etiqueta, clase=_clase)
+entorno.filters.update(
+    euros=_euros, fecha=_fecha, etiqueta=_etiqueta, clase=_clase, cifra=_cifra, hace=formato.hace
+)
 entorno.globals.update(quote=quote, opciones=_opciones)
 
 

@@ -3,6 +3,7 @@ client), then every client's health, state and alerts, in batches scored in one 
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ from smartbilling_crm.config import Settings
 from smartbilling_crm.salud import repository as salud_repo
 from smartbilling_crm.salud.motor.compras import CarteraCompras, Compra, HistorialCompras, resumir
 from smartbilling_crm.salud.motor.modelo_compras import ajustar_modelo, predecir_lote
+from smartbilling_crm.salud.motor.pagos import ajustar_prior
 from smartbilling_crm.salud.service import (
     LOTE_RECALCULO,
     Cartera,
@@ -41,16 +43,20 @@ def recalcular_todos(
 ) -> ResultadoRecalculo:
     """Recompute every client in batches: a handful of set-based statements per batch.
 
-    Portfolio figures first: the VIP threshold from the stored LTVs and the purchase model
-    fitted on every client's purchase days; both are kept (`resumen_cartera`) for the
+    Portfolio figures first: the VIP threshold from the stored LTVs, the purchase model
+    fitted on every client's purchase days and the late-payment prior fitted on every
+    client's paid-late counts; all are kept (`resumen_cartera`) for the
     requests until the next run. Then each batch is scored in one vectorised pass.
     """
     hoy = now.astimezone(settings.tz).date()
     total = salud_repo.contar_clientes(session)
     umbral = salud_repo.umbral_vip(session)
     modelo = ajustar_modelo(CarteraCompras.desde_historiales(list(_historiales(session, hoy))), hoy)
-    salud_repo.guardar_resumen(session, umbral, modelo.como_dict(), now)
-    cartera = Cartera(umbral, modelo)
+    prior = ajustar_prior(salud_repo.conteos_pago(session, hoy))
+    salud_repo.guardar_resumen(
+        session, umbral, modelo.como_dict(), now, prior=dataclasses.asdict(prior)
+    )
+    cartera = Cartera(umbral, modelo, prior)
     hechos_vacios = Hechos()
     hecho = 0
     ultimo: str | None = None

@@ -12,7 +12,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import and_, case, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from smartbilling_crm.dominio import TipoActividad
@@ -20,6 +20,7 @@ from smartbilling_crm.models import (
     Actividad,
     AlertaCliente,
     Cliente,
+    Cobro,
     Contacto,
     Factura,
     Oportunidad,
@@ -45,15 +46,21 @@ def resumen(session: Session) -> ResumenCartera | None:
 
 
 def guardar_resumen(
-    session: Session, umbral: Decimal | None, modelo: dict[str, Any], now: datetime
+    session: Session,
+    umbral: Decimal | None,
+    modelo: dict[str, Any],
+    now: datetime,
+    prior: dict[str, Any] | None = None,
 ) -> None:
-    """Keep the portfolio figures of this recompute: VIP threshold and purchase model."""
+    """Keep the portfolio figures of this recompute: VIP threshold, purchase model and
+    late-payment prior."""
     fila = resumen(session)
     if fila is None:
         fila = ResumenCartera(id=RESUMEN_ID)
         session.add(fila)
     fila.umbral_vip = umbral
     fila.modelo_compras = modelo
+    fila.prior_pagos = prior
     fila.fecha_calculo = now
 
 
@@ -106,6 +113,8 @@ COLUMNAS_FACTURA = (
     Factura.total,
     Factura.fecha_pago,
     Factura.anulada,
+    Factura.pendiente,
+    Factura.credito_aplicado,
 )
 
 
@@ -123,6 +132,39 @@ def facturas(session: Session, ids: Sequence[str]) -> dict[str, list[tuple[Any, 
     ):
         grupos[cliente_id].append(tuple(columnas))
     return grupos
+
+
+def cobros_vivos(
+    session: Session, ids: Sequence[str]
+) -> dict[str, list[tuple[date | None, Decimal | None]]]:
+    """Per invoice of these clients, its live (not returned) payments: (day, amount), the
+    amount None for a `factura.pagada` settlement (the rest of the invoice)."""
+    grupos: dict[str, list[tuple[date | None, Decimal | None]]] = defaultdict(list)
+    for factura_id, fecha, importe in session.execute(
+        select(Cobro.factura_id, Cobro.fecha, Cobro.importe)
+        .where(Cobro.cliente_id.in_(ids), Cobro.devuelto.is_(False))
+        .order_by(Cobro.factura_id, Cobro.fecha, Cobro.cobro_id)
+    ):
+        grupos[factura_id].append((fecha, importe))
+    return grupos
+
+
+def conteos_pago(session: Session, hoy: date) -> list[tuple[int, int]]:
+    """Per client, (invoices paid late or overdue, invoices with an outcome), from the
+    ledger's stored settlement: the evidence of the portfolio's late-payment prior
+    (salud.motor.pagos.conteo_tardias, as one aggregate)."""
+    vencida = and_(Factura.pendiente > 0, Factura.fecha_vencimiento < hoy)
+    liquidada = and_(Factura.pendiente <= 0, Factura.fecha_pago.is_not(None))
+    tarde = or_(vencida, and_(liquidada, Factura.fecha_pago > Factura.fecha_vencimiento))
+    filas = session.execute(
+        select(
+            func.sum(case((tarde, 1), else_=0)),
+            func.sum(case((or_(vencida, liquidada), 1), else_=0)),
+        )
+        .where(Factura.anulada.is_(False), Factura.total > 0)
+        .group_by(Factura.cliente_id)
+    )
+    return [(int(k or 0), int(n or 0)) for k, n in filas]
 
 
 def oportunidades_abiertas(session: Session, ids: Sequence[str]) -> dict[str, list[Oportunidad]]:

@@ -21,8 +21,16 @@ class SaludRead(OutputModel):
     """Health metrics of one client, as of `fecha_calculo`."""
 
     cliente_id: str
-    dias_promedio_para_pagar: float | None = None
-    porcentaje_pagos_a_tiempo: float = 100.0
+    dias_promedio_para_pagar: float | None = Field(
+        None,
+        description="Días de la emisión a cada cobro, ponderados por importe, en las facturas "
+        "saldadas; null sin historial",
+    )
+    porcentaje_pagos_a_tiempo: float | None = Field(
+        None,
+        description="Parte del importe saldado o vencido que se cobró a tiempo (0–100); null "
+        "sin historial",
+    )
     factura_pagada_mas_antigua: date | None = wire("factura_pagada_más_antigua", None)
     factura_impagada_mas_antigua: date | None = wire("factura_impagada_más_antigua", None)
     monto_promedio_factura: Money | None = None
@@ -56,8 +64,36 @@ class SaludRead(OutputModel):
         description="Fecha y hora de la interacción más reciente (el mismo nombre que en "
         "los contactos)",
     )
-    facturas_vencidas: int = Field(0, description="Facturas impagadas y ya vencidas")
-    importe_vencido: Money = Field(Decimal("0.00"), description="Total de esas facturas")
+    facturas_vencidas: int = Field(0, description="Facturas con importe pendiente ya vencidas")
+    importe_vencido: Money = Field(
+        Decimal("0.00"), description="Lo que queda por cobrar de esas facturas"
+    )
+    importe_pendiente: Money = Field(
+        Decimal("0.00"), description="Todo lo que queda por cobrar (vencido o no)"
+    )
+    saldo_a_favor: Money = Field(
+        Decimal("0.00"),
+        description="Dinero del cliente: abonos sin factura que saldar y cobros de más",
+    )
+    antiguedad_deuda: dict[str, Money] | None = Field(
+        None,
+        description="Importe pendiente por días desde el vencimiento: no_vencido, d1_30, "
+        "d31_60, d61_90, mas_90",
+    )
+    dso_dias: float | None = Field(
+        None,
+        description="Pendiente ÷ facturado en los últimos 90 días × 90; null sin facturas",
+    )
+    dias_medios_de_retraso: float | None = Field(
+        None,
+        description="Días después del vencimiento de cada cobro (0 si a tiempo), ponderados "
+        "por importe; null sin historial",
+    )
+    probabilidad_pago_tardio: float | None = Field(
+        None,
+        description="Probabilidad (0–1) de que pague tarde su próxima factura, acercada a la "
+        "de la cartera con poco historial; null sin historial",
+    )
     salud_general: SaludGeneral
     motivos: list[str] = Field(default_factory=list)
     fecha_calculo: date | None = None

@@ -12,7 +12,7 @@ the clients a service touched are refreshed once each, in batches, before the co
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from functools import cached_property
@@ -35,13 +35,19 @@ from smartbilling_crm.salud.motor.compras import (
     resumir,
 )
 from smartbilling_crm.salud.motor.hechos import FacturaHecho, OportunidadHecho, Salud
-from smartbilling_crm.salud.motor.metricas import calcular_estado, calcular_salud, es_top_ltv
+from smartbilling_crm.salud.motor.metricas import (
+    PRIOR_POR_DEFECTO,
+    calcular_estado,
+    calcular_salud,
+    es_top_ltv,
+)
 from smartbilling_crm.salud.motor.modelo_compras import (
     PrediccionCompras,
     modelo_por_defecto,
     predecir,
     predecir_lote,
 )
+from smartbilling_crm.salud.motor.pagos import PriorPagos
 from smartbilling_crm.salud.schemas import (
     AlertaRead,
     OportunidadSugeridaRead,
@@ -90,10 +96,25 @@ class Evaluacion:
         return reglas.generar(self.contexto)
 
 
+def _factura_hecho(
+    columnas: tuple[Any, ...], cobros: list[tuple[date | None, Decimal | None]]
+) -> FacturaHecho:
+    """A ledger row and its live payments; a settlement without amount (`factura.pagada`)
+    is the rest of the invoice (facturacion.libro)."""
+    hecho = FacturaHecho(*columnas)
+    explicito = sum((i for _, i in cobros if i is not None), Decimal(0))
+    resto = max(Decimal(0), hecho.total - explicito) if hecho.total > 0 else Decimal(0)
+    return replace(
+        hecho,
+        cobros=tuple((d, resto if i is None else i) for d, i in cobros if d is not None),
+    )
+
+
 def cargar_hechos(session: Session, ids: Sequence[str], now: datetime) -> dict[str, Hechos]:
     """The facts of every client in `ids`, in a fixed number of queries."""
+    cobros = salud_repo.cobros_vivos(session, ids)
     facturas = {
-        cliente_id: [FacturaHecho(*columnas) for columnas in filas]
+        cliente_id: [_factura_hecho(columnas, cobros.get(columnas[0], [])) for columnas in filas]
         for cliente_id, filas in salud_repo.facturas(session, ids).items()
     }
     abiertas = salud_repo.oportunidades_abiertas(session, ids)
@@ -133,6 +154,7 @@ class Cartera:
 
     umbral_vip: Decimal | None
     modelo: ModeloCompras
+    prior: PriorPagos = PRIOR_POR_DEFECTO
 
 
 def historial(hechos: Hechos, hoy: date) -> HistorialCompras | None:
@@ -181,6 +203,8 @@ def evaluar(
         ahora=now,
         tz=tz,
         prediccion=prediccion,
+        prior=cartera.prior,
+        plazo_dias=settings.plazo_pago_dias,
     )
     pasadas = [f for f in hechos.fechas_actividad if f <= now]
     contexto = reglas.ContextoCliente(
@@ -216,8 +240,8 @@ def evaluar(
 
 
 def cartera_vigente(session: Session, hoy: date) -> Cartera:
-    """The VIP threshold and purchase model of the last `recalcular`, so a request ranks and
-    fits nothing.
+    """The VIP threshold, purchase model and late-payment prior of the last `recalcular`,
+    so a request ranks and fits nothing.
 
     A client whose LTV crosses the threshold becomes VIP at once; who drops below the top
     10 % is settled by the next recompute. Before the first one (or while nobody had
@@ -231,7 +255,10 @@ def cartera_vigente(session: Session, hoy: date) -> Cartera:
         modelo = ModeloCompras.desde_dict(fila.modelo_compras)
     else:
         modelo = modelo_por_defecto(hoy)
-    return Cartera(umbral, modelo)
+    prior = PRIOR_POR_DEFECTO
+    if fila is not None and fila.prior_pagos:
+        prior = PriorPagos(**fila.prior_pagos)
+    return Cartera(umbral, modelo, prior)
 
 
 def evaluar_cliente(
@@ -269,6 +296,8 @@ def _fila_salud(cliente: Cliente, evaluacion: Evaluacion, now: datetime) -> dict
         for name in _COLUMNAS
         if hasattr(evaluacion.salud, name)
     }
+    if evaluacion.salud.antiguedad_deuda is not None:  # JSON: exact amounts as text
+        fila["antiguedad_deuda"] = {k: str(v) for k, v in evaluacion.salud.antiguedad_deuda.items()}
     fila.update(
         cliente_id=cliente.id,
         fecha_calculo=evaluacion.hoy,

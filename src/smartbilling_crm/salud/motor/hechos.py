@@ -19,10 +19,7 @@ from smartbilling_crm.kit.formato import dias
 MADRID = ZoneInfo("Europe/Madrid")
 CENTIMO = Decimal("0.01")
 
-# Risk of non-payment (riesgo_impago_nivel).
-DIAS_VENCIDA_CRITICO = 30
-PCT_A_TIEMPO_ALTO = 70.0
-PCT_A_TIEMPO_MEDIO = 90.0
+# The payment trend (an early warning; the risk level itself is salud.motor.pagos).
 TENDENCIA_RECIENTES = 3
 TENDENCIA_MIN_ANTERIORES = 3
 TENDENCIA_DIAS_PEOR = 10
@@ -55,8 +52,14 @@ class FacturaHecho:
     fecha_vencimiento: date | None
     base_imponible: Decimal  # net of VAT; negative for a credit note (rectificativa)
     total: Decimal  # with VAT; negative for a credit note
-    fecha_pago: date | None
+    fecha_pago: date | None  # settled by payments on this day (the ledger's settlement date)
     anulada: bool  # cancelled invoices are ignored by every metric
+    # The receivables ledger (contract §7): what is still owed, credit applied, and the
+    # live payments (day, amount). None: derived from `fecha_pago` (paid in full or not),
+    # as facts written before the ledger kept payments.
+    pendiente: Decimal | None = None
+    credito_aplicado: Decimal = Decimal(0)
+    cobros: tuple[tuple[date, Decimal], ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -99,7 +102,7 @@ class Salud:
     ltv_lifetime_value: Decimal
     monto_promedio_factura: Decimal | None
     dias_promedio_para_pagar: float | None
-    porcentaje_pagos_a_tiempo: float
+    porcentaje_pagos_a_tiempo: float | None
     factura_pagada_mas_antigua: date | None
     factura_impagada_mas_antigua: date | None
     frecuencia_compra_dias: int | None
@@ -128,6 +131,13 @@ class Salud:
     tendencia_pago: TendenciaPago | None = None
     motivos_impago: list[str] = field(default_factory=list)
     motivos_perdida: list[str] = field(default_factory=list)
+    # Contract §7: the receivables ledger's payment behaviour (salud.motor.pagos).
+    importe_pendiente: Decimal = Decimal("0.00")
+    saldo_a_favor: Decimal = Decimal("0.00")
+    antiguedad_deuda: dict[str, Decimal] | None = None
+    dso_dias: float | None = None
+    dias_medios_de_retraso: float | None = None
+    probabilidad_pago_tardio: float | None = None
 
 
 # ---------------------------------------------------------------- formatting helpers
@@ -193,3 +203,21 @@ def vigentes(facturas: Sequence[FacturaHecho]) -> list[FacturaHecho]:
 def de_cobro(facturas: Sequence[FacturaHecho]) -> list[FacturaHecho]:
     """Non-cancelled invoices the client has to pay (total > 0); credit notes owe nothing."""
     return [f for f in vigentes(facturas) if f.total > 0]
+
+
+def pendiente_de(factura: FacturaHecho) -> Decimal:
+    """What the invoice still owes: the ledger's figure, or all of it while unpaid."""
+    if factura.anulada or factura.total <= 0:
+        return Decimal(0)
+    if factura.pendiente is not None:
+        return factura.pendiente
+    return Decimal(0) if factura.fecha_pago is not None else factura.total
+
+
+def cobros_de(factura: FacturaHecho) -> tuple[tuple[date, Decimal], ...]:
+    """The invoice's live payments (day, amount); one for the whole when only paid-on is known."""
+    if factura.cobros is not None:
+        return factura.cobros
+    if factura.fecha_pago is None:
+        return ()
+    return ((factura.fecha_pago, factura.total - factura.credito_aplicado),)

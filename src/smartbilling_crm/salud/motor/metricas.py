@@ -20,13 +20,7 @@ from smartbilling_crm.salud.motor.cadencia import (
     nivel_riesgo_perdida,
     riesgo_perdida_modelo,
 )
-from smartbilling_crm.salud.motor.cobros import (
-    dias_promedio_para_pagar,
-    facturas_vencidas,
-    porcentaje_a_tiempo,
-    riesgo_impago,
-    tendencia_pago,
-)
+from smartbilling_crm.salud.motor.cobros import tendencia_pago
 from smartbilling_crm.salud.motor.hechos import (
     MADRID,
     ORDEN_RIESGO,
@@ -35,11 +29,27 @@ from smartbilling_crm.salud.motor.hechos import (
     FacturaHecho,
     OportunidadHecho,
     Salud,
+    cobros_de,
     de_cobro,
     desplazar,
     dinero,
+    pendiente_de,
+    texto_dias,
+    un_decimal,
 )
 from smartbilling_crm.salud.motor.modelo_compras import PrediccionCompras
+from smartbilling_crm.salud.motor.pagos import (
+    PLAZO_PAGO_DIAS,
+    Cobro,
+    ComportamientoPago,
+    FacturaCobro,
+    PriorPagos,
+    ajustar_prior,
+    comportamiento_pago,
+)
+
+# Before the first recompute fits the portfolio's prior (salud.motor.pagos).
+PRIOR_POR_DEFECTO = ajustar_prior([])
 
 
 def salud_general(
@@ -61,6 +71,35 @@ def salud_general(
 # ---------------------------------------------------------------- the whole picture
 
 
+def facturas_de_cobro(facturas: Sequence[FacturaHecho]) -> list[FacturaCobro]:
+    """The invoices the client owes, as the payment engine reads them."""
+    return [
+        FacturaCobro(
+            fecha_emision=f.fecha_emision,
+            fecha_vencimiento=f.fecha_vencimiento,
+            total=f.total,
+            pendiente=pendiente_de(f),
+            cobros=tuple(Cobro(dia, importe) for dia, importe in cobros_de(f)),
+            numero=f.numero,
+        )
+        for f in de_cobro(facturas)
+    ]
+
+
+def saldo_a_favor(facturas: Sequence[FacturaHecho]) -> Decimal:
+    """The client's money: credit nobody owes, overpayments, payments of cancelled invoices."""
+    saldo = Decimal(0)
+    for f in facturas:
+        pagado = sum((importe for _, importe in cobros_de(f)), Decimal(0))
+        if f.anulada:
+            saldo += pagado
+        elif f.total < 0:
+            saldo += max(Decimal(0), -f.total - pagado)
+        elif f.total > 0:
+            saldo += max(Decimal(0), pagado - f.total) - f.credito_aplicado
+    return dinero(max(Decimal(0), saldo))
+
+
 def _local(instante: datetime, tz: tzinfo) -> datetime:
     # Naive instants are read in the business time zone, as the API does.
     return instante.replace(tzinfo=tz) if instante.tzinfo is None else instante.astimezone(tz)
@@ -76,15 +115,19 @@ def calcular_salud(
     ahora: datetime,
     tz: tzinfo = MADRID,
     prediccion: PrediccionCompras | None = None,
+    prior: PriorPagos = PRIOR_POR_DEFECTO,
+    plazo_dias: int = PLAZO_PAGO_DIAS,
 ) -> Salud:
-    """Every health metric of contract §4/§8 for one client, as of `hoy` / `ahora`.
+    """Every health metric of contract §4/§7/§8 for one client, as of `hoy` / `ahora`.
 
     `prediccion` is the purchase model's view of the client (`modelo_compras.predecir`),
-    None when it never bought."""
+    None when it never bought; `prior` the portfolio's late-payment prior."""
     cobro = de_cobro(facturas)
-    pagadas = [f for f in cobro if f.fecha_pago is not None]
-    impagadas = [f for f in cobro if f.fecha_pago is None]
-    vencidas = facturas_vencidas(facturas, hoy)
+    pagadas = [f for f in cobro if f.fecha_pago is not None and pendiente_de(f) <= 0]
+    impagadas = [f for f in cobro if pendiente_de(f) > 0]
+    pago: ComportamientoPago = comportamiento_pago(
+        facturas_de_cobro(facturas), hoy, prior, plazo_dias
+    )
     compras = fechas_compra(facturas)
     frecuencia = frecuencia_compra(compras)
     promedio = monto_promedio(facturas)
@@ -98,7 +141,19 @@ def calcular_salud(
     recientes = sum(1 for a in pasadas if (hoy - a.date()).days < VENTANA_ACTIVIDAD_DIAS)
 
     dias_desde_compra = (hoy - compras[-1]).days if compras else None
-    nivel_impago, motivos_impago = riesgo_impago(facturas, hoy)
+    nivel_impago: str = pago.riesgo_impago_nivel
+    motivos_impago = list(pago.motivos)
+    tendencia = tendencia_pago(facturas)
+    if tendencia is not None and tendencia.empeora:
+        nivel_impago = str(
+            max(RiesgoImpago(nivel_impago), RiesgoImpago.MEDIO, key=ORDEN_RIESGO.index)
+        )
+        motivos_impago.append(
+            f"Paga más tarde: sus {tendencia.recientes} últimos pagos tardaron de media "
+            f"{texto_dias(un_decimal(tendencia.media_reciente))}, "
+            f"{texto_dias(tendencia.diferencia)} más que antes "
+            f"({texto_dias(un_decimal(tendencia.media_anterior))})"
+        )
     score, motivos_perdida = riesgo_perdida_modelo(
         prediccion,
         estado=estado,
@@ -121,8 +176,8 @@ def calcular_salud(
     return Salud(
         ltv_lifetime_value=calcular_ltv(facturas),
         monto_promedio_factura=promedio,
-        dias_promedio_para_pagar=dias_promedio_para_pagar(facturas),
-        porcentaje_pagos_a_tiempo=porcentaje_a_tiempo(facturas, hoy),
+        dias_promedio_para_pagar=pago.dias_promedio_para_pagar,
+        porcentaje_pagos_a_tiempo=pago.porcentaje_pagos_a_tiempo,
         factura_pagada_mas_antigua=min((f.fecha_emision for f in pagadas), default=None),
         factura_impagada_mas_antigua=min((f.fecha_emision for f in impagadas), default=None),
         frecuencia_compra_dias=frecuencia,
@@ -139,8 +194,8 @@ def calcular_salud(
         ultima_interaccion=ultima_interaccion,
         salud_general=salud_general(nivel_impago, score, estado=estado),
         motivos=[*motivos_impago, *motivos_perdida],
-        facturas_vencidas=len(vencidas),
-        importe_vencido=dinero(sum((f.total for f in vencidas), Decimal(0))),
+        facturas_vencidas=pago.facturas_vencidas,
+        importe_vencido=pago.importe_vencido,
         probabilidad_activo=prediccion.probabilidad_activo if prediccion else None,
         compras_esperadas_90_dias=(
             prediccion.compras_esperadas_90_dias if recompra and prediccion else None
@@ -151,9 +206,15 @@ def calcular_salud(
         fecha_primera_compra=compras[0] if compras else None,
         fecha_ultima_compra=compras[-1] if compras else None,
         dias_desde_ultima_compra=dias_desde_compra,
-        tendencia_pago=tendencia_pago(facturas),
+        tendencia_pago=tendencia,
         motivos_impago=motivos_impago,
         motivos_perdida=motivos_perdida,
+        importe_pendiente=pago.importe_pendiente,
+        saldo_a_favor=saldo_a_favor(facturas),
+        antiguedad_deuda=pago.antiguedad_deuda,
+        dso_dias=pago.dso_dias,
+        dias_medios_de_retraso=pago.dias_medios_de_retraso,
+        probabilidad_pago_tardio=pago.probabilidad_pago_tardio,
     )
 
 

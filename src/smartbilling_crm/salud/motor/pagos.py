@@ -38,12 +38,21 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, timedelta
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
 from typing import Literal
 
 import numpy as np
 from scipy import optimize, special  # type: ignore[import-untyped]
+
+from smartbilling_crm.kit.formato import dias, euros
+from smartbilling_crm.salud.motor.hechos import (
+    desplazar_acotado,
+    redondear,
+    texto_porcentaje,
+    un_decimal,
+)
 
 CENTIMO = Decimal("0.01")
 CERO = Decimal(0)
@@ -93,7 +102,7 @@ def vencimiento(factura: FacturaCobro, plazo_dias: int = PLAZO_PAGO_DIAS) -> dat
     """The due date, or issue + `plazo_dias` when the invoice has none."""
     if factura.fecha_vencimiento is not None:
         return factura.fecha_vencimiento
-    return factura.fecha_emision + timedelta(days=plazo_dias)
+    return desplazar_acotado(factura.fecha_emision, plazo_dias)
 
 
 def a_fecha(factura: FacturaCobro, hoy: date) -> FacturaCobro:
@@ -228,16 +237,6 @@ class ComportamientoPago:
     motivos: list[str] = field(default_factory=list)
 
 
-def _euros(valor: Decimal) -> str:
-    """Spanish money text: 2500.5 -> '2.500,50 €'."""
-    texto = f"{valor.quantize(CENTIMO, rounding=ROUND_HALF_UP):,.2f}"
-    return texto.replace(",", "_").replace(".", ",").replace("_", ".") + " €"
-
-
-def _dias(n: int) -> str:
-    return "1 día" if n == 1 else f"{n} días"
-
-
 def _tramo(dias_vencida: int) -> str:
     if dias_vencida <= 0:
         return "no_vencido"
@@ -293,59 +292,69 @@ def comportamiento_pago(
     facturado = sum(
         (f.total for f in cobro if 0 <= (hoy - f.fecha_emision).days < DSO_VENTANA_DIAS), CERO
     )
-    dso = round(float(pendiente / facturado) * DSO_VENTANA_DIAS, 1) if facturado > 0 else None
-    if dso is None and pendiente == 0 and cobro:
+    dso: float | None = None
+    if facturado > 0:
+        dso = un_decimal(Fraction(pendiente) / Fraction(facturado) * DSO_VENTANA_DIAS)
+    elif pendiente == 0 and cobro:
         dso = 0.0
 
     # Amount-weighted days to pay and days late, payment by payment, over settled invoices.
-    peso = dias_pago = dias_retraso = 0.0
+    # Exact fractions, rounded half up once, like every displayed figure.
+    peso = dias_pago = dias_retraso = Fraction(0)
     for f in cobro:
         if f.pendiente > 0 or not f.cobros:
             continue
         vence = vencimiento(f, plazo_dias)
         for c in f.cobros:
-            importe = float(c.importe)
-            if importe <= 0:
+            if c.importe <= 0:
                 continue
+            importe = Fraction(c.importe)
             peso += importe
             dias_pago += importe * max(0, (c.fecha - f.fecha_emision).days)
             dias_retraso += importe * max(0, (c.fecha - vence).days)
-    media_pago = round(dias_pago / peso, 1) if peso > 0 else None
-    media_retraso = round(dias_retraso / peso, 1) if peso > 0 else None
+    media_pago = un_decimal(dias_pago / peso) if peso > 0 else None
+    media_retraso = un_decimal(dias_retraso / peso) if peso > 0 else None
 
     # On-time share of the settled-or-overdue amount.
-    a_tiempo = debido = 0.0
+    a_tiempo = debido = Fraction(0)
     for f in cobro:
         vence = vencimiento(f, plazo_dias)
         liquidada = f.pendiente <= 0
         if not liquidada and vence >= hoy:
             continue
-        pagado = sum(float(c.importe) for c in f.cobros)
-        total_debido = pagado + max(0.0, float(f.pendiente))
+        pagado = sum((Fraction(c.importe) for c in f.cobros), Fraction(0))
+        total_debido = pagado + max(Fraction(0), Fraction(f.pendiente))
         if total_debido <= 0:
             continue
         debido += total_debido
-        a_tiempo += sum(float(c.importe) for c in f.cobros if c.fecha <= vence)
-    porcentaje = round(100 * min(a_tiempo, debido) / debido, 1) if debido > 0 else None
+        a_tiempo += sum((Fraction(c.importe) for c in f.cobros if c.fecha <= vence), Fraction(0))
+    porcentaje = un_decimal(100 * min(a_tiempo, debido) / debido) if debido > 0 else None
 
     tardias, con_resultado = conteo_tardias(cobro, hoy, plazo_dias)
     probabilidad = probabilidad_pago_tardio(tardias, con_resultado, prior)
     if probabilidad is not None:
-        probabilidad = round(probabilidad, 3)  # the level compares the figure the user sees
+        # Three decimals, half up: the level compares the figure the user sees.
+        probabilidad = math.floor(Fraction(probabilidad) * 1000 + Fraction(1, 2)) / 1000
     nivel = nivel_riesgo(max_vencida, probabilidad)
 
     motivos: list[str] = []
     if vencidas:
         motivos.append(
             f"{vencidas} factura{'s' if vencidas > 1 else ''} vencida{'s' if vencidas > 1 else ''}"
-            f" con {_euros(vencido)} pendientes; la más antigua, {_dias(max_vencida or 0)}"
+            f" con {euros(vencido)} pendientes; la más antigua, {dias(max_vencida or 0)}"
             " después del vencimiento"
         )
-    if probabilidad is not None:
+    if nivel == "bajo" and not vencidas and porcentaje is not None:
         motivos.append(
-            f"Probabilidad de que pague tarde su próxima factura: {round(100 * probabilidad)} % "
-            f"({tardias} de {con_resultado} facturas con retraso; la cartera, "
-            f"{round(100 * prior.tasa)} %)"
+            f"Paga bien: ninguna factura vencida y el {texto_porcentaje(porcentaje)} del importe "
+            "cobrado a tiempo"
+        )
+    if probabilidad is not None:
+        facturas_texto = "1 factura" if con_resultado == 1 else f"{con_resultado} facturas"
+        motivos.append(
+            f"Probabilidad de que pague tarde su próxima factura: "
+            f"{redondear(100 * Fraction(probabilidad))} % ({tardias} con retraso de "
+            f"{facturas_texto}; la cartera, {redondear(100 * Fraction(prior.tasa))} %)"
         )
     elif not cobro:
         motivos.append("Sin facturas que cobrar: aún no hay historial de pagos")

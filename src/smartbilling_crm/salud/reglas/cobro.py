@@ -6,6 +6,7 @@ from smartbilling_crm.dominio import RiesgoImpago, Severidad
 from smartbilling_crm.kit.formato import euros, fecha, hace
 from smartbilling_crm.salud.motor.cobros import facturas_vencidas
 from smartbilling_crm.salud.motor.hechos import (
+    pendiente_de,
     texto_dias,
     un_decimal,
 )
@@ -26,7 +27,7 @@ from smartbilling_crm.salud.reglas.base import (
 
 
 def regla_factura_vencida(ctx: ContextoCliente) -> Hallazgos:
-    """One alert and one call per unpaid invoice past its due date."""
+    """One alert and one call per invoice with something still owed past its due date."""
     alertas: list[Alerta] = []
     acciones: list[AccionSugerida] = []
     quien = a_quien(contacto_cobros(ctx), ctx)
@@ -39,19 +40,23 @@ def regla_factura_vencida(ctx: ContextoCliente) -> Hallazgos:
             severidad = Severidad.ALTA
         else:
             severidad = Severidad.MEDIA
+        pendiente = pendiente_de(factura)
+        if pendiente < factura.total:  # partly paid or credited: what is still owed
+            que = f"Factura {factura.numero}: quedan {euros(pendiente)} de {euros(factura.total)}"
+            reclamar = f"los {euros(pendiente)} pendientes de la factura {factura.numero}"
+        else:
+            que = f"Factura {factura.numero} de {euros(factura.total)}"
+            reclamar = f"la factura {factura.numero} de {euros(factura.total)}"
         alertas.append(
             Alerta(
                 "factura_vencida",
                 severidad,
-                f"Factura {factura.numero} de {euros(factura.total)} sin pagar: venció el "
-                f"{fecha(factura.fecha_vencimiento)}, {hace(retraso)}.",
+                f"{que} sin pagar: venció el {fecha(factura.fecha_vencimiento)}, {hace(retraso)}.",
             )
         )
         acciones.append(
             AccionSugerida(
-                severidad,
-                f"Llamar a {quien} para reclamar la factura {factura.numero} de "
-                f"{euros(factura.total)}, vencida {hace(retraso)}",
+                severidad, f"Llamar a {quien} para reclamar {reclamar}, vencida {hace(retraso)}"
             )
         )
     return Hallazgos(alertas=tuple(alertas), acciones=tuple(acciones))

@@ -1,0 +1,162 @@
+"""Payments and returned payments of the ledger (contract §7), and the client's re-settlement.
+
+A payment is kept by its id in SmartBilling (`cobro.id`), so a repeated event finds it;
+a returned payment stays, marked `devuelto`, and never counts again ("recibo devuelto").
+`factura.pagada` is the payment "{factura.id}/pagada", which settles whatever the other
+payments left, so it can be returned like any other.
+
+After any change the whole client is re-settled by `facturacion.libro.liquidar` and each
+invoice's `pendiente`, `credito_aplicado` and settlement date (`fecha_pago`) are written
+back: the result does not depend on the order the events arrived in.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from smartbilling_crm.dominio import TipoActividad
+from smartbilling_crm.facturacion import repository as facturas_repo
+from smartbilling_crm.facturacion.libro import Apunte, Liquidacion, Pago, liquidar
+from smartbilling_crm.facturacion.schemas import CobroIn
+from smartbilling_crm.kit.contexto import Contexto
+from smartbilling_crm.kit.excepciones import ConflictError
+from smartbilling_crm.kit.formato import euros, fecha
+from smartbilling_crm.models import Actividad, Cobro, Factura
+
+SUFIJO_PAGADA = "/pagada"
+
+
+def id_pagada(factura_id: str) -> str:
+    return factura_id + SUFIJO_PAGADA
+
+
+def _fila(ctx: Contexto, cobro_id: str, factura: Factura) -> tuple[Cobro, bool]:
+    fila = facturas_repo.get_cobro(ctx.session, cobro_id)
+    if fila is None:
+        fila = Cobro(
+            cobro_id=cobro_id,
+            factura_id=factura.factura_id,
+            cliente_id=factura.cliente_id,
+            devuelto=False,
+            fecha_creacion=ctx.now,
+            fecha_actualizacion=ctx.now,
+        )
+        ctx.session.add(fila)
+        return fila, True
+    if fila.factura_id != factura.factura_id:
+        raise ConflictError(
+            f"El cobro '{cobro_id}' ya está registrado para otra factura ('{fila.factura_id}')"
+        )
+    return fila, False
+
+
+def registrar_pagada(ctx: Contexto, factura: Factura, fecha_pago: date) -> bool:
+    """The invoice paid in full on `fecha_pago`; the earliest date reported stays."""
+    fila, nueva = _fila(ctx, id_pagada(factura.factura_id), factura)
+    if nueva or fila.fecha is None or fecha_pago < fila.fecha:
+        fila.fecha = fecha_pago
+        fila.importe = None
+        fila.fecha_actualizacion = ctx.now
+        return True
+    return False
+
+
+def registrar_cobro(ctx: Contexto, factura: Factura, cobro: CobroIn) -> bool:
+    """A (partial) payment; its latest description wins, a returned one stays returned."""
+    fila, nueva = _fila(ctx, cobro.id, factura)
+    antes = (fila.fecha, fila.importe)
+    fila.fecha = cobro.fecha
+    fila.importe = cobro.importe
+    cambiado = nueva or antes != (fila.fecha, fila.importe)
+    if cambiado:
+        fila.fecha_actualizacion = ctx.now
+    return cambiado
+
+
+def registrar_devolucion(ctx: Contexto, factura: Factura, cobro: CobroIn) -> bool:
+    """The payment came back: the invoice reopens. Known or not yet, it is kept returned."""
+    fila, nueva = _fila(ctx, cobro.id, factura)
+    if nueva:
+        fila.fecha = cobro.fecha
+        fila.importe = cobro.importe
+    if fila.devuelto:
+        return False
+    fila.devuelto = True
+    fila.fecha_devolucion = ctx.hoy
+    fila.fecha_actualizacion = ctx.now
+    return True
+
+
+def reliquidar(ctx: Contexto, cliente_id: str) -> tuple[Liquidacion, list[Cobro]]:
+    """Settle the client's ledger again and write each invoice's outcome back."""
+    facturas = facturas_repo.list_of_cliente(ctx.session, cliente_id)
+    cobros = list(facturas_repo.cobros_of_cliente(ctx.session, cliente_id))
+    resultado = liquidar(
+        [Apunte(f.factura_id, f.fecha_emision, f.total, f.anulada, f.rectifica) for f in facturas],
+        [Pago(c.cobro_id, c.factura_id, c.fecha, c.importe, c.devuelto) for c in cobros],
+    )
+    for factura in facturas:
+        nuevo = (
+            resultado.pendiente[factura.factura_id],
+            resultado.credito_aplicado[factura.factura_id],
+            resultado.fecha_liquidacion[factura.factura_id],
+        )
+        if (factura.pendiente, factura.credito_aplicado, factura.fecha_pago) != nuevo:
+            factura.pendiente, factura.credito_aplicado, factura.fecha_pago = nuevo
+            factura.fecha_actualizacion = ctx.now
+    return resultado, cobros
+
+
+def _a_instante(day: date, tz: ZoneInfo) -> datetime:
+    return datetime.combine(day, time(0, 0), tzinfo=tz)
+
+
+def actualizar_historial_pagos(
+    ctx: Contexto, factura: Factura, cobros: list[Cobro], liquidacion: Liquidacion
+) -> None:
+    """The invoice's one `pago` timeline entry: what was collected, returned and still owed."""
+    propios = [c for c in cobros if c.factura_id == factura.factura_id]
+    vivos = [c for c in propios if not c.devuelto and c.fecha is not None]
+    devueltos = [c for c in propios if c.devuelto]
+    if not vivos and not devueltos:
+        return
+    actividad = facturas_repo.get_actividad(ctx.session, factura.factura_id, TipoActividad.PAGO)
+    cobrado = sum((liquidacion.importe_pago.get(c.cobro_id, Decimal(0)) for c in vivos), Decimal(0))
+    if vivos and factura.pendiente <= 0:
+        titulo = f"Pago de la factura {factura.numero}"
+    elif vivos:
+        titulo = f"Cobro parcial de la factura {factura.numero}"
+    else:
+        titulo = f"Cobro devuelto de la factura {factura.numero}"
+    partes = []
+    if vivos:
+        ultima = max(c.fecha for c in vivos if c.fecha is not None)
+        if len(vivos) == 1:
+            partes.append(f"Cobrados {euros(cobrado)} el {fecha(ultima)}.")
+        else:
+            partes.append(
+                f"Cobrados {euros(cobrado)} en {len(vivos)} cobros (el último, el {fecha(ultima)})."
+            )
+    for devuelto in devueltos:
+        importe = f" de {euros(devuelto.importe)}" if devuelto.importe is not None else ""
+        cuando = devuelto.fecha_devolucion or ctx.hoy
+        partes.append(f"Devuelto el cobro{importe} el {fecha(cuando)}.")
+    if factura.pendiente > 0:
+        partes.append(f"Quedan {euros(factura.pendiente)} pendientes.")
+    momentos = [c.fecha for c in vivos if c.fecha is not None]
+    momentos += [c.fecha_devolucion for c in devueltos if c.fecha_devolucion is not None]
+    cuando_actividad = _a_instante(max(momentos, default=ctx.hoy), ctx.settings.tz)
+    if actividad is None:
+        actividad = Actividad(
+            cliente_id=factura.cliente_id,
+            tipo=TipoActividad.PAGO,
+            factura_id=factura.factura_id,
+            fecha_creacion=ctx.now,
+        )
+        ctx.session.add(actividad)
+    actividad.titulo = titulo
+    actividad.descripcion = " ".join(partes)
+    actividad.fecha = cuando_actividad
+    actividad.completada = True
