@@ -281,3 +281,92 @@ def test_existing_tax_ids_and_emails_become_canonical(fresh_url: str) -> None:
         assert filas["doble1"][1] == "A58818501" and filas["doble2"][1] == "ESA58818501"
     finally:
         engine.dispose()
+
+
+ANTES_DEL_LIBRO_DE_COBROS = "9a4c2e7f1d63"
+
+
+def test_the_receivables_ledger_moves_paid_dates_and_credit_without_loss(fresh_url: str) -> None:
+    """A copy of a populated database before contract §7: each paid invoice gets its
+    '/pagada' payment, unpaid ones owe their total less the credit notes (oldest first),
+    health rows keep their figures and nothing else is touched."""
+    config = alembic_config(fresh_url)
+    command.upgrade(config, ANTES_DEL_LIBRO_DE_COBROS)
+    engine = create_engine(fresh_url)
+    filas = (
+        # id, issue, total, paid, cancelled
+        ("a_pagada", "2025-09-01", "1210.00", "2025-09-20", False),
+        ("b_abierta", "2025-10-01", "605.00", None, False),
+        ("c_abierta", "2025-11-01", "242.00", None, False),
+        ("d_anulada", "2025-11-15", "999.00", None, True),
+        ("e_abono", "2025-12-01", "-700.00", None, False),
+    )
+    try:
+        with engine.begin() as conn:
+            _insertar_cliente(conn, "c1", None)
+            for factura_id, emision, total, pagada, anulada in filas:
+                conn.execute(
+                    text(
+                        "INSERT INTO facturas_ledger (factura_id, cliente_id, numero, "
+                        "fecha_emision, fecha_vencimiento, base_imponible, total, moneda, "
+                        "fecha_pago, anulada, fecha_creacion, fecha_actualizacion) VALUES "
+                        "(:id, 'c1', :id, :emision, :emision, :total, :total, 'EUR', :pagada, "
+                        ":anulada, :t, :t)"
+                    ),
+                    {"id": factura_id, "emision": emision, "total": total, "pagada": pagada,
+                     "anulada": anulada, "t": "2026-01-01"},
+                )  # fmt: skip
+            conn.execute(
+                text(
+                    "INSERT INTO salud_cliente_extended (cliente_id, porcentaje_pagos_a_tiempo, "
+                    "ltv_lifetime_value, ingresos_esperados_30_dias, ingresos_esperados_90_dias, "
+                    "riesgo_impago_nivel, riesgo_perdida_score, numero_actividades_ultimos_30_dias, "
+                    "facturas_vencidas, importe_vencido, salud_general, motivos, "
+                    "fecha_actualizacion) VALUES ('c1', 87.5, 1000, 0, 0, 'medio', 10, 0, 2, 847, "
+                    "'buena', '[]', :t)"
+                ),
+                {"t": "2026-01-01"},
+            )
+        engine.dispose()
+        command.upgrade(config, "head")
+        with engine.connect() as conn:
+            libro = conn.execute(
+                text(
+                    "SELECT factura_id, total, fecha_pago, pendiente, credito_aplicado "
+                    "FROM facturas_ledger ORDER BY factura_id"
+                )
+            ).all()
+            cobros = conn.execute(
+                text(
+                    "SELECT cobro_id, factura_id, cliente_id, fecha, importe, devuelto "
+                    "FROM cobros_ledger ORDER BY cobro_id"
+                )
+            ).all()
+            salud = conn.execute(
+                text(
+                    "SELECT porcentaje_pagos_a_tiempo, importe_vencido, importe_pendiente, "
+                    "saldo_a_favor FROM salud_cliente_extended"
+                )
+            ).one()
+        assert [(f[0], float(f[1]), str(f[2]) if f[2] else None, float(f[3]), float(f[4]))
+                for f in libro] == [
+            ("a_pagada", 1210.0, "2025-09-20", 0.0, 0.0),
+            ("b_abierta", 605.0, None, 0.0, 605.0),  # the 700 € credit settles it...
+            ("c_abierta", 242.0, None, 147.0, 95.0),  # ...and 95 € of the next one
+            ("d_anulada", 999.0, None, 0.0, 0.0),
+            ("e_abono", -700.0, None, 0.0, 0.0),
+        ]  # fmt: skip
+        assert [(c[0], c[1], c[2], str(c[3]), c[4], bool(c[5])) for c in cobros] == [
+            ("a_pagada/pagada", "a_pagada", "c1", "2025-09-20", None, False)
+        ]
+        assert (float(salud[0]), float(salud[1]), float(salud[2]), float(salud[3])) == (
+            87.5, 847.0, 0.0, 0.0,
+        )  # fmt: skip
+        command.downgrade(config, ANTES_DEL_LIBRO_DE_COBROS)
+        with engine.connect() as conn:
+            pagadas = conn.execute(
+                text("SELECT factura_id FROM facturas_ledger WHERE fecha_pago IS NOT NULL")
+            ).all()
+        assert [p[0] for p in pagadas] == ["a_pagada"]
+    finally:
+        engine.dispose()

@@ -1,0 +1,245 @@
+"""The receivables ledger of contract §7 through the API, on both databases, at fixed dates:
+credit notes that settle, partial and returned payments, versions, payment dates."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from ..conftest import Backend
+from ..salud_helpers import HOY, crear_cliente, importar, recomendaciones, salud
+from ..webhook_helpers import evento, factura, send
+
+# HOY is 20/01/2026. An invoice of 605 € (500 + 21 % VAT) issued 01/11/2025, due 01/12/2025:
+# 50 days overdue today.
+VENCIDA = {
+    "factura_id": "f_605",
+    "cliente_id": "c1",
+    "numero": "2025/0605",
+    "fecha_emision": "2025-11-01",
+    "fecha_vencimiento": "2025-12-01",
+    "base": "500.00",
+    "total": "605.00",
+}
+
+
+def _exportadas(api: httpx.Client, cliente_id: str) -> dict[str, dict[str, Any]]:
+    response = api.get(f"/api/clientes/{cliente_id}/exportar")
+    assert response.status_code == 200, response.text
+    return {f["id"]: f for f in response.json()["facturas"]}
+
+
+def _enviar(api: httpx.Client, payload: dict[str, Any], **kwargs: Any) -> httpx.Response:
+    response = send(api, payload, now=HOY, **kwargs)
+    assert response.status_code == 200, response.text
+    return response
+
+
+def _cobro(tipo: str, cobro: dict[str, Any], **factura_: Any) -> dict[str, Any]:
+    return {**evento(tipo, **{**VENCIDA, **factura_}), "cobro": cobro}
+
+
+def test_una_rectificativa_salda_la_factura_que_corrige(db: Backend, api: httpx.Client) -> None:
+    """The issue's case: a client owed 363 € was chased for a 605 € overdue invoice."""
+    db.clock.set(HOY)
+    crear_cliente(api, "c1", "Abonos S.L.")
+    _enviar(api, evento("emitida", **VENCIDA))
+    assert salud(api, "c1")["importe_vencido"] == 605.0
+
+    abono = evento(
+        "emitida",
+        factura_id="r_968",
+        cliente_id="c1",
+        numero="R2026/0001",
+        fecha_emision="2026-01-10",
+        base="-800.00",
+        total="-968.00",
+        rectifica="f_605",
+    )
+    _enviar(api, abono)
+
+    body = salud(api, "c1")
+    assert body["importe_vencido"] == 0.0
+    assert body["facturas_vencidas"] == 0
+    assert body["importe_pendiente"] == 0.0
+    assert body["saldo_a_favor"] == 363.0  # 968 − 605
+    assert body["riesgo_impago"] == "bajo"
+    assert not any("vencida" in m for m in body["motivos"])
+    tipos = [a["tipo"] for a in recomendaciones(api, "c1")["alertas"]]
+    assert "factura_vencida" not in tipos and "riesgo_pago" not in tipos
+    libro = _exportadas(api, "c1")
+    assert libro["f_605"]["pendiente"] == 0.0
+    assert libro["f_605"]["credito_aplicado"] == 605.0
+    assert libro["f_605"]["fecha_pago"] is None  # settled by credit, not paid
+    assert libro["r_968"]["rectifica"] == "f_605"
+    assert libro["r_968"]["pendiente"] == 0.0  # a credit note is never owed
+
+
+def test_un_abono_sin_factura_salda_las_mas_antiguas(db: Backend, api: httpx.Client) -> None:
+    db.clock.set(HOY)
+    crear_cliente(api, "c1", "Abonos S.L.")
+    importar(
+        api,
+        [
+            factura("f_a", cliente_id="c1", fecha_emision="2025-10-01", base=100, total=121),
+            factura("f_b", cliente_id="c1", fecha_emision="2025-11-01", base=100, total=121),
+            factura("f_c", cliente_id="c1", fecha_emision="2025-12-01", base=100, total=121),
+            # 150 € of credit naming no invoice: settles f_a (121), then 29 of f_b.
+            factura("r_1", cliente_id="c1", fecha_emision="2026-01-05", base="-123.97",
+                    total="-150.00"),
+        ],
+    )  # fmt: skip
+    libro = _exportadas(api, "c1")
+    assert [libro[i]["pendiente"] for i in ("f_a", "f_b", "f_c")] == [0.0, 92.0, 121.0]
+    body = salud(api, "c1")
+    assert body["importe_pendiente"] == 213.0
+    assert body["saldo_a_favor"] == 0.0
+
+
+def test_cobros_parciales_idempotentes_y_devueltos(db: Backend, api: httpx.Client) -> None:
+    db.clock.set(HOY)
+    crear_cliente(api, "c1", "Cobros S.L.")
+    _enviar(api, evento("emitida", **VENCIDA))
+
+    parcial = _cobro("cobro", {"id": "cob_1", "fecha": "2026-01-15", "importe": 200})
+    _enviar(api, parcial)
+    # The same payment sent again under another webhook id: still one payment.
+    _enviar(api, parcial)
+    body = salud(api, "c1")
+    assert body["importe_vencido"] == 405.0
+    assert body["facturas_vencidas"] == 1
+    alerta = next(
+        a for a in recomendaciones(api, "c1")["alertas"] if a["tipo"] == "factura_vencida"
+    )
+    assert alerta["mensaje"].startswith("Factura 2025/0605: quedan 405,00 € de 605,00 € sin pagar")
+
+    resto = _cobro("cobro", {"id": "cob_2", "fecha": "2026-01-19", "importe": 405})
+    _enviar(api, resto)
+    libro = _exportadas(api, "c1")["f_605"]
+    assert libro["pendiente"] == 0.0
+    assert libro["fecha_pago"] == "2026-01-19"  # the payment that completed it
+    assert salud(api, "c1")["importe_vencido"] == 0.0
+
+    # The second payment was a direct debit that came back: the invoice reopens.
+    _enviar(api, _cobro("cobro_devuelto", {"id": "cob_2"}))
+    libro = _exportadas(api, "c1")["f_605"]
+    assert libro["pendiente"] == 405.0
+    assert libro["fecha_pago"] is None
+    assert salud(api, "c1")["importe_vencido"] == 405.0
+    # A late retry of the original payment does not bring the returned one back.
+    _enviar(api, resto)
+    assert _exportadas(api, "c1")["f_605"]["pendiente"] == 405.0
+    timeline = api.get("/api/clientes/c1/actividades", params={"tipo": "pago"}).json()
+    pago = timeline["items"][0] if isinstance(timeline, dict) else timeline[0]
+    assert pago["titulo"] == "Cobro parcial de la factura 2025/0605"
+    assert "Devuelto el cobro de 405,00 €" in pago["descripcion"]
+
+
+def test_pagada_se_puede_devolver_y_emitida_despues_no_la_despaga(
+    db: Backend, api: httpx.Client
+) -> None:
+    db.clock.set(HOY)
+    crear_cliente(api, "c1", "Recibos S.L.")
+    _enviar(api, evento("pagada", **VENCIDA, fecha_pago="2026-01-10"))
+    _enviar(api, evento("emitida", **VENCIDA))  # arrives late: does not un-pay
+    assert _exportadas(api, "c1")["f_605"]["pendiente"] == 0.0
+    assert salud(api, "c1")["dias_medios_de_retraso"] == 40.0  # due 01/12, paid 10/01
+
+    _enviar(api, _cobro("cobro_devuelto", {"id": "f_605/pagada"}))
+    assert _exportadas(api, "c1")["f_605"]["pendiente"] == 605.0
+    assert salud(api, "c1")["importe_vencido"] == 605.0
+
+
+def test_un_evento_de_una_version_anterior_no_cambia_nada(db: Backend, api: httpx.Client) -> None:
+    """The issue's case: a delayed retry of an old event overwrote a newer correction."""
+    db.clock.set(HOY)
+    crear_cliente(api, "c1", "Versiones S.L.")
+    nueva = evento("emitida", **{**VENCIDA, "base": "1000.00", "total": "1200.00"}, version=2)
+    _enviar(api, nueva)
+    vieja = evento("emitida", **{**VENCIDA, "base": "100.00", "total": "100.00"}, version=1)
+    respuesta = _enviar(api, vieja)
+    assert respuesta.json()["estado"] == "obsoleto"
+    libro = _exportadas(api, "c1")["f_605"]
+    assert (libro["total"], libro["version"], libro["pendiente"]) == (1200.0, 2, 1200.0)
+    # Without versions the latest arrival wins, as before.
+    _enviar(api, evento("emitida", **{**VENCIDA, "base": "500.00", "total": "605.00"}))
+    assert _exportadas(api, "c1")["f_605"]["total"] == 605.0
+
+
+def test_un_cobro_futuro_se_rechaza_sin_registrar_nada(db: Backend, api: httpx.Client) -> None:
+    db.clock.set(HOY)
+    crear_cliente(api, "c1", "Futuro S.L.")
+    futuro = _cobro("cobro", {"id": "cob_f", "fecha": "2026-02-20", "importe": 605})
+    respuesta = send(api, futuro, now=HOY)
+    assert respuesta.status_code == 422
+    assert "posterior a hoy" in respuesta.json()["detail"]
+    assert _exportadas(api, "c1") == {}
+    # A payment before the issue date is a prepayment: accepted, 0 days late.
+    anticipo = _cobro("cobro", {"id": "cob_a", "fecha": "2025-10-20", "importe": 605})
+    _enviar(api, anticipo)
+    body = salud(api, "c1")
+    assert body["importe_pendiente"] == 0.0
+    assert (body["dias_promedio_para_pagar"], body["dias_medios_de_retraso"]) == (0.0, 0.0)
+    assert body["porcentaje_pagos_a_tiempo"] == 100.0
+
+
+def test_la_importacion_trae_los_cobros(db: Backend, api: httpx.Client) -> None:
+    db.clock.set(HOY)
+    crear_cliente(api, "c1", "Histórico S.L.")
+    con_cobros = factura(
+        "f_h",
+        cliente_id="c1",
+        fecha_emision="2025-11-01",
+        fecha_vencimiento="2025-12-01",
+        base=1000,
+        total=1210,
+        cobros=[
+            {"id": "h_1", "fecha": "2025-11-20", "importe": 605},
+            {"id": "h_2", "fecha": "2025-12-11", "importe": 605},
+        ],
+    )
+    importar(api, [con_cobros])
+    importar(api, [con_cobros])  # idempotent
+    libro = _exportadas(api, "c1")["f_h"]
+    assert (libro["pendiente"], libro["fecha_pago"]) == (0.0, "2025-12-11")
+    body = salud(api, "c1")
+    # Half on time (19 days), half 10 days late (40 days): by amount.
+    assert body["porcentaje_pagos_a_tiempo"] == 50.0
+    assert body["dias_promedio_para_pagar"] == 29.5
+    assert body["dias_medios_de_retraso"] == 5.0
+
+
+def test_el_panel_de_cartera_muestra_la_antiguedad_de_la_deuda(
+    db: Backend, api: httpx.Client
+) -> None:
+    db.clock.set(HOY)
+    crear_cliente(api, "c1", "Deudas S.L.")
+    importar(
+        api,
+        [
+            factura("d0", cliente_id="c1", fecha_emision="2026-01-10", fecha_vencimiento="2026-02-09",
+                    base=100, total=100),
+            factura("d1", cliente_id="c1", fecha_emision="2025-12-01", fecha_vencimiento="2026-01-19",
+                    base=200, total=200),
+            factura("d2", cliente_id="c1", fecha_emision="2025-11-01", fecha_vencimiento="2025-11-21",
+                    base=300, total=300),
+            factura("d4", cliente_id="c1", fecha_emision="2025-09-01", fecha_vencimiento="2025-10-01",
+                    base=400, total=400),
+            factura("pagada", cliente_id="c1", fecha_emision="2025-09-01",
+                    fecha_vencimiento="2025-10-01", base=999, total=999, fecha_pago="2025-10-01"),
+        ],
+    )  # fmt: skip
+    tablero = api.get("/api/dashboard").json()
+    assert tablero["antiguedad_deuda"] == {
+        "no_vencido": {"facturas": 1, "importe": 100.0},
+        "d1_30": {"facturas": 1, "importe": 200.0},  # 1 day past due
+        "d31_60": {"facturas": 1, "importe": 300.0},  # 60 days
+        "d61_90": {"facturas": 0, "importe": 0.0},
+        "mas_90": {"facturas": 1, "importe": 400.0},  # 111 days
+    }
+    assert tablero["importe_pendiente"] == 1000.0
+    assert tablero["facturas_vencidas"] == {"numero": 3, "importe": 900.0}
+    assert salud(api, "c1")["antiguedad_deuda"] == {
+        "no_vencido": 100.0, "d1_30": 200.0, "d31_60": 300.0, "d61_90": 0.0, "mas_90": 400.0
+    }  # fmt: skip
