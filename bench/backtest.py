@@ -40,7 +40,7 @@ sys.path.insert(0, str(RAIZ.parent / "src"))
 
 import reglas_v1 as v1  # noqa: E402  (bench/: the v1 rules, frozen as the baseline)
 
-from smartbilling_crm.salud.motor import cadencia, cobros, compras, modelo_compras, pagos  # noqa: E402
+from smartbilling_crm.salud.motor import cadencia, compras, modelo_compras, pagos  # noqa: E402
 from smartbilling_crm.salud.motor import hechos as motor_hechos  # noqa: E402
 
 DATOS = RAIZ / "datos"
@@ -316,11 +316,49 @@ def pagos_v1(datos: DatosIbm, corte: date) -> list[str]:
                     anulada=False,
                 )
             )
-        niveles.append(cobros.riesgo_impago(hechos, corte)[0])
+        niveles.append(v1.riesgo_impago(hechos, corte))
     return niveles
 
 
 # ---------------------------------------------------------------- the running service
+
+
+class _Servicio:
+    """A running service, reached as the invoicing module would."""
+
+    def __init__(self, url: str, api_key: str) -> None:
+        import httpx
+
+        self.http = httpx.Client(
+            base_url=url.rstrip("/"), headers={"X-API-Key": api_key}, timeout=300
+        )
+
+    def crear(self, cliente_id: str, nombre: str) -> None:
+        r = self.http.post(
+            "/api/clientes/",
+            json={
+                "id": cliente_id,
+                "nombre_empresa": nombre,
+                "email": f"{cliente_id.lower()}@backtest.example.org",
+            },
+        )
+        if r.status_code not in (200, 201, 409):
+            raise RuntimeError(f"POST /api/clientes/ {r.status_code}: {r.text[:300]}")
+
+    def importar(self, facturas: list[dict[str, Any]]) -> None:
+        for i in range(0, len(facturas), 1000):
+            r = self.http.post("/api/facturas/importar", json=facturas[i : i + 1000])
+            if r.status_code != 200:
+                raise RuntimeError(f"importar {r.status_code}: {r.text[:300]}")
+
+    def recalcular(self) -> None:
+        self.http.post("/api/salud/recalcular").raise_for_status()
+
+    def salud(self, cliente_id: str) -> dict[str, Any]:
+        r = self.http.get(f"/api/clientes/{cliente_id}/salud")
+        r.raise_for_status()
+        datos: dict[str, Any] = r.json()
+        return datos
 
 
 def cifras_del_servicio(
@@ -328,116 +366,109 @@ def cifras_del_servicio(
     cdnow: DatosCdnow,
     ibm: DatosIbm,
     *,
+    url_cobros: str | None = None,
     api_key: str = DEV_API_KEY,
     prefijo: str = "bt",
     progreso: Callable[[str], None] = print,
-) -> tuple[Cifras, list[str]]:
-    """Load both histories into a running service and read its health figures.
+) -> tuple[Cifras, list[str], np.ndarray]:
+    """Load both histories into running services and read their health figures.
 
-    Dates are shifted so that each cut-off is today. Clients are created with
-    POST /api/clientes/ (ids `{prefijo}cd{n}` and `{prefijo}ibm{id}`), the invoices backfilled
-    with POST /api/facturas/importar in batches of 1000 (CDNOW: one invoice per purchase day,
-    paid the same day; IBM: `fecha_pago` only where settled by the cut), then
-    POST /api/salud/recalcular, and GET /api/clientes/{id}/salud per client for
-    `riesgo_perdida_score`, `ingresos_esperados_90_dias` and `riesgo_impago_nivel`.
+    Each ledger is a different business, so the IBM one goes to `url_cobros` when given (a
+    service with its own database: its portfolio prior is then fitted on IBM's customers
+    only, not on 2,349 CD buyers who all paid on the day). Dates are shifted so that each
+    cut-off is today. Clients are created with POST /api/clientes/ (ids `{prefijo}cd{n}` and
+    `{prefijo}ibm{id}`), the invoices backfilled with POST /api/facturas/importar in batches
+    of 1000 (CDNOW: one invoice per purchase day, paid the same day; IBM: `fecha_pago` only
+    where settled by the cut), then POST /api/salud/recalcular, and
+    GET /api/clientes/{id}/salud per client for `riesgo_perdida_score`,
+    `ingresos_esperados_90_dias`, `riesgo_impago_nivel` and `probabilidad_pago_tardio`.
     Idempotent: running it twice against the same database reuses what is there.
     """
-    import httpx
-
     hoy = date.today()
-    cabeceras = {"X-API-Key": api_key}
-    with httpx.Client(base_url=url.rstrip("/"), headers=cabeceras, timeout=120) as http:
+    compras_srv = _Servicio(url, api_key)
+    cobros_srv = _Servicio(url_cobros or url, api_key)
+    crear = compras_srv.crear
+    importar = compras_srv.importar
+    salud = compras_srv.salud
 
-        def crear(cliente_id: str, nombre: str) -> None:
-            r = http.post(
-                "/api/clientes/",
-                json={
-                    "id": cliente_id,
-                    "nombre_empresa": nombre,
-                    "email": f"{cliente_id.lower()}@backtest.example.org",
-                },
-            )
-            if r.status_code not in (200, 201, 409):
-                raise RuntimeError(f"POST /api/clientes/ {r.status_code}: {r.text[:300]}")
-
-        def importar(facturas: list[dict[str, Any]]) -> None:
-            for i in range(0, len(facturas), 1000):
-                r = http.post("/api/facturas/importar", json=facturas[i : i + 1000])
-                if r.status_code != 200:
-                    raise RuntimeError(f"importar {r.status_code}: {r.text[:300]}")
-
-        def salud(cliente_id: str) -> dict[str, Any]:
-            r = http.get(f"/api/clientes/{cliente_id}/salud")
-            r.raise_for_status()
-            datos: dict[str, Any] = r.json()
-            return datos
-
-        # CDNOW
-        desplazamiento = hoy - CORTE_CDNOW
-        facturas: list[dict[str, Any]] = []
-        ids_cd = [f"{prefijo}cd{c}" for c in cdnow.ids]
-        progreso(f"servicio: creando {len(ids_cd)} clientes CDNOW")
-        for cid, lista in zip(ids_cd, cdnow.calibracion, strict=True):
-            crear(cid, f"CDNOW {cid}")
-            for compra in lista:
-                emision = compra.fecha + desplazamiento
-                importe = float(compra.importe)
-                facturas.append(
-                    {
-                        "id": f"{cid}-{compra.fecha:%Y%m%d}",
-                        "numero": f"{compra.fecha:%Y%m%d}",
-                        "cliente_id": cid,
-                        "fecha_emision": emision.isoformat(),
-                        "fecha_vencimiento": (emision + timedelta(days=30)).isoformat(),
-                        "base_imponible": importe,
-                        "total": importe,
-                        "fecha_pago": emision.isoformat(),
-                    }
-                )
-        progreso(f"servicio: importando {len(facturas)} facturas CDNOW")
-        importar(facturas)
-
-        # IBM
-        desplazamiento = hoy - CORTE_IBM
-        ids_ibm = {c: f"{prefijo}ibm{c.replace('-', '')}" for c in ibm.ids}
-        for cid in ids_ibm.values():
-            crear(cid, f"IBM {cid}")
-        facturas = []
-        for fila in ibm.filas:
-            cid = ids_ibm.get(fila["customerID"])
-            emision = _fecha_us(fila["InvoiceDate"])
-            if cid is None or emision > CORTE_IBM:
-                continue
-            pagada = _fecha_us(fila["SettledDate"])
-            importe = float(fila["InvoiceAmount"])
+    # CDNOW
+    desplazamiento = hoy - CORTE_CDNOW
+    facturas: list[dict[str, Any]] = []
+    ids_cd = [f"{prefijo}cd{c}" for c in cdnow.ids]
+    progreso(f"servicio: creando {len(ids_cd)} clientes CDNOW")
+    for cid, lista in zip(ids_cd, cdnow.calibracion, strict=True):
+        crear(cid, f"CDNOW {cid}")
+        for compra in lista:
+            emision = compra.fecha + desplazamiento
+            importe = float(compra.importe)
             facturas.append(
                 {
-                    "id": f"{cid}-{fila['invoiceNumber']}",
-                    "numero": fila["invoiceNumber"],
+                    "id": f"{cid}-{compra.fecha:%Y%m%d}",
+                    "numero": f"{compra.fecha:%Y%m%d}",
                     "cliente_id": cid,
-                    "fecha_emision": (emision + desplazamiento).isoformat(),
-                    "fecha_vencimiento": (_fecha_us(fila["DueDate"]) + desplazamiento).isoformat(),
+                    "fecha_emision": emision.isoformat(),
+                    "fecha_vencimiento": (emision + timedelta(days=30)).isoformat(),
                     "base_imponible": importe,
                     "total": importe,
-                    "fecha_pago": (pagada + desplazamiento).isoformat()
-                    if pagada <= CORTE_IBM
-                    else None,
+                    "fecha_pago": emision.isoformat(),
                 }
             )
-        progreso(f"servicio: importando {len(facturas)} facturas IBM")
-        importar(facturas)
+    progreso(f"servicio: importando {len(facturas)} facturas CDNOW")
+    importar(facturas)
 
-        r = http.post("/api/salud/recalcular")
-        r.raise_for_status()
-        progreso("servicio: leyendo la salud de cada cliente")
-        churn = np.zeros(len(ids_cd))
-        ingresos = np.zeros(len(ids_cd))
-        for i, cid in enumerate(ids_cd):
-            s = salud(cid)
-            churn[i] = float(s["riesgo_perdida_score"])
-            ingresos[i] = float(s["ingresos_esperados_90_dias"])
-        niveles = [str(salud(ids_ibm[c])["riesgo_impago_nivel"]) for c in ibm.ids]
-    return Cifras("servicio", churn, ingresos, None, url), niveles
+    # IBM
+    desplazamiento = hoy - CORTE_IBM
+    ids_ibm = {c: f"{prefijo}ibm{c.replace('-', '')}" for c in ibm.ids}
+    for nuevo in ids_ibm.values():
+        cobros_srv.crear(nuevo, f"IBM {nuevo}")
+    facturas = []
+    for fila in ibm.filas:
+        de_ibm_id = ids_ibm.get(fila["customerID"])
+        emision = _fecha_us(fila["InvoiceDate"])
+        if de_ibm_id is None or emision > CORTE_IBM:
+            continue
+        pagada = _fecha_us(fila["SettledDate"])
+        importe = float(fila["InvoiceAmount"])
+        facturas.append(
+            {
+                "id": f"{de_ibm_id}-{fila['invoiceNumber']}",
+                "numero": fila["invoiceNumber"],
+                "cliente_id": de_ibm_id,
+                "fecha_emision": (emision + desplazamiento).isoformat(),
+                "fecha_vencimiento": (_fecha_us(fila["DueDate"]) + desplazamiento).isoformat(),
+                "base_imponible": importe,
+                "total": importe,
+                "fecha_pago": (pagada + desplazamiento).isoformat()
+                if pagada <= CORTE_IBM
+                else None,
+            }
+        )
+    progreso(f"servicio: importando {len(facturas)} facturas IBM")
+    cobros_srv.importar(facturas)
+
+    compras_srv.recalcular()
+    if url_cobros:
+        cobros_srv.recalcular()
+    progreso("servicio: leyendo la salud de cada cliente")
+    churn = np.zeros(len(ids_cd))
+    ingresos = np.zeros(len(ids_cd))
+    for i, cid in enumerate(ids_cd):
+        s = salud(cid)
+        churn[i] = float(s["riesgo_perdida_score"])
+        ingresos[i] = float(s["ingresos_esperados_90_dias"])
+    de_ibm = [cobros_srv.salud(ids_ibm[c]) for c in ibm.ids]
+    niveles = [str(s["riesgo_impago_nivel"]) for s in de_ibm]
+    # No history: null; ranked as the portfolio rate would (the middle of the pack).
+    probs = np.array(
+        [
+            float(s["probabilidad_pago_tardio"])
+            if s["probabilidad_pago_tardio"] is not None
+            else np.nan
+            for s in de_ibm
+        ]
+    )
+    probs = np.where(np.isnan(probs), np.nanmean(probs), probs)
+    return Cifras("servicio", churn, ingresos, None, url), niveles, probs
 
 
 # ---------------------------------------------------------------- report
@@ -460,6 +491,7 @@ def informe(
     prior: pagos.PriorPagos,
     duracion: float,
     e273: float,
+    probs_servicio: dict[str, np.ndarray] | None = None,
 ) -> str:
     real_total = float(cdnow.ingresos_90.sum())
     lineas = [
@@ -552,9 +584,13 @@ def informe(
         "| figure | " + " | ".join(niveles_por_fuente) + " |",
         "|---|" + "---|" * len(niveles_por_fuente),
     ]
+    prob_por_fuente = {"motor": prob, **(probs_servicio or {})}
     lineas.append(
         "| AUC `probabilidad_pago_tardio` | "
-        + " | ".join(_num(auc(prob, y)) if k == "motor" else "—" for k in niveles_por_fuente)
+        + " | ".join(
+            _num(auc(prob_por_fuente[k], y)) if k in prob_por_fuente else "—"
+            for k in niveles_por_fuente
+        )
         + " |"
     )
     lineas.append(
@@ -645,6 +681,11 @@ share by 2 points."""
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--servicio", metavar="URL", help="also read a running service")
+    parser.add_argument(
+        "--servicio-cobros",
+        metavar="URL",
+        help="a second service (its own database) for the IBM receivables; default --servicio",
+    )
     parser.add_argument("--api-key", default=DEV_API_KEY)
     parser.add_argument("--salida", type=Path, default=RAIZ / "BACKTEST.md")
     args = parser.parse_args(argv)
@@ -666,12 +707,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         "reglas v1": pagos_v1(ibm, CORTE_IBM),
     }
 
+    probs_servicio: dict[str, np.ndarray] | None = None
     if args.servicio:
-        servicio, niveles_servicio = cifras_del_servicio(
-            args.servicio, cdnow, ibm, api_key=args.api_key
+        servicio, niveles_servicio, probs = cifras_del_servicio(
+            args.servicio, cdnow, ibm, url_cobros=args.servicio_cobros, api_key=args.api_key
         )
         cifras.append(servicio)
         niveles_por_fuente["servicio"] = niveles_servicio
+        probs_servicio = {"servicio": probs}
 
     modelo = modelo_compras.ajustar_modelo(
         compras.CarteraCompras.desde_historiales(hs), CORTE_CDNOW
@@ -686,7 +729,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         ).sum()
     )
     texto = informe(
-        cdnow, cifras, ibm, niveles_por_fuente, prob, prior, time.perf_counter() - inicio, e273
+        cdnow,
+        cifras,
+        ibm,
+        niveles_por_fuente,
+        prob,
+        prior,
+        time.perf_counter() - inicio,
+        e273,
+        probs_servicio,
     )
     args.salida.write_text(texto, encoding="utf-8")
     print(texto)

@@ -1,5 +1,6 @@
-"""The v1 rules of churn and expected revenue (cadence + silence), frozen here as the
-backtest's baseline: the service replaced them with the purchase model (contract §8).
+"""The v1 rules of churn and expected revenue (cadence + silence) and of payment risk
+(invoice counts), frozen here as the backtest's baseline: the service replaced them with
+the purchase model (contract §8) and the receivables ledger's figures (contract §7).
 Kept only so `bench/backtest.py` can show what the change bought, on the same data."""
 
 from __future__ import annotations
@@ -11,10 +12,12 @@ from fractions import Fraction
 
 from smartbilling_crm.kit.formato import dias, hace
 from smartbilling_crm.salud.motor.hechos import (
+    FacturaHecho,
     OportunidadHecho,
     dinero,
     redondear,
     texto_numero,
+    un_decimal,
 )
 
 PUNTOS_INACTIVIDAD_MAX = 30
@@ -102,3 +105,55 @@ def riesgo_perdida(
         f"Riesgo de pérdida {score}/100",
     ]
     return score, motivos
+
+
+# ---------------------------------------------------------------- v1 payment risk
+# Counted invoices, not amounts; an invoice without a due date was never late; no history
+# read as 100 % on time. Replaced by salud.motor.pagos (contract §7).
+
+V1_DIAS_VENCIDA_CRITICO = 30
+V1_PCT_A_TIEMPO_ALTO = 70.0
+V1_PCT_A_TIEMPO_MEDIO = 90.0
+
+
+def _v1_de_cobro(facturas: Sequence[FacturaHecho]) -> list[FacturaHecho]:
+    return [f for f in facturas if not f.anulada and f.total > 0]
+
+
+def _v1_vencida(factura: FacturaHecho, hoy: date) -> bool:
+    return (
+        factura.fecha_pago is None
+        and factura.fecha_vencimiento is not None
+        and factura.fecha_vencimiento < hoy
+    )
+
+
+def _v1_porcentaje_a_tiempo(facturas: Sequence[FacturaHecho], hoy: date) -> float:
+    cobro = _v1_de_cobro(facturas)
+    pagadas = [f for f in cobro if f.fecha_pago is not None]
+    denominador = len(pagadas) + sum(1 for f in cobro if _v1_vencida(f, hoy))
+    if denominador == 0:
+        return 100.0
+    a_tiempo = sum(
+        1
+        for f in pagadas
+        if f.fecha_vencimiento is None
+        or (f.fecha_pago is not None and f.fecha_pago <= f.fecha_vencimiento)
+    )
+    return un_decimal(Fraction(100 * a_tiempo, denominador))
+
+
+def riesgo_impago(facturas: Sequence[FacturaHecho], hoy: date) -> str:
+    """The v1 non-payment level: any overdue invoice is alto (critico past 30 days), and
+    less than 70 % / 90 % of invoices paid on time is alto / medio."""
+    vencidas = [f for f in _v1_de_cobro(facturas) if _v1_vencida(f, hoy)]
+    pct = _v1_porcentaje_a_tiempo(facturas, hoy)
+    rango = 0
+    if vencidas:
+        peor = min(f.fecha_vencimiento for f in vencidas if f.fecha_vencimiento is not None)
+        rango = 3 if (hoy - peor).days > V1_DIAS_VENCIDA_CRITICO else 2
+    if pct < V1_PCT_A_TIEMPO_ALTO:
+        rango = max(rango, 2)
+    elif pct < V1_PCT_A_TIEMPO_MEDIO:
+        rango = max(rango, 1)
+    return ("bajo", "medio", "alto", "critico")[rango]

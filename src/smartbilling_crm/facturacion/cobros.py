@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from smartbilling_crm.dominio import TipoActividad
 from smartbilling_crm.facturacion import repository as facturas_repo
 from smartbilling_crm.facturacion.libro import Apunte, Liquidacion, Pago, liquidar
-from smartbilling_crm.facturacion.schemas import CobroIn
+from smartbilling_crm.facturacion.schemas import CobroCompleto, CobroIn
 from smartbilling_crm.kit.contexto import Contexto
 from smartbilling_crm.kit.excepciones import ConflictError
 from smartbilling_crm.kit.formato import euros, fecha
@@ -63,7 +63,7 @@ def registrar_pagada(ctx: Contexto, factura: Factura, fecha_pago: date) -> bool:
     return False
 
 
-def registrar_cobro(ctx: Contexto, factura: Factura, cobro: CobroIn) -> bool:
+def registrar_cobro(ctx: Contexto, factura: Factura, cobro: CobroIn | CobroCompleto) -> bool:
     """A (partial) payment; its latest description wins, a returned one stays returned."""
     fila, nueva = _fila(ctx, cobro.id, factura)
     antes = (fila.fecha, fila.importe)

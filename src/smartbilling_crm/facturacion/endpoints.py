@@ -9,6 +9,7 @@ from fastapi import APIRouter, Body
 from smartbilling_crm.facturacion import service as facturas_service
 from smartbilling_crm.facturacion.schemas import (
     FACTURA_EXAMPLE,
+    CobroIn,
     EventoFactura,
     FacturaIn,
     ResultadoEvento,
@@ -25,7 +26,25 @@ MAX_IMPORTAR = 1000
 # The body is read raw (the signature covers its exact bytes), so its schema is
 # declared by hand; FacturaIn is in the components through `importar`.
 _FACTURA_REF = {"$ref": "#/components/schemas/FacturaIn"}
-# EventoFactura's rule said in the schema: a `factura.pagada` carries its fecha_pago.
+# EventoFactura's rules said in the schema: a `factura.pagada` carries its fecha_pago, a
+# `factura.cobro` its payment (id, date, amount), a `factura.cobro_devuelto` the payment's id.
+# CobroIn is flat, so it is inlined (it is no route's model, hence in no component).
+_COBRO = CobroIn.model_json_schema()
+_COBRO_DEVUELTO = {**_COBRO, "required": ["id"]}
+
+
+def _con_cobro(tipo: str, cobro: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "required": ["tipo", "factura", "cobro"],
+        "properties": {
+            "tipo": {"type": "string", "const": tipo},
+            "factura": _FACTURA_REF,
+            "cobro": cobro,
+        },
+    }
+
+
 _evento_schema: dict[str, Any] = {
     "title": "EventoFactura",
     "description": EventoFactura.__doc__,
@@ -36,6 +55,7 @@ _evento_schema: dict[str, Any] = {
             "properties": {
                 "tipo": {"type": "string", "enum": ["factura.emitida", "factura.anulada"]},
                 "factura": _FACTURA_REF,
+                "cobro": _COBRO,  # read and ignored
             },
         },
         {
@@ -43,6 +63,7 @@ _evento_schema: dict[str, Any] = {
             "required": ["tipo", "factura"],
             "properties": {
                 "tipo": {"type": "string", "const": "factura.pagada"},
+                "cobro": _COBRO,  # read and ignored
                 "factura": {
                     "allOf": [
                         _FACTURA_REF,
@@ -55,6 +76,8 @@ _evento_schema: dict[str, Any] = {
                 },
             },
         },
+        _con_cobro("factura.cobro", {"$ref": "#/components/schemas/CobroCompleto"}),
+        _con_cobro("factura.cobro_devuelto", _COBRO_DEVUELTO),
     ],
 }
 # The Standard Webhooks headers: read and checked by the signature verification

@@ -65,6 +65,16 @@ class CobroIn(SinNulModel):
     )
 
 
+class CobroCompleto(SinNulModel):
+    """A payment of the invoice in a backfill: id, date and amount."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    id: CobroId
+    fecha: date = Field(description="Fecha del cobro, no posterior a hoy")
+    importe: ImporteCobro = Field(description="Importe cobrado, positivo")
+
+
 FACTURA_EXAMPLE: dict[str, Any] = {
     "id": "fac_2025_0123",
     "numero": "2025/0123",
@@ -129,11 +139,11 @@ class FacturaIn(SinNulModel):
         description="Versión de la factura en SmartBilling: un evento con una versión menor que "
         "la guardada no cambia nada (estado `obsoleto`)",
     )
-    cobros: list[CobroIn] | None = Field(
+    cobros: list[CobroCompleto] | None = Field(
         None,
         max_length=100,
-        description="Solo en la importación: los cobros de la factura, cada uno con id, fecha e "
-        "importe",
+        description="Los cobros de la factura (sobre todo en la importación), cada uno con id, "
+        "fecha e importe; idempotentes por id",
     )
 
     @model_validator(mode="after")
@@ -149,9 +159,6 @@ class FacturaIn(SinNulModel):
             raise ValueError("base_imponible y total deben tener el mismo signo")
         if self.rectifica is not None and self.rectifica == self.id:
             raise ValueError("una factura no puede rectificarse a sí misma")
-        for cobro in self.cobros or ():
-            if cobro.fecha is None or cobro.importe is None:
-                raise ValueError(f"el cobro '{cobro.id}' necesita fecha e importe")
         self.cif_nif = _compact(self.cif_nif)
         return self
 
@@ -188,7 +195,7 @@ def fechas_fuera_de_rango(factura: FacturaIn, hoy: date) -> list[tuple[str, str]
             )
         )
     for posicion, cobro in enumerate(factura.cobros or ()):
-        if cobro.fecha is not None and cobro.fecha > hoy:
+        if cobro.fecha > hoy:
             problemas.append(
                 (
                     f"cobros.{posicion}.fecha",
@@ -244,8 +251,6 @@ class EventoFactura(SinNulModel):
             and (self.cobro.fecha is None or self.cobro.importe is None)
         ):
             raise ValueError("un evento factura.cobro necesita cobro.fecha y cobro.importe")
-        if self.factura.cobros:
-            raise ValueError("factura.cobros solo se admite en la importación")
         return self
 
 
