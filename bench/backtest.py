@@ -457,7 +457,7 @@ def cifras_del_servicio(
         churn[i] = float(s["riesgo_perdida_score"])
         ingresos[i] = float(s["ingresos_esperados_90_dias"])
     de_ibm = [cobros_srv.salud(ids_ibm[c]) for c in ibm.ids]
-    niveles = [str(s["riesgo_impago_nivel"]) for s in de_ibm]
+    niveles = [str(s["riesgo_impago"]) for s in de_ibm]
     # No history: null; ranked as the portfolio rate would (the middle of the pack).
     probs = np.array(
         [
