@@ -320,7 +320,8 @@ def test_the_receivables_ledger_moves_paid_dates_and_credit_without_loss(fresh_u
                 text(
                     "INSERT INTO salud_cliente_extended (cliente_id, porcentaje_pagos_a_tiempo, "
                     "ltv_lifetime_value, ingresos_esperados_30_dias, ingresos_esperados_90_dias, "
-                    "riesgo_impago_nivel, riesgo_perdida_score, numero_actividades_ultimos_30_dias, "
+                    "riesgo_impago_nivel, riesgo_perdida_score, "
+                    "numero_actividades_ultimos_30_dias, "
                     "facturas_vencidas, importe_vencido, salud_general, motivos, "
                     "fecha_actualizacion) VALUES ('c1', 87.5, 1000, 0, 0, 'medio', 10, 0, 2, 847, "
                     "'buena', '[]', :t)"

@@ -215,19 +215,26 @@ def test_el_panel_de_cartera_muestra_la_antiguedad_de_la_deuda(
 ) -> None:
     db.clock.set(HOY)
     crear_cliente(api, "c1", "Deudas S.L.")
+
+    def deuda(factura_id: str, emision: str, vence: str, importe: int, **extra: Any) -> Any:
+        return factura(
+            factura_id,
+            cliente_id="c1",
+            fecha_emision=emision,
+            fecha_vencimiento=vence,
+            base=importe,
+            total=importe,
+            **extra,
+        )
+
     importar(
         api,
         [
-            factura("d0", cliente_id="c1", fecha_emision="2026-01-10", fecha_vencimiento="2026-02-09",
-                    base=100, total=100),
-            factura("d1", cliente_id="c1", fecha_emision="2025-12-01", fecha_vencimiento="2026-01-19",
-                    base=200, total=200),
-            factura("d2", cliente_id="c1", fecha_emision="2025-11-01", fecha_vencimiento="2025-11-21",
-                    base=300, total=300),
-            factura("d4", cliente_id="c1", fecha_emision="2025-09-01", fecha_vencimiento="2025-10-01",
-                    base=400, total=400),
-            factura("pagada", cliente_id="c1", fecha_emision="2025-09-01",
-                    fecha_vencimiento="2025-10-01", base=999, total=999, fecha_pago="2025-10-01"),
+            deuda("d0", "2026-01-10", "2026-02-09", 100),
+            deuda("d1", "2025-12-01", "2026-01-19", 200),
+            deuda("d2", "2025-11-01", "2025-11-21", 300),
+            deuda("d4", "2025-09-01", "2025-10-01", 400),
+            deuda("pagada", "2025-09-01", "2025-10-01", 999, fecha_pago="2025-10-01"),
         ],
     )  # fmt: skip
     tablero = api.get("/api/dashboard").json()
