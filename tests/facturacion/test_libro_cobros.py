@@ -203,6 +203,11 @@ def test_la_importacion_trae_los_cobros(db: Backend, api: httpx.Client) -> None:
     importar(api, [con_cobros])  # idempotent
     libro = _exportadas(api, "c1")["f_h"]
     assert (libro["pendiente"], libro["fecha_pago"]) == (0.0, "2025-12-11")
+    # The GDPR export carries the payments.
+    assert [(c["id"], c["fecha"], c["importe"], c["devuelto"]) for c in libro["cobros"]] == [
+        ("h_1", "2025-11-20", 605.0, False),
+        ("h_2", "2025-12-11", 605.0, False),
+    ]
     body = salud(api, "c1")
     # Half on time (19 days), half 10 days late (40 days): by amount.
     assert body["porcentaje_pagos_a_tiempo"] == 50.0

@@ -269,6 +269,16 @@ class ResultadoImportacion(OutputModel):
     clientes_afectados: int
 
 
+class CobroRead(OutputModel):
+    """A payment of the ledger; `importe` null is a `factura.pagada` settlement (the rest)."""
+
+    cobro_id: str = Field(serialization_alias="id")
+    fecha: date | None
+    importe: Money | None
+    devuelto: bool
+    fecha_devolucion: date | None
+
+
 class FacturaRead(OutputModel):
     """An invoice of the ledger; `id` is its id in SmartBilling, as on the hook."""
 
@@ -288,3 +298,6 @@ class FacturaRead(OutputModel):
     version: int | None
     credito_aplicado: Money = Field(description="Abonos (rectificativas) aplicados a la factura")
     pendiente: Money = Field(description="Lo que queda por cobrar: total − cobros − abonos")
+    cobros: list[CobroRead] = Field(
+        default_factory=list, description="Sus cobros, también los devueltos"
+    )

@@ -30,6 +30,7 @@ from smartbilling_crm.dominio import TipoActividad
 from smartbilling_crm.facturacion import cobros as cobros_service
 from smartbilling_crm.facturacion import repository as facturas_repo
 from smartbilling_crm.facturacion.schemas import (
+    CobroRead,
     EventoFactura,
     FacturaIn,
     FacturaRead,
@@ -297,9 +298,13 @@ def importar(ctx: Contexto, facturas: list[FacturaIn]) -> ResultadoImportacion:
 
 
 def de_cliente(session: Session, cliente_id: str) -> list[FacturaRead]:
-    """The client's invoice ledger, oldest first (GDPR export)."""
+    """The client's invoice ledger with its payments, oldest first (GDPR export)."""
+    cobros: dict[str, list[CobroRead]] = defaultdict(list)
+    for cobro in facturas_repo.cobros_of_cliente(session, cliente_id):
+        cobros[cobro.factura_id].append(CobroRead.model_validate(cobro))
     return [
-        FacturaRead.model_validate(f) for f in facturas_repo.list_of_cliente(session, cliente_id)
+        FacturaRead.model_validate(f).model_copy(update={"cobros": cobros[f.factura_id]})
+        for f in facturas_repo.list_of_cliente(session, cliente_id)
     ]
 
 
