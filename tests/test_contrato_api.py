@@ -4,13 +4,22 @@ generated from it cannot regress."""
 
 from __future__ import annotations
 
+import functools
+import importlib.util
 import re
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from types import ModuleType, SimpleNamespace
 from typing import Any
 
 import httpx
 import pytest
 
+from tests.api_helpers import assert_invalid
+from tests.conftest import Backend
 from tests.test_openapi import operations, resolve
+from tests.webhook_helpers import send
 
 
 @pytest.fixture
@@ -267,3 +276,107 @@ def test_patch_bodies_do_not_offer_null_for_required_columns(spec: dict[str, Any
         ("OportunidadUpdate", "monto_estimado"),
     ]:
         assert "anyOf" not in schemas[model]["properties"][field], (model, field)
+
+
+# Bodies `make fuzz` generated, exactly (2026-12-02), that the API refused with 422 after the
+# fuzzer had erased the run's client: schemathesis, seeing every valid body of a batch refused,
+# reported both invoice operations as "schema validation mismatch". The bodies match the
+# published schema; the refusal is the database's rule (the client must exist), which no
+# schema can state, so scripts/schemathesis_hooks.py re-creates that client after an erasure.
+FUZZ_IMPORTACION: list[dict[str, Any]] = [
+    {
+        "base_imponible": 0,
+        "fecha_emision": "2000-01-01",
+        "id": "0",
+        "numero": "0",
+        "total": 0,
+        "cliente_id": "fuzz-cliente",
+    }
+]
+FUZZ_EVENTO: dict[str, Any] = {
+    "factura": {
+        "fecha_emision": "2026-12-02",
+        "fecha_pago": "2000-01-31",
+        "id": "bb953be1-b65a-4bdf-91e2-e64f2223fba1",
+        "numero": "0",
+        "base_imponible": 20,
+        "total": 0,
+        "cliente_id": "fuzz-cliente",
+    },
+    "tipo": "factura.pagada",
+}
+FUZZ_HOY = datetime(2026, 12, 2, 12, 0, tzinfo=UTC)
+
+
+@functools.cache
+def _fuzz_hooks() -> ModuleType:
+    """scripts/schemathesis_hooks.py, loaded once (it registers schemathesis hooks)."""
+    pytest.importorskip("schemathesis")
+    path = Path(__file__).parents[1] / "scripts" / "schemathesis_hooks.py"
+    module_spec = importlib.util.spec_from_file_location("schemathesis_hooks", path)
+    assert module_spec is not None and module_spec.loader is not None
+    module = importlib.util.module_from_spec(module_spec)
+    module_spec.loader.exec_module(module)
+    return module
+
+
+def _request_schema(spec: dict[str, Any], path: str) -> dict[str, Any]:
+    media = spec["paths"][path]["post"]["requestBody"]["content"]["application/json"]
+    return {**media["schema"], "components": spec["components"]}
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "campo", "factura_id"),
+    [
+        ("/api/facturas/importar", FUZZ_IMPORTACION, "0.cliente_id", "0"),
+        ("/api/webhooks/facturas", FUZZ_EVENTO, "factura.cliente_id", FUZZ_EVENTO["factura"]["id"]),
+    ],
+)
+def test_a_valid_invoice_of_an_erased_client_is_refused_until_it_exists_again(
+    api: httpx.Client,
+    db: Backend,
+    spec: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+    path: str,
+    body: Any,
+    campo: str,
+    factura_id: str,
+) -> None:
+    jsonschema_rs = pytest.importorskip("jsonschema_rs")
+    assert jsonschema_rs.validator_for(_request_schema(spec, path)).is_valid(body)
+    db.clock.set(FUZZ_HOY)
+
+    def enviar() -> httpx.Response:
+        if path == "/api/facturas/importar":
+            return api.post(path, json=body)
+        return send(api, body, now=FUZZ_HOY, msg_id=f"msg_{uuid.uuid4().hex}")
+
+    nuevo = {"id": "fuzz-cliente", "nombre_empresa": "Fuzz S.L.", "email": "fuzz@fuzz.es"}
+    assert api.post("/api/clientes/", json=nuevo).status_code == 201
+    assert enviar().status_code == 200
+    erased = api.delete("/api/clientes/fuzz-cliente")
+    assert erased.status_code == 204
+
+    refused = assert_invalid(enviar(), campo)
+    assert refused["detail"].endswith(
+        "Cliente desconocido: el cliente_id 'fuzz-cliente' no está en el CRM. "
+        "No se ha registrado nada; reintenta cuando el cliente exista"
+    )
+    assert api.get("/api/clientes/fuzz-cliente").status_code == 404  # not made on the fly
+
+    # The fuzz hook, told of that erasure, makes the run's client exist again.
+    monkeypatch.setenv("FUZZ_CLIENTE_ID", "fuzz-cliente")
+    _fuzz_hooks().after_call(
+        None,
+        SimpleNamespace(
+            method="DELETE", operation=SimpleNamespace(path="/api/clientes/{cliente_id}")
+        ),
+        SimpleNamespace(
+            status_code=204,
+            request=SimpleNamespace(url=str(erased.request.url), headers=erased.request.headers),
+        ),
+    )
+    accepted = enviar()
+    assert accepted.status_code == 200, accepted.text
+    ledger = api.get("/api/clientes/fuzz-cliente/exportar").json()["facturas"]
+    assert [f["id"] for f in ledger] == [factura_id]
