@@ -60,9 +60,22 @@ def _fechas_posibles(factura: dict[str, Any]) -> None:
     pago = _fecha(factura.get("fecha_pago"))
     if pago is not None and pago > hoy:
         factura["fecha_pago"] = hoy.isoformat()
+    # Payments (contract §7) are no later than today either.
+    for cobro in factura.get("cobros") or ():
+        _cobro_posible(cobro)
+    if factura.get("rectifica") is not None and factura.get("rectifica") == factura.get("id"):
+        factura["rectifica"] = None  # an invoice cannot rectify itself
     base, total = factura.get("base_imponible"), factura.get("total")
     if isinstance(base, int | float) and isinstance(total, int | float) and base * total < 0:
         factura["total"] = base  # a credit note is negative in both, an invoice in neither
+
+
+def _cobro_posible(cobro: Any) -> None:
+    hoy = date.today()
+    if isinstance(cobro, dict):
+        fecha = _fecha(cobro.get("fecha"))
+        if fecha is not None and fecha > hoy:
+            cobro["fecha"] = hoy.isoformat()
 
 
 # A body's reference to a contact must name a contact of the client in the path, which the
@@ -98,6 +111,7 @@ def before_call(ctx: Any, case: Any, kwargs: dict[str, Any]) -> None:
         return
     if isinstance(case.body, dict):
         _known_client(case.body.get("factura"))
+        _cobro_posible(case.body.get("cobro"))
     try:
         raw = json.dumps(case.body, allow_nan=False).encode()
     except (TypeError, ValueError):
