@@ -61,8 +61,13 @@ def _fechas_posibles(factura: dict[str, Any]) -> None:
     if pago is not None and pago > hoy:
         factura["fecha_pago"] = hoy.isoformat()
     # Payments (contract §7) are no later than today either.
+    vistos: set[Any] = set()
     for cobro in factura.get("cobros") or ():
         _cobro_posible(cobro)
+        if isinstance(cobro, dict) and isinstance(cobro.get("id"), str):
+            if cobro["id"] in vistos:  # one payment listed twice is refused (422)
+                cobro["id"] = f"{cobro['id']}-{len(vistos)}"[-128:]
+            vistos.add(cobro["id"])
     if factura.get("rectifica") is not None and factura.get("rectifica") == factura.get("id"):
         factura["rectifica"] = None  # an invoice cannot rectify itself
     base, total = factura.get("base_imponible"), factura.get("total")

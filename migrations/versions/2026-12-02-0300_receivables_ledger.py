@@ -78,7 +78,7 @@ def upgrade() -> None:
     op.create_index(op.f("ix_cobros_ledger_factura_id"), "cobros_ledger", ["factura_id"])
 
     op.add_column("facturas_ledger", sa.Column("rectifica", sa.String(64), nullable=True))
-    op.add_column("facturas_ledger", sa.Column("version", sa.Integer(), nullable=True))
+    op.add_column("facturas_ledger", sa.Column("version", sa.BigInteger(), nullable=True))
     op.add_column("facturas_ledger", _dinero("credito_aplicado"))
     op.add_column("facturas_ledger", _dinero("pendiente"))
     op.drop_index("ix_facturas_ledger_impagadas", table_name="facturas_ledger")

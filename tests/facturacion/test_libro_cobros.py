@@ -255,3 +255,25 @@ def test_el_panel_de_cartera_muestra_la_antiguedad_de_la_deuda(
     assert salud(api, "c1")["antiguedad_deuda"] == {
         "no_vencido": 100.0, "d1_30": 200.0, "d31_60": 300.0, "d61_90": 0.0, "mas_90": 400.0
     }  # fmt: skip
+
+
+def test_ids_de_cobro_repetidos_y_versiones_grandes(db: Backend, api: httpx.Client) -> None:
+    """Found by the fuzzer: each was a 500."""
+    db.clock.set(HOY)
+    crear_cliente(api, "c1", "Bordes S.L.")
+    dos_veces = factura("f1", cliente_id="c1", fecha_emision="2025-11-01", base=100, total=121,
+                        cobros=[{"id": "a", "fecha": "2025-11-02", "importe": 10},
+                                {"id": "a", "fecha": "2025-11-03", "importe": 20}])  # fmt: skip
+    respuesta = api.post("/api/facturas/importar", json=[dos_veces])
+    assert respuesta.status_code == 422
+    assert "el cobro 'a' aparece dos veces" in respuesta.json()["detail"]
+    # One payment id on two invoices of one backfill: a conflict, nothing recorded.
+    otra = {**dos_veces, "cobros": dos_veces["cobros"][:1]}
+    lote = [otra, {**otra, "id": "f2", "numero": "2025/f2"}]
+    respuesta = api.post("/api/facturas/importar", json=lote)
+    assert respuesta.status_code == 409
+    assert "El cobro 'a' ya está registrado para otra factura ('f1')" in respuesta.json()["detail"]
+    assert _exportadas(api, "c1") == {}
+    # Versions as millisecond timestamps do not fit 32 bits.
+    importar(api, [factura("f3", cliente_id="c1", version=1_796_180_537_000)])
+    assert _exportadas(api, "c1")["f3"]["version"] == 1_796_180_537_000

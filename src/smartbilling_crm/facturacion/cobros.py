@@ -20,6 +20,7 @@ from smartbilling_crm.dominio import TipoActividad
 from smartbilling_crm.facturacion import repository as facturas_repo
 from smartbilling_crm.facturacion.libro import Apunte, Liquidacion, Pago, liquidar
 from smartbilling_crm.facturacion.schemas import CobroCompleto, CobroIn
+from smartbilling_crm.kit import repository as base_repo
 from smartbilling_crm.kit.contexto import Contexto
 from smartbilling_crm.kit.excepciones import ConflictError
 from smartbilling_crm.kit.formato import euros, fecha
@@ -33,6 +34,9 @@ def id_pagada(factura_id: str) -> str:
 
 
 def _fila(ctx: Contexto, cobro_id: str, factura: Factura) -> tuple[Cobro, bool]:
+    # Payments added earlier in this unit of work (another invoice of the same backfill)
+    # must be found by id, not inserted twice.
+    base_repo.flush(ctx.session)
     fila = facturas_repo.get_cobro(ctx.session, cobro_id)
     if fila is None:
         fila = Cobro(

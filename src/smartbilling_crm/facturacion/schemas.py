@@ -159,6 +159,10 @@ class FacturaIn(SinNulModel):
             raise ValueError("base_imponible y total deben tener el mismo signo")
         if self.rectifica is not None and self.rectifica == self.id:
             raise ValueError("una factura no puede rectificarse a sí misma")
+        ids_cobro = [c.id for c in self.cobros or ()]
+        if len(set(ids_cobro)) != len(ids_cobro):
+            repetido = next(i for i in ids_cobro if ids_cobro.count(i) > 1)
+            raise ValueError(f"el cobro '{repetido}' aparece dos veces en factura.cobros")
         self.cif_nif = _compact(self.cif_nif)
         return self
 

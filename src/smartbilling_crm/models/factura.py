@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, text
+from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from smartbilling_crm.models.base import Base, Money, UTCDateTime, utcnow
@@ -31,7 +31,7 @@ class Factura(Base):
     # Contract §7: the invoice a credit note corrects, the sender's version of the invoice,
     # and what the ledger derives: credit applied to it and what is still owed.
     rectifica: Mapped[str | None] = mapped_column(String(64))
-    version: Mapped[int | None] = mapped_column(Integer)
+    version: Mapped[int | None] = mapped_column(BigInteger)  # senders use ms timestamps
     credito_aplicado: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0.00"))
     pendiente: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0.00"))
     fecha_creacion: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
