@@ -62,7 +62,8 @@ def _fechas_posibles(factura: dict[str, Any]) -> None:
         factura["fecha_pago"] = hoy.isoformat()
     # Payments (contract §7) are no later than today either.
     vistos: set[Any] = set()
-    for cobro in factura.get("cobros") or ():
+    cobros = factura.get("cobros")
+    for cobro in cobros if isinstance(cobros, list) else ():
         _cobro_posible(cobro)
         if isinstance(cobro, dict) and isinstance(cobro.get("id"), str):
             if cobro["id"] in vistos:  # one payment listed twice is refused (422)

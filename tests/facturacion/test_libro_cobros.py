@@ -131,7 +131,7 @@ def test_cobros_parciales_idempotentes_y_devueltos(db: Backend, api: httpx.Clien
     _enviar(api, resto)
     assert _exportadas(api, "c1")["f_605"]["pendiente"] == 405.0
     timeline = api.get("/api/clientes/c1/actividades", params={"tipo": "pago"}).json()
-    pago = timeline["items"][0] if isinstance(timeline, dict) else timeline[0]
+    pago = timeline[0]
     assert pago["titulo"] == "Cobro parcial de la factura 2025/0605"
     assert "Devuelto el cobro de 405,00 €" in pago["descripcion"]
 
@@ -277,3 +277,19 @@ def test_ids_de_cobro_repetidos_y_versiones_grandes(db: Backend, api: httpx.Clie
     # Versions as millisecond timestamps do not fit 32 bits.
     importar(api, [factura("f3", cliente_id="c1", version=1_796_180_537_000)])
     assert _exportadas(api, "c1")["f3"]["version"] == 1_796_180_537_000
+
+
+def test_una_factura_dos_veces_en_el_mismo_lote(db: Backend, api: httpx.Client) -> None:
+    """Found by the fuzzer (a 500): the same paid invoice twice in one backfill is one
+    invoice, one payment and one entry of each kind in the timeline."""
+    db.clock.set(HOY)
+    crear_cliente(api, "c1", "Lotes S.L.")
+    pagada = factura("f1", cliente_id="c1", fecha_emision="2026-01-10", fecha_pago="2026-01-15",
+                     base=100, total=121)  # fmt: skip
+    respuesta = api.post("/api/facturas/importar", json=[pagada, pagada])
+    assert respuesta.status_code == 200, respuesta.text
+    assert respuesta.json()["nuevas"] == 1
+    libro = _exportadas(api, "c1")["f1"]
+    assert [c["id"] for c in libro["cobros"]] == ["f1/pagada"]
+    entradas = api.get("/api/clientes/c1/actividades").json()
+    assert sorted(e["tipo"] for e in entradas) == ["factura", "pago"]

@@ -250,7 +250,7 @@ def _liquidar_y_anotar(ctx: Contexto, cliente_id: str, filas: list[Factura]) -> 
     """Settle the client's ledger again, then write the timeline of the invoices touched."""
     base_repo.flush(ctx.session)
     liquidacion, cobros = cobros_service.reliquidar(ctx, cliente_id)
-    for fila in filas:
+    for fila in dict.fromkeys(filas):  # an invoice listed twice in a backfill: once
         _actualizar_historial(ctx, fila, ctx.settings.tz)
         cobros_service.actualizar_historial_pagos(ctx, fila, cobros, liquidacion)
 
