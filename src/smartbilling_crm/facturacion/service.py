@@ -297,11 +297,13 @@ def importar(ctx: Contexto, facturas: list[FacturaIn]) -> ResultadoImportacion:
     )
 
 
-def de_cliente(session: Session, cliente_id: str) -> list[FacturaRead]:
-    """The client's invoice ledger with its payments, oldest first (GDPR export)."""
+def de_cliente(session: Session, cliente_id: str, *, con_cobros: bool = True) -> list[FacturaRead]:
+    """The client's invoice ledger, oldest first, with each invoice's payments (GDPR
+    export) unless `con_cobros` is False (the panel's charts read only the invoices)."""
     cobros: dict[str, list[CobroRead]] = defaultdict(list)
-    for cobro in facturas_repo.cobros_of_cliente(session, cliente_id):
-        cobros[cobro.factura_id].append(CobroRead.model_validate(cobro))
+    if con_cobros:
+        for cobro in facturas_repo.cobros_of_cliente(session, cliente_id):
+            cobros[cobro.factura_id].append(CobroRead.model_validate(cobro))
     return [
         FacturaRead.model_validate(f).model_copy(update={"cobros": cobros[f.factura_id]})
         for f in facturas_repo.list_of_cliente(session, cliente_id)

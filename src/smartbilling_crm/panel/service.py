@@ -112,7 +112,7 @@ def ficha(
         pendientes=pendientes,
     )
     recomendaciones = salud_service.recomendaciones(ctx, cliente_id)
-    facturas = facturacion_service.de_cliente(ctx.session, cliente_id)
+    facturas = facturacion_service.de_cliente(ctx.session, cliente_id, con_cobros=False)
     return Ficha(
         cliente=cliente,
         timeline=timeline,
