@@ -12,6 +12,7 @@ import yaml
 from sqlalchemy.engine import make_url
 
 from smartbilling_crm.config import Settings
+from smartbilling_crm.kit.db import pool_por_proceso
 
 ROOT = Path(__file__).resolve().parents[1]
 # Variables the compose file may set that are not Settings: uvicorn's own.
@@ -102,7 +103,13 @@ def test_compose_refuses_to_start_without_real_secrets() -> None:
 def test_the_api_runs_several_workers() -> None:
     comando = [_interpolar(str(p), {}) for p in _compose()["services"]["api"]["command"]]
     assert comando[:2] == ["smartbilling-crm", "serve"]
-    assert int(comando[comando.index("--workers") + 1]) > 1
+    workers = int(comando[comando.index("--workers") + 1])
+    assert workers > 1
+    # Together the workers stay well inside PostgreSQL's 100 connections (issue 14.4).
+    presupuesto = _interpolar(
+        str(_compose()["services"]["api"]["environment"]["CRM_DB_MAX_CONEXIONES"]), {}
+    )
+    assert workers * pool_por_proceso(int(presupuesto), workers).maximo <= 50
     assert comando[comando.index("--host") + 1] == "0.0.0.0"  # reachable inside the network
     dockerfile = (ROOT / "Dockerfile").read_text()
     assert "HEALTHCHECK" in dockerfile and "--workers" in dockerfile

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 import uuid
@@ -27,7 +28,12 @@ from smartbilling_crm.facturacion import csv as csv_facturas
 from smartbilling_crm.facturacion import firma
 from smartbilling_crm.kit import csv_es, ficheros
 from smartbilling_crm.kit.contexto import Contexto, unidad_de_trabajo
-from smartbilling_crm.kit.db import create_db_engine, create_session_factory, sqlite_file
+from smartbilling_crm.kit.db import (
+    create_db_engine,
+    create_session_factory,
+    pool_por_proceso,
+    sqlite_file,
+)
 from smartbilling_crm.kit.db import migrate as run_migrations
 from smartbilling_crm.kit.schemas import ZONA_NEGOCIO
 from smartbilling_crm.ops import demo
@@ -51,18 +57,31 @@ def serve(
         str | None, typer.Option(help="Dirección (por defecto CRM_HOST, 127.0.0.1)")
     ] = None,
     port: Annotated[int | None, typer.Option(help="Puerto (por defecto CRM_PORT, 8000)")] = None,
-    workers: Annotated[int, typer.Option(min=1, max=64, help="Procesos de uvicorn")] = 1,
+    workers: Annotated[
+        int | None,
+        typer.Option(min=1, max=64, help="Procesos de uvicorn (por defecto CRM_WORKERS, 1)"),
+    ] = None,
 ) -> None:
     """Arranca la API (aplica las migraciones al arrancar)."""
+    if workers is not None:
+        # Each worker process reads its settings afresh: it must know how many share the
+        # connection budget (CRM_DB_MAX_CONEXIONES) to take only its part.
+        os.environ["CRM_WORKERS"] = str(workers)
     settings = _settings()
     host = host or settings.host
     port = port or settings.port
+    workers = settings.workers
+    pool = pool_por_proceso(settings.db_max_conexiones, workers)
     console.print(f"SmartBilling CRM en http://{host}:{port}")
     console.print(f"Panel: http://{host}:{port}/  ·  API: http://{host}:{port}/docs")
     if settings.env == "development":
         console.print(f"Usuario de desarrollo del panel: {DEV_USER_EMAIL} / {DEV_USER_PASSWORD}")
     if settings.env == "development" and settings.api_keys == [DEV_API_KEY]:
         console.print(f"Clave de desarrollo para el botón Authorize: [bold]{DEV_API_KEY}[/bold]")
+    console.print(
+        f"{workers} proceso(s) × hasta {pool.maximo} conexiones a la base de datos "
+        f"(CRM_DB_MAX_CONEXIONES={settings.db_max_conexiones})"
+    )
     uvicorn.run(
         "smartbilling_crm.main:app",
         host=host,

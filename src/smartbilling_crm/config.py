@@ -51,6 +51,12 @@ class Settings(BaseSettings):
     sqlite_busy_timeout_ms: int = Field(5000, ge=0, le=600_000, alias="CRM_SQLITE_BUSY_TIMEOUT_MS")
     db_connect_timeout_s: int = Field(5, ge=1, le=120, alias="CRM_DB_CONNECT_TIMEOUT_S")
     db_statement_timeout_s: int = Field(8, ge=1, le=600, alias="CRM_DB_STATEMENT_TIMEOUT_S")
+    # The connection budget: every server process (`CRM_WORKERS` of them) gets an equal
+    # share of `CRM_DB_MAX_CONEXIONES` for its pool, so together they never open more.
+    workers: int = Field(1, ge=1, le=64, alias="CRM_WORKERS")
+    db_max_conexiones: int = Field(30, ge=1, le=10_000, alias="CRM_DB_MAX_CONEXIONES")
+    # How long a request waits for a free pooled connection before answering 503.
+    db_pool_timeout_s: float = Field(2.0, gt=0, le=60, alias="CRM_DB_POOL_TIMEOUT_S")
 
     @field_validator("timezone")
     @classmethod
@@ -101,6 +107,15 @@ class Settings(BaseSettings):
         ]
         if problems:
             raise ValueError("CRM_WEBHOOK_SECRETS inválido: " + "; ".join(problems))
+        return self
+
+    @model_validator(mode="after")
+    def _budget_covers_every_worker(self) -> Settings:
+        if self.db_max_conexiones < self.workers:
+            raise ValueError(
+                f"CRM_DB_MAX_CONEXIONES ({self.db_max_conexiones}) es menor que CRM_WORKERS "
+                f"({self.workers}): cada proceso necesita al menos una conexión"
+            )
         return self
 
     @model_validator(mode="after")

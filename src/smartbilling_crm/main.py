@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
+import anyio
 from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 from fastapi.middleware.cors import CORSMiddleware
@@ -24,6 +25,7 @@ from smartbilling_crm.kit.db import (
     create_db_engine,
     create_session_factory,
     migrate,
+    pool_por_proceso,
     transaction,
 )
 from smartbilling_crm.kit.documentacion import instalar_documentacion, operation_id
@@ -66,13 +68,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if settings.migrate_on_start:
             await run_in_threadpool(migrate, settings.database_url)
+        pool = pool_por_proceso(settings.db_max_conexiones, settings.workers)
         engine = create_db_engine(
             settings.database_url,
             busy_timeout_ms=settings.sqlite_busy_timeout_ms,
             connect_timeout_s=settings.db_connect_timeout_s,
             statement_timeout_s=settings.db_statement_timeout_s,
+            # This process's share of the budget: CRM_WORKERS processes never open more
+            # than CRM_DB_MAX_CONEXIONES together.
+            pool=pool,
+            pool_timeout_s=settings.db_pool_timeout_s,
         )
         app.state.engine = engine
+        # As many requests at once as the pool has connections (`deps.reservar_conexion`).
+        app.state.plazas_de_conexion = anyio.Semaphore(pool.maximo)
         app.state.identidad = await run_in_threadpool(sistema.identidad, settings.database_url)
         app.state.session_factory = create_session_factory(engine)
         if settings.env == "development":

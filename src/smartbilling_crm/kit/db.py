@@ -11,6 +11,7 @@ import fcntl
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,35 @@ PROJECT_ROOT = Path(__file__).resolve().parents[3]
 # Arbitrary constant shared by every worker: "SBCRM" in ASCII.
 MIGRATION_LOCK_KEY = 0x5342_43524D
 SQLITE_BUSY_TIMEOUT_MS = 5000
+
+
+@dataclass(frozen=True)
+class PoolPorProceso:
+    """One server process's share of the connection budget: `pool_size` connections kept
+    open, up to `max_overflow` more opened for a burst and closed when returned."""
+
+    pool_size: int
+    max_overflow: int
+
+    @property
+    def maximo(self) -> int:
+        return self.pool_size + self.max_overflow
+
+
+def pool_por_proceso(max_conexiones: int, procesos: int) -> PoolPorProceso:
+    """Split `max_conexiones` (what the whole service may open) between `procesos` server
+    processes, so that `procesos` × their maximum never exceeds it.
+
+    A third of each share stays open (at least one), the rest is overflow: 30 for one
+    process is 10 + 20, the pool this service always had; 30 for four is 2 + 5 each."""
+    if procesos < 1 or max_conexiones < procesos:
+        raise ValueError(
+            f"{max_conexiones} conexiones no alcanzan para {procesos} procesos "
+            "(al menos una cada uno)"
+        )
+    parte = max_conexiones // procesos
+    abiertas = max(1, round(parte / 3))
+    return PoolPorProceso(pool_size=abiertas, max_overflow=parte - abiertas)
 
 
 def normalise_url(url: str) -> str:
@@ -131,6 +161,8 @@ def create_db_engine(
     busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS,
     connect_timeout_s: int = 5,
     statement_timeout_s: float | None = None,
+    pool: PoolPorProceso | None = None,
+    pool_timeout_s: float | None = None,
     **kwargs: Any,
 ) -> Engine:
     """An engine for `url` with the project's connection settings.
@@ -144,20 +176,33 @@ def create_db_engine(
     `statement_timeout_s` (the server's engine; migrations and batch commands go
     without): PostgreSQL cancels a statement after it, the client gives up one second
     later whatever the network does, the liveness check gives up after 2 s, TCP
-    keepalives and tcp_user_timeout drop a dead peer, and waiting for a pooled
-    connection ends after `connect_timeout_s`.
+    keepalives and tcp_user_timeout drop a dead peer.
+
+    `pool` (the server's share of `CRM_DB_MAX_CONEXIONES`, see `pool_por_proceso`): at
+    most `pool.maximo` connections at once, on PostgreSQL and on a SQLite file alike
+    (without it, 10 + 20 on PostgreSQL and SQLAlchemy's 5 + 10 on SQLite). A request that
+    finds them all busy waits `pool_timeout_s` (default `connect_timeout_s`), then
+    `sqlalchemy.exc.TimeoutError`: a 503 with Retry-After (`kit.errores`).
     """
     url = normalise_url(url)
+    espera = pool_timeout_s if pool_timeout_s is not None else connect_timeout_s
+    if pool is not None:
+        kwargs.setdefault("pool_size", pool.pool_size)
+        kwargs.setdefault("max_overflow", pool.max_overflow)
     if is_sqlite(url):
         database = make_url(url).database
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
+        else:
+            # In memory: one connection per thread (SingletonThreadPool), nothing to share.
+            kwargs.pop("pool_size", None)
+            kwargs.pop("max_overflow", None)
         engine = create_engine(
             url,
             connect_args={"check_same_thread": False, "timeout": busy_timeout_ms / 1000},
             pool_pre_ping=True,
             hide_parameters=True,
-            pool_timeout=connect_timeout_s,
+            pool_timeout=espera,
             **kwargs,
         )
         event.listen(engine, "connect", _sqlite_pragmas(busy_timeout_ms))
@@ -165,7 +210,7 @@ def create_db_engine(
         return engine
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 20)
-    kwargs.setdefault("pool_timeout", connect_timeout_s)
+    kwargs.setdefault("pool_timeout", espera)
     connect_args: dict[str, Any] = {"connect_timeout": connect_timeout_s}
     if statement_timeout_s is None:
         return create_engine(

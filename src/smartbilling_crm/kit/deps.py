@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import hmac
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from typing import Annotated, TypeVar
 
+import anyio
 from fastapi import Depends, Request, Response, Security
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from smartbilling_crm.config import Settings
 from smartbilling_crm.kit.contexto import Contexto, unidad_de_trabajo
-from smartbilling_crm.kit.excepciones import PayloadTooLargeError, UnauthorizedError
+from smartbilling_crm.kit.excepciones import (
+    PayloadTooLargeError,
+    SinConexionError,
+    UnauthorizedError,
+)
 
 T = TypeVar("T")
 
@@ -33,7 +38,32 @@ def get_now() -> datetime:
 NowDep = Annotated[datetime, Depends(get_now)]
 
 
-def get_contexto(request: Request, settings: SettingsDep, now: NowDep) -> Iterator[Contexto]:
+async def reservar_conexion(request: Request) -> AsyncIterator[None]:
+    """A place among the requests that may hold one of this process's database connections
+    (its share of CRM_DB_MAX_CONEXIONES), awaited on the event loop.
+
+    Without it, a burst larger than the pool parks the surplus in worker threads blocked on
+    the pool, and the requests that do hold a connection wait for a free thread to run
+    their endpoint: everyone times out together. Here the surplus waits without a thread,
+    and after CRM_DB_POOL_TIMEOUT_S answers 503 with Retry-After."""
+    plazas: anyio.Semaphore = request.app.state.plazas_de_conexion
+    try:
+        with anyio.fail_after(request.app.state.settings.db_pool_timeout_s):
+            await plazas.acquire()
+    except TimeoutError:
+        raise SinConexionError() from None
+    try:
+        yield
+    finally:
+        plazas.release()
+
+
+def get_contexto(
+    request: Request,
+    settings: SettingsDep,
+    now: NowDep,
+    _plaza: Annotated[None, Depends(reservar_conexion, scope="function")],
+) -> Iterator[Contexto]:
     """One unit of work per request: committed (after its effects) when the endpoint returns,
     rolled back on error; read-only for GET."""
     with unidad_de_trabajo(

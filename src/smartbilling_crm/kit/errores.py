@@ -18,7 +18,7 @@ from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from smartbilling_crm.kit.excepciones import DomainError
+from smartbilling_crm.kit.excepciones import DomainError, SinConexionError
 from smartbilling_crm.kit.schemas import READ_ONLY_FIELDS
 
 logger = logging.getLogger("smartbilling_crm")
@@ -257,6 +257,8 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def domain_error(_: Request, exc: DomainError) -> JSONResponse:
         headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
+        if exc.retry_after is not None:
+            headers = {"Retry-After": str(exc.retry_after)}
         return _problem(exc.status_code, exc.title, exc.detail, exc.errors, headers)
 
     @app.exception_handler(RequestValidationError)
@@ -296,12 +298,14 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(SQLAlchemyTimeoutError)
     async def pool_exhausted(_: Request, exc: SQLAlchemyTimeoutError) -> JSONResponse:
+        # The backstop behind `deps.reservar_conexion`: a connection the pool could not
+        # hand out within CRM_DB_POOL_TIMEOUT_S.
         logger.error("database connection pool exhausted")
         return _problem(
             503,
-            "Servicio no disponible",
-            "Demasiadas peticiones a la vez; inténtalo de nuevo en unos segundos",
-            headers={"Retry-After": "5"},
+            SinConexionError.title,
+            SinConexionError.MENSAJE,
+            headers={"Retry-After": str(SinConexionError.retry_after)},
         )
 
 

@@ -10,6 +10,8 @@ class DomainError(Exception):
 
     status_code = 400
     title = "Solicitud incorrecta"
+    # Seconds the client should wait before retrying (a `Retry-After` header), if any.
+    retry_after: int | None = None
 
     def __init__(self, detail: str, *, errors: list[dict[str, Any]] | None = None) -> None:
         super().__init__(detail)
@@ -53,3 +55,17 @@ class PayloadTooLargeError(DomainError):
 class ServiceUnavailableError(DomainError):
     status_code = 503
     title = "Servicio no disponible"
+
+
+class SinConexionError(ServiceUnavailableError):
+    """Every database connection of this process's share of CRM_DB_MAX_CONEXIONES stayed
+    busy for CRM_DB_POOL_TIMEOUT_S: a burst, not an outage, so the client may retry soon."""
+
+    MENSAJE = (
+        "Demasiadas peticiones a la vez: todas las conexiones a la base de datos están "
+        "ocupadas; inténtalo de nuevo en unos segundos"
+    )
+    retry_after = 2
+
+    def __init__(self) -> None:
+        super().__init__(self.MENSAJE)

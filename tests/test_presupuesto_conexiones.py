@@ -1,0 +1,207 @@
+"""The connection budget (issue 14.4): CRM_DB_MAX_CONEXIONES is what the whole service may
+open, shared by its CRM_WORKERS processes; a request that finds its process's share busy
+answers a quick 503 with Retry-After instead of queueing or overrunning the server."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from pydantic import ValidationError
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from typer.testing import CliRunner
+
+from smartbilling_crm import cli
+from smartbilling_crm.kit.db import PoolPorProceso, pool_por_proceso
+from smartbilling_crm.kit.excepciones import SinConexionError
+from smartbilling_crm.main import create_app
+
+from .conftest import API_KEY, Backend, ServerThread, make_settings
+from .procesos import ServerProcess, free_port
+
+# --- the split (a pure function) --------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("total", "procesos", "esperado"),
+    [
+        (30, 1, PoolPorProceso(10, 20)),  # the default: the pool one worker always had
+        (30, 4, PoolPorProceso(2, 5)),  # 4 × 7 = 28 ≤ 30
+        (100, 4, PoolPorProceso(8, 17)),
+        (4, 4, PoolPorProceso(1, 0)),
+        (1, 1, PoolPorProceso(1, 0)),
+        (2, 1, PoolPorProceso(1, 1)),
+    ],
+)
+def test_each_process_gets_its_share(total: int, procesos: int, esperado: PoolPorProceso) -> None:
+    assert pool_por_proceso(total, procesos) == esperado
+
+
+def test_n_processes_never_exceed_the_total_and_each_gets_one() -> None:
+    for total in range(1, 130):
+        for procesos in range(1, min(total, 64) + 1):
+            pool = pool_por_proceso(total, procesos)
+            assert pool.pool_size >= 1 and pool.max_overflow >= 0
+            assert procesos * pool.maximo <= total, (total, procesos)
+            assert total - procesos * pool.maximo < procesos  # nothing left unused but crumbs
+
+
+def test_a_budget_below_the_worker_count_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="al menos una"):
+        pool_por_proceso(3, 4)
+    with pytest.raises(ValidationError, match="CRM_DB_MAX_CONEXIONES \\(3\\) es menor que"):
+        make_settings(f"sqlite:///{tmp_path}/x.db", CRM_DB_MAX_CONEXIONES=3, CRM_WORKERS=4)
+
+
+def test_serve_tells_every_worker_how_many_share_the_budget(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """uvicorn starts the workers afresh; they read CRM_WORKERS to take only their share."""
+    monkeypatch.setenv("CRM_WORKERS", "1")  # restored after the test
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/crm.db")
+    monkeypatch.setenv("CRM_DB_MAX_CONEXIONES", "20")
+    llamadas: list[dict[str, Any]] = []
+    monkeypatch.setattr(cli.uvicorn, "run", lambda *a, **kw: llamadas.append(kw))
+    result = CliRunner().invoke(cli.app, ["serve", "--workers", "4"])
+    assert result.exit_code == 0, result.output
+    assert llamadas[0]["workers"] == 4
+    assert os.environ["CRM_WORKERS"] == "4"
+    assert "4 proceso(s) × hasta 5 conexiones" in result.output
+
+    monkeypatch.setenv("CRM_WORKERS", "2")  # no --workers: CRM_WORKERS decides
+    result = CliRunner().invoke(cli.app, ["serve"])
+    assert result.exit_code == 0, result.output
+    assert llamadas[1]["workers"] == 2
+
+
+# --- through the real HTTP stack ---------------------------------------------------------
+
+
+@pytest.fixture
+def servidor_de_una_conexion(db: Backend) -> Iterator[tuple[ServerThread, Any]]:
+    """The app with a budget of one connection (pool 1 + 0) and a short wait for it."""
+    app = create_app(make_settings(db.url, CRM_DB_MAX_CONEXIONES=1, CRM_DB_POOL_TIMEOUT_S=0.5))
+    server = ServerThread(app)
+    server.start()
+    try:
+        yield server, app
+    finally:
+        server.stop()
+
+
+def test_no_free_connection_is_a_quick_503_with_retry_after(
+    servidor_de_una_conexion: tuple[ServerThread, Any],
+) -> None:
+    """SQLite (a file, QueuePool) and PostgreSQL alike: the pool is the process's cap."""
+    server, app = servidor_de_una_conexion
+    engine = app.state.engine
+    assert (engine.pool.size(), engine.pool._max_overflow) == (1, 0)
+    with httpx.Client(
+        base_url=server.base_url, headers={"Authorization": f"Bearer {API_KEY}"}, timeout=30
+    ) as client:
+        assert client.get("/api/clientes/").status_code == 200
+        ocupada = engine.connect()  # someone else holds the only connection
+        try:
+            for metodo, ruta in [("GET", "/api/clientes/"), ("GET", "/api/dashboard")]:
+                inicio = time.monotonic()
+                respuesta = client.request(metodo, ruta)
+                tardo = time.monotonic() - inicio
+                assert respuesta.status_code == 503, respuesta.text
+                assert respuesta.headers["content-type"] == "application/problem+json"
+                assert respuesta.headers["retry-after"] == "2"
+                assert respuesta.json()["detail"].startswith("Demasiadas peticiones a la vez")
+                assert 0.5 <= tardo < 2.5  # it waited CRM_DB_POOL_TIMEOUT_S, no longer
+            body = {"nombre_empresa": "Sin Sitio S.L.", "email": "s@sinsitio.es"}
+            assert client.post("/api/clientes/", json=body).status_code == 503
+        finally:
+            ocupada.close()
+        assert client.get("/api/clientes/").json()["total"] == 0  # nothing half-written
+        assert client.post("/api/clientes/", json=body).status_code == 201
+
+
+def test_a_burst_beyond_the_budget_waits_off_thread_and_is_served(db: Backend) -> None:
+    """64 requests at once against 2 connections: the surplus waits on the event loop, not
+    in worker threads blocked on the pool, so the requests holding a connection still find
+    a thread and the burst drains (before the wait was moved off-thread, 80 of 96 such
+    requests timed out together)."""
+    app = create_app(make_settings(db.url, CRM_DB_MAX_CONEXIONES=2, CRM_DB_POOL_TIMEOUT_S=5))
+    server = ServerThread(app)
+    server.start()
+    try:
+        with (
+            httpx.Client(
+                base_url=server.base_url,
+                headers={"Authorization": f"Bearer {API_KEY}"},
+                timeout=60,
+                limits=httpx.Limits(max_connections=64),
+            ) as client,
+            ThreadPoolExecutor(64) as pool,
+        ):
+            respuestas = list(pool.map(lambda _: client.get("/api/dashboard"), range(128)))
+    finally:
+        server.stop()
+    estados = [r.status_code for r in respuestas]
+    assert set(estados) <= {200, 503}
+    assert estados.count(200) >= 0.9 * len(estados), estados
+    for respuesta in respuestas:
+        if respuesta.status_code == 503:
+            assert respuesta.headers["retry-after"] == "2"
+            assert respuesta.json()["detail"] == SinConexionError.MENSAJE
+
+
+def test_two_workers_under_a_burst_stay_within_the_total(db: Backend, tmp_path: Path) -> None:
+    """`smartbilling-crm serve --workers 2` with CRM_DB_MAX_CONEXIONES=4: 48 requests at
+    once never see more than 4 server connections in pg_stat_activity."""
+    if db.name != "postgresql":
+        pytest.skip("SQLite has no server whose connections could run out")
+    aplicacion = f"crm_presupuesto_{free_port()}"
+    url = make_url(db.url).update_query_dict({"application_name": aplicacion})
+    proceso = ServerProcess(
+        url.render_as_string(hide_password=False),
+        tmp_path / "server.log",
+        CRM_DB_MAX_CONEXIONES="4",
+        CRM_DB_POOL_TIMEOUT_S="3",
+    )
+    with open(proceso.log, "ab") as log:
+        proceso.process = subprocess.Popen(
+            [str(Path(sys.executable).parent / "smartbilling-crm"), "serve", "--workers", "2",
+             "--host", "127.0.0.1", "--port", str(proceso.port)],
+            env=proceso.env, stdout=log, stderr=log,
+        )  # fmt: skip
+    maximo = 0
+    midiendo = threading.Event()
+    midiendo.set()
+
+    def vigilar() -> None:
+        nonlocal maximo
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            while midiendo.is_set():
+                contadas = conn.scalar(
+                    text("SELECT count(*) FROM pg_stat_activity WHERE application_name = :a"),
+                    {"a": aplicacion},
+                )
+                maximo = max(maximo, int(contadas or 0))
+
+    try:
+        proceso.wait_ready()
+        vigia = threading.Thread(target=vigilar, daemon=True)
+        vigia.start()
+        with proceso.client() as client, ThreadPoolExecutor(48) as pool:
+            estados = list(pool.map(lambda _: client.get("/api/dashboard").status_code, range(96)))
+        midiendo.clear()
+        vigia.join()
+    finally:
+        proceso.stop()
+    assert set(estados) <= {200, 503}
+    assert estados.count(200) > 0
+    assert 1 <= maximo <= 4, maximo
