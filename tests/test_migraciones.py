@@ -369,5 +369,38 @@ def test_the_receivables_ledger_moves_paid_dates_and_credit_without_loss(fresh_u
                 text("SELECT factura_id FROM facturas_ledger WHERE fecha_pago IS NOT NULL")
             ).all()
         assert [p[0] for p in pagadas] == ["a_pagada"]
+
+
+ANTES_DE_LA_BUSQUEDA_INDEXADA = "4b8d2f6a1c93"  # the revision before SQLite's trigram index
+
+
+def test_the_sqlite_trigram_index_covers_clients_stored_before_it(
+    fresh_url: str, backend: Backend
+) -> None:
+    if backend.name != "sqlite":
+        pytest.skip("PostgreSQL's trigram index is a plain index, built by CREATE INDEX")
+    config = alembic_config(fresh_url)
+    command.upgrade(config, ANTES_DE_LA_BUSQUEDA_INDEXADA)
+    engine = create_engine(fresh_url)
+    buscar = text("SELECT rowid FROM clientes_busqueda WHERE clientes_busqueda MATCH :q")
+    try:
+        with engine.begin() as conn:
+            _insertar_cliente(conn, "c1", None)
+            conn.execute(text("UPDATE clientes_extended SET busqueda = 'zafiro azul s.l.'"))
+        engine.dispose()
+        command.upgrade(config, "head")
+        with engine.begin() as conn:
+            assert len(conn.execute(buscar, {"q": '"afiro az"'}).all()) == 1
+            conn.execute(text("UPDATE clientes_extended SET busqueda = 'rubi rojo'"))
+            assert conn.execute(buscar, {"q": '"zafiro"'}).all() == []
+            assert len(conn.execute(buscar, {"q": '"rubi"'}).all()) == 1
+            conn.exec_driver_sql(
+                "INSERT INTO clientes_busqueda (clientes_busqueda, rank) "
+                "VALUES ('integrity-check', 1)"
+            )
+        engine.dispose()
+        command.downgrade(config, ANTES_DE_LA_BUSQUEDA_INDEXADA)
+        tablas = set(inspect(engine).get_table_names())
+        assert not {t for t in tablas if t.startswith("clientes_busqueda")}
     finally:
         engine.dispose()

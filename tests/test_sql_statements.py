@@ -106,11 +106,28 @@ def test_webhook_statements_do_not_grow_with_the_ledger(
     assert counts[0] == EXPECTED["webhook"][db.name]
 
 
+def test_search_statements_are_the_list_s_whatever_the_term(
+    db: Backend, api: httpx.Client, make_cliente: Any
+) -> None:
+    """A rare term, a common one, one too short for the trigram index, one with no match:
+    a count and a page each (issue 14.3)."""
+    make_cliente(nombre_empresa="Zafiro Azul S.L.")
+    for _ in range(5):
+        make_cliente()
+    api.get("/api/clientes/", params={"q": "zafiro"})  # the index is looked up once per engine
+    counts = {
+        q: _contar(db, lambda q=q: api.get("/api/clientes/", params={"q": q}))
+        for q in ("zafiro", "empresa", "em", "zzzz")
+    }
+    assert set(counts.values()) == {EXPECTED["busqueda"][db.name]}, counts
+
+
 # SQLite counts one more: its explicit BEGIN IMMEDIATE (see db.py).
 EXPECTED: dict[str, dict[str, int]] = {
     # One more since contract §7: the invoices' live payments.
     "360": {"sqlite": 12, "postgresql": 11},
     "lista": {"sqlite": 3, "postgresql": 2},
+    "busqueda": {"sqlite": 3, "postgresql": 2},
     # One primary-key lookup more since issue 15.7: is this webhook id an erased client's?
     # Three more since contract §7: the client's ledger is settled again from its invoices
     # and payments (2), and the health engine reads the live payments (1).

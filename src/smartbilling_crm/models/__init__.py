@@ -5,7 +5,12 @@ from typing import Any
 from smartbilling_crm.models.actividad import Actividad
 from smartbilling_crm.models.alerta import AlertaCliente
 from smartbilling_crm.models.base import Base
-from smartbilling_crm.models.cliente import INDICES_SOLO_POSTGRESQL, Cliente
+from smartbilling_crm.models.cliente import (
+    INDICES_SOLO_POSTGRESQL,
+    TABLA_BUSQUEDA_SQLITE,
+    TABLAS_SOLO_SQLITE,
+    Cliente,
+)
 from smartbilling_crm.models.contacto import Contacto
 from smartbilling_crm.models.factura import Cobro, Factura, WebhookEvento
 from smartbilling_crm.models.oportunidad import Oportunidad
@@ -15,6 +20,8 @@ from smartbilling_crm.models.usuario import AlertaPospuesta, Usuario
 
 __all__ = [
     "INDICES_SOLO_POSTGRESQL",
+    "TABLAS_SOLO_SQLITE",
+    "TABLA_BUSQUEDA_SQLITE",
     "Actividad",
     "AlertaCliente",
     "AlertaPospuesta",
@@ -35,6 +42,8 @@ __all__ = [
 def declarado_en_los_modelos(
     obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
 ) -> bool:
-    """Alembic's `include_object`: leave out what the migrations create on PostgreSQL
+    """Alembic's `include_object`: leave out what the migrations create on one database
     only, so autogenerate neither drops it nor reports it as a difference."""
+    if type_ == "table" and name in TABLAS_SOLO_SQLITE:
+        return False
     return not (type_ == "index" and name in INDICES_SOLO_POSTGRESQL)

@@ -13,6 +13,13 @@ from smartbilling_crm.models.base import Base, MoneyTotal, UTCDateTime, new_id, 
 # Indexes the migrations create on PostgreSQL only, which the models therefore do not
 # declare: the pg_trgm GIN index that serves search `q` (`busqueda LIKE '%text%'`).
 INDICES_SOLO_POSTGRESQL = frozenset({"ix_clientes_extended_busqueda_trgm"})
+# Its SQLite twin: an FTS5 `trigram` index over `busqueda` (external content, kept by
+# triggers; migration `2026-12-02-0200`), with the shadow tables FTS5 keeps beside it.
+TABLA_BUSQUEDA_SQLITE = "clientes_busqueda"
+TABLAS_SOLO_SQLITE = frozenset(
+    {TABLA_BUSQUEDA_SQLITE}
+    | {f"{TABLA_BUSQUEDA_SQLITE}_{sombra}" for sombra in ("data", "idx", "docsize", "config")}
+)
 
 
 class Cliente(Base):
