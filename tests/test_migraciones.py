@@ -369,6 +369,8 @@ def test_the_receivables_ledger_moves_paid_dates_and_credit_without_loss(fresh_u
                 text("SELECT factura_id FROM facturas_ledger WHERE fecha_pago IS NOT NULL")
             ).all()
         assert [p[0] for p in pagadas] == ["a_pagada"]
+    finally:
+        engine.dispose()
 
 
 ANTES_DE_LA_BUSQUEDA_INDEXADA = "4b8d2f6a1c93"  # the revision before SQLite's trigram index
