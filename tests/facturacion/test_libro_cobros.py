@@ -74,6 +74,10 @@ def test_una_rectificativa_salda_la_factura_que_corrige(db: Backend, api: httpx.
     assert libro["f_605"]["fecha_pago"] is None  # settled by credit, not paid
     assert libro["r_968"]["rectifica"] == "f_605"
     assert libro["r_968"]["pendiente"] == 0.0  # a credit note is never owed
+    # The corrected invoice's timeline entry says how it was settled.
+    entradas = api.get("/api/clientes/c1/actividades", params={"tipo": "factura"}).json()
+    corregida = next(e for e in entradas if e["titulo"] == "Factura 2025/0605 emitida")
+    assert corregida["descripcion"].endswith("Saldada con abonos.")
 
 
 def test_un_abono_sin_factura_salda_las_mas_antiguas(db: Backend, api: httpx.Client) -> None:

@@ -93,14 +93,16 @@ def registrar_devolucion(ctx: Contexto, factura: Factura, cobro: CobroIn) -> boo
     return True
 
 
-def reliquidar(ctx: Contexto, cliente_id: str) -> tuple[Liquidacion, list[Cobro]]:
-    """Settle the client's ledger again and write each invoice's outcome back."""
+def reliquidar(ctx: Contexto, cliente_id: str) -> tuple[Liquidacion, list[Cobro], list[Factura]]:
+    """Settle the client's ledger again and write each invoice's outcome back; also returns
+    the invoices whose outcome changed (a credit note settles older invoices too)."""
     facturas = facturas_repo.list_of_cliente(ctx.session, cliente_id)
     cobros = list(facturas_repo.cobros_of_cliente(ctx.session, cliente_id))
     resultado = liquidar(
         [Apunte(f.factura_id, f.fecha_emision, f.total, f.anulada, f.rectifica) for f in facturas],
         [Pago(c.cobro_id, c.factura_id, c.fecha, c.importe, c.devuelto) for c in cobros],
     )
+    cambiadas: list[Factura] = []
     for factura in facturas:
         nuevo = (
             resultado.pendiente[factura.factura_id],
@@ -110,7 +112,8 @@ def reliquidar(ctx: Contexto, cliente_id: str) -> tuple[Liquidacion, list[Cobro]
         if (factura.pendiente, factura.credito_aplicado, factura.fecha_pago) != nuevo:
             factura.pendiente, factura.credito_aplicado, factura.fecha_pago = nuevo
             factura.fecha_actualizacion = ctx.now
-    return resultado, cobros
+            cambiadas.append(factura)
+    return resultado, cobros, cambiadas
 
 
 def _a_instante(day: date, tz: ZoneInfo) -> datetime:

@@ -247,10 +247,12 @@ def procesar_evento(
 
 
 def _liquidar_y_anotar(ctx: Contexto, cliente_id: str, filas: list[Factura]) -> None:
-    """Settle the client's ledger again, then write the timeline of the invoices touched."""
+    """Settle the client's ledger again, then write the timeline of the invoices touched
+    and of those whose outcome changed (an older invoice a credit note settled)."""
     base_repo.flush(ctx.session)
-    liquidacion, cobros = cobros_service.reliquidar(ctx, cliente_id)
-    for fila in dict.fromkeys(filas):  # an invoice listed twice in a backfill: once
+    liquidacion, cobros, cambiadas = cobros_service.reliquidar(ctx, cliente_id)
+    # Each invoice once (a backfill may list one twice), and those the settlement changed.
+    for fila in dict.fromkeys([*filas, *cambiadas]):
         _actualizar_historial(ctx, fila, ctx.settings.tz)
         cobros_service.actualizar_historial_pagos(ctx, fila, cobros, liquidacion)
 
