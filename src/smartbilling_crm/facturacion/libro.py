@@ -63,6 +63,12 @@ class Liquidacion:
     saldo_a_favor: Decimal = CERO
 
 
+def resto(total: Decimal, explicitos: Decimal) -> Decimal:
+    """What a `factura.pagada` settlement pays: the invoice's total less its other live
+    payments, never negative (a credit note's settlement pays nothing)."""
+    return max(CERO, total - explicitos) if total > 0 else CERO
+
+
 def _orden(apunte: Apunte) -> tuple[date, str]:
     return apunte.fecha_emision, apunte.factura_id
 
@@ -87,9 +93,9 @@ def liquidar(apuntes: Sequence[Apunte], pagos: Sequence[Pago]) -> Liquidacion:
         explicito = sum((p.importe for p in vivos if p.importe is not None), CERO)
         for pago in vivos:
             if pago.importe is None:
-                resto = max(CERO, apunte.total - explicito) if apunte.total > 0 else CERO
-                resultado.importe_pago[pago.cobro_id] = resto
-                explicito += resto
+                liquidado = resto(apunte.total, explicito)
+                resultado.importe_pago[pago.cobro_id] = liquidado
+                explicito += liquidado
             else:
                 resultado.importe_pago[pago.cobro_id] = pago.importe
         pagado[apunte.factura_id] = explicito

@@ -19,6 +19,12 @@ def euros(amount: Decimal | int | float) -> str:
     return f"{sign}{'.'.join(groups)},{cents} €"
 
 
+def decimal1(value: float) -> str:
+    """Spanish decimal of a figure already rounded to one place: 66.7 -> '66,7', 25.0 -> '25'."""
+    texto = f"{value:.1f}".replace(".", ",")
+    return texto[:-2] if texto.endswith(",0") else texto
+
+
 def fecha(day: date) -> str:
     """Spanish date format: date(2025, 12, 1) -> '01/12/2025'."""
     return day.strftime("%d/%m/%Y")

@@ -70,10 +70,7 @@ def _euros(value: Decimal | float | int | None) -> str:
 
 def _cifra(value: float | None, sufijo: str = "") -> str:
     """A figure as the API gives it (already rounded half up), Spanish decimal comma."""
-    if value is None:
-        return "—"
-    texto = f"{value:.1f}".replace(".", ",").removesuffix(",0")
-    return f"{texto}{sufijo}"
+    return "—" if value is None else f"{formato.decimal1(value)}{sufijo}"
 
 
 def _fecha(value: date | datetime | None) -> str:

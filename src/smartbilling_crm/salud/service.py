@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from smartbilling_crm.config import Settings
 from smartbilling_crm.dominio import Severidad
+from smartbilling_crm.facturacion import libro
 from smartbilling_crm.kit import repository as base_repo
 from smartbilling_crm.kit.contexto import Contexto
 from smartbilling_crm.models import Actividad, Cliente, Contacto, Oportunidad, SaludCliente
@@ -56,6 +57,7 @@ from smartbilling_crm.salud.schemas import (
 )
 
 VENTANA_ACTIVIDAD = timedelta(days=30)
+CERO = Decimal(0)
 
 
 class _Pendiente:
@@ -100,13 +102,12 @@ def _factura_hecho(
     columnas: tuple[Any, ...], cobros: list[tuple[date | None, Decimal | None]]
 ) -> FacturaHecho:
     """A ledger row and its live payments; a settlement without amount (`factura.pagada`)
-    is the rest of the invoice (facturacion.libro)."""
+    is the rest of the invoice (`facturacion.libro.resto`)."""
     hecho = FacturaHecho(*columnas)
-    explicito = sum((i for _, i in cobros if i is not None), Decimal(0))
-    resto = max(Decimal(0), hecho.total - explicito) if hecho.total > 0 else Decimal(0)
+    liquidado = libro.resto(hecho.total, sum((i for _, i in cobros if i is not None), CERO))
     return replace(
         hecho,
-        cobros=tuple((d, resto if i is None else i) for d, i in cobros if d is not None),
+        cobros=tuple((d, liquidado if i is None else i) for d, i in cobros if d is not None),
     )
 
 

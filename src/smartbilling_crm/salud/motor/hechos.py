@@ -14,7 +14,7 @@ from fractions import Fraction
 from zoneinfo import ZoneInfo
 
 from smartbilling_crm.dominio import RiesgoImpago, SaludGeneral
-from smartbilling_crm.kit.formato import dias
+from smartbilling_crm.kit.formato import decimal1, dias
 
 MADRID = ZoneInfo("Europe/Madrid")
 CENTIMO = Decimal("0.01")
@@ -176,8 +176,7 @@ def dinero(value: Decimal) -> Decimal:
 
 def texto_numero(value: float) -> str:
     """Spanish decimal: 66.7 -> '66,7', 25.0 -> '25'."""
-    texto = f"{value:.1f}".replace(".", ",")
-    return texto[:-2] if texto.endswith(",0") else texto
+    return decimal1(value)
 
 
 def texto_porcentaje(value: float) -> str:
