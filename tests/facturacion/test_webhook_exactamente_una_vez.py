@@ -313,3 +313,73 @@ def test_server_killed_mid_stream_then_fed_everything_again(db: Backend, api: ht
     assert all(fila[2] == "2025-11-15" for fila in final["ledger"])
     assert final["ltv"] == Decimal(sum(10 * (n + 1) for n in range(15)))
     assert Counter(t[0] for t in final["timeline"]) == {"factura": 15, "pago": 15}
+
+
+# --- partial payments and a returned one, delivered concurrently ----------------------
+
+
+def test_cobros_parciales_y_devolucion_concurrentes_cuentan_una_vez(
+    db: Backend, api: httpx.Client
+) -> None:
+    """Twelve senders deliver the same payments of one invoice at once, each in its own
+    order and each resending them under new webhook ids: every payment counts once, the
+    returned one never, whatever arrived first (the return may come before its payment)."""
+    db.clock.set(NOW)
+    crear_cliente(api, "cob")
+    factura_ = dict(
+        factura_id="fac_cob",
+        cliente_id="cob",
+        numero="2025/0605",
+        fecha_emision="2025-11-01",
+        fecha_vencimiento="2025-12-01",
+        base="500.00",
+        total="605.00",
+    )
+
+    def con_cobro(tipo: str, cobro: dict[str, Any]) -> dict[str, Any]:
+        return {**evento(tipo, **factura_), "cobro": cobro}
+
+    eventos = [
+        ("msg_emitida", evento("emitida", **factura_)),
+        ("msg_c1", con_cobro("cobro", {"id": "c1", "fecha": "2026-01-10", "importe": "100.00"})),
+        ("msg_c2", con_cobro("cobro", {"id": "c2", "fecha": "2026-01-12", "importe": "200.00"})),
+        ("msg_c3", con_cobro("cobro", {"id": "c3", "fecha": "2026-01-15", "importe": "305.00"})),
+        ("msg_d2", con_cobro("cobro_devuelto", {"id": "c2"})),
+    ]
+    hilos = 12
+    barrera = threading.Barrier(hilos)
+    estados: list[int] = []
+    lock = threading.Lock()
+
+    def entregar(semilla: int) -> None:
+        orden = eventos[:]
+        random.Random(semilla).shuffle(orden)
+        with httpx.Client(base_url=db.server.base_url, timeout=60) as propio:
+            barrera.wait()
+            for msg_id, payload in orden:
+                codigos = [
+                    send(propio, payload, now=NOW, msg_id=msg_id).status_code,
+                    send(propio, payload, now=NOW).status_code,  # resent under a new id
+                ]
+                with lock:
+                    estados.extend(codigos)
+
+    threads = [threading.Thread(target=entregar, args=(i,)) for i in range(hilos)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+    assert len(estados) == hilos * len(eventos) * 2
+    assert set(estados) == {200}
+    exportacion = api.get("/api/clientes/cob/exportar").json()
+    [libro] = exportacion["facturas"]
+    assert libro["pendiente"] == 200.0  # 605 − 100 − 305; the 200 came back
+    assert sorted((c["id"], c["importe"], c["devuelto"]) for c in libro["cobros"]) == [
+        ("c1", 100.0, False),
+        ("c2", 200.0, True),
+        ("c3", 305.0, False),
+    ]
+    assert api.get("/api/clientes/cob/salud").json()["importe_vencido"] == 200.0
+    final = estado_final(db, "cob")
+    assert Counter(t[0] for t in final["timeline"]) == {"factura": 1, "pago": 1}
