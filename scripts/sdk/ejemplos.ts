@@ -17,12 +17,15 @@ export function resumen360(c: S["ClienteRead"]): string {
   const motivos = s.motivos.join("; ");
   const riesgo: "bajo" | "medio" | "alto" | "critico" = s.riesgo_impago;
   const tam: "autónomo" | "pequeña" | "mediana" | "grande" | null = c["tamaño_empresa"];
-  const pct: number = s.porcentaje_pagos_a_tiempo + s.riesgo_perdida_score + s.facturas_vencidas;
+  // Null until the client has paid something: "sin historial", never an invented 100 %.
+  const pct: string = s.porcentaje_pagos_a_tiempo === null ? "sin historial" : `${s.porcentaje_pagos_a_tiempo} %`;
+  const puntos: number = s.riesgo_perdida_score + s.facturas_vencidas;
+  const tardio: number | null = s.probabilidad_pago_tardio;
   const importe: number = s.importe_vencido + s.ltv_lifetime_value;
   const act = c.actividades_recientes[0];
   const minutos: number | null = act ? act["duración_minutos"] : null;
   const opp = c.oportunidades_abiertas.map((o) => `${o.nombre_proyecto}: ${o.monto_estimado} € (${o.estado})`);
-  return [contactos, whatsapp, ultima, motivos, riesgo, tam, pct, importe, minutos, opp, s.fecha_calculo, s.salud_general, c.ltv, c.riesgo_impago].join(" ");
+  return [contactos, whatsapp, ultima, motivos, riesgo, tam, pct, puntos, tardio, importe, minutos, opp, s.fecha_calculo, s.salud_general, c.ltv, c.riesgo_impago].join(" ");
 }
 
 export function alertas(lista: S["AlertaList"]): string[] {
