@@ -119,6 +119,16 @@ def cargar_cdnow(corte: date = CORTE_CDNOW) -> DatosCdnow:
     return DatosCdnow(ids, calibracion, sin_compra, ingresos, n_compras, compras_273, excluidos)
 
 
+def cargar_cdnow_dias(ids: Sequence[str]) -> list[list[date]]:
+    """Every day with a positive purchase, per customer in `ids`, calibration and holdout."""
+    por_cliente: dict[str, dict[date, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+    for linea in CDNOW.read_text().splitlines():
+        if linea.strip():
+            _, cliente, dia, _, valor = linea.split()
+            por_cliente[cliente][datetime.strptime(dia, "%Y%m%d").date()] += Decimal(valor)
+    return [sorted(f for f, v in por_cliente[c].items() if v > 0) for c in ids]
+
+
 @dataclass
 class Cifras:
     """What a scorer says per customer: churn score (higher = more likely gone), revenue."""
@@ -301,7 +311,42 @@ def diagnostico_ingresos(cdnow: DatosCdnow, hs: list[compras.HistorialCompras]) 
             f"| {nombre} | {ingresos.sum() / c90.sum():.2f} | {ingresos.sum() / total - 1:+.1%} | "
             f"{np.abs(ingresos - real).mean():.2f} | {exacto / total - 1:+.1%} |"
         )
-    dias = (CORTE_CDNOW - min(v[0].fecha for v in cdnow.calibracion)).days
+    # The count, month by month: repeat purchases in 30-day windows against what the fitted
+    # BG/NBD expects of the same customers then (unconditional E[X(t)], eq. 9 of the paper).
+    bg = modelo.bgnbd
+
+    def esperado(t: np.ndarray) -> np.ndarray:
+        z = t / (bg.alpha + t)
+        hyp = special.hyp2f1(bg.r, bg.b, bg.a + bg.b - 1, z)
+        return np.asarray(
+            (bg.a + bg.b - 1) / (bg.a - 1) * (1 - (bg.alpha / (bg.alpha + t)) ** bg.r * hyp)
+        )
+
+    primeras = [lista[0].fecha for lista in cdnow.calibracion]
+    todas = cargar_cdnow_dias(cdnow.ids)
+    lineas += [
+        "",
+        "Repeat purchases (days) in 30-day windows, actual against the fitted BG/NBD's "
+        "expectation for the same customers (unconditional, so also inside the calibration):",
+        "",
+        "| window from | actual | BG/NBD | actual ÷ BG/NBD |",
+        "|---|---|---|---|",
+    ]
+    for k in range(-6, 3):
+        desde = CORTE_CDNOW + timedelta(days=1 + 30 * k)
+        hasta = desde + timedelta(days=30)
+        real_v = sum(
+            1
+            for dias_c, primera_c in zip(todas, primeras, strict=True)
+            for f in dias_c
+            if desde <= f < hasta and f > primera_c
+        )
+        t0 = np.array([max((desde - f).days, 0) for f in primeras], dtype=float)
+        t1 = np.array([max((hasta - f).days, 0) for f in primeras], dtype=float)
+        modelo_v = float((esperado(t1) - esperado(t0)).sum())
+        marca = " (holdout)" if desde > CORTE_CDNOW else ""
+        lineas.append(f"| {desde}{marca} | {real_v} | {modelo_v:.0f} | {real_v / modelo_v:.2f} |")
+    dias = (CORTE_CDNOW - min(primeras)).days
     lineas += [
         "",
         f"The calibration history spans {dias} days (every customer's first purchase was in "
@@ -837,7 +882,10 @@ buying again within a year, which is exact under BG/NBD and ranks customers far 
 horizons; the v1 cadence rules rank in between. Both model-based revenue forecasts undershoot
 the 90-day holdout: actual repeat purchases ran {exceso90:.0%} above the model's expectation
 in October–December 1997 (Christmas; BG/NBD has no seasonality) and {exceso273:.0%} above it
-over 273 days, so the ±10 % goal is missed mostly on the purchase count. The value per purchase
+over 273 days, so the ±10 % goal is missed mostly on the purchase count. Month by month (table
+above) the fitted model expects as many repeat purchases as happened, or a few more, through
+the calibration and in October, while November and December brought 17–25 % more than it
+expects: the gap is the season, not a poor fit. The value per purchase
 adds a few points (table above: repeat purchases are worth more than first ones, and the
 holdout has only repeat purchases): valuing purchases from repeat purchases only, or scaling
 each first purchase by the portfolio's own repeat ÷ first ratio, closes about 2 of the 18
