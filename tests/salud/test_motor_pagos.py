@@ -163,3 +163,25 @@ def test_portfolio_prior_fits_and_falls_back() -> None:
     assert p.FUERZA_MIN <= prior.fuerza <= p.FUERZA_MAX
     tasa = sum(k for k, _ in conteos) / sum(n for _, n in conteos)
     assert prior.tasa == pytest.approx(tasa, abs=0.1)
+
+
+def test_level_from_the_probability_relative_to_the_portfolio() -> None:
+    # medio from half the portfolio rate (with some late invoice), alto from 0,6, critico 0,8.
+    assert p.nivel_riesgo(None, 0.149, 0.3, tardias=2) == "bajo"
+    assert p.nivel_riesgo(None, 0.15, 0.3, tardias=2) == "medio"
+    assert p.nivel_riesgo(None, 0.2, 0.5, tardias=2) == "bajo"  # a worse portfolio: 0,25
+    assert p.nivel_riesgo(None, 0.2, 0.3, tardias=0) == "bajo"  # never late: no evidence
+    assert p.nivel_riesgo(None, 0.599, 0.3, tardias=9) == "medio"
+    assert p.nivel_riesgo(None, 0.6, 0.3, tardias=9) == "alto"
+    assert p.nivel_riesgo(None, 0.8, 0.3, tardias=9) == "critico"
+    assert p.nivel_riesgo(None, None, 0.3) == "bajo"
+    assert p.nivel_riesgo(1, 0.05, 0.3, tardias=1) == "medio"  # overdue escalates
+    # 2 late of 10 with the prior above: (2 + 1,2) ÷ 14 = 0,229 ≥ 0,15 → medio.
+    historia = [pagada(400 - 30 * k, 390 - 30 * k) for k in range(8)]
+    historia += [pagada(160, 100), pagada(130, 70)]
+    r = p.comportamiento_pago(historia, HOY, PRIOR)
+    assert (r.probabilidad_pago_tardio, r.riesgo_impago_nivel) == (0.229, "medio")
+    # 1 late of 20: (1 + 1,2) ÷ 24 = 0,092 < 0,15 → bajo.
+    historia = [pagada(700 - 30 * k, 690 - 30 * k) for k in range(19)] + [pagada(130, 70)]
+    r = p.comportamiento_pago(historia, HOY, PRIOR)
+    assert (r.probabilidad_pago_tardio, r.riesgo_impago_nivel) == (0.092, "bajo")

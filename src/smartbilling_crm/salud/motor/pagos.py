@@ -21,16 +21,22 @@ m kept within [`FUERZA_MIN`, `FUERZA_MAX`]; with fewer than `MIN_CLIENTES_PRIOR`
 history, μ = `TASA_POR_DEFECTO` and m = `FUERZA_POR_DEFECTO`. A client with no outcome yet
 gets None, never an invented figure.
 
-`riesgo_impago_nivel` (thresholds chosen on the IBM accounts-receivable sample with
-`bench/backtest.py`, so that the share flagged alto + critico is close to the share of
-clients who really pay most of their next invoices late; a few days past due is common, 37 %
-of the IBM invoices are paid late, so it alone is only medio):
+`riesgo_impago_nivel`: the probability drives it, overdue amounts escalate it (a few days
+past due is common, 37 % of the IBM invoices are paid late, so it alone is only medio):
 
 - critico: an amount more than `DIAS_VENCIDA_CRITICO` days past due, or probability ≥
-  `PROB_CRITICO`;
-- alto: an amount more than `DIAS_VENCIDA_ALTO` days past due, or probability ≥ `PROB_ALTO`;
-- medio: any amount past due, or probability ≥ `PROB_MEDIO`;
-- bajo: otherwise (also with no history at all).
+  `PROB_CRITICO` (four invoices of five late);
+- alto: an amount more than `DIAS_VENCIDA_ALTO` days past due, or probability ≥ `PROB_ALTO`
+  (three of five: most invoices late, the behaviour the level warns about);
+- medio: any amount past due, or some invoice paid late and a probability at least
+  `FRACCION_MEDIO` (one half) of the portfolio rate μ: not clearly better than the portfolio;
+- bajo: otherwise (never late, or late less than half as often as the portfolio; also with no
+  history at all).
+
+The alto and critico thresholds are absolute (the level is about paying most invoices late,
+whatever the portfolio); the medio one is relative, so a portfolio where few invoices are late
+flags its worse payers sooner. `bench/BACKTEST.md` checks them on the IBM accounts-receivable
+sample (with the AUC under perturbed thresholds and at other cut dates).
 """
 
 from __future__ import annotations
@@ -70,7 +76,7 @@ DIAS_VENCIDA_CRITICO = 30
 DIAS_VENCIDA_ALTO = 15
 PROB_CRITICO = 0.8
 PROB_ALTO = 0.6
-PROB_MEDIO = 0.3
+FRACCION_MEDIO = 0.5  # medio from half the portfolio's late rate (with some late invoice)
 
 DSO_VENTANA_DIAS = 90
 
@@ -249,16 +255,28 @@ def _tramo(dias_vencida: int) -> str:
     return "mas_90"
 
 
-def nivel_riesgo(max_dias_vencida: int | None, probabilidad: float | None) -> Nivel:
-    """Level from the oldest overdue amount and the late-payment probability."""
+def nivel_riesgo(
+    max_dias_vencida: int | None,
+    probabilidad: float | None,
+    tasa_cartera: float = TASA_POR_DEFECTO,
+    tardias: int = 0,
+    *,
+    prob_alto: float = PROB_ALTO,
+    prob_critico: float = PROB_CRITICO,
+    fraccion_medio: float = FRACCION_MEDIO,
+) -> Nivel:
+    """Level from the late-payment probability, escalated by the oldest overdue amount.
+
+    `tasa_cartera` is the portfolio rate μ of the prior, `tardias` the client's late invoices;
+    the keyword thresholds exist for the robustness check of `bench/backtest.py`."""
     p = -1.0 if probabilidad is None else probabilidad
     if (max_dias_vencida is not None and max_dias_vencida > DIAS_VENCIDA_CRITICO) or (
-        p >= PROB_CRITICO
+        p >= prob_critico
     ):
         return "critico"
-    if (max_dias_vencida is not None and max_dias_vencida > DIAS_VENCIDA_ALTO) or p >= PROB_ALTO:
+    if (max_dias_vencida is not None and max_dias_vencida > DIAS_VENCIDA_ALTO) or p >= prob_alto:
         return "alto"
-    if max_dias_vencida is not None or p >= PROB_MEDIO:
+    if max_dias_vencida is not None or (tardias > 0 and p >= fraccion_medio * tasa_cartera):
         return "medio"
     return "bajo"
 
@@ -335,7 +353,7 @@ def comportamiento_pago(
     if probabilidad is not None:
         # Three decimals, half up: the level compares the figure the user sees.
         probabilidad = math.floor(Fraction(probabilidad) * 1000 + Fraction(1, 2)) / 1000
-    nivel = nivel_riesgo(max_vencida, probabilidad)
+    nivel = nivel_riesgo(max_vencida, probabilidad, prior.tasa, tardias)
 
     motivos: list[str] = []
     if vencidas:
