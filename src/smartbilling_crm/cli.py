@@ -90,6 +90,10 @@ def serve(
         proxy_headers=True,
         # The app logs one JSON line per request itself, without query strings.
         access_log=False,
+        # uvicorn kills a worker that does not answer its supervisor's ping within 5 s; a
+        # worker starting on a loaded machine, or waiting for another's migration lock,
+        # can take longer, and was killed mid-start (seen with 2 workers at load 10).
+        timeout_worker_healthcheck=30,
     )
 
 
