@@ -131,6 +131,8 @@ EXPECTED: dict[str, dict[str, int]] = {
     "busqueda": {"sqlite": 3, "postgresql": 2},
     # One primary-key lookup more since issue 15.7: is this webhook id an erased client's?
     # Three more since contract §7: the client's ledger is settled again from its invoices
-    # and payments (2), and the health engine reads the live payments (1).
-    "webhook": {"sqlite": 27, "postgresql": 26},
+    # and payments (2), and the health engine reads the live payments (1). One more since
+    # issue 14.1: the health refresh locks the clients it writes (the hook's lock is the
+    # hook's own; every other writer needs the refresh's).
+    "webhook": {"sqlite": 28, "postgresql": 27},
 }

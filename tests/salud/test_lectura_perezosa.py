@@ -120,3 +120,40 @@ def test_first_reads_racing_all_answer_and_recompute_once(
     assert motores == Counter(salud=1, reglas=1)
     saludes = [r.json().get("salud", r.json()) for r in respuestas if "alertas" not in r.json()]
     assert {s["dias_sin_actividad"] for s in saludes} == {4}
+
+
+def test_first_reads_racing_writes_all_answer_and_the_last_word_is_the_writes(
+    db: Backend, api: httpx.Client, make_cliente: Any
+) -> None:
+    """First reads of a stale row racing writes to the same client: every request answers
+    (no deadlock, no 500), the alerts are stored once, and what is stored in the end counts
+    every write."""
+    cliente_id = _cliente_con_actividad(db, api, make_cliente)
+    db.clock.set(HOY)
+    barrera = threading.Barrier(6)
+    respuestas: list[httpx.Response] = []
+
+    def peticion(n: int) -> None:
+        with httpx.Client(base_url=str(api.base_url), headers=api.headers, timeout=30) as c:
+            barrera.wait()
+            if n % 2:
+                respuestas.append(c.get(f"/api/clientes/{cliente_id}"))
+            else:
+                contacto = {"nombre_completo": f"Persona {n}", "rol": "Compras"}
+                contacto["es_contacto_principal"] = n == 0
+                respuestas.append(c.post(f"/api/clientes/{cliente_id}/contactos", json=contacto))
+
+    hilos = [threading.Thread(target=peticion, args=(n,)) for n in range(6)]
+    for hilo in hilos:
+        hilo.start()
+    for hilo in hilos:
+        hilo.join()
+    assert sorted(r.status_code for r in respuestas) == [200] * 3 + [201] * 3, [
+        r.text for r in respuestas
+    ]
+    body = api.get(f"/api/clientes/{cliente_id}/recomendaciones").json()
+    alertas = [(a["tipo"], a["mensaje"]) for a in body["alertas"]]
+    assert len(alertas) == len(set(alertas)), alertas
+    # Three contacts, one of them principal: the "no principal contact" alert is gone.
+    assert "sin_contacto_principal" not in [tipo for tipo, _ in alertas]
+    assert len(api.get(f"/api/clientes/{cliente_id}").json()["contactos"]) == 3

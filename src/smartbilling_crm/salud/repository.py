@@ -289,10 +289,29 @@ def cliente_y_salud(
     return (None, None) if fila is None else (fila[0], fila[1])
 
 
+# FOR NO KEY UPDATE: it excludes the other refreshes of the client but not the key-share
+# lock that inserting a contact, activity or invoice of it takes (the foreign key); FOR
+# UPDATE would deadlock two such writes, each waiting for the other's key share.
+_CANDADO = {"key_share": True}
+
+
 def bloquear_cliente(session: Session, cliente_id: str) -> Cliente | None:
     """The client, locked until the end of the transaction on PostgreSQL (SQLite's writers
-    are serialised by BEGIN IMMEDIATE), so two lazy refreshes of it run one after the other."""
-    return session.get(Cliente, cliente_id, with_for_update=True)
+    are serialised by BEGIN IMMEDIATE), so two refreshes of it run one after the other."""
+    return session.get(Cliente, cliente_id, with_for_update=_CANDADO)
+
+
+def bloquear_clientes(session: Session, ids: Sequence[str]) -> list[Cliente]:
+    """These clients (an erased one is left out), locked as `bloquear_cliente`, in id order
+    so two transactions locking several cannot deadlock."""
+    return list(
+        session.scalars(
+            select(Cliente)
+            .where(Cliente.id.in_(ids))
+            .order_by(Cliente.id)
+            .with_for_update(key_share=True)
+        )
+    )
 
 
 def alertas(session: Session, cliente_id: str) -> list[AlertaCliente]:

@@ -340,11 +340,11 @@ def refrescar_tocados(ctx: Contexto, tocados: Mapping[str, bool]) -> None:
     ids = sorted(tocados)
     for inicio in range(0, len(ids), LOTE_RECALCULO):
         session.flush()
-        clientes = [
-            cliente
-            for cliente_id in ids[inicio : inicio + LOTE_RECALCULO]
-            if (cliente := session.get(Cliente, cliente_id)) is not None
-        ]
+        # Locked (PostgreSQL), in id order, before the health row is written: every writer
+        # of a client's row takes the client first, so a write and the lazy refresh of a
+        # read (`salud.lectura`) run one after the other, neither deadlocks nor stores
+        # figures computed without the other's change, and the alerts are replaced once.
+        clientes = salud_repo.bloquear_clientes(session, ids[inicio : inicio + LOTE_RECALCULO])
         if not clientes:
             continue
         hechos = cargar_hechos(session, [c.id for c in clientes], ctx.now)
