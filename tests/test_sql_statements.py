@@ -124,12 +124,15 @@ def test_search_statements_are_the_list_s_whatever_the_term(
 
 # SQLite counts one more: its explicit BEGIN IMMEDIATE (see db.py).
 EXPECTED: dict[str, dict[str, int]] = {
-    # One more since contract §7: the invoices' live payments.
-    "360": {"sqlite": 12, "postgresql": 11},
+    # Issue 14.1: the stored health row, not the engines: the client with its health row
+    # (one join), its contacts, open opportunities and recent activities (12/11 before).
+    "360": {"sqlite": 5, "postgresql": 4},
     "lista": {"sqlite": 3, "postgresql": 2},
     "busqueda": {"sqlite": 3, "postgresql": 2},
     # One primary-key lookup more since issue 15.7: is this webhook id an erased client's?
     # Three more since contract §7: the client's ledger is settled again from its invoices
-    # and payments (2), and the health engine reads the live payments (1).
-    "webhook": {"sqlite": 27, "postgresql": 26},
+    # and payments (2), and the health engine reads the live payments (1). One more since
+    # issue 14.1: the health refresh locks the clients it writes (the hook's lock is the
+    # hook's own; every other writer needs the refresh's).
+    "webhook": {"sqlite": 28, "postgresql": 27},
 }

@@ -56,11 +56,13 @@ def test_list_and_pipeline_statements_are_fixed(
 
 # SQLite counts one more: its explicit BEGIN (see kit/db.py). Each page also looks up the
 # session's user once. Hoy: the dashboard's aggregates, a page of alerts, the snoozes, and
-# the suggested actions of the clients shown (their facts in one batch of queries).
+# the stored suggested actions of the clients shown (one query).
 ESPERADAS: dict[str, dict[str, int]] = {
-    # One more each since contract §7: the health engine reads the invoices' live payments.
-    "hoy": {"sqlite": 24, "postgresql": 23},
-    "ficha": {"sqlite": 18, "postgresql": 17},  # the timeline page counts its total (#13)
+    # Issue 14.1: pages read the stored health rows, no engine runs (24/23 and 18/17
+    # before). The ficha: the 360 (4), the timeline page and its total (#13), the stored
+    # recommendations (the health row again and the alerts), the invoices for the charts.
+    "hoy": {"sqlite": 15, "postgresql": 14},
+    "ficha": {"sqlite": 12, "postgresql": 11},
     "lista": {"sqlite": 4, "postgresql": 3},
     "pipeline": {"sqlite": 6, "postgresql": 5},  # the open total is the sum of the stage rows
 }

@@ -1,46 +1,20 @@
 """The health refresh is one declared effect: a unit of work refreshes each client it
-touched once, at commit; reads run no rules they throw away.
+touched once, at commit; reads show the stored row and run no engine.
 
-The server runs in this process (a thread), so the engines are counted by wrapping the
-names the health service calls."""
+The engines are counted by the `motores` fixture (tests/salud/conftest.py)."""
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 import httpx
-import pytest
-
-from smartbilling_crm.salud import service as salud_service
 
 from ..conftest import Backend
 from ..webhook_helpers import evento, factura, send
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def motores(monkeypatch: pytest.MonkeyPatch) -> Iterator[Counter[str]]:
-    """How many times each engine ran, by name, while the test runs."""
-    contador: Counter[str] = Counter()
-
-    def contar(nombre: str, original: Callable[..., Any]) -> Callable[..., Any]:
-        def envoltura(*args: Any, **kwargs: Any) -> Any:
-            contador[nombre] += 1
-            return original(*args, **kwargs)
-
-        return envoltura
-
-    monkeypatch.setattr(
-        salud_service, "calcular_salud", contar("salud", salud_service.calcular_salud)
-    )
-    monkeypatch.setattr(
-        salud_service.reglas, "generar", contar("reglas", salud_service.reglas.generar)
-    )
-    yield contador
 
 
 def test_creating_a_client_runs_the_engines_once(
@@ -80,14 +54,16 @@ def test_a_webhook_event_runs_the_engines_once(
     assert fila["ltv"] == 2066.12 and fila["estado"] == "vip"
 
 
-def test_the_client_360_runs_no_recommendation_rules(
+def test_reads_of_a_fresh_row_run_no_engine(
     db: Backend, api: httpx.Client, make_cliente: Any, motores: Counter[str]
 ) -> None:
+    """Issue 14.1: the 360, `/salud` and `/recomendaciones` show the stored row."""
     db.clock.set(NOW)
     cliente = make_cliente()
     motores.clear()
-    assert api.get(f"/api/clientes/{cliente['id']}").status_code == 200
-    assert motores == Counter(salud=1)
+    for ruta in ("", "/salud", "/recomendaciones"):
+        assert api.get(f"/api/clientes/{cliente['id']}{ruta}").status_code == 200
+    assert motores == Counter()
 
 
 def test_a_backfill_of_many_invoices_refreshes_each_client_once(

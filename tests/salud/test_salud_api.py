@@ -245,19 +245,20 @@ def test_el_paso_del_tiempo_cambia_la_salud_y_recalcular_lo_lleva_a_la_lista(
     )
     assert alertas["factura_vencida"]["severidad"] == "critica"
 
-    # The list shows what was stored at the last recompute...
+    # The first read of the day stored what it showed (issue 14.1), so the list and the
+    # dashboard, which read the stored rows, agree for this client...
     fila = fila_de_lista(api, "b-regular")
-    assert fila["estado"] == "cliente_activo"
-    assert fila["riesgo_impago"] == "bajo"
+    assert fila["estado"] == "cliente_dormido"
+    assert fila["riesgo_impago"] == "critico"
     assert fila["dias_sin_actividad"] is None
-    assert fila["riesgo_perdida_score"] == 22
-    assert fila["salud_general"] == "excelente"
-    # The dashboard too, except its overdue invoices: those are read from the ledger today.
+    assert fila["riesgo_perdida_score"] == 41
+    assert fila["salud_general"] == "critica"
     tablero = api.get("/api/dashboard").json()
-    assert tablero["clientes_por_estado"]["cliente_activo"] == 1
+    assert tablero["clientes_por_estado"]["cliente_dormido"] == 1
     assert tablero["facturas_vencidas"] == {"numero": 1, "importe": 1210.0}
 
-    # ... until the daily recompute: then list, 360 and /salud read the same.
+    # ... and after the daily recompute (the portfolio's model refitted) they still read
+    # the same.
     assert recalcular(api) == {"clientes": 2, "fecha_calculo": "2026-03-15"}
     fila = fila_de_lista(api, "b-regular")
     cliente = ficha(api, "b-regular")

@@ -18,7 +18,6 @@ from smartbilling_crm.clientes.schemas import (
     ExportacionCliente,
 )
 from smartbilling_crm.contactos import service as contactos_service
-from smartbilling_crm.contactos.schemas import ContactoRead
 from smartbilling_crm.dominio import EstadoCliente, RiesgoImpago, SaludGeneral
 from smartbilling_crm.facturacion import service as facturacion_service
 from smartbilling_crm.kit import repository as base_repo
@@ -28,7 +27,6 @@ from smartbilling_crm.kit.parches import cambios
 from smartbilling_crm.kit.validators import BUSQUEDA_MAX, clave_sector, fold, tax_id_is_valid
 from smartbilling_crm.models import Cliente, SaludCliente
 from smartbilling_crm.oportunidades import service as oportunidades_service
-from smartbilling_crm.oportunidades.schemas import OportunidadRead
 from smartbilling_crm.salud import service as salud_service
 
 ACTIVIDADES_RECIENTES = 10
@@ -131,20 +129,21 @@ def actualizar(ctx: Contexto, cliente_id: str, data: ClienteUpdate) -> ClienteRe
 
 
 def obtener_360(ctx: Contexto, cliente_id: str) -> ClienteRead:
-    """The client 360 as of today, in a fixed number of queries whatever its size."""
-    cliente = base_repo.cliente_o_404(ctx.session, cliente_id)
-    evaluacion = salud_service.evaluacion(ctx, cliente)
-    hechos = evaluacion.hechos
-    actividades = actividades_service.recientes(ctx.session, cliente_id, ACTIVIDADES_RECIENTES)
+    """The client 360 as of today, from its stored health row: a fixed, small number of
+    statements whatever its size, and no health engine unless the row is stale
+    (`salud.lectura.vigente`: the first read of a day recomputes it once)."""
+    cliente, salud = salud_service.vigente(ctx, cliente_id)
     return ClienteRead.model_validate(
         {
             **dict(ClienteDatos.model_validate(cliente)),
-            "estado": EstadoCliente(evaluacion.estado),
-            "riesgo_impago": RiesgoImpago(evaluacion.salud.riesgo_impago_nivel),
-            "contactos": [ContactoRead.model_validate(c) for c in hechos.contactos],
-            "actividades_recientes": actividades,
-            "oportunidades_abiertas": [OportunidadRead.model_validate(o) for o in hechos.abiertas],
-            "salud": salud_service.salud_read(evaluacion, cliente_id, ctx.now),
+            "estado": EstadoCliente(cliente.estado),
+            "riesgo_impago": RiesgoImpago(cliente.riesgo_impago),
+            "contactos": contactos_service.de_cliente(ctx.session, cliente_id),
+            "actividades_recientes": actividades_service.recientes(
+                ctx.session, cliente_id, ACTIVIDADES_RECIENTES
+            ),
+            "oportunidades_abiertas": oportunidades_service.abiertas(ctx.session, cliente_id),
+            "salud": salud_service.salud_de(salud),
         }
     )
 

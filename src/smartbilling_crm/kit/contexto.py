@@ -17,7 +17,7 @@ from datetime import date, datetime
 from sqlalchemy.orm import Session, sessionmaker
 
 from smartbilling_crm.config import Settings
-from smartbilling_crm.kit.db import transaction
+from smartbilling_crm.kit.db import lectura_en_pausa, transaction
 
 # An effect gets the touched clients (id -> "has a new purchase") of one round.
 Efecto = Callable[["Contexto", Mapping[str, bool]], None]
@@ -31,9 +31,10 @@ class Contexto:
     settings: Settings
     now: datetime
     efectos: Sequence[Efecto] = ()
-    # Per-client results the effects leave for the rest of the request (e.g. the health
-    # evaluation the client 360 shows), so nothing is computed twice.
-    resultados: dict[str, object] = field(default_factory=dict)
+    # Where `aparte` opens its own unit of work, and whether this one may write (a GET's
+    # may not).
+    factory: sessionmaker[Session] | None = None
+    read_only: bool = False
     _tocados: dict[str, bool] = field(default_factory=dict)
     _filas: list[object] = field(default_factory=list)
 
@@ -50,7 +51,6 @@ class Contexto:
         `fila`, the client's row when the caller has it loaded, is held until then: the
         session's identity map is weak, and the effect would otherwise read it again."""
         self._tocados[cliente_id] = self._tocados.get(cliente_id, False) or compra_nueva
-        self.resultados.pop(cliente_id, None)
         if fila is not None:
             self._filas.append(fila)
 
@@ -65,6 +65,23 @@ class Contexto:
                 efecto(self, tocados)
         self._filas.clear()
 
+    @contextmanager
+    def aparte(self) -> Iterator[Contexto]:
+        """A separate, writable unit of work with this one's settings, clock and effects,
+        committed when the block ends: how a read-only request stores something it must
+        compute first (a client's health on the first read of a day). A read-only unit
+        pauses meanwhile (`kit.db.lectura_en_pausa`), so it holds one connection at a time
+        and sees the result afterwards."""
+        if self.factory is None:
+            raise RuntimeError("este contexto no sabe abrir otra unidad de trabajo")
+        if not self.read_only:
+            raise RuntimeError("una unidad que puede escribir escribe en su propia transacción")
+        with (
+            lectura_en_pausa(self.session),
+            unidad_de_trabajo(self.factory, self.settings, self.now, self.efectos) as otro,
+        ):
+            yield otro
+
 
 @contextmanager
 def unidad_de_trabajo(
@@ -77,6 +94,13 @@ def unidad_de_trabajo(
 ) -> Iterator[Contexto]:
     """One transaction: yields the context, runs its effects, commits (rolls back on error)."""
     with transaction(factory, read_only=read_only) as session:
-        ctx = Contexto(session=session, settings=settings, now=now, efectos=efectos)
+        ctx = Contexto(
+            session=session,
+            settings=settings,
+            now=now,
+            efectos=efectos,
+            factory=factory,
+            read_only=read_only,
+        )
         yield ctx
         ctx.confirmar()

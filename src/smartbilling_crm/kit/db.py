@@ -242,8 +242,7 @@ def transaction(factory: sessionmaker[Session], *, read_only: bool = False) -> I
     the write lock, and PostgreSQL runs it READ ONLY, so a stray write fails loudly.
     """
     session = factory()
-    if read_only:
-        session.connection(execution_options={READ_ONLY: True, "postgresql_readonly": True})
+    _empezar(session, read_only=read_only)
     try:
         yield session
         session.commit()
@@ -252,6 +251,30 @@ def transaction(factory: sessionmaker[Session], *, read_only: bool = False) -> I
         raise
     finally:
         session.close()
+
+
+def _empezar(session: Session, *, read_only: bool) -> None:
+    if read_only:
+        session.connection(execution_options={READ_ONLY: True, "postgresql_readonly": True})
+
+
+@contextmanager
+def lectura_en_pausa(session: Session) -> Iterator[None]:
+    """End a read-only transaction and begin a new read-only one after the block.
+
+    For a read that must write first in a transaction of its own (the lazy health
+    recompute): the request gives its connection back meanwhile, so it never holds two
+    (a burst of such reads cannot exhaust the pool waiting on itself), and the reads
+    after the block see what was committed in it (SQLite keeps a read transaction's
+    snapshot until it ends). Objects already loaded stay usable (`expire_on_commit=False`).
+    """
+    if session.new or session.dirty or session.deleted:
+        raise RuntimeError("una transacción con cambios pendientes no se pausa")
+    session.commit()  # read-only: nothing to write; releases the connection
+    try:
+        yield
+    finally:
+        _empezar(session, read_only=True)
 
 
 def alembic_config(url: str) -> Config:

@@ -1,4 +1,6 @@
-"""The stored health row of a client, refreshed by the invoice hook and `recalcular`."""
+"""The stored health row of a client: what every read shows (the 360, `/salud`,
+`/recomendaciones`, the list, the panel), written by the touched-client effect of every
+write, by the daily `recalcular`, and lazily by the first read of a day (`salud.lectura`)."""
 
 from __future__ import annotations
 
@@ -52,6 +54,10 @@ class SaludCliente(Base):
     probabilidad_pago_tardio: Mapped[float | None] = mapped_column(Float)
     salud_general: Mapped[str] = mapped_column(String(12), default="buena")
     motivos: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    # What `/recomendaciones` and the panel show besides the alerts (`alertas_cliente`):
+    # {"oportunidades": [{"tipo", "mensaje"}], "acciones_sugeridas": [str]}. NULL on rows
+    # written before it existed: such a row is stale and the next read recomputes it.
+    recomendaciones: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     fecha_calculo: Mapped[date | None] = mapped_column(Date)
     fecha_actualizacion: Mapped[datetime] = mapped_column(
         UTCDateTime(), default=utcnow, onupdate=utcnow

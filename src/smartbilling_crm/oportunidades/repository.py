@@ -43,6 +43,10 @@ def list_of_cliente(session: Session, cliente_id: str) -> Sequence[Oportunidad]:
     return session.scalars(_de_cliente(cliente_id)).all()
 
 
+def abiertas_de_cliente(session: Session, cliente_id: str) -> Sequence[Oportunidad]:
+    return session.scalars(_de_cliente(cliente_id, solo_abiertas=True)).all()
+
+
 def page_of_cliente(
     session: Session,
     cliente_id: str,

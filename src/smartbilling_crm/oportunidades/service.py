@@ -197,6 +197,14 @@ def de_cliente(session: Session, cliente_id: str) -> list[OportunidadRead]:
     return [OportunidadRead.model_validate(o) for o in rows]
 
 
+def abiertas(session: Session, cliente_id: str) -> list[OportunidadRead]:
+    """The client's open opportunities, newest first (the client 360)."""
+    return [
+        OportunidadRead.model_validate(o)
+        for o in oportunidades_repo.abiertas_de_cliente(session, cliente_id)
+    ]
+
+
 PIPELINE_MAX = 500
 
 

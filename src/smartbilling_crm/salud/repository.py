@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import and_, case, delete, func, insert, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from smartbilling_crm.dominio import TipoActividad
@@ -239,7 +240,10 @@ def fechas_actividad(
 
 
 def guardar_salud(session: Session, filas: list[dict[str, Any]]) -> None:
-    """Write health rows by client id (bulk UPDATE; rows that are missing are inserted)."""
+    """Write health rows by client id (bulk UPDATE; rows that are missing are inserted).
+
+    The insert is an upsert: a row another transaction inserted meanwhile (two first reads
+    of a client racing, a read racing a write) is overwritten, never an IntegrityError."""
     if not filas:
         return
     ids = [f["cliente_id"] for f in filas]
@@ -251,7 +255,87 @@ def guardar_salud(session: Session, filas: list[dict[str, Any]]) -> None:
     if viejas:
         session.execute(update(SaludCliente), viejas)
     if nuevas:
-        session.execute(insert(SaludCliente), nuevas)
+        insertar = (
+            postgresql.insert(SaludCliente)
+            if session.get_bind().dialect.name == "postgresql"
+            else sqlite.insert(SaludCliente)
+        )
+        columnas = [k for k in nuevas[0] if k != "cliente_id"]
+        session.execute(
+            insertar.on_conflict_do_update(
+                index_elements=[SaludCliente.cliente_id],
+                set_={k: insertar.excluded[k] for k in columnas},
+            ),
+            nuevas,
+        )
+
+
+def cliente_y_salud(
+    session: Session, cliente_id: str
+) -> tuple[Cliente | None, SaludCliente | None]:
+    """The client and its stored health row in one statement (either may be missing).
+
+    `populate_existing`: what a refresh earlier in this unit of work (or in another one)
+    wrote replaces what the session had loaded; this unit's own pending changes (the
+    refresh sets the client's state and risk on the loaded row) are flushed first, or the
+    reload would drop them."""
+    session.flush()
+    fila = session.execute(
+        select(Cliente, SaludCliente)
+        .outerjoin(SaludCliente, SaludCliente.cliente_id == Cliente.id)
+        .where(Cliente.id == cliente_id)
+        .execution_options(populate_existing=True)
+    ).first()
+    return (None, None) if fila is None else (fila[0], fila[1])
+
+
+# FOR NO KEY UPDATE: it excludes the other refreshes of the client but not the key-share
+# lock that inserting a contact, activity or invoice of it takes (the foreign key); FOR
+# UPDATE would deadlock two such writes, each waiting for the other's key share.
+_CANDADO = {"key_share": True}
+
+
+def bloquear_cliente(session: Session, cliente_id: str) -> Cliente | None:
+    """The client, locked until the end of the transaction on PostgreSQL (SQLite's writers
+    are serialised by BEGIN IMMEDIATE), so two refreshes of it run one after the other."""
+    return session.get(Cliente, cliente_id, with_for_update=_CANDADO)
+
+
+def bloquear_clientes(session: Session, ids: Sequence[str]) -> list[Cliente]:
+    """These clients (an erased one is left out), locked as `bloquear_cliente`, in id order
+    so two transactions locking several cannot deadlock."""
+    return list(
+        session.scalars(
+            select(Cliente)
+            .where(Cliente.id.in_(ids))
+            .order_by(Cliente.id)
+            .with_for_update(key_share=True)
+        )
+    )
+
+
+def alertas(session: Session, cliente_id: str) -> list[AlertaCliente]:
+    """The client's stored alerts, in the order the rules gave them (most severe first)."""
+    return list(
+        session.scalars(
+            select(AlertaCliente)
+            .where(AlertaCliente.cliente_id == cliente_id)
+            .order_by(AlertaCliente.posicion, AlertaCliente.id)
+        )
+    )
+
+
+def recomendaciones(session: Session, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """Per client, its stored recommendations (clients without them are left out)."""
+    return {
+        cliente_id: datos
+        for cliente_id, datos in session.execute(
+            select(SaludCliente.cliente_id, SaludCliente.recomendaciones).where(
+                SaludCliente.cliente_id.in_(ids)
+            )
+        )
+        if datos is not None
+    }
 
 
 def reemplazar_alertas(session: Session, ids: Sequence[str], filas: list[dict[str, Any]]) -> None:

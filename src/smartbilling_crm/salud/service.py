@@ -1,12 +1,13 @@
 """Health, lifecycle and recommendations from the database.
 
 Loads the facts of one client or of a batch with the same set-based queries, runs
-the pure engines (`salud.motor`, `salud.reglas`) and, when asked, stores the result:
-the health row, the client's `estado` and `riesgo_impago`, and its alerts for the
-portfolio views.
+the pure engines (`salud.motor`, `salud.reglas`) and stores the result: the health row
+with its recommendations, the client's `estado` and `riesgo_impago`, and its alerts.
 
 `refrescar_tocados` is the declared effect of every unit of work (wired in `main`):
 the clients a service touched are refreshed once each, in batches, before the commit.
+Reads never run the engines on a fresh row: they show what is stored (`salud.lectura`,
+whose functions this module offers to the other features).
 """
 
 from __future__ import annotations
@@ -23,11 +24,15 @@ from sqlalchemy.orm import Session
 from smartbilling_crm.config import Settings
 from smartbilling_crm.dominio import Severidad
 from smartbilling_crm.facturacion import libro
-from smartbilling_crm.kit import repository as base_repo
 from smartbilling_crm.kit.contexto import Contexto
 from smartbilling_crm.models import Actividad, Cliente, Contacto, Oportunidad, SaludCliente
 from smartbilling_crm.salud import reglas
 from smartbilling_crm.salud import repository as salud_repo
+from smartbilling_crm.salud.lectura import acciones_sugeridas as acciones_sugeridas
+from smartbilling_crm.salud.lectura import recomendaciones as recomendaciones
+from smartbilling_crm.salud.lectura import salud as salud
+from smartbilling_crm.salud.lectura import salud_de as salud_de
+from smartbilling_crm.salud.lectura import vigente as vigente
 from smartbilling_crm.salud.motor.cadencia import calcular_ltv, fechas_compra
 from smartbilling_crm.salud.motor.compras import (
     HistorialCompras,
@@ -49,12 +54,6 @@ from smartbilling_crm.salud.motor.modelo_compras import (
     predecir_lote,
 )
 from smartbilling_crm.salud.motor.pagos import PriorPagos
-from smartbilling_crm.salud.schemas import (
-    AlertaRead,
-    OportunidadSugeridaRead,
-    RecomendacionesRead,
-    SaludRead,
-)
 
 VENTANA_ACTIVIDAD = timedelta(days=30)
 CERO = Decimal(0)
@@ -94,7 +93,7 @@ class Evaluacion:
 
     @cached_property
     def recomendaciones(self) -> reglas.Recomendaciones:
-        """Run the rules only when someone reads them (the 360 does not)."""
+        """The rules' findings, run once per evaluation (stored with the row)."""
         return reglas.generar(self.contexto)
 
 
@@ -262,35 +261,6 @@ def cartera_vigente(session: Session, hoy: date) -> Cartera:
     return Cartera(umbral, modelo, prior)
 
 
-def evaluar_cliente(
-    session: Session, cliente: Cliente, settings: Settings, now: datetime
-) -> Evaluacion:
-    """One client as of `now`, read-only: what `GET` shows."""
-    hechos = cargar_hechos(session, [cliente.id], now)[cliente.id]
-    cartera = cartera_vigente(session, now.astimezone(settings.tz).date())
-    return evaluar(cliente, hechos, cartera, settings, now)
-
-
-def acciones_sugeridas(ctx: Contexto, ids: Sequence[str]) -> dict[str, list[str]]:
-    """The suggested actions of several clients at once (the panel's Hoy), most urgent
-    first, in a fixed number of queries however many clients."""
-    if not ids:
-        return {}
-    clientes = salud_repo.clientes(ctx.session, list(ids))
-    hechos = cargar_hechos(ctx.session, [c.id for c in clientes], ctx.now)
-    cartera = cartera_vigente(ctx.session, ctx.hoy)
-    de_cada = [hechos[c.id] for c in clientes]
-    predicciones = predecir_lote(cartera.modelo, [historial(h, ctx.hoy) for h in de_cada])
-    return {
-        c.id: list(
-            evaluar(
-                c, h, cartera, ctx.settings, ctx.now, prediccion=p
-            ).recomendaciones.acciones_sugeridas
-        )
-        for c, h, p in zip(clientes, de_cada, predicciones, strict=True)
-    }
-
-
 def _fila_salud(cliente: Cliente, evaluacion: Evaluacion, now: datetime) -> dict[str, Any]:
     fila = {
         name: getattr(evaluacion.salud, name)
@@ -299,11 +269,19 @@ def _fila_salud(cliente: Cliente, evaluacion: Evaluacion, now: datetime) -> dict
     }
     if evaluacion.salud.antiguedad_deuda is not None:  # JSON: exact amounts as text
         fila["antiguedad_deuda"] = {k: str(v) for k, v in evaluacion.salud.antiguedad_deuda.items()}
+    recomendaciones_ = evaluacion.recomendaciones
     fila.update(
         cliente_id=cliente.id,
         fecha_calculo=evaluacion.hoy,
         fecha_actualizacion=now,
         margen_promedio=evaluacion.margen_promedio,
+        # What the reads show besides the alerts (stored apart, for the portfolio views).
+        recomendaciones={
+            "oportunidades": [
+                {"tipo": o.tipo, "mensaje": o.mensaje} for o in recomendaciones_.oportunidades
+            ],
+            "acciones_sugeridas": list(recomendaciones_.acciones_sugeridas),
+        },
     )
     return fila
 
@@ -362,11 +340,11 @@ def refrescar_tocados(ctx: Contexto, tocados: Mapping[str, bool]) -> None:
     ids = sorted(tocados)
     for inicio in range(0, len(ids), LOTE_RECALCULO):
         session.flush()
-        clientes = [
-            cliente
-            for cliente_id in ids[inicio : inicio + LOTE_RECALCULO]
-            if (cliente := session.get(Cliente, cliente_id)) is not None
-        ]
+        # Locked (PostgreSQL), in id order, before the health row is written: every writer
+        # of a client's row takes the client first, so a write and the lazy refresh of a
+        # read (`salud.lectura`) run one after the other, neither deadlocks nor stores
+        # figures computed without the other's change, and the alerts are replaced once.
+        clientes = salud_repo.bloquear_clientes(session, ids[inicio : inicio + LOTE_RECALCULO])
         if not clientes:
             continue
         hechos = cargar_hechos(session, [c.id for c in clientes], ctx.now)
@@ -391,57 +369,3 @@ def refrescar_tocados(ctx: Contexto, tocados: Mapping[str, bool]) -> None:
             for c, p in zip(clientes, predicciones, strict=True)
         ]
         guardar(session, clientes, evaluaciones, ctx.now)
-        for cliente, evaluacion_ in zip(clientes, evaluaciones, strict=True):
-            ctx.resultados[cliente.id] = evaluacion_
-
-
-def evaluacion(ctx: Contexto, cliente: Cliente) -> Evaluacion:
-    """The client as of today: what this unit of work already computed (applying its
-    pending effects first), or a fresh read-only evaluation."""
-    if ctx.tocado(cliente.id):
-        ctx.confirmar()
-    previa = ctx.resultados.get(cliente.id)
-    if isinstance(previa, Evaluacion):
-        return previa
-    evaluacion_ = evaluar_cliente(ctx.session, cliente, ctx.settings, ctx.now)
-    ctx.resultados[cliente.id] = evaluacion_
-    return evaluacion_
-
-
-def salud_read(evaluacion_: Evaluacion, cliente_id: str, now: datetime) -> SaludRead:
-    """The wire form of an evaluation's health."""
-    salud = evaluacion_.salud
-    values = {name: getattr(salud, name) for name in SaludRead.model_fields if hasattr(salud, name)}
-    return SaludRead.model_validate(
-        {
-            **values,
-            "cliente_id": cliente_id,
-            "margen_promedio": evaluacion_.margen_promedio,
-            "fecha_calculo": evaluacion_.hoy,
-            "fecha_actualizacion": now,
-        }
-    )
-
-
-def salud(ctx: Contexto, cliente_id: str) -> SaludRead:
-    """The client's health metrics as of today."""
-    cliente = base_repo.cliente_o_404(ctx.session, cliente_id)
-    return salud_read(evaluacion(ctx, cliente), cliente_id, ctx.now)
-
-
-def recomendaciones(ctx: Contexto, cliente_id: str) -> RecomendacionesRead:
-    """What to do with the client today: alerts, opportunities and concrete actions."""
-    cliente = base_repo.cliente_o_404(ctx.session, cliente_id)
-    resultado = evaluacion(ctx, cliente).recomendaciones
-    return RecomendacionesRead(
-        cliente_id=cliente_id,
-        fecha_generacion=ctx.now,
-        alertas=[
-            AlertaRead(tipo=a.tipo, severidad=Severidad(a.severidad), mensaje=a.mensaje)
-            for a in resultado.alertas
-        ],
-        oportunidades=[
-            OportunidadSugeridaRead(tipo=o.tipo, mensaje=o.mensaje) for o in resultado.oportunidades
-        ],
-        acciones_sugeridas=list(resultado.acciones_sugeridas),
-    )
