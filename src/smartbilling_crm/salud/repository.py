@@ -24,6 +24,7 @@ from smartbilling_crm.models import (
     Contacto,
     Factura,
     Oportunidad,
+    ProgresoRecalculo,
     ResumenCartera,
     SaludCliente,
 )
@@ -275,3 +276,69 @@ def clientes(session: Session, ids: Sequence[str]) -> list[Cliente]:
 
 def contar_clientes(session: Session) -> int:
     return session.scalar(select(func.count()).select_from(Cliente)) or 0
+
+
+PROGRESO_ID = 1
+
+
+def progreso(session: Session) -> ProgresoRecalculo | None:
+    return session.get(ProgresoRecalculo, PROGRESO_ID)
+
+
+def empezar_progreso(session: Session, fecha_calculo: date, ajuste: datetime) -> None:
+    """A new run of `recalcular`: nothing committed yet."""
+    fila = progreso(session)
+    if fila is None:
+        fila = ProgresoRecalculo(id=PROGRESO_ID)
+        session.add(fila)
+    fila.fecha_calculo = fecha_calculo
+    fila.ajuste = ajuste
+    fila.ultimo_cliente_id = None
+    fila.clientes = 0
+    fila.completado = False
+
+
+def avanzar_progreso(
+    session: Session, ultimo_cliente_id: str | None, clientes: int, *, completado: bool = False
+) -> None:
+    """Record a committed batch (in the batch's own transaction) or the end of the run."""
+    session.execute(
+        update(ProgresoRecalculo)
+        .where(ProgresoRecalculo.id == PROGRESO_ID)
+        .values(ultimo_cliente_id=ultimo_cliente_id, clientes=clientes, completado=completado)
+    )
+
+
+def bloquear_clientes(session: Session, ids: Sequence[str]) -> None:
+    """Lock the clients' rows in id order (PostgreSQL `FOR UPDATE`; on SQLite the write
+    transaction already excludes every other writer): a request that changes one of them
+    waits for the batch, and two lockers never take the same rows in opposite orders."""
+    if session.get_bind().dialect.name == "sqlite":
+        return
+    session.execute(
+        select(Cliente.id).where(Cliente.id.in_(ids)).order_by(Cliente.id).with_for_update()
+    ).all()
+
+
+Huella = tuple[datetime | None, datetime | None]
+
+
+def huellas(session: Session, ids: Sequence[str]) -> dict[str, Huella]:
+    """Per client, when its row and its health row were last written: every change of a
+    client's facts touches the client, and the refresh writes its health row with the
+    request's instant, so a different pair means someone changed the client meanwhile.
+    A client that no longer exists has no entry."""
+    return {
+        cliente_id: (cliente_en, salud_en)
+        for cliente_id, cliente_en, salud_en in session.execute(
+            select(Cliente.id, Cliente.fecha_actualizacion, SaludCliente.fecha_actualizacion)
+            .outerjoin(SaludCliente, SaludCliente.cliente_id == Cliente.id)
+            .where(Cliente.id.in_(ids))
+        )
+    }
+
+
+def actualizar_clientes(session: Session, filas: list[dict[str, Any]]) -> None:
+    """Set `estado` and `riesgo_impago` of several clients by id (one executemany)."""
+    if filas:
+        session.execute(update(Cliente), filas)

@@ -308,17 +308,28 @@ def _fila_salud(cliente: Cliente, evaluacion: Evaluacion, now: datetime) -> dict
     return fila
 
 
-def _filas_alertas(cliente_id: str, evaluacion: Evaluacion) -> list[dict[str, Any]]:
+def filas_salud(
+    clientes: Sequence[Cliente], evaluaciones: Sequence[Evaluacion], now: datetime
+) -> list[dict[str, Any]]:
+    """The health rows of evaluated clients, as `guardar_salud` writes them."""
+    return [_fila_salud(c, e, now) for c, e in zip(clientes, evaluaciones, strict=True)]
+
+
+def filas_alertas(
+    clientes: Sequence[Cliente], evaluaciones: Sequence[Evaluacion]
+) -> list[dict[str, Any]]:
+    """The stored alerts of evaluated clients, as `reemplazar_alertas` writes them."""
     return [
         {
-            "cliente_id": cliente_id,
+            "cliente_id": c.id,
             "tipo": alerta.tipo,
             "severidad": str(alerta.severidad),
             "rango": Severidad(alerta.severidad).rango,
             "mensaje": alerta.mensaje,
             "posicion": posicion,
         }
-        for posicion, alerta in enumerate(evaluacion.recomendaciones.alertas)
+        for c, e in zip(clientes, evaluaciones, strict=True)
+        for posicion, alerta in enumerate(e.recomendaciones.alertas)
     ]
 
 
@@ -329,17 +340,9 @@ def guardar(
         # Loaded objects: the unit of work writes only the clients that changed.
         cliente.estado = evaluacion.estado
         cliente.riesgo_impago = evaluacion.salud.riesgo_impago_nivel
-    salud_repo.guardar_salud(
-        session, [_fila_salud(c, e, now) for c, e in zip(clientes, evaluaciones, strict=True)]
-    )
+    salud_repo.guardar_salud(session, filas_salud(clientes, evaluaciones, now))
     salud_repo.reemplazar_alertas(
-        session,
-        [c.id for c in clientes],
-        [
-            fila
-            for c, e in zip(clientes, evaluaciones, strict=True)
-            for fila in _filas_alertas(c.id, e)
-        ],
+        session, [c.id for c in clientes], filas_alertas(clientes, evaluaciones)
     )
 
 
