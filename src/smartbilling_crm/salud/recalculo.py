@@ -13,6 +13,7 @@ import itertools
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -125,7 +126,9 @@ def _recalcular(
             if ids:
                 antes = salud_repo.huellas(session, ids)
                 clientes = salud_repo.clientes(session, ids)
-                evaluaciones = evaluar_lote(session, clientes, cartera, settings, now)
+                filas = preparar_lote(
+                    clientes, evaluar_lote(session, clientes, cartera, settings, now), now
+                )
         if not ids:
             break
         with transaction(factory) as session:
@@ -134,21 +137,11 @@ def _recalcular(
             cambiados = [i for i in ids if ahora.get(i) != antes.get(i)]
             if cambiados:
                 # Changed (or erased) since the read: score them again, under the lock.
-                de_nuevo = dict(
-                    zip(
-                        cambiados,
-                        _por_id(session, cambiados, cartera, settings, now),
-                        strict=True,
-                    )
+                otra_vez = salud_repo.clientes(session, cambiados)
+                filas = filas.sin(cambiados) + preparar_lote(
+                    otra_vez, evaluar_lote(session, otra_vez, cartera, settings, now), now
                 )
-                pares = [
-                    par
-                    for c, e in zip(clientes, evaluaciones, strict=True)
-                    if (par := de_nuevo.get(c.id, (c, e))) is not None
-                ]
-                clientes = [c for c, _ in pares]
-                evaluaciones = [e for _, e in pares]
-            guardar_lote(session, clientes, evaluaciones, now)
+            guardar_lote(session, filas)
             hecho += len(ids)
             ultimo = ids[-1]
             salud_repo.avanzar_progreso(session, ultimo, hecho)
@@ -159,21 +152,6 @@ def _recalcular(
     with transaction(factory) as session:
         salud_repo.avanzar_progreso(session, ultimo, hecho, completado=True)
     return ResultadoRecalculo(clientes=hecho, fecha_calculo=hoy, reanudado=arranque.reanudado)
-
-
-def _por_id(
-    session: Session, ids: list[str], cartera: Cartera, settings: Settings, now: datetime
-) -> Iterator[tuple[Cliente, Evaluacion] | None]:
-    """Each of `ids` loaded and scored again, None for those that no longer exist."""
-    clientes = salud_repo.clientes(session, ids)
-    por_id = dict(
-        zip(
-            (c.id for c in clientes),
-            zip(clientes, evaluar_lote(session, clientes, cartera, settings, now), strict=True),
-            strict=True,
-        )
-    )
-    return (por_id.get(i) for i in ids)
 
 
 def _arrancar(
@@ -236,7 +214,7 @@ def evaluar_lote(
 ) -> list[Evaluacion]:
     """Load the facts of a batch in a few set-based statements and score it in one pass."""
     hoy = now.astimezone(settings.tz).date()
-    hechos = cargar_hechos(session, [c.id for c in clientes], now)
+    hechos = cargar_hechos(session, [c.id for c in clientes], now, ligero=True)
     vacios = Hechos()
     de_cada = [hechos.get(c.id, vacios) for c in clientes]
     predicciones = predecir_lote(cartera.modelo, [historial(h, hoy) for h in de_cada])
@@ -246,23 +224,56 @@ def evaluar_lote(
     ]
 
 
-def guardar_lote(
-    session: Session, clientes: Sequence[Cliente], evaluaciones: Sequence[Evaluacion], now: datetime
-) -> None:
-    """Store a batch scored from detached rows: health rows, alerts, and the state and
-    risk of the clients whose ones changed (by id, one statement)."""
-    salud_repo.actualizar_clientes(
-        session,
-        [
+@dataclass(frozen=True)
+class FilasLote:
+    """What a scored batch writes, prepared before its write transaction (the rules that
+    make the alerts run here, not while holding the lock)."""
+
+    ids: list[str]
+    clientes: list[dict[str, Any]]  # id, estado, riesgo_impago of those that changed
+    salud: list[dict[str, Any]]
+    alertas: list[dict[str, Any]]
+
+    def sin(self, ids: Sequence[str]) -> FilasLote:
+        fuera = set(ids)
+        return FilasLote(
+            [i for i in self.ids if i not in fuera],
+            [f for f in self.clientes if f["id"] not in fuera],
+            [f for f in self.salud if f["cliente_id"] not in fuera],
+            [f for f in self.alertas if f["cliente_id"] not in fuera],
+        )
+
+    def __add__(self, otras: FilasLote) -> FilasLote:
+        return FilasLote(
+            self.ids + otras.ids,
+            self.clientes + otras.clientes,
+            self.salud + otras.salud,
+            self.alertas + otras.alertas,
+        )
+
+
+def preparar_lote(
+    clientes: Sequence[Cliente], evaluaciones: Sequence[Evaluacion], now: datetime
+) -> FilasLote:
+    """The rows of a batch scored from detached client rows."""
+    return FilasLote(
+        ids=[c.id for c in clientes],
+        clientes=[
             {"id": c.id, "estado": e.estado, "riesgo_impago": e.salud.riesgo_impago_nivel}
             for c, e in zip(clientes, evaluaciones, strict=True)
             if (c.estado, c.riesgo_impago) != (e.estado, e.salud.riesgo_impago_nivel)
         ],
+        salud=filas_salud(clientes, evaluaciones, now),
+        alertas=filas_alertas(clientes, evaluaciones),
     )
-    salud_repo.guardar_salud(session, filas_salud(clientes, evaluaciones, now))
-    salud_repo.reemplazar_alertas(
-        session, [c.id for c in clientes], filas_alertas(clientes, evaluaciones)
-    )
+
+
+def guardar_lote(session: Session, filas: FilasLote) -> None:
+    """Store a batch: the clients' state and risk (those that changed, by id), health rows
+    and alerts, a few executemany statements."""
+    salud_repo.actualizar_clientes(session, filas.clientes)
+    salud_repo.guardar_salud(session, filas.salud)
+    salud_repo.reemplazar_alertas(session, filas.ids, filas.alertas)
 
 
 def recalcular_en_sesion(session: Session, settings: Settings, now: datetime) -> ResultadoRecalculo:

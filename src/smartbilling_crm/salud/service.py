@@ -12,7 +12,7 @@ the clients a service touched are refreshed once each, in batches, before the co
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from functools import cached_property
@@ -58,6 +58,7 @@ from smartbilling_crm.salud.schemas import (
 
 VENTANA_ACTIVIDAD = timedelta(days=30)
 CERO = Decimal(0)
+_FACTURA: Any = FacturaHecho  # built positionally: `salud_repo.COLUMNAS_FACTURA`, cobros
 
 
 class _Pendiente:
@@ -101,26 +102,25 @@ class Evaluacion:
 def _factura_hecho(
     columnas: tuple[Any, ...], cobros: list[tuple[date | None, Decimal | None]]
 ) -> FacturaHecho:
-    """A ledger row and its live payments; a settlement without amount (`factura.pagada`)
-    is the rest of the invoice (`facturacion.libro.resto`)."""
-    hecho = FacturaHecho(*columnas)
-    liquidado = libro.resto(hecho.total, sum((i for _, i in cobros if i is not None), CERO))
-    return replace(
-        hecho,
-        cobros=tuple((d, liquidado if i is None else i) for d, i in cobros if d is not None),
+    """A ledger row and its live payments; an amountless settlement is the rest (`libro`)."""
+    liquidado = libro.resto(columnas[5], sum((i for _, i in cobros if i is not None), CERO))
+    return _FACTURA(
+        *columnas, tuple((d, liquidado if i is None else i) for d, i in cobros if d is not None)
     )
 
 
-def cargar_hechos(session: Session, ids: Sequence[str], now: datetime) -> dict[str, Hechos]:
-    """The facts of every client in `ids`, in a fixed number of queries."""
+def cargar_hechos(
+    session: Session, ids: Sequence[str], now: datetime, *, ligero: bool = False
+) -> dict[str, Hechos]:
+    """The facts of `ids` in a few queries (`ligero`: rows of what `evaluar` reads)."""
     cobros = salud_repo.cobros_vivos(session, ids)
     facturas = {
         cliente_id: [_factura_hecho(columnas, cobros.get(columnas[0], [])) for columnas in filas]
         for cliente_id, filas in salud_repo.facturas(session, ids).items()
     }
-    abiertas = salud_repo.oportunidades_abiertas(session, ids)
-    contactos = salud_repo.contactos(session, ids)
-    tareas = salud_repo.tareas_pendientes(session, ids)
+    abiertas = salud_repo.oportunidades_abiertas(session, ids, ligero=ligero)
+    contactos = salud_repo.contactos(session, ids, ligero=ligero)
+    tareas = salud_repo.tareas_pendientes(session, ids, ligero=ligero)
     fechas = salud_repo.fechas_actividad(session, ids, now - VENTANA_ACTIVIDAD, now)
     ganadas = salud_repo.ultimas_ganadas(session, ids)
     return {
