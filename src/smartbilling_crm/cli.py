@@ -21,6 +21,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import Progress
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, sessionmaker
 
 from smartbilling_crm.clientes import csv as csv_clientes
 from smartbilling_crm.config import DEV_API_KEY, DEV_USER_EMAIL, DEV_USER_PASSWORD, Settings
@@ -37,7 +38,6 @@ from smartbilling_crm.kit.db import (
 from smartbilling_crm.kit.db import migrate as run_migrations
 from smartbilling_crm.kit.schemas import ZONA_NEGOCIO
 from smartbilling_crm.ops import demo
-from smartbilling_crm.salud import recalculo
 from smartbilling_crm.salud import service as salud_service
 
 app = typer.Typer(
@@ -103,25 +103,6 @@ def migrate() -> None:
     settings = _settings()
     run_migrations(settings.database_url)
     console.print("[green]Base de datos al día.[/green]")
-
-
-@app.command()
-def recalcular(
-    lote: Annotated[int, typer.Option(min=1, max=10_000, help="Clientes por lote")] = 1000,
-) -> None:
-    """Recalcula a fecha de hoy la salud, el estado y las alertas de todos los clientes.
-
-    Para un cron diario, p. ej.: 15 6 * * *  cd /srv/crm && .venv/bin/smartbilling-crm recalcular
-    """
-    settings = _settings()
-    with _unidad(settings) as ctx, _progreso("Recalculando clientes") as avance:
-        resultado = recalculo.recalcular_todos(
-            ctx.session, settings, ctx.now, lote=lote, progreso=avance
-        )
-    console.print(
-        f"[green]{resultado.clientes} clientes recalculados[/green] "
-        f"(a fecha {resultado.fecha_calculo:%d/%m/%Y})."
-    )
 
 
 @app.command("webhook-send")
@@ -311,10 +292,9 @@ class _Deshacer(Exception):
 
 
 @contextmanager
-def _unidad(settings: Settings, *, crea: bool = False) -> Iterator[Contexto]:
-    """A migrated database and one unit of work (as a request has): its effects run and it
-    is committed at the end of the block, rolled back if it raises. Only a command that
-    `crea` may start a SQLite file that is not there."""
+def _fabrica(settings: Settings, *, crea: bool = False) -> Iterator[sessionmaker[Session]]:
+    """A migrated database and a session factory on it. Only a command that `crea` may
+    start a SQLite file that is not there."""
     if not crea:
         _exigir_base(settings)
     try:
@@ -327,17 +307,24 @@ def _unidad(settings: Settings, *, crea: bool = False) -> Iterator[Contexto]:
     except OperationalError as exc:
         _fail(f"No se pudo usar la base de datos: {exc.orig}")
     try:
-        with unidad_de_trabajo(
-            create_session_factory(engine),
-            settings,
-            datetime.now(UTC),
-            (salud_service.refrescar_tocados,),
-        ) as ctx:
-            yield ctx
+        yield create_session_factory(engine)
     except OperationalError as exc:
         _fail(f"No se pudo usar la base de datos: {exc.orig}")
     finally:
         engine.dispose()
+
+
+@contextmanager
+def _unidad(settings: Settings, *, crea: bool = False) -> Iterator[Contexto]:
+    """A migrated database and one unit of work (as a request has): its effects run and it
+    is committed at the end of the block, rolled back if it raises."""
+    with (
+        _fabrica(settings, crea=crea) as factory,
+        unidad_de_trabajo(
+            factory, settings, datetime.now(UTC), (salud_service.refrescar_tocados,)
+        ) as ctx,
+    ):
+        yield ctx
 
 
 @contextmanager
@@ -443,10 +430,12 @@ def _fail(message: str) -> NoReturn:
 # Commands in their own modules (they use the helpers above): the panel's accounts and
 # the backups.
 from smartbilling_crm.cli_copias import backup  # noqa: E402
+from smartbilling_crm.cli_recalculo import recalcular  # noqa: E402
 from smartbilling_crm.cli_usuarios import usuarios_app  # noqa: E402
 
 app.add_typer(usuarios_app, name="usuarios")
 app.command("backup")(backup)
+app.command("recalcular")(recalcular)
 
 
 if __name__ == "__main__":

@@ -26,6 +26,8 @@ from sqlalchemy.orm import Session, sessionmaker
 PROJECT_ROOT = Path(__file__).resolve().parents[3]
 # Arbitrary constant shared by every worker: "SBCRM" in ASCII.
 MIGRATION_LOCK_KEY = 0x5342_43524D
+# The daily recompute's own lock: "SBCRMR".
+RECALCULO_LOCK_KEY = 0x5342_43524D52
 SQLITE_BUSY_TIMEOUT_MS = 5000
 
 
@@ -275,6 +277,48 @@ def lectura_en_pausa(session: Session) -> Iterator[None]:
         yield
     finally:
         _empezar(session, read_only=True)
+
+
+class OcupadoError(Exception):
+    """Another process holds the exclusive lock asked for."""
+
+
+@contextmanager
+def cerrojo_exclusivo(engine: Engine, clave: int, nombre: str) -> Iterator[None]:
+    """Hold an exclusive, non-waiting lock for the block, or raise `OcupadoError` at once.
+
+    PostgreSQL: a session-level `pg_try_advisory_lock(clave)` on a connection of its own,
+    held (idle, outside any transaction) until the block ends, and released by the server
+    if the process dies. A SQLite file: `flock` on `<file>.<nombre>.lock` beside it, also
+    released by the kernel when the process dies. In memory: nothing to share."""
+    url = engine.url.render_as_string(hide_password=False)
+    if engine.dialect.name != "sqlite":
+        with engine.connect() as connection:
+            tomado = connection.execute(
+                text("SELECT pg_try_advisory_lock(:key)"), {"key": clave}
+            ).scalar()
+            connection.commit()
+            if not tomado:
+                raise OcupadoError(nombre)
+            try:
+                yield
+            finally:
+                connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": clave})
+                connection.commit()
+        return
+    fichero = sqlite_file(url)
+    if fichero is None:
+        yield
+        return
+    with open(fichero.with_name(f"{fichero.name}.{nombre}.lock"), "a") as lock_file:
+        try:
+            fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise OcupadoError(nombre) from None
+        try:
+            yield
+        finally:
+            fcntl.flock(lock_file, fcntl.LOCK_UN)
 
 
 def alembic_config(url: str) -> Config:

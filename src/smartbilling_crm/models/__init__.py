@@ -14,6 +14,7 @@ from smartbilling_crm.models.cliente import (
 from smartbilling_crm.models.contacto import Contacto
 from smartbilling_crm.models.factura import Cobro, Factura, WebhookEvento
 from smartbilling_crm.models.oportunidad import Oportunidad
+from smartbilling_crm.models.progreso import ProgresoRecalculo
 from smartbilling_crm.models.resumen import ResumenCartera
 from smartbilling_crm.models.salud import SaludCliente
 from smartbilling_crm.models.usuario import AlertaPospuesta, Usuario
@@ -31,6 +32,7 @@ __all__ = [
     "Contacto",
     "Factura",
     "Oportunidad",
+    "ProgresoRecalculo",
     "ResumenCartera",
     "SaludCliente",
     "Usuario",

@@ -434,5 +434,5 @@ def construir(
             progreso(hecho, len(planes))
     # VIP thresholds and states depend on the whole portfolio: settle them once at the end.
     ctx.confirmar()  # the touched clients first, so the recompute sees their LTVs
-    recalculo.recalcular_todos(ctx.session, ctx.settings, ctx.now)
+    recalculo.recalcular_en_sesion(ctx.session, ctx.settings, ctx.now)
     return resultado

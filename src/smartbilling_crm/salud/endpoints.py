@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 
-from smartbilling_crm.kit.deps import ApiKeyDep, ContextoDep
-from smartbilling_crm.kit.errores import READ, UNAUTHORIZED
+from smartbilling_crm.kit.deps import ApiKeyDep, ContextoDep, NowDep, SettingsDep
+from smartbilling_crm.kit.errores import READ, UNAUTHORIZED, problem
 from smartbilling_crm.salud import recalculo
 from smartbilling_crm.salud import service as salud_service
 from smartbilling_crm.salud.schemas import RecomendacionesRead, ResultadoRecalculoRead, SaludRead
@@ -43,12 +43,18 @@ def obtener_recomendaciones(ctx: ContextoDep, cliente_id: str) -> Recomendacione
     response_model=ResultadoRecalculoRead,
     tags=["Salud"],
     summary="Recalcular la salud de todos los clientes",
-    responses=UNAUTHORIZED,
+    responses={**UNAUTHORIZED, 409: problem(409, "Ya hay un recálculo en curso")},
 )
-def recalcular_salud(ctx: ContextoDep) -> ResultadoRecalculoRead:
+def recalcular_salud(
+    request: Request, settings: SettingsDep, now: NowDep
+) -> ResultadoRecalculoRead:
     """Recalcula a fecha de hoy la salud, el estado (dormidos, VIP) y las alertas de todos los
-    clientes, para la lista y las vistas de cartera. Pensado para un cron diario."""
-    resultado = recalculo.recalcular_todos(ctx.session, ctx.settings, ctx.now)
+    clientes, para la lista y las vistas de cartera. Pensado para un cron diario.
+
+    Por lotes que se confirman uno a uno (la API y los webhooks siguen atendiendo); si otro
+    recálculo está en curso responde 409. Un recálculo de hoy interrumpido se reanuda tras
+    el último lote confirmado."""
+    resultado = recalculo.recalcular_todos(request.app.state.session_factory, settings, now)
     return ResultadoRecalculoRead(
         clientes=resultado.clientes, fecha_calculo=resultado.fecha_calculo
     )

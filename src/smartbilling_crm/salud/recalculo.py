@@ -1,17 +1,31 @@
 """The daily recompute: the portfolio figures (VIP threshold, purchase model fitted on every
-client), then every client's health, state and alerts, in batches scored in one pass."""
+client), then every client's health, state and alerts, in batches scored in one pass.
+
+`recalcular_todos` is what the cron runs: one process at a time (an exclusive lock), each
+batch committed on its own so requests and webhooks go on meanwhile, and a run killed half
+way carries on after its last committed batch when started again the same day.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 import itertools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from smartbilling_crm.config import Settings
+from smartbilling_crm.kit.db import (
+    RECALCULO_LOCK_KEY,
+    OcupadoError,
+    cerrojo_exclusivo,
+    transaction,
+)
+from smartbilling_crm.kit.excepciones import ConflictError
+from smartbilling_crm.models import Cliente
 from smartbilling_crm.salud import repository as salud_repo
 from smartbilling_crm.salud.motor.compras import CarteraCompras, Compra, HistorialCompras, resumir
 from smartbilling_crm.salud.motor.modelo_compras import ajustar_modelo, predecir_lote
@@ -19,11 +33,31 @@ from smartbilling_crm.salud.motor.pagos import ajustar_prior
 from smartbilling_crm.salud.service import (
     LOTE_RECALCULO,
     Cartera,
+    Evaluacion,
     Hechos,
     cargar_hechos,
+    cartera_vigente,
     evaluar,
+    filas_alertas,
+    filas_salud,
     guardar,
     historial,
+)
+
+Progreso = Callable[[int, int], None]
+# Called with the ids of each batch once it is committed (tests interrupt a run with it).
+TrasLote = Callable[[Sequence[str]], None]
+
+
+class RecalculoEnCursoError(ConflictError):
+    """Another `recalcular` holds the lock."""
+
+    title = "Recálculo en curso"
+
+
+EN_CURSO = (
+    "Ya hay un recálculo de la salud en curso (otro proceso lo está haciendo); "
+    "espera a que termine antes de lanzar otro."
 )
 
 
@@ -31,54 +65,232 @@ from smartbilling_crm.salud.service import (
 class ResultadoRecalculo:
     clientes: int
     fecha_calculo: date
+    reanudado: bool = False
+
+
+@dataclass(frozen=True)
+class _Arranque:
+    cartera: Cartera
+    now: datetime
+    ultimo: str | None
+    hecho: int
+    reanudado: bool
 
 
 def recalcular_todos(
-    session: Session,
+    factory: sessionmaker[Session],
     settings: Settings,
     now: datetime,
     *,
     lote: int = LOTE_RECALCULO,
-    progreso: Callable[[int, int], None] | None = None,
+    progreso: Progreso | None = None,
+    desde_cero: bool = False,
+    tras_lote: TrasLote | None = None,
 ) -> ResultadoRecalculo:
-    """Recompute every client in batches: a handful of set-based statements per batch.
+    """Recompute every client, batch by batch, each batch its own short transaction.
 
-    Portfolio figures first: the VIP threshold from the stored LTVs, the purchase model
-    fitted on every client's purchase days and the late-payment prior fitted on every
-    client's paid-late counts; all are kept (`resumen_cartera`) for the
-    requests until the next run. Then each batch is scored in one vectorised pass.
+    Takes the recompute's exclusive lock first (`RecalculoEnCursoError` when another run
+    holds it). A run of today that did not finish is resumed after its last committed
+    batch, with the portfolio fit it stored and its own "now", unless `desde_cero`.
+    Each batch reads and scores its clients outside any write lock, then, in a short write
+    transaction that locks the clients' rows in id order, recomputes the few that a
+    request changed meanwhile and stores them all with the run's progress.
     """
+    engine = factory.kw["bind"]
+    try:
+        with cerrojo_exclusivo(engine, RECALCULO_LOCK_KEY, "recalcular"):
+            return _recalcular(factory, settings, now, lote, progreso, desde_cero, tras_lote)
+    except OcupadoError:
+        raise RecalculoEnCursoError(EN_CURSO) from None
+
+
+def _recalcular(
+    factory: sessionmaker[Session],
+    settings: Settings,
+    now: datetime,
+    lote: int,
+    progreso: Progreso | None,
+    desde_cero: bool,
+    tras_lote: TrasLote | None,
+) -> ResultadoRecalculo:
+    arranque = _arrancar(factory, settings, now, desde_cero)
+    cartera, now, ultimo, hecho = arranque.cartera, arranque.now, arranque.ultimo, arranque.hecho
     hoy = now.astimezone(settings.tz).date()
-    total = salud_repo.contar_clientes(session)
+    with transaction(factory, read_only=True) as session:
+        total = salud_repo.contar_clientes(session)
+    if progreso is not None:
+        progreso(hecho, total)
+    while True:
+        with transaction(factory, read_only=True) as session:
+            ids = salud_repo.ids_de_clientes(session, ultimo, lote)
+            if ids:
+                antes = salud_repo.huellas(session, ids)
+                clientes = salud_repo.clientes(session, ids)
+                filas = preparar_lote(
+                    clientes, evaluar_lote(session, clientes, cartera, settings, now), now
+                )
+        if not ids:
+            break
+        with transaction(factory) as session:
+            salud_repo.bloquear_clientes(session, ids)
+            ahora = salud_repo.huellas(session, ids)
+            cambiados = [i for i in ids if ahora.get(i) != antes.get(i)]
+            if cambiados:
+                # Changed (or erased) since the read: score them again, under the lock.
+                otra_vez = salud_repo.clientes(session, cambiados)
+                filas = filas.sin(cambiados) + preparar_lote(
+                    otra_vez, evaluar_lote(session, otra_vez, cartera, settings, now), now
+                )
+            guardar_lote(session, filas)
+            hecho += len(ids)
+            ultimo = ids[-1]
+            salud_repo.avanzar_progreso(session, ultimo, hecho)
+        if tras_lote is not None:
+            tras_lote(ids)
+        if progreso is not None:
+            progreso(hecho, max(total, hecho))
+    with transaction(factory) as session:
+        salud_repo.avanzar_progreso(session, ultimo, hecho, completado=True)
+    return ResultadoRecalculo(clientes=hecho, fecha_calculo=hoy, reanudado=arranque.reanudado)
+
+
+def _arrancar(
+    factory: sessionmaker[Session], settings: Settings, now: datetime, desde_cero: bool
+) -> _Arranque:
+    """Resume today's unfinished run, or fit the portfolio and start a new one."""
+    hoy = now.astimezone(settings.tz).date()
+    with transaction(factory, read_only=True) as session:
+        previo = salud_repo.progreso(session)
+        resumen = salud_repo.resumen(session)
+        if (
+            not desde_cero
+            and previo is not None
+            and not previo.completado
+            and previo.fecha_calculo == hoy
+            and resumen is not None
+            and resumen.fecha_calculo == previo.ajuste
+        ):
+            return _Arranque(
+                cartera=cartera_vigente(session, hoy),
+                now=previo.ajuste,
+                ultimo=previo.ultimo_cliente_id,
+                hecho=previo.clientes,
+                reanudado=True,
+            )
+        cartera = ajustar_cartera(session, hoy)
+    with transaction(factory) as session:
+        _guardar_cartera(session, cartera, now)
+        salud_repo.empezar_progreso(session, hoy, now)
+    return _Arranque(cartera=cartera, now=now, ultimo=None, hecho=0, reanudado=False)
+
+
+def ajustar_cartera(session: Session, hoy: date) -> Cartera:
+    """The portfolio figures: the VIP threshold from the stored LTVs, the purchase model
+    fitted on every client's purchase days and the late-payment prior fitted on every
+    client's paid-late counts."""
     umbral = salud_repo.umbral_vip(session)
     modelo = ajustar_modelo(CarteraCompras.desde_historiales(list(_historiales(session, hoy))), hoy)
     prior = ajustar_prior(salud_repo.conteos_pago(session, hoy))
+    return Cartera(umbral, modelo, prior)
+
+
+def _guardar_cartera(session: Session, cartera: Cartera, now: datetime) -> None:
+    """Keep the figures (`resumen_cartera`) for the requests until the next run."""
     salud_repo.guardar_resumen(
-        session, umbral, modelo.como_dict(), now, prior=dataclasses.asdict(prior)
+        session,
+        cartera.umbral_vip,
+        cartera.modelo.como_dict(),
+        now,
+        prior=dataclasses.asdict(cartera.prior),
     )
-    cartera = Cartera(umbral, modelo, prior)
-    hechos_vacios = Hechos()
+
+
+def evaluar_lote(
+    session: Session,
+    clientes: Sequence[Cliente],
+    cartera: Cartera,
+    settings: Settings,
+    now: datetime,
+) -> list[Evaluacion]:
+    """Load the facts of a batch in a few set-based statements and score it in one pass."""
+    hoy = now.astimezone(settings.tz).date()
+    hechos = cargar_hechos(session, [c.id for c in clientes], now, ligero=True)
+    vacios = Hechos()
+    de_cada = [hechos.get(c.id, vacios) for c in clientes]
+    predicciones = predecir_lote(cartera.modelo, [historial(h, hoy) for h in de_cada])
+    return [
+        evaluar(c, h, cartera, settings, now, prediccion=p)
+        for c, h, p in zip(clientes, de_cada, predicciones, strict=True)
+    ]
+
+
+@dataclass(frozen=True)
+class FilasLote:
+    """What a scored batch writes, prepared before its write transaction (the rules that
+    make the alerts run here, not while holding the lock)."""
+
+    ids: list[str]
+    clientes: list[dict[str, Any]]  # id, estado, riesgo_impago of those that changed
+    salud: list[dict[str, Any]]
+    alertas: list[dict[str, Any]]
+
+    def sin(self, ids: Sequence[str]) -> FilasLote:
+        fuera = set(ids)
+        return FilasLote(
+            [i for i in self.ids if i not in fuera],
+            [f for f in self.clientes if f["id"] not in fuera],
+            [f for f in self.salud if f["cliente_id"] not in fuera],
+            [f for f in self.alertas if f["cliente_id"] not in fuera],
+        )
+
+    def __add__(self, otras: FilasLote) -> FilasLote:
+        return FilasLote(
+            self.ids + otras.ids,
+            self.clientes + otras.clientes,
+            self.salud + otras.salud,
+            self.alertas + otras.alertas,
+        )
+
+
+def preparar_lote(
+    clientes: Sequence[Cliente], evaluaciones: Sequence[Evaluacion], now: datetime
+) -> FilasLote:
+    """The rows of a batch scored from detached client rows."""
+    return FilasLote(
+        ids=[c.id for c in clientes],
+        clientes=[
+            {"id": c.id, "estado": e.estado, "riesgo_impago": e.salud.riesgo_impago_nivel}
+            for c, e in zip(clientes, evaluaciones, strict=True)
+            if (c.estado, c.riesgo_impago) != (e.estado, e.salud.riesgo_impago_nivel)
+        ],
+        salud=filas_salud(clientes, evaluaciones, now),
+        alertas=filas_alertas(clientes, evaluaciones),
+    )
+
+
+def guardar_lote(session: Session, filas: FilasLote) -> None:
+    """Store a batch: the clients' state and risk (those that changed, by id), health rows
+    and alerts, a few executemany statements."""
+    salud_repo.actualizar_clientes(session, filas.clientes)
+    salud_repo.guardar_salud(session, filas.salud)
+    salud_repo.reemplazar_alertas(session, filas.ids, filas.alertas)
+
+
+def recalcular_en_sesion(session: Session, settings: Settings, now: datetime) -> ResultadoRecalculo:
+    """The whole recompute inside the caller's transaction (the demo portfolio, built and
+    scored in one unit of work): no lock, no progress, nothing committed here."""
+    hoy = now.astimezone(settings.tz).date()
+    cartera = ajustar_cartera(session, hoy)
+    _guardar_cartera(session, cartera, now)
     hecho = 0
     ultimo: str | None = None
-    while True:
-        ids = salud_repo.ids_de_clientes(session, ultimo, lote)
-        if not ids:
-            break
+    while ids := salud_repo.ids_de_clientes(session, ultimo, LOTE_RECALCULO):
         clientes = salud_repo.clientes(session, ids)
-        hechos = cargar_hechos(session, ids, now)
-        de_cada = [hechos.get(c.id, hechos_vacios) for c in clientes]
-        predicciones = predecir_lote(modelo, [historial(h, hoy) for h in de_cada])
-        evaluaciones = [
-            evaluar(c, h, cartera, settings, now, prediccion=p)
-            for c, h, p in zip(clientes, de_cada, predicciones, strict=True)
-        ]
-        guardar(session, clientes, evaluaciones, now)
+        guardar(session, clientes, evaluar_lote(session, clientes, cartera, settings, now), now)
         session.flush()
         session.expunge_all()  # keep memory flat over 100k clients
         hecho += len(ids)
         ultimo = ids[-1]
-        if progreso is not None:
-            progreso(hecho, total)
     return ResultadoRecalculo(clientes=hecho, fecha_calculo=hoy)
 
 

@@ -10,9 +10,20 @@ from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, case, delete, func, insert, or_, select, update
+from sqlalchemy import (
+    Table,
+    and_,
+    bindparam,
+    case,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -25,6 +36,7 @@ from smartbilling_crm.models import (
     Contacto,
     Factura,
     Oportunidad,
+    ProgresoRecalculo,
     ResumenCartera,
     SaludCliente,
 )
@@ -168,26 +180,63 @@ def conteos_pago(session: Session, hoy: date) -> list[tuple[int, int]]:
     return [(int(k or 0), int(n or 0)) for k, n in filas]
 
 
-def oportunidades_abiertas(session: Session, ids: Sequence[str]) -> dict[str, list[Oportunidad]]:
-    rows = session.execute(
+# What the engines read of an opportunity, a contact and a task (`ligero` loads): plain
+# rows with these attributes instead of entities, a third of a batch's load.
+_OPORTUNIDAD = (
+    Oportunidad.id,
+    Oportunidad.nombre_proyecto,
+    Oportunidad.estado,
+    Oportunidad.monto_estimado,
+    Oportunidad.probabilidad_cierre,
+    Oportunidad.fecha_cierre_estimada,
+)
+_CONTACTO = (
+    Contacto.id,
+    Contacto.nombre_completo,
+    Contacto.rol,
+    Contacto.es_contacto_principal,
+    Contacto.es_contacto_financiero,
+)
+_TAREA = (Actividad.id, Actividad.titulo, Actividad.fecha)
+
+
+def _filas(session: Session, stmt: Any, columnas: tuple[Any, ...]) -> dict[str, list[Any]]:
+    grupos: dict[str, list[Any]] = defaultdict(list)
+    for fila in session.execute(stmt.with_only_columns(columnas[0].table.c.cliente_id, *columnas)):
+        grupos[fila[0]].append(fila)
+    return grupos
+
+
+def oportunidades_abiertas(
+    session: Session, ids: Sequence[str], *, ligero: bool = False
+) -> dict[str, list[Oportunidad]]:
+    stmt = (
         select(Oportunidad.cliente_id, Oportunidad)
         .where(Oportunidad.cliente_id.in_(ids), Oportunidad.estado.not_in(ESTADOS_CERRADOS))
         .order_by(Oportunidad.fecha_creacion.desc(), Oportunidad.id)
-    ).all()
-    return _agrupar(rows)
+    )
+    if ligero:
+        return _filas(session, stmt, _OPORTUNIDAD)
+    return _agrupar(session.execute(stmt).all())
 
 
-def contactos(session: Session, ids: Sequence[str]) -> dict[str, list[Contacto]]:
-    rows = session.execute(
+def contactos(
+    session: Session, ids: Sequence[str], *, ligero: bool = False
+) -> dict[str, list[Contacto]]:
+    stmt = (
         select(Contacto.cliente_id, Contacto)
         .where(Contacto.cliente_id.in_(ids))
         .order_by(Contacto.es_contacto_principal.desc(), Contacto.nombre_completo, Contacto.id)
-    ).all()
-    return _agrupar(rows)
+    )
+    if ligero:
+        return _filas(session, stmt, _CONTACTO)
+    return _agrupar(session.execute(stmt).all())
 
 
-def tareas_pendientes(session: Session, ids: Sequence[str]) -> dict[str, list[Actividad]]:
-    rows = session.execute(
+def tareas_pendientes(
+    session: Session, ids: Sequence[str], *, ligero: bool = False
+) -> dict[str, list[Actividad]]:
+    stmt = (
         select(Actividad.cliente_id, Actividad)
         .where(
             Actividad.cliente_id.in_(ids),
@@ -195,8 +244,10 @@ def tareas_pendientes(session: Session, ids: Sequence[str]) -> dict[str, list[Ac
             Actividad.completada.is_(False),
         )
         .order_by(Actividad.fecha, Actividad.id)
-    ).all()
-    return _agrupar(rows)
+    )
+    if ligero:
+        return _filas(session, stmt, _TAREA)
+    return _agrupar(session.execute(stmt).all())
 
 
 def ultimas_ganadas(session: Session, ids: Sequence[str]) -> dict[str, datetime]:
@@ -252,8 +303,16 @@ def guardar_salud(session: Session, filas: list[dict[str, Any]]) -> None:
     )
     nuevas = [f for f in filas if f["cliente_id"] not in existentes]
     viejas = [f for f in filas if f["cliente_id"] in existentes]
+    # Core statements on the table, executemany: the ORM's bulk paths cost as much again.
+    tabla = cast(Table, SaludCliente.__table__)
     if viejas:
-        session.execute(update(SaludCliente), viejas)
+        session.execute(
+            update(tabla).where(tabla.c.cliente_id == bindparam("_cliente")),
+            [
+                {k: v for k, v in f.items() if k != "cliente_id"} | {"_cliente": f["cliente_id"]}
+                for f in viejas
+            ],
+        )
     if nuevas:
         insertar = (
             postgresql.insert(SaludCliente)
@@ -342,7 +401,7 @@ def reemplazar_alertas(session: Session, ids: Sequence[str], filas: list[dict[st
     """The clients' stored alerts become exactly `filas`."""
     session.execute(delete(AlertaCliente).where(AlertaCliente.cliente_id.in_(ids)))
     if filas:
-        session.execute(insert(AlertaCliente), filas)
+        session.execute(insert(cast(Table, AlertaCliente.__table__)), filas)
 
 
 def ids_de_clientes(session: Session, despues_de: str | None, lote: int) -> list[str]:
@@ -359,3 +418,58 @@ def clientes(session: Session, ids: Sequence[str]) -> list[Cliente]:
 
 def contar_clientes(session: Session) -> int:
     return session.scalar(select(func.count()).select_from(Cliente)) or 0
+
+
+PROGRESO_ID = 1
+
+
+def progreso(session: Session) -> ProgresoRecalculo | None:
+    return session.get(ProgresoRecalculo, PROGRESO_ID)
+
+
+def empezar_progreso(session: Session, fecha_calculo: date, ajuste: datetime) -> None:
+    """A new run of `recalcular`: nothing committed yet."""
+    fila = progreso(session)
+    if fila is None:
+        fila = ProgresoRecalculo(id=PROGRESO_ID)
+        session.add(fila)
+    fila.fecha_calculo = fecha_calculo
+    fila.ajuste = ajuste
+    fila.ultimo_cliente_id = None
+    fila.clientes = 0
+    fila.completado = False
+
+
+def avanzar_progreso(
+    session: Session, ultimo_cliente_id: str | None, clientes: int, *, completado: bool = False
+) -> None:
+    """Record a committed batch (in the batch's own transaction) or the end of the run."""
+    session.execute(
+        update(ProgresoRecalculo)
+        .where(ProgresoRecalculo.id == PROGRESO_ID)
+        .values(ultimo_cliente_id=ultimo_cliente_id, clientes=clientes, completado=completado)
+    )
+
+
+Huella = tuple[datetime | None, datetime | None]
+
+
+def huellas(session: Session, ids: Sequence[str]) -> dict[str, Huella]:
+    """Per client, when its row and its health row were last written: every change of a
+    client's facts touches the client, and the refresh writes its health row with the
+    request's instant, so a different pair means someone changed the client meanwhile.
+    A client that no longer exists has no entry."""
+    return {
+        cliente_id: (cliente_en, salud_en)
+        for cliente_id, cliente_en, salud_en in session.execute(
+            select(Cliente.id, Cliente.fecha_actualizacion, SaludCliente.fecha_actualizacion)
+            .outerjoin(SaludCliente, SaludCliente.cliente_id == Cliente.id)
+            .where(Cliente.id.in_(ids))
+        )
+    }
+
+
+def actualizar_clientes(session: Session, filas: list[dict[str, Any]]) -> None:
+    """Set `estado` and `riesgo_impago` of several clients by id (one executemany)."""
+    if filas:
+        session.execute(update(Cliente), filas)

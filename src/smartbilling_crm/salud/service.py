@@ -13,7 +13,7 @@ whose functions this module offers to the other features).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from functools import cached_property
@@ -57,6 +57,7 @@ from smartbilling_crm.salud.motor.pagos import PriorPagos
 
 VENTANA_ACTIVIDAD = timedelta(days=30)
 CERO = Decimal(0)
+_FACTURA: Any = FacturaHecho  # built positionally: `salud_repo.COLUMNAS_FACTURA`, cobros
 
 
 class _Pendiente:
@@ -100,26 +101,25 @@ class Evaluacion:
 def _factura_hecho(
     columnas: tuple[Any, ...], cobros: list[tuple[date | None, Decimal | None]]
 ) -> FacturaHecho:
-    """A ledger row and its live payments; a settlement without amount (`factura.pagada`)
-    is the rest of the invoice (`facturacion.libro.resto`)."""
-    hecho = FacturaHecho(*columnas)
-    liquidado = libro.resto(hecho.total, sum((i for _, i in cobros if i is not None), CERO))
-    return replace(
-        hecho,
-        cobros=tuple((d, liquidado if i is None else i) for d, i in cobros if d is not None),
+    """A ledger row and its live payments; an amountless settlement is the rest (`libro`)."""
+    liquidado = libro.resto(columnas[5], sum((i for _, i in cobros if i is not None), CERO))
+    return _FACTURA(
+        *columnas, tuple((d, liquidado if i is None else i) for d, i in cobros if d is not None)
     )
 
 
-def cargar_hechos(session: Session, ids: Sequence[str], now: datetime) -> dict[str, Hechos]:
-    """The facts of every client in `ids`, in a fixed number of queries."""
+def cargar_hechos(
+    session: Session, ids: Sequence[str], now: datetime, *, ligero: bool = False
+) -> dict[str, Hechos]:
+    """The facts of `ids` in a few queries (`ligero`: rows of what `evaluar` reads)."""
     cobros = salud_repo.cobros_vivos(session, ids)
     facturas = {
         cliente_id: [_factura_hecho(columnas, cobros.get(columnas[0], [])) for columnas in filas]
         for cliente_id, filas in salud_repo.facturas(session, ids).items()
     }
-    abiertas = salud_repo.oportunidades_abiertas(session, ids)
-    contactos = salud_repo.contactos(session, ids)
-    tareas = salud_repo.tareas_pendientes(session, ids)
+    abiertas = salud_repo.oportunidades_abiertas(session, ids, ligero=ligero)
+    contactos = salud_repo.contactos(session, ids, ligero=ligero)
+    tareas = salud_repo.tareas_pendientes(session, ids, ligero=ligero)
     fechas = salud_repo.fechas_actividad(session, ids, now - VENTANA_ACTIVIDAD, now)
     ganadas = salud_repo.ultimas_ganadas(session, ids)
     return {
@@ -286,17 +286,28 @@ def _fila_salud(cliente: Cliente, evaluacion: Evaluacion, now: datetime) -> dict
     return fila
 
 
-def _filas_alertas(cliente_id: str, evaluacion: Evaluacion) -> list[dict[str, Any]]:
+def filas_salud(
+    clientes: Sequence[Cliente], evaluaciones: Sequence[Evaluacion], now: datetime
+) -> list[dict[str, Any]]:
+    """The health rows of evaluated clients, as `guardar_salud` writes them."""
+    return [_fila_salud(c, e, now) for c, e in zip(clientes, evaluaciones, strict=True)]
+
+
+def filas_alertas(
+    clientes: Sequence[Cliente], evaluaciones: Sequence[Evaluacion]
+) -> list[dict[str, Any]]:
+    """The stored alerts of evaluated clients, as `reemplazar_alertas` writes them."""
     return [
         {
-            "cliente_id": cliente_id,
+            "cliente_id": c.id,
             "tipo": alerta.tipo,
             "severidad": str(alerta.severidad),
             "rango": Severidad(alerta.severidad).rango,
             "mensaje": alerta.mensaje,
             "posicion": posicion,
         }
-        for posicion, alerta in enumerate(evaluacion.recomendaciones.alertas)
+        for c, e in zip(clientes, evaluaciones, strict=True)
+        for posicion, alerta in enumerate(e.recomendaciones.alertas)
     ]
 
 
@@ -307,17 +318,9 @@ def guardar(
         # Loaded objects: the unit of work writes only the clients that changed.
         cliente.estado = evaluacion.estado
         cliente.riesgo_impago = evaluacion.salud.riesgo_impago_nivel
-    salud_repo.guardar_salud(
-        session, [_fila_salud(c, e, now) for c, e in zip(clientes, evaluaciones, strict=True)]
-    )
+    salud_repo.guardar_salud(session, filas_salud(clientes, evaluaciones, now))
     salud_repo.reemplazar_alertas(
-        session,
-        [c.id for c in clientes],
-        [
-            fila
-            for c, e in zip(clientes, evaluaciones, strict=True)
-            for fila in _filas_alertas(c.id, e)
-        ],
+        session, [c.id for c in clientes], filas_alertas(clientes, evaluaciones)
     )
 
 

@@ -317,8 +317,9 @@ def comportamiento_pago(
         dso = 0.0
 
     # Amount-weighted days to pay and days late, payment by payment, over settled invoices.
-    # Exact fractions, rounded half up once, like every displayed figure.
-    peso = dias_pago = dias_retraso = Fraction(0)
+    # Sums of Decimal amounts (exact at money's scale), one exact Fraction per figure,
+    # rounded half up once, like every displayed figure.
+    peso = dias_pago = dias_retraso = CERO
     for f in cobro:
         if f.pendiente > 0 or not f.cobros:
             continue
@@ -326,27 +327,28 @@ def comportamiento_pago(
         for c in f.cobros:
             if c.importe <= 0:
                 continue
-            importe = Fraction(c.importe)
-            peso += importe
-            dias_pago += importe * max(0, (c.fecha - f.fecha_emision).days)
-            dias_retraso += importe * max(0, (c.fecha - vence).days)
-    media_pago = un_decimal(dias_pago / peso) if peso > 0 else None
-    media_retraso = un_decimal(dias_retraso / peso) if peso > 0 else None
+            peso += c.importe
+            dias_pago += c.importe * max(0, (c.fecha - f.fecha_emision).days)
+            dias_retraso += c.importe * max(0, (c.fecha - vence).days)
+    media_pago = un_decimal(Fraction(dias_pago) / Fraction(peso)) if peso > 0 else None
+    media_retraso = un_decimal(Fraction(dias_retraso) / Fraction(peso)) if peso > 0 else None
 
     # On-time share of the settled-or-overdue amount.
-    a_tiempo = debido = Fraction(0)
+    a_tiempo = debido = CERO
     for f in cobro:
         vence = vencimiento(f, plazo_dias)
         liquidada = f.pendiente <= 0
         if not liquidada and vence >= hoy:
             continue
-        pagado = sum((Fraction(c.importe) for c in f.cobros), Fraction(0))
-        total_debido = pagado + max(Fraction(0), Fraction(f.pendiente))
+        pagado = sum((c.importe for c in f.cobros), CERO)
+        total_debido = pagado + max(CERO, f.pendiente)
         if total_debido <= 0:
             continue
         debido += total_debido
-        a_tiempo += sum((Fraction(c.importe) for c in f.cobros if c.fecha <= vence), Fraction(0))
-    porcentaje = un_decimal(100 * min(a_tiempo, debido) / debido) if debido > 0 else None
+        a_tiempo += sum((c.importe for c in f.cobros if c.fecha <= vence), CERO)
+    porcentaje = (
+        un_decimal(100 * Fraction(min(a_tiempo, debido)) / Fraction(debido)) if debido > 0 else None
+    )
 
     tardias, con_resultado = conteo_tardias(cobro, hoy, plazo_dias)
     probabilidad = probabilidad_pago_tardio(tardias, con_resultado, prior)

@@ -1,0 +1,48 @@
+"""The recompute's batch path (light loads, batch scoring) gives exactly what the one-client
+path of reads and webhooks gives, on a generated portfolio of varied clients."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+from types import ModuleType
+
+from smartbilling_crm.salud import recalculo
+from smartbilling_crm.salud import repository as salud_repo
+from smartbilling_crm.salud import service as salud_service
+
+from ..conftest import Backend
+from ..salud_helpers import HOY
+
+BENCH = Path(__file__).resolve().parents[2] / "bench" / "generate.py"
+
+
+def _generador() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("bench_generate", BENCH)
+    assert spec is not None and spec.loader is not None
+    modulo = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(modulo)
+    return modulo
+
+
+def test_el_lote_evalua_igual_que_el_motor_de_un_cliente(db: Backend) -> None:
+    _generador().generar(db.url, 120, seed=14, hoy=HOY.date())
+    settings = db.app.state.settings
+    factory = db.app.state.session_factory
+    with factory() as session:
+        cartera = recalculo.ajustar_cartera(session, HOY.astimezone(settings.tz).date())
+        ids = salud_repo.ids_de_clientes(session, None, 1000)
+        clientes = salud_repo.clientes(session, ids)
+        en_lote = recalculo.evaluar_lote(session, clientes, cartera, settings, HOY)
+        de_uno_en_uno = [
+            salud_service.evaluar(
+                c, salud_service.cargar_hechos(session, [c.id], HOY)[c.id], cartera, settings, HOY
+            )
+            for c in clientes
+        ]
+    assert len(ids) == 120
+    assert sum(1 for e in en_lote if e.hechos.contactos and e.hechos.abiertas) > 10
+    for lote, uno in zip(en_lote, de_uno_en_uno, strict=True):
+        assert lote.estado == uno.estado
+        assert lote.salud == uno.salud
+        assert lote.recomendaciones == uno.recomendaciones

@@ -1,0 +1,170 @@
+"""The daily recompute commits batch by batch: it resumes after a kill, refuses to run
+twice at once, and never stores a client's older figures over a request's newer ones."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import text
+from typer.testing import CliRunner
+
+from smartbilling_crm.cli import app as cli_app
+from smartbilling_crm.kit.db import RECALCULO_LOCK_KEY, cerrojo_exclusivo
+from smartbilling_crm.salud import recalculo
+
+from ..conftest import API_KEY, WEBHOOK_SECRET, Backend
+from ..salud_helpers import HOY, crear_cliente, historial_regular, importar
+from ..webhook_helpers import factura
+
+runner = CliRunner()
+
+
+class Corte(Exception):
+    """The injected kill."""
+
+
+def _cartera(api: httpx.Client, n: int) -> list[str]:
+    ids = [f"cli{i:02d}" for i in range(n)]
+    for i, cliente_id in enumerate(ids):
+        crear_cliente(api, cliente_id, f"Empresa {i} S.L.")
+        if i % 2 == 0:
+            importar(api, historial_regular(cliente_id))
+    return ids
+
+
+def _salud(db: Backend) -> list[tuple[Any, ...]]:
+    with db.engine.connect() as conn:
+        filas = conn.execute(text("SELECT * FROM salud_cliente_extended ORDER BY cliente_id")).all()
+        estados = conn.execute(
+            text("SELECT id, estado, riesgo_impago FROM clientes_extended ORDER BY id")
+        ).all()
+        alertas = conn.execute(
+            text("SELECT cliente_id, tipo, mensaje, posicion FROM alertas_cliente ORDER BY 1, 4")
+        ).all()
+    return [tuple(f) for f in filas] + [tuple(e) for e in estados] + [tuple(a) for a in alertas]
+
+
+def _recalcular(db: Backend, **kwargs: Any) -> recalculo.ResultadoRecalculo:
+    return recalculo.recalcular_todos(
+        db.app.state.session_factory, db.app.state.settings, HOY, **kwargs
+    )
+
+
+def test_un_recalculo_interrumpido_sigue_tras_el_ultimo_lote_y_da_lo_mismo(
+    db: Backend, api: httpx.Client
+) -> None:
+    db.clock.set(HOY)
+    ids = _cartera(api, 9)
+    primera: list[str] = []
+
+    def cortar_tras_dos_lotes(lote: Sequence[str]) -> None:
+        primera.extend(lote)
+        if len(primera) == 4:
+            raise Corte
+
+    with pytest.raises(Corte):
+        _recalcular(db, lote=2, tras_lote=cortar_tras_dos_lotes)
+    segunda: list[str] = []
+    avances: list[tuple[int, int]] = []
+    resultado = _recalcular(
+        db, lote=2, tras_lote=segunda.extend, progreso=lambda h, t: avances.append((h, t))
+    )
+
+    assert resultado.reanudado
+    assert resultado.clientes == 9
+    assert primera == ids[:4]
+    assert segunda == ids[4:]  # each client once: nothing redone, nothing skipped
+    assert avances[0] == (4, 9) and avances[-1] == (9, 9)
+    reanudada = _salud(db)
+
+    limpia = _recalcular(db, lote=2, desde_cero=True)
+    assert not limpia.reanudado
+    assert _salud(db) == reanudada
+
+
+def test_un_recalculo_terminado_no_se_reanuda(db: Backend, api: httpx.Client) -> None:
+    db.clock.set(HOY)
+    _cartera(api, 3)
+    assert not _recalcular(db).reanudado
+    vistos: list[str] = []
+    resultado = _recalcular(db, lote=2, tras_lote=vistos.extend)
+    assert not resultado.reanudado
+    assert len(vistos) == resultado.clientes == 3
+
+
+def test_un_cambio_durante_el_lote_no_queda_pisado(
+    db: Backend, api: httpx.Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A webhook lands between the batch's read and its write: the batch scores that
+    client again under the lock instead of storing what it read before."""
+    db.clock.set(HOY)
+    _cartera(api, 4)
+    original = recalculo.salud_repo.bloquear_clientes
+    llegadas: list[str] = []
+
+    def webhook_entre_lectura_y_escritura(session: Any, ids: Sequence[str]) -> None:
+        if not llegadas:
+            llegadas.append(ids[1])
+            db.clock.set(HOY + timedelta(minutes=1))
+            importar(
+                api,
+                [
+                    factura(
+                        "fac_nueva",
+                        cliente_id=ids[1],
+                        fecha_emision="2026-01-19",
+                        base=90000,
+                        total=108900,
+                    )
+                ],
+            )
+        original(session, ids)
+
+    monkeypatch.setattr(
+        recalculo.salud_repo, "bloquear_clientes", webhook_entre_lectura_y_escritura
+    )
+    _recalcular(db, lote=2)
+    monkeypatch.undo()
+    assert llegadas == ["cli01"]
+
+    # The stored row is what the engine makes of the client with its new invoice (the
+    # batch had read it without), and the state the webhook set stays.
+    db.clock.set(HOY)
+    vivo = api.get("/api/clientes/cli01/salud").json()
+    with db.engine.connect() as conn:
+        guardado = conn.execute(
+            text(
+                "SELECT s.ltv_lifetime_value, s.importe_pendiente, s.riesgo_perdida_score, "
+                "c.estado FROM salud_cliente_extended s JOIN clientes_extended c "
+                "ON c.id = s.cliente_id WHERE c.id = 'cli01'"
+            )
+        ).one()
+    assert float(guardado[0]) == float(vivo["ltv_lifetime_value"]) == 90000
+    assert float(guardado[1]) == float(vivo["importe_pendiente"]) == 108900
+    assert guardado[2] == vivo["riesgo_perdida_score"]
+    assert guardado[3] == "vip"
+
+
+def test_dos_recalculos_a_la_vez_el_segundo_se_niega(db: Backend, api: httpx.Client) -> None:
+    db.clock.set(HOY)
+    _cartera(api, 2)
+    with cerrojo_exclusivo(db.app.state.engine, RECALCULO_LOCK_KEY, "recalcular"):
+        response = api.post("/api/salud/recalcular")
+        assert response.status_code == 409
+        assert response.headers["content-type"].startswith("application/problem+json")
+        assert "recálculo de la salud en curso" in response.json()["detail"]
+
+        env = {
+            "DATABASE_URL": db.url,
+            "CRM_ENV": "development",
+            "CRM_API_KEYS": API_KEY,
+            "CRM_WEBHOOK_SECRETS": WEBHOOK_SECRET,
+        }
+        result = runner.invoke(cli_app, ["recalcular"], env=env)
+        assert result.exit_code == 2, result.output
+        assert "recálculo de la salud en curso" in result.output
+    assert api.post("/api/salud/recalcular").status_code == 200
