@@ -486,17 +486,49 @@ def medir(args: argparse.Namespace, trabajo: Path) -> Medidas:
                     clave = f"server, PostgreSQL, {workers} worker{'s' if workers > 1 else ''}"
                     m.rss_mb[clave] = crm.peak_rss_mb()
     texto = logs.read_text(errors="replace") if logs.exists() else ""
-    errores = [linea for linea in texto.splitlines() if "Traceback" in linea or "ERROR" in linea]
     if texto:
         copia = Path(tempfile.gettempdir()) / "crm-bench-server.log"
         copia.write_text(texto)
         log(f"servers' and failed CLIs' output kept in {copia}")
-    if errores:
-        m.notas.append(
-            f"The servers' stderr had {len(errores)} error lines (tracebacks); the first: "
-            f"`{errores[0][:200]}`"
-        )
+        m.notas += notas_del_log(texto)
     return m
+
+
+def notas_del_log(texto: str) -> list[str]:
+    """What went wrong on the servers' side during the whole run, from their JSON log."""
+    errores: dict[str, int] = {}
+    fallidas: dict[tuple[str, int], int] = {}
+    trazas = 0
+    for linea in texto.splitlines():
+        trazas += linea.startswith("Traceback")
+        if not linea.startswith("{"):
+            continue
+        try:
+            evento = json.loads(linea)
+        except ValueError:
+            continue
+        if evento.get("level") in ("error", "critical"):
+            clave = str(evento.get("msg", "?"))[:120]
+            errores[clave] = errores.get(clave, 0) + 1
+        estado = evento.get("status")
+        if evento.get("event") == "request" and isinstance(estado, int) and estado >= 500:
+            clave2 = (str(evento.get("route")), estado)
+            fallidas[clave2] = fallidas.get(clave2, 0) + 1
+    notas = []
+    if fallidas:
+        notas.append(
+            "Server answers ≥ 500 over the whole run: "
+            + ", ".join(f"{n} × {e} on `{r}`" for (r, e), n in sorted(fallidas.items()))
+            + "."
+        )
+    if errores:
+        notas.append(
+            "Errors the servers logged: "
+            + ", ".join(f"{n} × `{msg}`" for msg, n in sorted(errores.items()))
+            + (f"; {trazas} tracebacks" if trazas else "")
+            + "."
+        )
+    return notas
 
 
 def m_solo(texto: str | None) -> frozenset[str]:
