@@ -745,7 +745,7 @@ def informe(m: Medidas) -> str:
             *detalle,
             "",
             *r4,
-            *(["", *m.notas] if m.notas else []),
+            *[linea for nota in m.notas for linea in ("", nota)],
             "",
         ]
     )
