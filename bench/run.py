@@ -3,6 +3,7 @@
     python bench/run.py --scale 10000          # `make bench`
     python bench/run.py --scale 100000         # `make bench SCALE=100000`
     python bench/run.py --scale 100000 --solo R1,R3 --cache /tmp/crm-bench   # a part again
+    python bench/run.py --scale 100000 --solo R3,R4 --skip-sqlite            # PostgreSQL only
 
 R1 compares the client 360 with a bare endpoint (`bare.py`) and with the same rows read by
 hand (`referencia.py`); R2 compares `--scale` with `--base` (1000); R3 sends signed webhooks
@@ -406,6 +407,8 @@ def medir(args: argparse.Namespace, trabajo: Path) -> Medidas:
         )
         m.arranque_cli_s = time.perf_counter() - inicio
     escalas = sorted({args.base, args.scale}) if "R2" in solo else [args.scale]
+    if args.skip_sqlite:
+        escalas = []
     for clientes in escalas:
         grande = clientes == args.scale
         log(f"SQLite, {clientes} clientes: generating (or reusing)")
@@ -708,8 +711,8 @@ def informe(m: Medidas) -> str:
     postgres = any(b == "postgresql" for b, _ in m.recalcular)
     return "\n".join(
         [
-            f"## Run of {datetime.now(UTC):%Y-%m-%d %H:%M} UTC — {m.scale:,} clients "
-            f"(R2 against {m.base:,})",
+            f"## Run of {datetime.now(UTC):%Y-%m-%d %H:%M} UTC — {m.scale:,} clients"
+            + (f" (R2 against {m.base:,})" if "R2" in m.solo else ""),
             "",
             f"- Machine: {maquina()}",
             f"- Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}; "
@@ -758,6 +761,11 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--cache", help="keep generated SQLite databases here and reuse them")
     parser.add_argument("--skip-postgres", action="store_true")
+    parser.add_argument(
+        "--skip-sqlite",
+        action="store_true",
+        help="PostgreSQL only (R3, R4); R3's goal then has no 360 rate to compare with",
+    )
     parser.add_argument("--python-driver", action="store_true", help="ignore wrk")
     parser.add_argument(
         "--solo", help=f"only these parts, comma-separated ({','.join(PARTES)}); default all"
