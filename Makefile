@@ -26,10 +26,11 @@ migrate: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
-# The benchmark of issue #6: `make bench` (10k clients vs 1k), `make bench SCALE=100000`.
+# The benchmark of issues #6 and #14: `make bench` (10k clients vs 1k), `make bench SCALE=100000`;
+# one part again: `make bench SCALE=100000 ARGS="--solo R1,R3 --cache /tmp/crm-bench"`.
 SCALE ?= 10000
 bench: $(STAMP)
-	$(BIN)/python bench/run.py --scale $(SCALE)
+	$(BIN)/python bench/run.py --scale $(SCALE) $(ARGS)
 
 # The purchase and payment models judged on two public ledgers (bench/datos/); writes
 # bench/BACKTEST.md. `make backtest ARGS="--servicio http://127.0.0.1:8000"` also reads a running service.

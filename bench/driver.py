@@ -1,4 +1,4 @@
-"""Start the real server (uvicorn, one worker) and load it: `wrk` when present, else a
+"""Start the real server (uvicorn, one worker unless told) and load it: `wrk` when present, else a
 Python asyncio + httpx driver with the same settings.
 
 Requests are written to a file, one per line (method, path, body and header pairs,
@@ -61,9 +61,10 @@ class Resultado:
 
 
 class Servidor:
-    """One uvicorn process on a free port; `peak_rss_mb` reads its VmHWM from /proc."""
+    """One uvicorn process on a free port (`workers` > 1: a master and its worker
+    processes); `peak_rss_mb` reads the largest VmHWM of the workers from /proc."""
 
-    def __init__(self, app: str, env: dict[str, str], log: Path) -> None:
+    def __init__(self, app: str, env: dict[str, str], log: Path, workers: int = 1) -> None:
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
             self.port = sock.getsockname()[1]
@@ -79,7 +80,7 @@ class Servidor:
                 "--port",
                 str(self.port),
                 "--workers",
-                "1",
+                str(workers),
                 "--no-access-log",
                 "--log-level",
                 "warning",
@@ -109,10 +110,10 @@ class Servidor:
         raise RuntimeError("server did not start")
 
     def peak_rss_mb(self) -> float:
-        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-        return 0.0
+        """The peak RSS of the (largest) worker: with one worker the process itself, with
+        several each child of the master."""
+        hijos = _hijos(self.proc.pid)
+        return max((peak_rss_mb(pid) for pid in hijos or [self.proc.pid]), default=0.0)
 
     def stop(self) -> None:
         self.proc.terminate()
@@ -121,6 +122,26 @@ class Servidor:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
+
+
+def peak_rss_mb(pid: int) -> float:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def _hijos(pid: int) -> list[int]:
+    hijos: list[int] = []
+    for tarea in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            hijos += [int(h) for h in (tarea / "children").read_text().split()]
+        except OSError:
+            continue
+    return hijos
 
 
 def crm_env(database_url: str) -> dict[str, str]:
@@ -134,8 +155,8 @@ def crm_env(database_url: str) -> dict[str, str]:
 
 
 @contextmanager
-def servidor(app: str, env: dict[str, str], log: Path) -> Iterator[Servidor]:
-    server = Servidor(app, env, log)
+def servidor(app: str, env: dict[str, str], log: Path, workers: int = 1) -> Iterator[Servidor]:
+    server = Servidor(app, env, log, workers)
     try:
         yield server
     finally:
@@ -193,7 +214,7 @@ def _wrk(base_url: str, fichero: Path, conexiones: int, segundos: float) -> Resu
     )
 
 
-def _percentil(valores: list[float], p: float) -> float:
+def percentil(valores: list[float], p: float) -> float:
     if not valores:
         return 0.0
     ordenados = sorted(valores)
@@ -235,8 +256,8 @@ async def _python(base_url: str, fichero: Path, conexiones: int, segundos: float
         seconds=duracion,
         errors=errores,
         non2xx=non2xx,
-        p50_ms=_percentil(latencias, 50) * 1000,
-        p95_ms=_percentil(latencias, 95) * 1000,
-        p99_ms=_percentil(latencias, 99) * 1000,
+        p50_ms=percentil(latencias, 50) * 1000,
+        p95_ms=percentil(latencias, 95) * 1000,
+        p99_ms=percentil(latencias, 99) * 1000,
         driver="python",
     )

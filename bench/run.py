@@ -1,16 +1,23 @@
-"""The benchmark of issue #6: prints a markdown table and writes bench/RESULTS.md.
+"""The benchmark of issues #6 and #14: prints a markdown table and writes bench/RESULTS.md.
 
     python bench/run.py --scale 10000          # `make bench`
     python bench/run.py --scale 100000         # `make bench SCALE=100000`
+    python bench/run.py --scale 100000 --solo R1,R3 --cache /tmp/crm-bench   # a part again
+    python bench/run.py --scale 100000 --solo R3,R4 --skip-sqlite            # PostgreSQL only
 
-R2 compares `--scale` with `--base` (1000). SQLite files live in a temporary directory
-(or in `--cache`, to reuse generated data between runs); PostgreSQL gets fresh databases
-that are dropped at the end.
+R1 compares the client 360 with a bare endpoint (`bare.py`) and with the same rows read by
+hand (`referencia.py`); R2 compares `--scale` with `--base` (1000); R3 sends signed webhooks
+(SQLite; PostgreSQL with 1 and 4 workers); R4 times `smartbilling-crm recalcular` on both
+engines, alone and while webhooks arrive at `--goteo` per second; R5 reads peak RSS.
+`--solo` measures only some of them (`--solo R4`, `--solo R1,R3`; the report marks the rest
+"not measured"). SQLite files live in a temporary directory (or in `--cache`, to reuse
+generated data between runs); PostgreSQL gets a fresh database that is dropped at the end.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import base64
 import hashlib
 import hmac
@@ -20,7 +27,10 @@ import platform
 import random
 import shutil
 import sqlite3
+import subprocess
+import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -31,7 +41,16 @@ from pathlib import Path
 
 import generate
 import httpx
-from driver import API_KEY, WEBHOOK_SECRET, Peticion, Resultado, cargar, crm_env, servidor
+from driver import (
+    API_KEY,
+    WEBHOOK_SECRET,
+    Peticion,
+    Resultado,
+    cargar,
+    crm_env,
+    percentil,
+    servidor,
+)
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -41,6 +60,11 @@ PG_ADMIN_URL = os.environ.get(
 )
 AUTH = (("Authorization", f"Bearer {API_KEY}"),)
 CONEXIONES = 16
+PARTES = ("R1", "R2", "R3", "R4", "R5")
+WORKERS_PG = 4
+# The connection budget of the 4-worker PostgreSQL run (README, `CRM_DB_MAX_CONEXIONES`):
+# 40 is 10 per worker, as the default 30 is for the one-worker run.
+MAX_CONEXIONES_PG = {1: 30, WORKERS_PG: 40}
 
 
 # --- requests -----------------------------------------------------------------------------
@@ -79,38 +103,38 @@ def firmar(msg_id: str, timestamp: int, cuerpo: bytes) -> str:
     return "v1," + base64.b64encode(mac).decode()
 
 
+def evento_firmado(rng: random.Random, clientes: int, etiqueta: str, i: int) -> Peticion:
+    """A signed `factura.emitida` event of a new invoice, for a random client, signed now."""
+    ahora = int(time.time())
+    cuerpo = json.dumps(
+        {
+            "tipo": "factura.emitida",
+            "factura": {
+                "id": f"bench-{etiqueta}-{i}",
+                "numero": f"B/{etiqueta}/{i}",
+                "cliente_id": generate.cliente_id(rng.randrange(clientes)),
+                "fecha_emision": datetime.now(UTC).date().isoformat(),
+                "fecha_vencimiento": None,
+                "base_imponible": "1000.00",
+                "total": "1210.00",
+                "moneda": "EUR",
+            },
+        }
+    ).encode()
+    msg_id = f"msg_{uuid.UUID(int=rng.getrandbits(128)).hex}"
+    headers = (
+        ("Content-Type", "application/json"),
+        ("webhook-id", msg_id),
+        ("webhook-timestamp", str(ahora)),
+        ("webhook-signature", firmar(msg_id, ahora, cuerpo)),
+    )
+    return Peticion("POST", "/api/webhooks/facturas", cuerpo.decode(), headers)
+
+
 def eventos_firmados(clientes: int, n: int, etiqueta: str) -> list[Peticion]:
     """`n` signed `factura.emitida` events of new invoices, for random clients."""
     rng = random.Random(etiqueta)
-    hoy = datetime.now(UTC).date().isoformat()
-    ahora = int(time.time())
-    peticiones = []
-    for i in range(n):
-        factura_id = f"bench-{etiqueta}-{i}"
-        cuerpo = json.dumps(
-            {
-                "tipo": "factura.emitida",
-                "factura": {
-                    "id": factura_id,
-                    "numero": f"B/{etiqueta}/{i}",
-                    "cliente_id": generate.cliente_id(rng.randrange(clientes)),
-                    "fecha_emision": hoy,
-                    "fecha_vencimiento": None,
-                    "base_imponible": "1000.00",
-                    "total": "1210.00",
-                    "moneda": "EUR",
-                },
-            }
-        ).encode()
-        msg_id = f"msg_{uuid.UUID(int=rng.getrandbits(128)).hex}"
-        headers = (
-            ("Content-Type", "application/json"),
-            ("webhook-id", msg_id),
-            ("webhook-timestamp", str(ahora)),
-            ("webhook-signature", firmar(msg_id, ahora, cuerpo)),
-        )
-        peticiones.append(Peticion("POST", "/api/webhooks/facturas", cuerpo.decode(), headers))
-    return peticiones
+    return [evento_firmado(rng, clientes, etiqueta, i) for i in range(n)]
 
 
 # --- databases ----------------------------------------------------------------------------
@@ -163,6 +187,14 @@ def postgres(nombre: str) -> Iterator[str]:
         admin.dispose()
 
 
+def leer_entero(path: str) -> None:
+    for fichero in (Path(path), Path(path + "-wal")):
+        if fichero.exists():
+            with fichero.open("rb") as f:
+                while f.read(1 << 24):
+                    pass
+
+
 def contar_eventos(url: str) -> int:
     engine = create_engine(url)
     try:
@@ -176,18 +208,40 @@ def contar_eventos(url: str) -> int:
 
 
 @dataclass
+class Recalculo:
+    """One `smartbilling-crm recalcular` (a subprocess) and the webhooks sent meanwhile."""
+
+    segundos: float
+    rss_mb: float
+    enviados: int = 0
+    fallos: dict[str, int] = field(default_factory=dict)  # HTTP status or error → count
+    p50_ms: float = 0.0
+    p99_ms: float = 0.0
+    max_ms: float = 0.0
+    error: str = ""  # the CLI's last stderr line when it failed
+
+    @property
+    def fallidos(self) -> int:
+        return sum(self.fallos.values())
+
+
+@dataclass
 class Medidas:
     scale: int
     base: int
     segundos: float
+    solo: frozenset[str]
+    goteo: float
     driver: str = ""
     generacion: dict[str, float | None] = field(default_factory=dict)
-    recalcular: dict[int, float] = field(default_factory=dict)
+    # `recalcular` alone, by (backend, clients); with webhooks arriving, at --scale, by backend
+    recalcular: dict[tuple[str, int], Recalculo] = field(default_factory=dict)
+    recalcular_carga: dict[str, Recalculo] = field(default_factory=dict)
     latencias: dict[tuple[str, int], Resultado] = field(default_factory=dict)
-    r1: dict[str, Resultado] = field(default_factory=dict)
-    r3: dict[tuple[str, int], tuple[Resultado, int]] = field(default_factory=dict)
-    recalcular_pg: float | None = None
-    rss_mb: float = 0.0
+    r1: dict[str, Resultado] = field(default_factory=dict)  # bare, referencia, 360
+    r3: dict[tuple[str, int, int], tuple[Resultado, int]] = field(default_factory=dict)
+    rss_mb: dict[str, float] = field(default_factory=dict)
+    arranque_cli_s: float | None = None
     notas: list[str] = field(default_factory=list)
 
 
@@ -203,86 +257,301 @@ def log(mensaje: str) -> None:
     print(f"[{datetime.now():%H:%M:%S}] {mensaje}", flush=True)
 
 
-def recalcular(base_url: str) -> float:
+def recalcular_cli(url: str, logs: Path) -> Recalculo:
+    """`smartbilling-crm recalcular` on `url` in a subprocess: wall time and peak RSS; a
+    failure is a figure too (`error`: the last line it wrote; all of it goes to `logs`)."""
+    cli = Path(sys.executable).with_name("smartbilling-crm")
     inicio = time.perf_counter()
-    response = httpx.post(
-        base_url + "/api/salud/recalcular",
-        headers={"Authorization": f"Bearer {API_KEY}"},
-        timeout=3600,
-    )
-    response.raise_for_status()
-    return time.perf_counter() - inicio
+    with tempfile.TemporaryFile() as salida:
+        proc = subprocess.Popen(
+            [str(cli), "recalcular"],
+            env={**os.environ, **crm_env(url)},
+            stdout=salida,
+            stderr=subprocess.STDOUT,
+        )
+        _, estado, uso = os.wait4(proc.pid, 0)
+        segundos = time.perf_counter() - inicio
+        proc.returncode = os.waitstatus_to_exitcode(estado)
+        salida.seek(0)
+        texto = salida.read().decode(errors="replace")
+    r = Recalculo(segundos=segundos, rss_mb=uso.ru_maxrss / 1024)
+    if proc.returncode:
+        with logs.open("a") as fichero:
+            fichero.write(f"--- smartbilling-crm recalcular exited {proc.returncode}\n{texto}\n")
+        lineas = [linea.strip() for linea in texto.splitlines() if linea.strip()]
+        motivo = [linea for linea in lineas if linea.startswith("Error")] or lineas[-1:]
+        r.error = f"exit {proc.returncode}: " + (motivo[0][:300] if motivo else "")
+        log(f"recalcular FAILED ({r.error}); its output:\n{texto[-3000:]}")
+    return r
+
+
+async def _goteo(
+    base_url: str, clientes: int, por_segundo: float, etiqueta: str, hilo: threading.Thread
+) -> tuple[list[float], dict[str, int]]:
+    """Signed webhooks at a steady `por_segundo` while `hilo` runs, each sent on its own
+    (a slow answer does not delay the next event); waits for every answer."""
+    rng = random.Random(etiqueta)
+    latencias: list[float] = []
+    fallos: dict[str, int] = {}
+    limits = httpx.Limits(max_connections=200, max_keepalive_connections=20)
+    async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=120) as client:
+
+        async def enviar(peticion: Peticion) -> None:
+            inicio = time.perf_counter()
+            try:
+                response = await client.request(
+                    peticion.method,
+                    peticion.path,
+                    content=peticion.body.encode(),
+                    headers=dict(peticion.headers),
+                )
+            except httpx.HTTPError as error:
+                clave = type(error).__name__
+                fallos[clave] = fallos.get(clave, 0) + 1
+                return
+            latencias.append(time.perf_counter() - inicio)
+            if not 200 <= response.status_code < 300:
+                clave = str(response.status_code)
+                fallos[clave] = fallos.get(clave, 0) + 1
+
+        tareas: list[asyncio.Task[None]] = []
+        inicio = time.perf_counter()
+        while hilo.is_alive():
+            peticion = evento_firmado(rng, clientes, etiqueta, len(tareas))
+            tareas.append(asyncio.create_task(enviar(peticion)))
+            espera = inicio + len(tareas) / por_segundo - time.perf_counter()
+            await asyncio.sleep(max(0.0, espera))
+        await asyncio.gather(*tareas)
+    return latencias, fallos
+
+
+def recalcular_con_goteo(
+    url: str, base_url: str, clientes: int, por_segundo: float, etiqueta: str, logs: Path
+) -> Recalculo:
+    """R4: `recalcular` in a subprocess while webhooks reach the server at `base_url`."""
+    hecho: list[Recalculo] = []
+    errores: list[BaseException] = []
+
+    def correr() -> None:
+        try:
+            hecho.append(recalcular_cli(url, logs))
+        except BaseException as error:
+            errores.append(error)
+
+    hilo = threading.Thread(target=correr)
+    hilo.start()
+    try:
+        latencias, fallos = asyncio.run(_goteo(base_url, clientes, por_segundo, etiqueta, hilo))
+    finally:
+        hilo.join()
+    if errores:
+        raise errores[0]
+    r = hecho[0]
+    r.enviados = len(latencias) + sum(v for k, v in fallos.items() if not k.isdigit())
+    r.fallos = fallos
+    r.p50_ms = percentil(latencias, 50) * 1000
+    r.p99_ms = percentil(latencias, 99) * 1000
+    r.max_ms = max(latencias, default=0.0) * 1000
+    return r
 
 
 def medir_webhooks(
-    m: Medidas, backend: str, url: str, base_url: str, clientes: int, python: bool
+    m: Medidas,
+    backend: str,
+    workers: int,
+    url: str,
+    base_url: str,
+    clientes: int,
+    python: bool,
+    conexiones: tuple[int, ...] = (1, CONEXIONES),
 ) -> None:
-    for conexiones in (1, CONEXIONES):
+    for n in conexiones:
         antes = contar_eventos(url)
-        eventos = eventos_firmados(clientes, 30_000, f"{backend}-{conexiones}")
-        r = cargar(
-            base_url, eventos, conexiones=conexiones, segundos=m.segundos, forzar_python=python
-        )
+        eventos = eventos_firmados(clientes, 30_000, f"{backend}-w{workers}-c{n}")
+        r = cargar(base_url, eventos, conexiones=n, segundos=m.segundos, forzar_python=python)
+        m.driver = r.driver
         procesados = contar_eventos(url) - antes
-        m.r3[(backend, conexiones)] = (r, procesados)
+        m.r3[(backend, workers, n)] = (r, procesados)
         tasa = procesados / r.seconds
-        log(f"R3 {backend} c={conexiones}: {tasa:.1f} events/s ({r.non2xx} non-2xx)")
+        log(
+            f"R3 {backend} workers={workers} c={n}: {tasa:.1f} events/s "
+            f"({r.non2xx} non-2xx, {r.errors} errors)"
+        )
+
+
+def _log_recalculo(etiqueta: str, r: Recalculo) -> None:
+    extra = ""
+    if r.enviados:
+        extra = (
+            f"; {r.enviados} webhooks, {r.fallidos} failed {r.fallos or ''}, "
+            f"p99 {r.p99_ms:.0f} ms, max {r.max_ms:.0f} ms"
+        )
+    log(f"R4 recalcular {etiqueta}: {r.segundos:.1f} s, peak RSS {r.rss_mb:.0f} MB{extra}")
 
 
 def medir(args: argparse.Namespace, trabajo: Path) -> Medidas:
-    m = Medidas(scale=args.scale, base=args.base, segundos=args.seconds)
+    solo = m_solo(args.solo)
+    m = Medidas(
+        scale=args.scale, base=args.base, segundos=args.seconds, solo=solo, goteo=args.goteo
+    )
     datos_dir = Path(args.cache) if args.cache else trabajo
     datos_dir.mkdir(parents=True, exist_ok=True)
     logs = trabajo / "server.log"
     python = args.python_driver
 
-    with servidor("bare:app", {}, logs) as bare:
-        cargar(bare.url, [get("/ok")], conexiones=CONEXIONES, segundos=2, forzar_python=python)
-        m.r1["bare"] = cargar(
-            bare.url, [get("/ok")], conexiones=CONEXIONES, segundos=m.segundos, forzar_python=python
-        )
-        m.driver = m.r1["bare"].driver
-        log(f"R1 bare: {m.r1['bare'].rps:.0f} req/s")
+    def carga(base_url: str, peticiones: list[Peticion], conexiones: int, s: float) -> Resultado:
+        r = cargar(base_url, peticiones, conexiones=conexiones, segundos=s, forzar_python=python)
+        m.driver = r.driver
+        return r
 
-    for clientes in sorted({args.base, args.scale}):
+    crm_app = "smartbilling_crm.main:app"
+    if "R4" in solo:
+        # What of R4's figure is only starting the CLI (imports), measured apart.
+        inicio = time.perf_counter()
+        subprocess.run(
+            [str(Path(sys.executable).with_name("smartbilling-crm")), "--help"],
+            capture_output=True,
+            check=True,
+        )
+        m.arranque_cli_s = time.perf_counter() - inicio
+    escalas = sorted({args.base, args.scale}) if "R2" in solo else [args.scale]
+    if args.skip_sqlite:
+        escalas = []
+    for clientes in escalas:
+        grande = clientes == args.scale
         log(f"SQLite, {clientes} clientes: generating (or reusing)")
         pristine = sqlite_pristine(datos_dir, clientes)
         m.generacion[f"sqlite {clientes}"] = pristine.generacion_s
         url = sqlite_copia(pristine, trabajo / f"work-{clientes}.db")
-        with servidor("smartbilling_crm.main:app", crm_env(url), logs) as crm:
-            m.recalcular[clientes] = recalcular(crm.url)
-            log(f"R4 recalcular {clientes}: {m.recalcular[clientes]:.1f} s")
-            for nombre, peticiones in R2_ENDPOINTS.items():
-                r = cargar(
-                    crm.url, peticiones(), conexiones=1, segundos=m.segundos, forzar_python=python
-                )
-                m.latencias[(nombre, clientes)] = r
-                log(f"R2 {nombre} @ {clientes}: p95 {r.p95_ms:.1f} ms ({r.non2xx} !2xx)")
-            if clientes == args.scale:
-                m.r1["360"] = cargar(
-                    crm.url,
-                    peticiones_360(clientes),
-                    conexiones=CONEXIONES,
-                    segundos=m.segundos,
-                    forzar_python=python,
-                )
-                log(f"R1 360: {m.r1['360'].rps:.0f} req/s ({m.r1['360'].non2xx} !2xx)")
-                medir_webhooks(m, "sqlite", url, crm.url, clientes, python)
-                m.rss_mb = crm.peak_rss_mb()
-                log(f"R5 peak RSS: {m.rss_mb:.0f} MB")
+        # Every measurement reads a portfolio recomputed once (the daily cron has run).
+        m.recalcular[("sqlite", clientes)] = recalcular_cli(url, logs)
+        _log_recalculo(f"sqlite {clientes}", m.recalcular[("sqlite", clientes)])
 
-    if not args.skip_postgres:
+        if grande and "R1" in solo:
+            # The three R1 figures back to back, so they share the machine's state; the
+            # database file read through first, so the first server measured does not pay
+            # for a cold page cache (1 GB at 100k) that the next ones then find warm.
+            leer_entero(make_url(url).database or "")
+            with servidor("bare:app", {}, logs) as bare:
+                carga(bare.url, [get("/ok")], CONEXIONES, 2)
+                m.r1["bare"] = carga(bare.url, [get("/ok")], CONEXIONES, m.segundos)
+                m.driver = m.r1["bare"].driver
+                log(f"R1 bare: {m.r1['bare'].rps:.0f} req/s")
+            with servidor("referencia:app", crm_env(url), logs) as ref:
+                carga(ref.url, peticiones_360(clientes, 200), CONEXIONES, 2)
+                m.r1["referencia"] = carga(
+                    ref.url, peticiones_360(clientes), CONEXIONES, m.segundos
+                )
+                r = m.r1["referencia"]
+                log(f"R1 referencia: {r.rps:.0f} req/s ({r.non2xx + r.errors} !2xx)")
+        with servidor(crm_app, crm_env(url), logs) as crm:
+            if grande and solo & {"R1", "R3"}:
+                carga(crm.url, peticiones_360(clientes, 200), CONEXIONES, 2)
+                m.r1["360"] = carga(crm.url, peticiones_360(clientes), CONEXIONES, m.segundos)
+                m.driver = m.r1["360"].driver
+                r = m.r1["360"]
+                log(f"R1 360: {r.rps:.0f} req/s ({r.non2xx + r.errors} !2xx)")
+            if "R2" in solo:
+                for nombre, peticiones in R2_ENDPOINTS.items():
+                    r = carga(crm.url, peticiones(), 1, m.segundos)
+                    m.latencias[(nombre, clientes)] = r
+                    log(f"R2 {nombre} @ {clientes}: p95 {r.p95_ms:.1f} ms ({r.non2xx} !2xx)")
+            if grande and "R3" in solo:
+                medir_webhooks(m, "sqlite", 1, url, crm.url, clientes, python)
+            if grande and "R4" in solo:
+                r4 = recalcular_con_goteo(url, crm.url, clientes, m.goteo, "sqlite-r4", logs)
+                m.recalcular_carga["sqlite"] = r4
+                _log_recalculo(f"sqlite {clientes} with webhooks", r4)
+            if grande:
+                m.rss_mb["server, SQLite, 1 worker"] = crm.peak_rss_mb()
+                log(f"R5 peak RSS: {m.rss_mb['server, SQLite, 1 worker']:.0f} MB")
+
+    if not args.skip_postgres and solo & {"R3", "R4"}:
         nombre = f"crm_bench_{uuid.uuid4().hex[:8]}"
         with postgres(nombre) as url:
             log(f"PostgreSQL, {args.scale} clientes: generating")
             m.generacion[f"postgresql {args.scale}"] = generate.generar(url, args.scale)
-            with servidor("smartbilling_crm.main:app", crm_env(url), logs) as crm:
-                # As on SQLite: the events arrive at a portfolio recomputed at least once
-                # (the daily cron), so the stored VIP threshold exists.
-                m.recalcular_pg = recalcular(crm.url)
-                log(f"recalcular postgresql {args.scale}: {m.recalcular_pg:.1f} s")
-                medir_webhooks(m, "postgresql", url, crm.url, args.scale, python)
+            # As on SQLite: the events arrive at a portfolio recomputed at least once.
+            m.recalcular[("postgresql", args.scale)] = recalcular_cli(url, logs)
+            _log_recalculo(f"postgresql {args.scale}", m.recalcular[("postgresql", args.scale)])
+            for workers in (1, WORKERS_PG):
+                if workers > 1 and "R3" not in solo:
+                    continue
+                env = {
+                    **crm_env(url),
+                    "CRM_WORKERS": str(workers),
+                    "CRM_DB_MAX_CONEXIONES": str(MAX_CONEXIONES_PG[workers]),
+                }
+                with servidor(crm_app, env, logs, workers=workers) as crm:
+                    if "R3" in solo:
+                        conexiones = (1, CONEXIONES) if workers == 1 else (CONEXIONES,)
+                        if workers > 1:  # every worker up and warm before measuring
+                            calentar = eventos_firmados(args.scale, 2000, f"calentar-{workers}")
+                            carga(crm.url, calentar, CONEXIONES, 3)
+                        medir_webhooks(
+                            m, "postgresql", workers, url, crm.url, args.scale, python, conexiones
+                        )
+                    if workers == 1 and "R4" in solo:
+                        r4 = recalcular_con_goteo(
+                            url, crm.url, args.scale, m.goteo, "postgresql-r4", logs
+                        )
+                        m.recalcular_carga["postgresql"] = r4
+                        _log_recalculo(f"postgresql {args.scale} with webhooks", r4)
+                    clave = f"server, PostgreSQL, {workers} worker{'s' if workers > 1 else ''}"
+                    m.rss_mb[clave] = crm.peak_rss_mb()
+    texto = logs.read_text(errors="replace") if logs.exists() else ""
+    if texto:
+        copia = Path(tempfile.gettempdir()) / "crm-bench-server.log"
+        copia.write_text(texto)
+        log(f"servers' and failed CLIs' output kept in {copia}")
+        m.notas += notas_del_log(texto)
     return m
+
+
+def notas_del_log(texto: str) -> list[str]:
+    """What went wrong on the servers' side during the whole run, from their JSON log."""
+    errores: dict[str, int] = {}
+    fallidas: dict[tuple[str, int], int] = {}
+    trazas = 0
+    for linea in texto.splitlines():
+        trazas += linea.startswith("Traceback")
+        if not linea.startswith("{"):
+            continue
+        try:
+            evento = json.loads(linea)
+        except ValueError:
+            continue
+        if evento.get("level") in ("error", "critical"):
+            clave = str(evento.get("msg", "?"))[:120]
+            errores[clave] = errores.get(clave, 0) + 1
+        estado = evento.get("status")
+        if evento.get("event") == "request" and isinstance(estado, int) and estado >= 500:
+            clave2 = (str(evento.get("route")), estado)
+            fallidas[clave2] = fallidas.get(clave2, 0) + 1
+    notas = []
+    if fallidas:
+        notas.append(
+            "Server answers ≥ 500 over the whole run: "
+            + ", ".join(f"{n} × {e} on `{r}`" for (r, e), n in sorted(fallidas.items()))
+            + "."
+        )
+    if errores:
+        notas.append(
+            "Errors the servers logged: "
+            + ", ".join(f"{n} × `{msg}`" for msg, n in sorted(errores.items()))
+            + (f"; {trazas} tracebacks" if trazas else "")
+            + "."
+        )
+    return notas
+
+
+def m_solo(texto: str | None) -> frozenset[str]:
+    if not texto:
+        return frozenset(PARTES)
+    partes = frozenset(p.strip().upper() for p in texto.split(",") if p.strip())
+    if desconocidas := partes - set(PARTES):
+        raise SystemExit(f"--solo: unknown part(s) {', '.join(sorted(desconocidas))}")
+    return partes
 
 
 # --- report -------------------------------------------------------------------------------
@@ -305,42 +574,110 @@ def _si(ok: bool) -> str:
     return "**yes**" if ok else "**no**"
 
 
-def informe(m: Medidas) -> str:
-    r1 = m.r1["360"].rps / m.r1["bare"].rps if m.r1["bare"].rps else 0.0
-    filas = [
-        "| figure | measured | goal | met |",
-        "|---|---|---|---|",
-        f"| R1 client 360 ÷ bare endpoint (req/s, {CONEXIONES} connections) | "
-        f"{m.r1['360'].rps:.0f} ÷ {m.r1['bare'].rps:.0f} = **{r1:.2f}** | ≥ 0.5 | "
-        f"{_si(r1 >= 0.5)} |",
-    ]
+def _cociente(a: float, b: float) -> float:
+    return a / b if b else 0.0
+
+
+def filas_resumen(m: Medidas) -> list[str]:
+    filas = ["| figure | measured | goal | met |", "|---|---|---|---|"]
+    r360 = m.r1.get("360")
+    if r360 and "bare" in m.r1:
+        bare = m.r1["bare"]
+        ratio = _cociente(r360.rps, bare.rps)
+        filas.append(
+            f"| R1 client 360 ÷ bare `async` endpoint (req/s, {CONEXIONES} connections) | "
+            f"{r360.rps:.0f} ÷ {bare.rps:.0f} = **{ratio:.2f}** | ≥ 0.2 | {_si(ratio >= 0.2)} |"
+        )
+    if r360 and "referencia" in m.r1:
+        ref = m.r1["referencia"]
+        ratio = _cociente(r360.rps, ref.rps)
+        filas.append(
+            f"| R1 client 360 ÷ the same rows by hand, Core + Pydantic (`referencia.py`) | "
+            f"{r360.rps:.0f} ÷ {ref.rps:.0f} = **{ratio:.2f}** | ≥ 0.67 | "
+            f"{_si(ratio >= 0.67)} |"
+        )
     for nombre in R2_ENDPOINTS:
+        if (nombre, m.scale) not in m.latencias or (nombre, m.base) not in m.latencias:
+            continue
         grande, pequeno = m.latencias[(nombre, m.scale)], m.latencias[(nombre, m.base)]
-        ratio = grande.p95_ms / pequeno.p95_ms if pequeno.p95_ms else 0.0
+        if not grande.requests or not pequeno.requests:
+            filas.append(
+                f"| R2 p95 {nombre}, {m.scale:,} ÷ {m.base:,} clients | **no answer within "
+                f"{m.segundos:.0f} s** at {m.scale if not grande.requests else m.base:,} | "
+                f"≤ 1.5 | **no** |"
+            )
+            continue
+        ratio = _cociente(grande.p95_ms, pequeno.p95_ms)
         filas.append(
             f"| R2 p95 {nombre}, {m.scale:,} ÷ {m.base:,} clients | {grande.p95_ms:.1f} ÷ "
             f"{pequeno.p95_ms:.1f} ms = **{ratio:.2f}** | ≤ 1.5 | {_si(ratio <= 1.5)} |"
         )
-    objetivo = 0.5 * m.r1["360"].rps
-    for (backend, conexiones), (r, procesados) in m.r3.items():
+    for (backend, workers, conexiones), (r, procesados) in m.r3.items():
         tasa = procesados / r.seconds
         modo = "sequential" if conexiones == 1 else f"{conexiones} concurrent"
+        donde = f"{backend}, {workers} worker{'s' if workers > 1 else ''}, {modo}"
+        if r360:
+            objetivo = 0.5 * r360.rps
+            filas.append(
+                f"| R3 webhook events/s, {donde} | **{tasa:.0f}** "
+                f"({_cociente(tasa, r360.rps):.0%} of R1's 360 rate) | ≥ {objetivo:.0f} | "
+                f"{_si(tasa >= objetivo)} |"
+            )
+        else:
+            filas.append(f"| R3 webhook events/s, {donde} | **{tasa:.0f}** | — | — |")
+    uno, varios = (
+        m.r3.get(("postgresql", 1, CONEXIONES)),
+        m.r3.get(("postgresql", WORKERS_PG, CONEXIONES)),
+    )
+    if uno and varios:
+        t1, tn = uno[1] / uno[0].seconds, varios[1] / varios[0].seconds
+        ratio = _cociente(tn, t1)
         filas.append(
-            f"| R3 webhook events/s, {backend}, {modo} | **{tasa:.0f}** "
-            f"({tasa / m.r1['360'].rps:.0%} of R1's 360 rate) | ≥ {objetivo:.0f} | "
-            f"{_si(tasa >= objetivo)} |"
+            f"| R3 PostgreSQL events/s, {WORKERS_PG} workers ÷ 1 worker ({CONEXIONES} "
+            f"concurrent) | {tn:.0f} ÷ {t1:.0f} = **{ratio:.2f}** | ≥ 2.5 | {_si(ratio >= 2.5)} |"
         )
-    segundos = m.recalcular[m.scale]
-    filas.append(
-        f"| R4 `recalcular`, {m.scale:,} clients | {segundos:.1f} s = "
-        f"**{m.scale / segundos:.0f} clients/s** | 100k in < 20 s (≥ 5000/s) | "
-        f"{_si(m.scale / segundos >= 5000)} |"
-    )
-    filas.append(
-        f"| R5 peak server RSS (SQLite run at {m.scale:,}) | **{m.rss_mb:.0f} MB** | < 300 MB | "
-        f"{_si(m.rss_mb < 300)} |"
-    )
+    limite = 20 * m.scale / 100_000
+    for (backend, clientes), rc in m.recalcular.items():
+        if clientes != m.scale:
+            continue
+        if rc.error:
+            filas.append(
+                f"| R4 `recalcular` (CLI), {backend}, {clientes:,} clients | **failed** after "
+                f"{rc.segundos:.1f} s: `{rc.error}` | 100k in < 20 s | **no** |"
+            )
+            continue
+        filas.append(
+            f"| R4 `recalcular` (CLI), {backend}, {clientes:,} clients | {rc.segundos:.1f} s = "
+            f"**{clientes / rc.segundos:.0f} clients/s** | 100k in < 20 s (≥ 5000/s) | "
+            f"{_si(rc.segundos < limite)} |"
+        )
+    for backend, rc in m.recalcular_carga.items():
+        ok = rc.fallidos == 0 and rc.p99_ms < 1000 and rc.enviados > 0 and not rc.error
+        if rc.error:
+            filas.append(
+                f"| R4 `recalcular` (CLI) with webhooks arriving, {backend} | **failed** after "
+                f"{rc.segundos:.1f} s: `{rc.error}` | succeeds | **no** |"
+            )
+        filas.append(
+            f"| R4 webhooks during `recalcular`, {backend} ({m.goteo:g}/s; recompute took "
+            f"{rc.segundos:.1f} s) | {rc.enviados} sent, **{rc.fallidos} failed**, "
+            f"p99 **{rc.p99_ms:.0f} ms** | all succeed, p99 < 1 s | {_si(ok)} |"
+        )
+    for clave, mb in m.rss_mb.items():
+        filas.append(
+            f"| R5 peak RSS, {clave} (at {m.scale:,}) | **{mb:.0f} MB** | < 300 MB | "
+            f"{_si(mb < 300)} |"
+        )
+    for (backend, clientes), rc in m.recalcular.items():
+        if clientes == m.scale:
+            filas.append(
+                f"| R5 peak RSS, `recalcular` CLI, {backend} (at {m.scale:,}) | "
+                f"**{rc.rss_mb:.0f} MB** | < 300 MB | {_si(rc.rss_mb < 300)} |"
+            )
+    return filas
 
+
+def informe(m: Medidas) -> str:
     detalle = [
         "| measurement | driver | conns | requests | req/s | p50 ms | p95 ms | p99 ms | non-2xx |",
         "|---|---|---|---|---|---|---|---|---|",
@@ -352,47 +689,84 @@ def informe(m: Medidas) -> str:
             f"{r.p50_ms:.2f} | {r.p95_ms:.2f} | {r.p99_ms:.2f} | {r.non2xx + r.errors} |"
         )
 
-    fila("bare `async` endpoint", m.r1["bare"], CONEXIONES)
-    fila(f"client 360 @ {m.scale:,}", m.r1["360"], CONEXIONES)
+    nombres_r1 = {
+        "bare": "bare `async` endpoint",
+        "referencia": f"360 by hand (`referencia.py`) @ {m.scale:,}",
+        "360": f"client 360 @ {m.scale:,}",
+    }
+    for clave, nombre in nombres_r1.items():
+        if clave in m.r1:
+            fila(nombre, m.r1[clave], CONEXIONES)
     for (nombre, clientes), r in sorted(m.latencias.items(), key=lambda kv: (kv[0][0], kv[0][1])):
         fila(f"{nombre} @ {clientes:,}", r, 1)
-    for (backend, conexiones), (r, procesados) in m.r3.items():
-        fila(f"webhook {backend} @ {m.scale:,} ({procesados} processed)", r, conexiones)
+    for (backend, workers, conexiones), (r, procesados) in m.r3.items():
+        fila(
+            f"webhook {backend}, {workers} worker(s) @ {m.scale:,} ({procesados} processed)",
+            r,
+            conexiones,
+        )
+    r4 = [
+        "| `recalcular` (CLI) | clients | seconds | clients/s | peak RSS MB | webhooks sent | "
+        "failed | p50 ms | p99 ms | max ms |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for (backend, clientes), rc in sorted(m.recalcular.items()):
+        r4.append(
+            f"| {backend}, alone | {clientes:,} | {rc.segundos:.1f} | "
+            f"{clientes / rc.segundos:.0f} | {rc.rss_mb:.0f} | — | — | — | — | — |"
+        )
+    for backend, rc in m.recalcular_carga.items():
+        fallos = ", ".join(f"{k}: {v}" for k, v in sorted(rc.fallos.items())) or "0"
+        r4.append(
+            f"| {backend}, webhooks at {m.goteo:g}/s | {m.scale:,} | {rc.segundos:.1f} | "
+            f"{m.scale / rc.segundos:.0f} | {rc.rss_mb:.0f} | {rc.enviados} | {fallos} | "
+            f"{rc.p50_ms:.0f} | {rc.p99_ms:.0f} | {rc.max_ms:.0f} |"
+        )
     generacion = ", ".join(
         f"{k}: {v:.0f} s" if v is not None else f"{k}: reused" for k, v in m.generacion.items()
     )
-    recalculos = ", ".join(
-        f"{c:,} clients: {s:.1f} s ({c / s:.0f}/s)" for c, s in sorted(m.recalcular.items())
-    )
+    partes = ", ".join(p for p in PARTES if p in m.solo)
+    postgres = any(b == "postgresql" for b, _ in m.recalcular)
     return "\n".join(
         [
-            f"## Run of {datetime.now(UTC):%Y-%m-%d %H:%M} UTC — {m.scale:,} clients",
+            f"## Run of {datetime.now(UTC):%Y-%m-%d %H:%M} UTC — {m.scale:,} clients"
+            + (f" (R2 against {m.base:,})" if "R2" in m.solo else ""),
             "",
             f"- Machine: {maquina()}",
             f"- Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}; "
-            f"driver `{m.driver}` (1 thread), {m.segundos:.0f} s per measurement; "
-            "server: uvicorn, 1 worker, no access log",
+            f"driver `{m.driver or '?'}` (1 thread), {m.segundos:.0f} s per measurement "
+            "(after 2 s of warm-up for R1); server: uvicorn, 1 worker unless stated, "
+            "no access log",
             "- Data per client: 3 contacts, 20 activities, 2 opportunities, 12 invoices "
             f"(generator v{generate.VERSION}, seed 6). Generation: {generacion}",
-            f"- `recalcular` (POST /api/salud/recalcular, SQLite): {recalculos}"
+            f"- Parts measured: {partes}"
+            + ("" if m.solo == frozenset(PARTES) else " (`--solo`)")
+            + ". R1, R2 and the SQLite figures of R3–R5 on SQLite (the default database); "
             + (
-                f"; PostgreSQL, {m.scale:,} clients (before R3): {m.recalcular_pg:.1f} s"
-                if m.recalcular_pg
-                else ""
+                f"R3 and R4 also on PostgreSQL (1 worker; R3 also {WORKERS_PG} workers with "
+                f"`CRM_WORKERS={WORKERS_PG}`, `CRM_DB_MAX_CONEXIONES="
+                f"{MAX_CONEXIONES_PG[WORKERS_PG]}`)."
+                if postgres
+                else "PostgreSQL not measured."
             ),
-            "- R1, R2, R4 and R5 on SQLite (the default database); R3 on "
+            "- R1's three figures are measured back to back on the same recomputed database; "
+            "R4 runs `smartbilling-crm recalcular` in a subprocess, first alone, then again "
+            f"while signed webhooks arrive at {m.goteo:g}/s (each sent on its own, so a slow "
+            "answer does not delay the next); its times include starting the CLI"
             + (
-                "both."
-                if any(b == "postgresql" for b, _ in m.r3)
-                else "SQLite only (--skip-postgres)."
+                f" (`smartbilling-crm --help` alone: {m.arranque_cli_s:.1f} s)."
+                if m.arranque_cli_s is not None
+                else "."
             ),
             "",
-            *filas,
+            *filas_resumen(m),
             "",
             "### Every figure",
             "",
             *detalle,
-            *(["", *m.notas] if m.notas else []),
+            "",
+            *r4,
+            *[linea for nota in m.notas for linea in ("", nota)],
             "",
         ]
     )
@@ -405,7 +779,18 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--cache", help="keep generated SQLite databases here and reuse them")
     parser.add_argument("--skip-postgres", action="store_true")
+    parser.add_argument(
+        "--skip-sqlite",
+        action="store_true",
+        help="PostgreSQL only (R3, R4); R3's goal then has no 360 rate to compare with",
+    )
     parser.add_argument("--python-driver", action="store_true", help="ignore wrk")
+    parser.add_argument(
+        "--solo", help=f"only these parts, comma-separated ({','.join(PARTES)}); default all"
+    )
+    parser.add_argument(
+        "--goteo", type=float, default=5, help="R4: webhooks per second during `recalcular`"
+    )
     parser.add_argument("--out", default=str(BENCH / "RESULTS.md"))
     args = parser.parse_args()
 
@@ -415,7 +800,7 @@ def main() -> None:
     print(cuerpo)
     analisis = BENCH / "ANALYSIS.md"
     partes = [
-        "# Benchmark results (issue #6)\n",
+        "# Benchmark results (issues #6 and #14)\n",
         "Written by `make bench` (`bench/run.py`); the analysis below it is kept by hand in "
         "`bench/ANALYSIS.md`.\n",
         cuerpo,
