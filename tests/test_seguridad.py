@@ -4,6 +4,8 @@ headers, rate limiting and what reaches the logs."""
 from __future__ import annotations
 
 import json
+import socket
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -263,3 +265,30 @@ def test_naive_datetimes_use_the_apps_own_time_zone(
     assert datetime.fromisoformat(response.json()["fecha"]) == datetime(
         2026, 1, 15, 10, 0, tzinfo=UTC
     )
+
+
+def test_a_sender_that_hangs_up_mid_body_is_no_server_error(db: Backend, tmp_path: Path) -> None:
+    """A webhook whose sender closes the connection before its body arrived (a timeout on
+    its side, a load driver stopping): logged as 499, never as a 500 with an error line."""
+    log = tmp_path / "server.log"
+    server = ServerProcess(db.url, log).start()
+    try:
+        with socket.create_connection(("127.0.0.1", server.port)) as sock:
+            sock.sendall(
+                b"POST /api/webhooks/facturas HTTP/1.1\r\nHost: x\r\n"
+                b"Content-Type: application/json\r\nContent-Length: 5000\r\n\r\n"
+                b'{"tipo": "factura.emitida", '
+            )
+            time.sleep(0.3)  # let the server start reading the body before the hang-up
+        with server.client() as client:  # the server carries on
+            assert client.get("/healthz").status_code == 200
+    finally:
+        server.stop()
+    lines = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
+    webhook = [
+        line
+        for line in lines
+        if line.get("event") == "request" and line["route"] == "/api/webhooks/facturas"
+    ]
+    assert [line["status"] for line in webhook] == [499]
+    assert not [line for line in lines if line.get("event") == "error"]

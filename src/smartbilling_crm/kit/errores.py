@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from smartbilling_crm.kit.excepciones import DomainError, SinConexionError
@@ -347,6 +348,11 @@ class ErrorInesperadoMiddleware:
 
         try:
             await self.app(scope, receive, tracking_send)
+        except ClientDisconnect:
+            # The sender hung up before its body arrived (a timeout, a load driver closing
+            # its connections): nothing was done and nobody is left to answer, so no 500.
+            scope.setdefault("state", {})["cliente_desconectado"] = True
+            return
         except Exception as exc:
             request_id = scope.get("state", {}).get("request_id")
             logger.error(

@@ -182,6 +182,8 @@ class RequestLogMiddleware:
         try:
             await self.app(scope, receive, tagged_send)
         finally:
+            if scope["state"].get("cliente_desconectado"):
+                status = 499  # nginx's "client closed request": not a server error
             route = getattr(scope.get("route"), "path", None)
             if route is None:
                 # Outside /api/ a path carries no client data (/docs, /healthz...).
