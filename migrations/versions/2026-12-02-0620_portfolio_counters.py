@@ -6,7 +6,9 @@ list read a few rows instead of aggregating the whole portfolio
 and Σ amount × probability, alerts per (severity, type). `cartera_por_fecha` holds totals
 that depend on "today", by date, so bands are summed at read time over a bounded number of
 date rows: open invoices (`pendiente > 0`) per due date with Σ pendiente, and clients that
-are neither dormant nor lost per next expected invoice date.
+are neither dormant nor lost per next expected invoice date. Two indexes on the health rows
+let the dashboard's top lists (most at risk, next expected invoices) stop after their first
+rows instead of sorting every tie of the first score or date.
 
 Triggers on `clientes_extended`, `salud_cliente_extended`, `alertas_cliente`,
 `oportunidades_extended` and `facturas_ledger` keep both exact whoever writes (invoice
@@ -291,6 +293,16 @@ def upgrade() -> None:
         sa.Column("importe", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("serie", "fecha", name=op.f("pk_cartera_por_fecha")),
     )
+    op.create_index(
+        "ix_salud_cliente_extended_riesgo_orden",
+        "salud_cliente_extended",
+        [sa.text("riesgo_perdida_score DESC"), "cliente_id"],
+    )
+    op.create_index(
+        "ix_salud_cliente_extended_proxima_orden",
+        "salud_cliente_extended",
+        ["fecha_proxima_factura_esperada", "cliente_id"],
+    )
     conn = op.get_bind()
     for sql in BACKFILL:
         conn.exec_driver_sql(sql)
@@ -309,3 +321,5 @@ def downgrade() -> None:
             conn.exec_driver_sql(f"DROP FUNCTION IF EXISTS {nombre}()")
     op.drop_table("cartera_por_fecha")
     op.drop_table("contadores_cartera")
+    op.drop_index("ix_salud_cliente_extended_proxima_orden", "salud_cliente_extended")
+    op.drop_index("ix_salud_cliente_extended_riesgo_orden", "salud_cliente_extended")
