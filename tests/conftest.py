@@ -178,7 +178,7 @@ class Backend:
                 for table in tables:
                     conn.execute(text(f"DELETE FROM {table}"))
                 # The triggers of the deletes above wrote the running totals again.
-                for table in ("contadores_cartera", "cartera_por_fecha"):
+                for table in ("contadores_cartera", "cartera_por_fecha", "contadores_pendientes"):
                     conn.execute(text(f"DELETE FROM {table}"))
 
 

@@ -253,10 +253,60 @@ BACKFILL = [
 ]
 
 
+def _diferida(sql: str) -> str | None:
+    """PostgreSQL: a statement of a trigger body as an appended delta (see PLEGAR)."""
+    if sql.startswith("DELETE"):
+        return None  # the fold removes empty due dates
+    sql = sql[: sql.index(" ON CONFLICT")] + ";"
+    sql = sql.replace("INSERT INTO contadores_cartera (", "INSERT INTO contadores_pendientes (")
+    return sql.replace(
+        "INSERT INTO cartera_por_fecha (serie, ", "INSERT INTO contadores_pendientes (grupo, "
+    )
+
+
+# PostgreSQL keeps every version of a row updated in a transaction until it ends: a
+# counter row updated once per client over a 100k-client `recalcular` (one transaction)
+# would grow a chain every later update walks, quadratic in the transaction's writes.
+# So there the triggers append deltas to `contadores_pendientes`, and a deferred trigger
+# folds them into the totals once, at commit (guarded so only the first of its per-row
+# calls works). SQLite updates rows in place: its triggers add to the totals directly.
+PLEGAR = """
+CREATE FUNCTION crm_contadores_plegar() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF current_setting('crm.contadores_plegados', true) = txid_current()::text THEN
+        RETURN NULL;
+    END IF;
+    PERFORM set_config('crm.contadores_plegados', txid_current()::text, true);
+    WITH d AS (
+        DELETE FROM contadores_pendientes
+        RETURNING grupo, clave, fecha, numero, importe, ponderado
+    ), c AS (
+        INSERT INTO contadores_cartera (grupo, clave, numero, importe, ponderado)
+        SELECT grupo, clave, sum(numero), sum(importe), COALESCE(sum(ponderado), 0)
+        FROM d WHERE fecha IS NULL GROUP BY grupo, clave
+        ON CONFLICT (grupo, clave) DO UPDATE SET
+            numero = contadores_cartera.numero + excluded.numero,
+            importe = contadores_cartera.importe + excluded.importe,
+            ponderado = contadores_cartera.ponderado + excluded.ponderado
+    )
+    INSERT INTO cartera_por_fecha (serie, fecha, numero, importe)
+    SELECT grupo, fecha, sum(numero), sum(importe) FROM d WHERE fecha IS NOT NULL
+    GROUP BY grupo, fecha
+    ON CONFLICT (serie, fecha) DO UPDATE SET
+        numero = cartera_por_fecha.numero + excluded.numero,
+        importe = cartera_por_fecha.importe + excluded.importe;
+    DELETE FROM cartera_por_fecha WHERE serie = 'deuda' AND numero = 0;
+    RETURN NULL;
+END $$;
+CREATE CONSTRAINT TRIGGER crm_contadores_plegar AFTER INSERT ON contadores_pendientes
+DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION crm_contadores_plegar();
+"""
+
+
 def _crear_trigger(conn: sa.Connection, nombre: str, trigger: Trigger) -> None:
     tabla, momento, evento, cuando, sentencias = trigger
-    cuerpo = "\n    ".join(sentencias)
     if conn.dialect.name == "postgresql":
+        cuerpo = "\n    ".join(d for d in map(_diferida, sentencias) if d)
         retorno = "OLD" if momento == "BEFORE" else "NULL"
         conn.exec_driver_sql(
             f"CREATE FUNCTION {nombre}() RETURNS trigger LANGUAGE plpgsql AS $$\n"
@@ -268,6 +318,7 @@ def _crear_trigger(conn: sa.Connection, nombre: str, trigger: Trigger) -> None:
             f"{condicion} EXECUTE FUNCTION {nombre}()"
         )
     else:
+        cuerpo = "\n    ".join(sentencias)
         condicion = f" WHEN {cuando['sqlite']}" if cuando else ""
         conn.exec_driver_sql(
             f"CREATE TRIGGER {nombre} {momento} {evento} ON {tabla} FOR EACH ROW"
@@ -303,9 +354,22 @@ def upgrade() -> None:
         "salud_cliente_extended",
         ["fecha_proxima_factura_esperada", "cliente_id"],
     )
+    op.create_table(
+        "contadores_pendientes",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("grupo", sa.String(length=20), nullable=False),
+        sa.Column("clave", sa.String(length=80), nullable=True),
+        sa.Column("fecha", sa.Date(), nullable=True),
+        sa.Column("numero", sa.BigInteger(), nullable=False),
+        sa.Column("importe", sa.BigInteger(), nullable=False),
+        sa.Column("ponderado", sa.BigInteger(), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_contadores_pendientes")),
+    )
     conn = op.get_bind()
     for sql in BACKFILL:
         conn.exec_driver_sql(sql)
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql(PLEGAR)
     for nombre, trigger in TRIGGERS.items():
         _crear_trigger(conn, nombre, trigger)
 
@@ -319,6 +383,12 @@ def downgrade() -> None:
         )
         if conn.dialect.name == "postgresql":
             conn.exec_driver_sql(f"DROP FUNCTION IF EXISTS {nombre}()")
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql(
+            "DROP TRIGGER IF EXISTS crm_contadores_plegar ON contadores_pendientes"
+        )
+        conn.exec_driver_sql("DROP FUNCTION IF EXISTS crm_contadores_plegar()")
+    op.drop_table("contadores_pendientes")
     op.drop_table("cartera_por_fecha")
     op.drop_table("contadores_cartera")
     op.drop_index("ix_salud_cliente_extended_proxima_orden", "salud_cliente_extended")

@@ -16,6 +16,7 @@ from smartbilling_crm.models.contador import (
     FECHA_SIN_VENCIMIENTO,
     CarteraPorFecha,
     ContadorCartera,
+    ContadorPendiente,
 )
 from smartbilling_crm.models.factura import Cobro, Factura, WebhookEvento
 from smartbilling_crm.models.oportunidad import Oportunidad
@@ -37,6 +38,7 @@ __all__ = [
     "Cobro",
     "Contacto",
     "ContadorCartera",
+    "ContadorPendiente",
     "Factura",
     "Oportunidad",
     "ResumenCartera",

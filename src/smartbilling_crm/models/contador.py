@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import BigInteger, Date, String
+from sqlalchemy import BigInteger, Date, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from smartbilling_crm.models.base import Base
@@ -49,6 +49,24 @@ class CarteraPorFecha(Base):
     fecha: Mapped[date] = mapped_column(Date, primary_key=True)
     numero: Mapped[int] = mapped_column(BigInteger)
     importe: Mapped[int] = mapped_column(BigInteger)  # cents
+
+
+class ContadorPendiente(Base):
+    """PostgreSQL only: a change to a total, appended by a trigger and folded into
+    `contadores_cartera` (fecha None) or `cartera_por_fecha` (grupo = serie) at commit, so
+    a long transaction does not update the same counter row thousands of times."""
+
+    __tablename__ = "contadores_pendientes"
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True
+    )
+    grupo: Mapped[str] = mapped_column(String(20))
+    clave: Mapped[str | None] = mapped_column(String(80))
+    fecha: Mapped[date | None] = mapped_column(Date)
+    numero: Mapped[int] = mapped_column(BigInteger)
+    importe: Mapped[int] = mapped_column(BigInteger)
+    ponderado: Mapped[int | None] = mapped_column(BigInteger)
 
 
 FECHA_SIN_VENCIMIENTO = date(1, 1, 1)
