@@ -177,6 +177,9 @@ class Backend:
             else:
                 for table in tables:
                     conn.execute(text(f"DELETE FROM {table}"))
+                # The triggers of the deletes above wrote the running totals again.
+                for table in ("contadores_cartera", "cartera_por_fecha", "contadores_pendientes"):
+                    conn.execute(text(f"DELETE FROM {table}"))
 
 
 def make_settings(url: str, **overrides: Any) -> Settings:

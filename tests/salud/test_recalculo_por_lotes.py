@@ -106,7 +106,7 @@ def test_un_cambio_durante_el_lote_no_queda_pisado(
     original = recalculo.salud_repo.bloquear_clientes
     llegadas: list[str] = []
 
-    def webhook_entre_lectura_y_escritura(session: Any, ids: Sequence[str]) -> None:
+    def webhook_entre_lectura_y_escritura(session: Any, ids: Sequence[str]) -> Any:
         if not llegadas:
             llegadas.append(ids[1])
             db.clock.set(HOY + timedelta(minutes=1))
@@ -122,7 +122,8 @@ def test_un_cambio_durante_el_lote_no_queda_pisado(
                     )
                 ],
             )
-        original(session, ids)
+        # The webhook's own refresh locks its client through the same function.
+        return original(session, ids)
 
     monkeypatch.setattr(
         recalculo.salud_repo, "bloquear_clientes", webhook_entre_lectura_y_escritura

@@ -1,12 +1,16 @@
-"""SQL aggregates over the whole portfolio: alerts, dashboard and pipeline.
+"""The portfolio's figures: alerts, dashboard and pipeline.
 
-Every figure is one aggregate statement over indexed columns or stored health rows;
-nothing loops over clients in Python.
+Requests read the running totals the database triggers keep (`models.contador`): a few
+rows whatever the size of the portfolio. The aggregates over every row they replace stay
+here (`clientes_por_estado` ... `alertas_por_severidad`, `antiguedad_deuda`): they are the
+definition the totals must equal, checked by the tests.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -15,7 +19,15 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from smartbilling_crm.dominio import Severidad
-from smartbilling_crm.models import AlertaCliente, Cliente, Factura, Oportunidad, SaludCliente
+from smartbilling_crm.models import (
+    AlertaCliente,
+    CarteraPorFecha,
+    Cliente,
+    ContadorCartera,
+    Factura,
+    Oportunidad,
+    SaludCliente,
+)
 
 ESTADOS_CERRADOS = ("ganada", "perdida")
 CENTIMO = Decimal("0.01")
@@ -46,7 +58,7 @@ def alertas(
         conditions.append(AlertaCliente.severidad == severidad)
     if tipo:
         conditions.append(AlertaCliente.tipo == tipo)
-    total = session.scalar(select(func.count()).select_from(AlertaCliente).where(*conditions)) or 0
+    total = contar_alertas(session, severidad=severidad, tipo=tipo)
     rows = session.execute(
         select(
             AlertaCliente.cliente_id,
@@ -62,6 +74,32 @@ def alertas(
         .limit(limit)
     ).all()
     return rows, total
+
+
+def contar_alertas(session: Session, *, severidad: Severidad | None, tipo: str | None) -> int:
+    """How many stored alerts match, from the running totals per (severity, type)."""
+    total = 0
+    for clave, numero in session.execute(
+        select(ContadorCartera.clave, ContadorCartera.numero).where(
+            ContadorCartera.grupo == "alertas"
+        )
+    ):
+        sev, _, tip = clave.partition("|")
+        if (severidad is None or sev == severidad) and (tipo is None or tip == tipo):
+            total += int(numero)
+    return total
+
+
+def contar_alertas_completo(
+    session: Session, *, severidad: Severidad | None, tipo: str | None
+) -> int:
+    """`contar_alertas` as an aggregate over every alert: the totals' definition."""
+    conditions = []
+    if severidad:
+        conditions.append(AlertaCliente.severidad == severidad)
+    if tipo:
+        conditions.append(AlertaCliente.tipo == tipo)
+    return session.scalar(select(func.count()).select_from(AlertaCliente).where(*conditions)) or 0
 
 
 def alertas_por_severidad(session: Session) -> dict[str, int]:
@@ -137,25 +175,116 @@ def prevision_ponderada(session: Session, desde: datetime, hasta: datetime) -> D
 TRAMOS_DEUDA = ("no_vencido", "d1_30", "d31_60", "d61_90", "mas_90")
 
 
-def antiguedad_deuda(session: Session, hoy: date) -> dict[str, tuple[int, Decimal]]:
-    """(open invoices, amount still owed) per band of days past due, as of `hoy`, over the
-    open invoices of the ledger (`pendiente > 0`: the partial index serves it alone)."""
-    tramo = case(
-        (Factura.fecha_vencimiento >= hoy, "no_vencido"),
-        (Factura.fecha_vencimiento >= hoy - timedelta(days=30), "d1_30"),
-        (Factura.fecha_vencimiento >= hoy - timedelta(days=60), "d31_60"),
-        (Factura.fecha_vencimiento >= hoy - timedelta(days=90), "d61_90"),
+def _tramo(vencimiento: Any, hoy: date) -> Any:
+    """The band of days past due of a due date as of `hoy` (no due date: the oldest)."""
+    return case(
+        (vencimiento >= hoy, "no_vencido"),
+        (vencimiento >= hoy - timedelta(days=30), "d1_30"),
+        (vencimiento >= hoy - timedelta(days=60), "d31_60"),
+        (vencimiento >= hoy - timedelta(days=90), "d61_90"),
         else_="mas_90",
     ).label("tramo")
-    filas = session.execute(
-        select(tramo, func.count(), suma_exacta(Factura.pendiente))
-        .where(Factura.pendiente > 0)
-        .group_by(tramo)
-    ).all()
+
+
+def _por_tramo(filas: Any) -> dict[str, tuple[int, Decimal]]:
     resultado = dict.fromkeys(TRAMOS_DEUDA, (0, Decimal("0.00")))
     for nombre, numero, importe in filas:
-        resultado[nombre] = (int(numero), centimos(importe))
+        resultado[nombre] = (int(numero or 0), centimos(importe))
     return resultado
+
+
+def antiguedad_deuda(session: Session, hoy: date) -> dict[str, tuple[int, Decimal]]:
+    """(open invoices, amount still owed) per band of days past due, as of `hoy`, from the
+    running totals per due date: as many rows as distinct due dates of open invoices."""
+    tramo = _tramo(CarteraPorFecha.fecha, hoy)
+    return _por_tramo(
+        session.execute(
+            select(tramo, func.sum(CarteraPorFecha.numero), func.sum(CarteraPorFecha.importe))
+            .where(CarteraPorFecha.serie == "deuda")
+            .group_by(tramo)
+        ).all()
+    )
+
+
+def antiguedad_deuda_completa(session: Session, hoy: date) -> dict[str, tuple[int, Decimal]]:
+    """`antiguedad_deuda` as an aggregate over the open invoices of the ledger."""
+    tramo = _tramo(Factura.fecha_vencimiento, hoy)
+    return _por_tramo(
+        session.execute(
+            select(tramo, func.count(), suma_exacta(Factura.pendiente))
+            .where(Factura.pendiente > 0)
+            .group_by(tramo)
+        ).all()
+    )
+
+
+@dataclass(frozen=True)
+class Cifras:
+    """The dashboard's portfolio-wide totals."""
+
+    por_estado: dict[str, int]
+    ltv: Decimal
+    ingresos_30: Decimal
+    ingresos_90: Decimal
+    etapas: list[tuple[str, int, Decimal, Decimal]]
+    por_severidad: dict[str, int]
+
+
+def cifras(session: Session) -> Cifras:
+    """Every running total in one read of a few dozen rows."""
+    grupos: dict[str, dict[str, tuple[int, int, int]]] = defaultdict(dict)
+    for grupo, clave, numero, importe, ponderado in session.execute(
+        select(
+            ContadorCartera.grupo,
+            ContadorCartera.clave,
+            ContadorCartera.numero,
+            ContadorCartera.importe,
+            ContadorCartera.ponderado,
+        )
+    ):
+        grupos[grupo][clave] = (int(numero), int(importe), int(ponderado))
+    severidades: dict[str, int] = defaultdict(int)
+    for clave, (numero, _, _) in grupos["alertas"].items():
+        severidades[clave.partition("|")[0]] += numero
+    ingresos = grupos["ingresos"]
+    return Cifras(
+        por_estado={e: n for e, (n, _, _) in grupos["clientes"].items() if n},
+        ltv=centimos(sum(i for _, i, _ in grupos["clientes"].values())),
+        ingresos_30=centimos(ingresos.get("30", (0, 0, 0))[1]),
+        ingresos_90=centimos(ingresos.get("90", (0, 0, 0))[1]),
+        etapas=[
+            (e, n, centimos(i), _dinero_ponderado(p))
+            for e, (n, i, p) in grupos["oportunidades"].items()
+            if n
+        ],
+        por_severidad={s: n for s, n in severidades.items() if n},
+    )
+
+
+def cifras_completas(session: Session) -> Cifras:
+    """`cifras` as aggregates over every row: the definition the running totals keep."""
+    ltv, r30, r90 = totales_salud(session)
+    return Cifras(
+        por_estado=clientes_por_estado(session),
+        ltv=ltv,
+        ingresos_30=r30,
+        ingresos_90=r90,
+        etapas=pipeline_por_etapa(session),
+        por_severidad=alertas_por_severidad(session),
+    )
+
+
+def contar_esperadas(session: Session, desde: date, hasta: date) -> int:
+    """Clients, neither dormant nor lost, whose next invoice is expected in [desde, hasta],
+    from the running totals per expected date."""
+    total = session.scalar(
+        select(func.sum(CarteraPorFecha.numero)).where(
+            CarteraPorFecha.serie == "esperada",
+            CarteraPorFecha.fecha >= desde,
+            CarteraPorFecha.fecha <= hasta,
+        )
+    )
+    return int(total or 0)
 
 
 def clientes_en_riesgo(session: Session, limit: int) -> Sequence[Any]:
@@ -170,30 +299,35 @@ def clientes_en_riesgo(session: Session, limit: int) -> Sequence[Any]:
         )
         .join(SaludCliente, SaludCliente.cliente_id == Cliente.id)
         .where(SaludCliente.riesgo_perdida_score > 0)
-        .order_by(SaludCliente.riesgo_perdida_score.desc(), Cliente.id)
+        .order_by(SaludCliente.riesgo_perdida_score.desc(), SaludCliente.cliente_id)
         .limit(limit)
     ).all()
 
 
-def facturas_esperadas(
-    session: Session, desde: date, hasta: date, limit: int
-) -> tuple[Sequence[Any], int]:
-    """Clients whose next invoice is expected in [desde, hasta]."""
-    window = (
+def _ventana(desde: date, hasta: date) -> tuple[Any, ...]:
+    return (
         SaludCliente.fecha_proxima_factura_esperada >= desde,
         SaludCliente.fecha_proxima_factura_esperada <= hasta,
         Cliente.estado.not_in(("cliente_dormido", "cliente_perdido")),
     )
-    total = (
+
+
+def contar_esperadas_completo(session: Session, desde: date, hasta: date) -> int:
+    """`contar_esperadas` as an aggregate over the health rows."""
+    return (
         session.scalar(
             select(func.count())
             .select_from(SaludCliente)
             .join(Cliente, Cliente.id == SaludCliente.cliente_id)
-            .where(*window)
+            .where(*_ventana(desde, hasta))
         )
         or 0
     )
-    rows = session.execute(
+
+
+def facturas_esperadas(session: Session, desde: date, hasta: date, limit: int) -> Sequence[Any]:
+    """The first clients whose next invoice is expected in [desde, hasta], soonest first."""
+    return session.execute(
         select(
             Cliente.id,
             Cliente.nombre_empresa,
@@ -201,8 +335,7 @@ def facturas_esperadas(
             SaludCliente.monto_promedio_factura,
         )
         .join(SaludCliente, SaludCliente.cliente_id == Cliente.id)
-        .where(*window)
-        .order_by(SaludCliente.fecha_proxima_factura_esperada, Cliente.id)
+        .where(*_ventana(desde, hasta))
+        .order_by(SaludCliente.fecha_proxima_factura_esperada, SaludCliente.cliente_id)
         .limit(limit)
     ).all()
-    return rows, total

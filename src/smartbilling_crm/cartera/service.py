@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from sqlalchemy.orm import Session
@@ -54,26 +54,63 @@ def listar_alertas(
 
 
 def dashboard(ctx: Contexto) -> Dashboard:
-    """Portfolio figures; health-based ones are as of the last recompute."""
+    """Portfolio figures from the running totals; health-based ones are as of the last
+    recompute."""
     hoy = ctx.now.astimezone(ctx.settings.tz).date()
+    hasta = hoy + timedelta(days=DIAS_PROXIMAS)
+    return _dashboard(
+        ctx,
+        hoy,
+        cartera_repo.cifras(ctx.session),
+        cartera_repo.antiguedad_deuda(ctx.session, hoy),
+        cartera_repo.contar_esperadas(ctx.session, hoy, hasta),
+    )
+
+
+def dashboard_completo(ctx: Contexto) -> Dashboard:
+    """The dashboard from aggregates over every row: what `dashboard` must equal (the
+    tests' oracle), at a cost that grows with the portfolio."""
+    hoy = ctx.now.astimezone(ctx.settings.tz).date()
+    hasta = hoy + timedelta(days=DIAS_PROXIMAS)
+    return _dashboard(
+        ctx,
+        hoy,
+        cartera_repo.cifras_completas(ctx.session),
+        cartera_repo.antiguedad_deuda_completa(ctx.session, hoy),
+        cartera_repo.contar_esperadas_completo(ctx.session, hoy, hasta),
+    )
+
+
+def contar_alertas_completo(
+    session: Session, *, severidad: Severidad | None, tipo: str | None
+) -> int:
+    """The alert list's `total` as an aggregate over every alert (see `dashboard_completo`)."""
+    return cartera_repo.contar_alertas_completo(session, severidad=severidad, tipo=tipo)
+
+
+def _dashboard(
+    ctx: Contexto,
+    hoy: date,
+    cifras: cartera_repo.Cifras,
+    tramos: dict[str, tuple[int, Decimal]],
+    n_esperadas: int,
+) -> Dashboard:
     por_estado = {estado.value: 0 for estado in EstadoCliente}
-    por_estado.update(cartera_repo.clientes_por_estado(ctx.session))
-    ltv, r30, r90 = cartera_repo.totales_salud(ctx.session)
-    abierto = _pipeline_abierto(_etapas(ctx))
-    tramos = cartera_repo.antiguedad_deuda(ctx.session, hoy)
+    por_estado.update(cifras.por_estado)
+    abierto = _pipeline_abierto(_etapas_de(cifras.etapas))
     vencidos = [v for nombre, v in tramos.items() if nombre != "no_vencido"]
-    esperadas, n_esperadas = cartera_repo.facturas_esperadas(
+    esperadas = cartera_repo.facturas_esperadas(
         ctx.session, hoy, hoy + timedelta(days=DIAS_PROXIMAS), PROXIMAS_FACTURAS
     )
     severidades = {str(s): 0 for s in Severidad.por_gravedad()}
-    severidades.update(cartera_repo.alertas_por_severidad(ctx.session))
+    severidades.update(cifras.por_severidad)
     return Dashboard(
         fecha=hoy,
         clientes_por_estado=ClientesPorEstado.model_validate(por_estado),
         total_clientes=sum(por_estado.values()),
-        ltv_total=ltv,
-        ingresos_esperados_30_dias=r30,
-        ingresos_esperados_90_dias=r90,
+        ltv_total=cifras.ltv,
+        ingresos_esperados_30_dias=cifras.ingresos_30,
+        ingresos_esperados_90_dias=cifras.ingresos_90,
         pipeline=abierto,
         facturas_vencidas=FacturasVencidas(
             numero=sum(n for n, _ in vencidos), importe=sum((i for _, i in vencidos), Decimal(0))
@@ -109,11 +146,15 @@ def dashboard(ctx: Contexto) -> Dashboard:
 
 def _etapas(ctx: Contexto) -> list[EtapaPipeline]:
     """One row per stage, every stage present; a won stage counts its won value."""
+    return _etapas_de(cartera_repo.cifras(ctx.session).etapas)
+
+
+def _etapas_de(filas: list[tuple[str, int, Decimal, Decimal]]) -> list[EtapaPipeline]:
     etapas = {
         e.value: EtapaPipeline(estado=e.value, numero=0, importe=0, importe_ponderado=0)
         for e in EstadoOportunidad
     }
-    for estado, numero, importe, ponderado in cartera_repo.pipeline_por_etapa(ctx.session):
+    for estado, numero, importe, ponderado in filas:
         etapas[estado] = EtapaPipeline(
             estado=estado, numero=numero, importe=importe, importe_ponderado=ponderado
         )

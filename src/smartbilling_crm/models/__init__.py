@@ -12,6 +12,12 @@ from smartbilling_crm.models.cliente import (
     Cliente,
 )
 from smartbilling_crm.models.contacto import Contacto
+from smartbilling_crm.models.contador import (
+    FECHA_SIN_VENCIMIENTO,
+    CarteraPorFecha,
+    ContadorCartera,
+    ContadorPendiente,
+)
 from smartbilling_crm.models.factura import Cobro, Factura, WebhookEvento
 from smartbilling_crm.models.oportunidad import Oportunidad
 from smartbilling_crm.models.progreso import ProgresoRecalculo
@@ -20,6 +26,7 @@ from smartbilling_crm.models.salud import SaludCliente
 from smartbilling_crm.models.usuario import AlertaPospuesta, Usuario
 
 __all__ = [
+    "FECHA_SIN_VENCIMIENTO",
     "INDICES_SOLO_POSTGRESQL",
     "TABLAS_SOLO_SQLITE",
     "TABLA_BUSQUEDA_SQLITE",
@@ -27,9 +34,12 @@ __all__ = [
     "AlertaCliente",
     "AlertaPospuesta",
     "Base",
+    "CarteraPorFecha",
     "Cliente",
     "Cobro",
     "Contacto",
+    "ContadorCartera",
+    "ContadorPendiente",
     "Factura",
     "Oportunidad",
     "ProgresoRecalculo",

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Date, Float, ForeignKey, Integer, String
+from sqlalchemy import JSON, Date, Float, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from smartbilling_crm.models.base import Base, MoneyTotal, UTCDateTime, utcnow
@@ -61,4 +61,15 @@ class SaludCliente(Base):
     fecha_calculo: Mapped[date | None] = mapped_column(Date)
     fecha_actualizacion: Mapped[datetime] = mapped_column(
         UTCDateTime(), default=utcnow, onupdate=utcnow
+    )
+
+    __table_args__ = (
+        # The dashboard's top lists read their first rows in order and stop: the clients
+        # most at risk (ties by id) and the next expected invoices (ties by id).
+        Index("ix_salud_cliente_extended_riesgo_orden", riesgo_perdida_score.desc(), "cliente_id"),
+        Index(
+            "ix_salud_cliente_extended_proxima_orden",
+            "fecha_proxima_factura_esperada",
+            "cliente_id",
+        ),
     )
