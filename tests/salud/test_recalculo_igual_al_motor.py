@@ -8,8 +8,8 @@ from pathlib import Path
 from types import ModuleType
 
 from smartbilling_crm.salud import recalculo
-from smartbilling_crm.salud import repository as salud_repo
 from smartbilling_crm.salud import service as salud_service
+from smartbilling_crm.salud.repository import recalculo as lote_repo
 
 from ..conftest import Backend
 from ..salud_helpers import HOY
@@ -31,8 +31,8 @@ def test_el_lote_evalua_igual_que_el_motor_de_un_cliente(db: Backend) -> None:
     factory = db.app.state.session_factory
     with factory() as session:
         cartera = recalculo.ajustar_cartera(session, HOY.astimezone(settings.tz).date())
-        ids = salud_repo.ids_de_clientes(session, None, 1000)
-        clientes = salud_repo.clientes(session, ids)
+        ids = lote_repo.ids_de_clientes(session, None, 1000)
+        clientes = lote_repo.clientes(session, ids)
         en_lote = recalculo.evaluar_lote(session, clientes, cartera, settings, HOY)
         de_uno_en_uno = [
             salud_service.evaluar(

@@ -30,6 +30,7 @@ from smartbilling_crm.salud import repository as salud_repo
 from smartbilling_crm.salud.motor.compras import CarteraCompras, Compra, HistorialCompras, resumir
 from smartbilling_crm.salud.motor.modelo_compras import ajustar_modelo, predecir_lote
 from smartbilling_crm.salud.motor.pagos import ajustar_prior
+from smartbilling_crm.salud.repository import recalculo as lote_repo
 from smartbilling_crm.salud.service import (
     LOTE_RECALCULO,
     Cartera,
@@ -117,15 +118,15 @@ def _recalcular(
     cartera, now, ultimo, hecho = arranque.cartera, arranque.now, arranque.ultimo, arranque.hecho
     hoy = now.astimezone(settings.tz).date()
     with transaction(factory, read_only=True) as session:
-        total = salud_repo.contar_clientes(session)
+        total = lote_repo.contar_clientes(session)
     if progreso is not None:
         progreso(hecho, total)
     while True:
         with transaction(factory, read_only=True) as session:
-            ids = salud_repo.ids_de_clientes(session, ultimo, lote)
+            ids = lote_repo.ids_de_clientes(session, ultimo, lote)
             if ids:
-                antes = salud_repo.huellas(session, ids)
-                clientes = salud_repo.clientes(session, ids)
+                antes = lote_repo.huellas(session, ids)
+                clientes = lote_repo.clientes(session, ids)
                 filas = preparar_lote(
                     clientes, evaluar_lote(session, clientes, cartera, settings, now), now
                 )
@@ -133,24 +134,24 @@ def _recalcular(
             break
         with transaction(factory) as session:
             salud_repo.bloquear_clientes(session, ids)
-            ahora = salud_repo.huellas(session, ids)
+            ahora = lote_repo.huellas(session, ids)
             cambiados = [i for i in ids if ahora.get(i) != antes.get(i)]
             if cambiados:
                 # Changed (or erased) since the read: score them again, under the lock.
-                otra_vez = salud_repo.clientes(session, cambiados)
+                otra_vez = lote_repo.clientes(session, cambiados)
                 filas = filas.sin(cambiados) + preparar_lote(
                     otra_vez, evaluar_lote(session, otra_vez, cartera, settings, now), now
                 )
             guardar_lote(session, filas)
             hecho += len(ids)
             ultimo = ids[-1]
-            salud_repo.avanzar_progreso(session, ultimo, hecho)
+            lote_repo.avanzar_progreso(session, ultimo, hecho)
         if tras_lote is not None:
             tras_lote(ids)
         if progreso is not None:
             progreso(hecho, max(total, hecho))
     with transaction(factory) as session:
-        salud_repo.avanzar_progreso(session, ultimo, hecho, completado=True)
+        lote_repo.avanzar_progreso(session, ultimo, hecho, completado=True)
     return ResultadoRecalculo(clientes=hecho, fecha_calculo=hoy, reanudado=arranque.reanudado)
 
 
@@ -160,7 +161,7 @@ def _arrancar(
     """Resume today's unfinished run, or fit the portfolio and start a new one."""
     hoy = now.astimezone(settings.tz).date()
     with transaction(factory, read_only=True) as session:
-        previo = salud_repo.progreso(session)
+        previo = lote_repo.progreso(session)
         resumen = salud_repo.resumen(session)
         if (
             not desde_cero
@@ -180,7 +181,7 @@ def _arrancar(
         cartera = ajustar_cartera(session, hoy)
     with transaction(factory) as session:
         _guardar_cartera(session, cartera, now)
-        salud_repo.empezar_progreso(session, hoy, now)
+        lote_repo.empezar_progreso(session, hoy, now)
     return _Arranque(cartera=cartera, now=now, ultimo=None, hecho=0, reanudado=False)
 
 
@@ -271,7 +272,7 @@ def preparar_lote(
 def guardar_lote(session: Session, filas: FilasLote) -> None:
     """Store a batch: the clients' state and risk (those that changed, by id), health rows
     and alerts, a few executemany statements."""
-    salud_repo.actualizar_clientes(session, filas.clientes)
+    lote_repo.actualizar_clientes(session, filas.clientes)
     salud_repo.guardar_salud(session, filas.salud)
     salud_repo.reemplazar_alertas(session, filas.ids, filas.alertas)
 
@@ -284,8 +285,8 @@ def recalcular_en_sesion(session: Session, settings: Settings, now: datetime) ->
     _guardar_cartera(session, cartera, now)
     hecho = 0
     ultimo: str | None = None
-    while ids := salud_repo.ids_de_clientes(session, ultimo, LOTE_RECALCULO):
-        clientes = salud_repo.clientes(session, ids)
+    while ids := lote_repo.ids_de_clientes(session, ultimo, LOTE_RECALCULO):
+        clientes = lote_repo.clientes(session, ids)
         guardar(session, clientes, evaluar_lote(session, clientes, cartera, settings, now), now)
         session.flush()
         session.expunge_all()  # keep memory flat over 100k clients

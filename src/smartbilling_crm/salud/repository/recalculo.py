@@ -1,0 +1,84 @@
+"""SQL of the daily recompute: its keyset walk over the clients, the progress row that lets
+an interrupted run resume, and the change stamps that tell a batch a request got there first."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from smartbilling_crm.models import Cliente, ProgresoRecalculo, SaludCliente
+
+
+def ids_de_clientes(session: Session, despues_de: str | None, lote: int) -> list[str]:
+    """The next `lote` client ids in id order (keyset pagination)."""
+    stmt = select(Cliente.id).order_by(Cliente.id).limit(lote)
+    if despues_de is not None:
+        stmt = stmt.where(Cliente.id > despues_de)
+    return list(session.scalars(stmt))
+
+
+def clientes(session: Session, ids: Sequence[str]) -> list[Cliente]:
+    return list(session.scalars(select(Cliente).where(Cliente.id.in_(ids)).order_by(Cliente.id)))
+
+
+def contar_clientes(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(Cliente)) or 0
+
+
+PROGRESO_ID = 1
+
+
+def progreso(session: Session) -> ProgresoRecalculo | None:
+    return session.get(ProgresoRecalculo, PROGRESO_ID)
+
+
+def empezar_progreso(session: Session, fecha_calculo: date, ajuste: datetime) -> None:
+    """A new run of `recalcular`: nothing committed yet."""
+    fila = progreso(session)
+    if fila is None:
+        fila = ProgresoRecalculo(id=PROGRESO_ID)
+        session.add(fila)
+    fila.fecha_calculo = fecha_calculo
+    fila.ajuste = ajuste
+    fila.ultimo_cliente_id = None
+    fila.clientes = 0
+    fila.completado = False
+
+
+def avanzar_progreso(
+    session: Session, ultimo_cliente_id: str | None, clientes: int, *, completado: bool = False
+) -> None:
+    """Record a committed batch (in the batch's own transaction) or the end of the run."""
+    session.execute(
+        update(ProgresoRecalculo)
+        .where(ProgresoRecalculo.id == PROGRESO_ID)
+        .values(ultimo_cliente_id=ultimo_cliente_id, clientes=clientes, completado=completado)
+    )
+
+
+Huella = tuple[datetime | None, datetime | None]
+
+
+def huellas(session: Session, ids: Sequence[str]) -> dict[str, Huella]:
+    """Per client, when its row and its health row were last written: every change of a
+    client's facts touches the client, and the refresh writes its health row with the
+    request's instant, so a different pair means someone changed the client meanwhile.
+    A client that no longer exists has no entry."""
+    return {
+        cliente_id: (cliente_en, salud_en)
+        for cliente_id, cliente_en, salud_en in session.execute(
+            select(Cliente.id, Cliente.fecha_actualizacion, SaludCliente.fecha_actualizacion)
+            .outerjoin(SaludCliente, SaludCliente.cliente_id == Cliente.id)
+            .where(Cliente.id.in_(ids))
+        )
+    }
+
+
+def actualizar_clientes(session: Session, filas: list[dict[str, Any]]) -> None:
+    """Set `estado` and `riesgo_impago` of several clients by id (one executemany)."""
+    if filas:
+        session.execute(update(Cliente), filas)
