@@ -314,9 +314,6 @@ def diagnostico_ingresos(cdnow: DatosCdnow, hs: list[compras.HistorialCompras]) 
 
     # The count, month by month: repeat purchases in 30-day windows against what the fitted
     # BG/NBD expects of the same customers then (unconditional E[X(t)], eq. 9 of the paper).
-    def esperado(t: np.ndarray) -> np.ndarray:
-        return esperado_con(modelo.bgnbd, t)
-
     primeras = [lista[0].fecha for lista in cdnow.calibracion]
     todas = cargar_cdnow_dias(cdnow.ids)
     lineas += [
@@ -330,15 +327,7 @@ def diagnostico_ingresos(cdnow: DatosCdnow, hs: list[compras.HistorialCompras]) 
     for k in range(-6, 3):
         desde = CORTE_CDNOW + timedelta(days=1 + 30 * k)
         hasta = desde + timedelta(days=30)
-        real_v = sum(
-            1
-            for dias_c, primera_c in zip(todas, primeras, strict=True)
-            for f in dias_c
-            if desde <= f < hasta and f > primera_c
-        )
-        t0 = np.array([max((desde - f).days, 0) for f in primeras], dtype=float)
-        t1 = np.array([max((hasta - f).days, 0) for f in primeras], dtype=float)
-        modelo_v = float((esperado(t1) - esperado(t0)).sum())
+        real_v, modelo_v = repeticiones_en_ventana(modelo.bgnbd, todas, primeras, desde, hasta)
         marca = " (holdout)" if desde > CORTE_CDNOW else ""
         lineas.append(f"| {desde}{marca} | {real_v} | {modelo_v:.0f} | {real_v / modelo_v:.2f} |")
     dias = (CORTE_CDNOW - min(primeras)).days
@@ -371,20 +360,33 @@ def diagnostico_ingresos(cdnow: DatosCdnow, hs: list[compras.HistorialCompras]) 
         real_c = sum(1 for d in todas for f in d if corte < f <= corte + timedelta(days=90))
         desde = corte - timedelta(days=364)
         hasta = desde + timedelta(days=90)
-        antes = sum(
-            1
-            for d, p in zip(todas, primeras, strict=True)
-            for f in d
-            if desde <= f < hasta and f > p
-        )
-        t0 = np.array([max((desde - f).days, 0) for f in primeras], dtype=float)
-        t1 = np.array([max((hasta - f).days, 0) for f in primeras], dtype=float)
-        indice = antes / float((esperado_con(bg, t1) - esperado_con(bg, t0)).sum())
+        antes, esperadas_antes = repeticiones_en_ventana(bg, todas, primeras, desde, hasta)
+        indice = antes / esperadas_antes
         lineas.append(
             f"| {corte} | {e90:,.0f} | {real_c:,} | {e90 / real_c - 1:+.1%} | {indice:.3f} | "
             f"{e90 * indice / real_c - 1:+.1%} |"
         )
     return lineas
+
+
+def repeticiones_en_ventana(
+    bg: compras.ParametrosBGNBD,
+    todas: list[list[date]],
+    primeras: list[date],
+    desde: date,
+    hasta: date,
+) -> tuple[int, float]:
+    """Repeat purchases (days after each customer's first) in [desde, hasta): how many there
+    were, and how many the BG/NBD `bg` expects of the same customers then."""
+    reales = sum(
+        1
+        for dias, primera in zip(todas, primeras, strict=True)
+        for f in dias
+        if desde <= f < hasta and f > primera
+    )
+    t0 = np.array([max((desde - f).days, 0) for f in primeras], dtype=float)
+    t1 = np.array([max((hasta - f).days, 0) for f in primeras], dtype=float)
+    return reales, float((esperado_con(bg, t1) - esperado_con(bg, t0)).sum())
 
 
 def esperado_con(bg: compras.ParametrosBGNBD, t: np.ndarray) -> np.ndarray:
