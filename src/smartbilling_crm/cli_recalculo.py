@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from concurrent.futures.process import BrokenProcessPool
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -9,6 +11,8 @@ import typer
 
 from smartbilling_crm.cli import _fabrica, _fail, _progreso, _settings, console
 from smartbilling_crm.salud import recalculo
+
+PROCESOS_MAXIMOS = 4  # by default: past that the writer, not the scoring, is the limit
 
 
 def recalcular(
@@ -20,17 +24,29 @@ def recalcular(
             help="Empieza de nuevo aunque haya un recálculo de hoy interrumpido a medias",
         ),
     ] = False,
+    procesos: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            max=32,
+            help="Procesos que leen y puntúan lotes mientras este guarda los anteriores "
+            "(0: uno por núcleo, hasta 4; 1: todo en este proceso)",
+        ),
+    ] = 0,
 ) -> None:
     """Recalcula a fecha de hoy la salud, el estado y las alertas de todos los clientes.
 
     Por lotes que se confirman uno a uno: la API y los webhooks siguen atendiendo. Si se
     interrumpe, al lanzarlo otra vez el mismo día sigue tras el último lote confirmado
     (--desde-cero para repetirlo entero). Dos recálculos a la vez: el segundo se niega
-    (código de salida 2).
+    (código de salida 2). Con varios núcleos, otros procesos puntúan los lotes siguientes
+    mientras se guarda cada uno (--procesos).
 
     Para un cron diario, p. ej.: 15 6 * * *  cd /srv/crm && .venv/bin/smartbilling-crm recalcular
     """
     settings = _settings()
+    if procesos == 0:
+        procesos = min(os.cpu_count() or 1, PROCESOS_MAXIMOS)
     with _fabrica(settings) as factory, _progreso("Recalculando clientes") as avance:
         try:
             resultado = recalculo.recalcular_todos(
@@ -40,9 +56,16 @@ def recalcular(
                 lote=lote,
                 progreso=avance,
                 desde_cero=desde_cero,
+                procesos=procesos,
             )
         except recalculo.RecalculoEnCursoError as exc:
             _fail(exc.detail)
+        except BrokenProcessPool:
+            _fail(
+                "Un proceso de cálculo terminó de forma inesperada (¿falta de memoria?). "
+                "Los lotes ya confirmados se conservan: lanza otra vez el recálculo para "
+                "seguir desde ahí, o usa --procesos 1."
+            )
     reanudado = " (reanudado tras el último lote confirmado)" if resultado.reanudado else ""
     console.print(
         f"[green]{resultado.clientes} clientes recalculados[/green] "

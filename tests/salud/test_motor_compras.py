@@ -253,3 +253,40 @@ def test_before_any_portfolio_fit_the_value_per_purchase_is_the_clients_own_mean
     prediccion = m.predecir(modelo, historial)
     assert prediccion is not None
     assert prediccion.valor_esperado_compra == Decimal("100.00")
+
+
+def test_la_cartera_vectorizada_es_la_de_cada_resumen() -> None:
+    """The recompute summarises the whole portfolio at once (`cartera_desde_dias`): the
+    same arrays, to the bit, as summarising each client with `resumir`, including days
+    after today, zero totals, one-purchase clients and odd and even numbers of gaps."""
+    rng = np.random.default_rng(7)
+    filas: list[tuple[str, date, Decimal]] = []
+    por_cliente: dict[str, list[c.Compra]] = {}
+    for i in range(400):
+        n = int(rng.integers(1, 15))
+        dias = sorted({int(d) for d in rng.integers(-30, 900, size=n)})  # < 0: after HOY
+        compras = [
+            c.Compra(HOY - timedelta(days=d), Decimal(int(rng.integers(0, 500_000))) / 100)
+            for d in reversed(dias)
+        ]
+        por_cliente[f"c{i:03d}"] = compras
+        filas += [(f"c{i:03d}", x.fecha, x.importe) for x in compras]
+    por_cliente.update(
+        CLIENTES,
+        solo_luego=[c.Compra(HOY + timedelta(days=3), Decimal("100"))],
+        solo_cero=[c.Compra(hace(10), Decimal(0)), c.Compra(hace(5), Decimal(0))],
+    )
+    filas += [(k, x.fecha, x.importe) for k in CLIENTES for x in por_cliente[k]]
+    filas += [(k, x.fecha, x.importe) for k in ("solo_luego", "solo_cero") for x in por_cliente[k]]
+    filas.sort(key=lambda f: (f[0], f[1]))
+
+    vectorizada = c.cartera_desde_dias(
+        [f[0] for f in filas], [f[1].toordinal() for f in filas], [float(f[2]) for f in filas], HOY
+    )
+    resumenes = [c.resumir(por_cliente[k], HOY) for k in sorted(por_cliente)]
+    una_a_una = c.CarteraCompras.desde_historiales([h for h in resumenes if h is not None])
+
+    assert len(vectorizada) == len(una_a_una) < len(por_cliente)  # some bought only later
+    for campo in ("frecuencia", "recencia", "antiguedad", "valor_medio", "hueco_tipico"):
+        np.testing.assert_array_equal(getattr(vectorizada, campo), getattr(una_a_una, campo))
+    assert len(c.cartera_desde_dias([], [], [], HOY)) == 0

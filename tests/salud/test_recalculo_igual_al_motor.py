@@ -7,6 +7,7 @@ import importlib.util
 from pathlib import Path
 from types import ModuleType
 
+from smartbilling_crm.salud import lote as salud_lote
 from smartbilling_crm.salud import recalculo
 from smartbilling_crm.salud import service as salud_service
 from smartbilling_crm.salud.repository import recalculo as lote_repo
@@ -33,7 +34,7 @@ def test_el_lote_evalua_igual_que_el_motor_de_un_cliente(db: Backend) -> None:
         cartera = recalculo.ajustar_cartera(session, HOY.astimezone(settings.tz).date())
         ids = lote_repo.ids_de_clientes(session, None, 1000)
         clientes = lote_repo.clientes(session, ids)
-        en_lote = recalculo.evaluar_lote(session, clientes, cartera, settings, HOY)
+        en_lote = salud_lote.evaluar_lote(session, clientes, cartera, settings, HOY)
         de_uno_en_uno = [
             salud_service.evaluar(
                 c, salud_service.cargar_hechos(session, [c.id], HOY)[c.id], cartera, settings, HOY

@@ -3,6 +3,7 @@ twice at once, and never stores a client's older figures over a request's newer 
 
 from __future__ import annotations
 
+import multiprocessing
 from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
@@ -54,9 +55,12 @@ def _recalcular(db: Backend, **kwargs: Any) -> recalculo.ResultadoRecalculo:
     )
 
 
+@pytest.mark.parametrize("procesos", [1, 2], ids=["aqui", "dos_procesos"])
 def test_un_recalculo_interrumpido_sigue_tras_el_ultimo_lote_y_da_lo_mismo(
-    db: Backend, api: httpx.Client
+    db: Backend, api: httpx.Client, procesos: int
 ) -> None:
+    """Killed after two batches, then run again: it carries on, and (scored here or by
+    worker processes) stores exactly what a clean run stores."""
     db.clock.set(HOY)
     ids = _cartera(api, 9)
     primera: list[str] = []
@@ -67,11 +71,15 @@ def test_un_recalculo_interrumpido_sigue_tras_el_ultimo_lote_y_da_lo_mismo(
             raise Corte
 
     with pytest.raises(Corte):
-        _recalcular(db, lote=2, tras_lote=cortar_tras_dos_lotes)
+        _recalcular(db, lote=2, tras_lote=cortar_tras_dos_lotes, procesos=procesos)
     segunda: list[str] = []
     avances: list[tuple[int, int]] = []
     resultado = _recalcular(
-        db, lote=2, tras_lote=segunda.extend, progreso=lambda h, t: avances.append((h, t))
+        db,
+        lote=2,
+        tras_lote=segunda.extend,
+        progreso=lambda h, t: avances.append((h, t)),
+        procesos=procesos,
     )
 
     assert resultado.reanudado
@@ -84,6 +92,31 @@ def test_un_recalculo_interrumpido_sigue_tras_el_ultimo_lote_y_da_lo_mismo(
     limpia = _recalcular(db, lote=2, desde_cero=True)
     assert not limpia.reanudado
     assert _salud(db) == reanudada
+
+
+def test_varios_procesos_guardan_lo_mismo_que_uno(db: Backend, api: httpx.Client) -> None:
+    """Batches read and scored by two worker processes, stored here in id order: the
+    same rows, states and alerts as scoring every batch in this process."""
+    db.clock.set(HOY)
+    ids = _cartera(api, 9)
+    _recalcular(db, lote=2, desde_cero=True, procesos=1)
+    en_uno = _salud(db)
+    with db.engine.begin() as conn:  # nothing left of the first run's rows to compare
+        conn.execute(text("DELETE FROM alertas_cliente"))
+        conn.execute(text("DELETE FROM salud_cliente_extended"))
+    orden: list[str] = []
+    trabajando: list[int] = []
+
+    def tras_lote(lote: Sequence[str]) -> None:
+        orden.extend(lote)
+        trabajando.append(len(multiprocessing.active_children()))
+
+    resultado = _recalcular(db, lote=2, desde_cero=True, procesos=2, tras_lote=tras_lote)
+    assert resultado.clientes == 9
+    assert orden == ids
+    assert trabajando[0] >= 1  # the batches were scored by worker processes
+    assert _salud(db) == en_uno
+    assert len(en_uno) > 2 * 9  # health rows, states and some alerts were compared
 
 
 def test_un_recalculo_terminado_no_se_reanuda(db: Backend, api: httpx.Client) -> None:

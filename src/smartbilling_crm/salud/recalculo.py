@@ -8,12 +8,11 @@ way carries on after its last committed batch when started again the same day.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
-import itertools
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -25,24 +24,24 @@ from smartbilling_crm.kit.db import (
     transaction,
 )
 from smartbilling_crm.kit.excepciones import ConflictError
-from smartbilling_crm.models import Cliente
 from smartbilling_crm.salud import repository as salud_repo
-from smartbilling_crm.salud.motor.compras import CarteraCompras, Compra, HistorialCompras, resumir
-from smartbilling_crm.salud.motor.modelo_compras import ajustar_modelo, predecir_lote
+from smartbilling_crm.salud.lote import (
+    Trabajadores,
+    evaluar_lote,
+    guardar_lote,
+    lotes_puntuados,
+    preparar_lote,
+    trabajadores,
+)
+from smartbilling_crm.salud.motor.compras import cartera_desde_dias
+from smartbilling_crm.salud.motor.modelo_compras import ajustar_modelo
 from smartbilling_crm.salud.motor.pagos import ajustar_prior
 from smartbilling_crm.salud.repository import recalculo as lote_repo
 from smartbilling_crm.salud.service import (
     LOTE_RECALCULO,
     Cartera,
-    Evaluacion,
-    Hechos,
-    cargar_hechos,
     cartera_vigente,
-    evaluar,
-    filas_alertas,
-    filas_salud,
     guardar,
-    historial,
 )
 
 Progreso = Callable[[int, int], None]
@@ -87,6 +86,7 @@ def recalcular_todos(
     progreso: Progreso | None = None,
     desde_cero: bool = False,
     tras_lote: TrasLote | None = None,
+    procesos: int = 1,
 ) -> ResultadoRecalculo:
     """Recompute every client, batch by batch, each batch its own short transaction.
 
@@ -96,11 +96,17 @@ def recalcular_todos(
     Each batch reads and scores its clients outside any write lock, then, in a short write
     transaction that locks the clients' rows in id order, recomputes the few that a
     request changed meanwhile and stores them all with the run's progress.
+
+    `procesos` > 1 reads and scores batches in that many worker processes (one database
+    connection each) while this one stores them in order; an in-memory SQLite database
+    (tests) is scored here.
     """
     engine = factory.kw["bind"]
     try:
         with cerrojo_exclusivo(engine, RECALCULO_LOCK_KEY, "recalcular"):
-            return _recalcular(factory, settings, now, lote, progreso, desde_cero, tras_lote)
+            return _recalcular(
+                factory, settings, now, lote, progreso, desde_cero, tras_lote, procesos
+            )
     except OcupadoError:
         raise RecalculoEnCursoError(EN_CURSO) from None
 
@@ -113,25 +119,38 @@ def _recalcular(
     progreso: Progreso | None,
     desde_cero: bool,
     tras_lote: TrasLote | None,
+    procesos: int,
+) -> ResultadoRecalculo:
+    with transaction(factory, read_only=True) as session:
+        total = lote_repo.contar_clientes(session)
+    with contextlib.ExitStack() as pila:
+        # Started first: the workers import the engines while this process fits the
+        # portfolio. No more workers than batches: a small portfolio is scored here.
+        pool = None
+        if min(procesos, -(-total // lote)) > 1:
+            pool = pila.enter_context(trabajadores(factory, settings, procesos))
+        return _recalcular_lotes(
+            factory, settings, now, lote, progreso, desde_cero, tras_lote, pool, total
+        )
+
+
+def _recalcular_lotes(
+    factory: sessionmaker[Session],
+    settings: Settings,
+    now: datetime,
+    lote: int,
+    progreso: Progreso | None,
+    desde_cero: bool,
+    tras_lote: TrasLote | None,
+    pool: Trabajadores | None,
+    total: int,
 ) -> ResultadoRecalculo:
     arranque = _arrancar(factory, settings, now, desde_cero)
     cartera, now, ultimo, hecho = arranque.cartera, arranque.now, arranque.ultimo, arranque.hecho
     hoy = now.astimezone(settings.tz).date()
-    with transaction(factory, read_only=True) as session:
-        total = lote_repo.contar_clientes(session)
     if progreso is not None:
         progreso(hecho, total)
-    while True:
-        with transaction(factory, read_only=True) as session:
-            ids = lote_repo.ids_de_clientes(session, ultimo, lote)
-            if ids:
-                antes = lote_repo.huellas(session, ids)
-                clientes = lote_repo.clientes(session, ids)
-                filas = preparar_lote(
-                    clientes, evaluar_lote(session, clientes, cartera, settings, now), now
-                )
-        if not ids:
-            break
+    for ids, antes, filas in lotes_puntuados(factory, settings, cartera, now, ultimo, lote, pool):
         with transaction(factory) as session:
             salud_repo.bloquear_clientes(session, ids)
             ahora = lote_repo.huellas(session, ids)
@@ -190,7 +209,7 @@ def ajustar_cartera(session: Session, hoy: date) -> Cartera:
     fitted on every client's purchase days and the late-payment prior fitted on every
     client's paid-late counts."""
     umbral = salud_repo.umbral_vip(session)
-    modelo = ajustar_modelo(CarteraCompras.desde_historiales(list(_historiales(session, hoy))), hoy)
+    modelo = ajustar_modelo(cartera_desde_dias(*salud_repo.dias_de_compra(session), hoy), hoy)
     prior = ajustar_prior(salud_repo.conteos_pago(session, hoy))
     return Cartera(umbral, modelo, prior)
 
@@ -204,77 +223,6 @@ def _guardar_cartera(session: Session, cartera: Cartera, now: datetime) -> None:
         now,
         prior=dataclasses.asdict(cartera.prior),
     )
-
-
-def evaluar_lote(
-    session: Session,
-    clientes: Sequence[Cliente],
-    cartera: Cartera,
-    settings: Settings,
-    now: datetime,
-) -> list[Evaluacion]:
-    """Load the facts of a batch in a few set-based statements and score it in one pass."""
-    hoy = now.astimezone(settings.tz).date()
-    hechos = cargar_hechos(session, [c.id for c in clientes], now, ligero=True)
-    vacios = Hechos()
-    de_cada = [hechos.get(c.id, vacios) for c in clientes]
-    predicciones = predecir_lote(cartera.modelo, [historial(h, hoy) for h in de_cada])
-    return [
-        evaluar(c, h, cartera, settings, now, prediccion=p)
-        for c, h, p in zip(clientes, de_cada, predicciones, strict=True)
-    ]
-
-
-@dataclass(frozen=True)
-class FilasLote:
-    """What a scored batch writes, prepared before its write transaction (the rules that
-    make the alerts run here, not while holding the lock)."""
-
-    ids: list[str]
-    clientes: list[dict[str, Any]]  # id, estado, riesgo_impago of those that changed
-    salud: list[dict[str, Any]]
-    alertas: list[dict[str, Any]]
-
-    def sin(self, ids: Sequence[str]) -> FilasLote:
-        fuera = set(ids)
-        return FilasLote(
-            [i for i in self.ids if i not in fuera],
-            [f for f in self.clientes if f["id"] not in fuera],
-            [f for f in self.salud if f["cliente_id"] not in fuera],
-            [f for f in self.alertas if f["cliente_id"] not in fuera],
-        )
-
-    def __add__(self, otras: FilasLote) -> FilasLote:
-        return FilasLote(
-            self.ids + otras.ids,
-            self.clientes + otras.clientes,
-            self.salud + otras.salud,
-            self.alertas + otras.alertas,
-        )
-
-
-def preparar_lote(
-    clientes: Sequence[Cliente], evaluaciones: Sequence[Evaluacion], now: datetime
-) -> FilasLote:
-    """The rows of a batch scored from detached client rows."""
-    return FilasLote(
-        ids=[c.id for c in clientes],
-        clientes=[
-            {"id": c.id, "estado": e.estado, "riesgo_impago": e.salud.riesgo_impago_nivel}
-            for c, e in zip(clientes, evaluaciones, strict=True)
-            if (c.estado, c.riesgo_impago) != (e.estado, e.salud.riesgo_impago_nivel)
-        ],
-        salud=filas_salud(clientes, evaluaciones, now),
-        alertas=filas_alertas(clientes, evaluaciones),
-    )
-
-
-def guardar_lote(session: Session, filas: FilasLote) -> None:
-    """Store a batch: the clients' state and risk (those that changed, by id), health rows
-    and alerts, a few executemany statements."""
-    lote_repo.actualizar_clientes(session, filas.clientes)
-    salud_repo.guardar_salud(session, filas.salud)
-    salud_repo.reemplazar_alertas(session, filas.ids, filas.alertas)
 
 
 def recalcular_en_sesion(session: Session, settings: Settings, now: datetime) -> ResultadoRecalculo:
@@ -293,13 +241,3 @@ def recalcular_en_sesion(session: Session, settings: Settings, now: datetime) ->
         hecho += len(ids)
         ultimo = ids[-1]
     return ResultadoRecalculo(clientes=hecho, fecha_calculo=hoy)
-
-
-def _historiales(session: Session, hoy: date) -> Iterator[HistorialCompras]:
-    """Every buyer's purchase summary, streamed from one aggregate over the ledger."""
-    for _cliente_id, dias in itertools.groupby(
-        salud_repo.compras_por_dia(session), key=lambda fila: fila[0]
-    ):
-        resumen = resumir((Compra(fecha, importe) for _, fecha, importe in dias), hoy)
-        if resumen is not None:
-            yield resumen

@@ -204,6 +204,54 @@ class CarteraCompras:
         return int(self.frecuencia.shape[0])
 
 
+def cartera_desde_dias(
+    cliente: ArrayLike, dia: ArrayLike, importe: ArrayLike, hoy: date
+) -> CarteraCompras:
+    """`resumir` of every client at once, vectorised over the portfolio's purchase days.
+
+    One row per (client, day) with the day's total, ordered by client then day (what
+    `compras_por_dia` streams); `cliente` is any per-row client code, `dia` the day's
+    ordinal (`date.toordinal`). Days after `hoy` and non-positive totals are left out,
+    as `resumir` does; a client left with nothing has no row. Row for row, the same
+    figures as `CarteraCompras.desde_historiales` of each client's `resumir`.
+    """
+    codigo = np.asarray(cliente)
+    dias = np.asarray(dia, dtype=np.int64)
+    valores = np.asarray(importe, dtype=float)
+    vale = (dias <= hoy.toordinal()) & (valores > 0)
+    codigo, dias, valores = codigo[vale], dias[vale], valores[vale]
+    if not len(dias):
+        return CarteraCompras.desde_historiales([])
+    inicio = np.flatnonzero(np.r_[True, codigo[1:] != codigo[:-1]])
+    fin = np.r_[inicio[1:], len(dias)]
+    compras = fin - inicio
+    primera, ultima = dias[inicio], dias[fin - 1]
+    # Summed by `sum`, in row order, as `resumir` does: numpy's pairwise sums may differ
+    # in the last bit, and the fitted model would with them.
+    lista = valores.tolist()
+    suma = np.array([sum(lista[i:j]) for i, j in zip(inicio.tolist(), fin.tolist(), strict=True)])
+    # The median gap: gaps within each client, sorted per client, the middle one(s).
+    grupo = np.repeat(np.arange(len(inicio)), compras)
+    mismo = grupo[1:] == grupo[:-1]
+    huecos, de = np.diff(dias)[mismo], grupo[1:][mismo]
+    orden = np.lexsort((huecos, de))
+    huecos = huecos[orden].astype(float)
+    n = compras - 1
+    desde = np.r_[0, np.cumsum(n)[:-1]]
+    con = n > 0
+    bajo = desde[con] + (n[con] - 1) // 2
+    alto = desde[con] + n[con] // 2
+    hueco = np.full(len(inicio), np.nan)
+    hueco[con] = np.floor((huecos[bajo] + huecos[alto]) / 2 + 0.5)
+    return CarteraCompras(
+        frecuencia=n.astype(float),
+        recencia=(ultima - primera).astype(float),
+        antiguedad=(hoy.toordinal() - primera).astype(float),
+        valor_medio=suma / compras,
+        hueco_tipico=hueco,
+    )
+
+
 # ---------------------------------------------------------------- parameters
 
 

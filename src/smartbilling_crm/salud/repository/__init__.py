@@ -8,7 +8,7 @@ daily recompute needs (its keyset walk, progress row and change stamps) is in `r
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, cast
@@ -77,18 +77,24 @@ def guardar_resumen(
     fila.fecha_calculo = now
 
 
-def compras_por_dia(session: Session) -> Iterator[tuple[str, date, Decimal]]:
-    """(client, day, Σ base) of every purchase day in the ledger, ordered by client and day.
-
-    A purchase is a day with live (not cancelled) invoices of positive base."""
+def dias_de_compra(session: Session) -> tuple[list[str], list[int], list[float]]:
+    """Every purchase day of the ledger, ordered by client and day, as three columns:
+    client, day (`date.toordinal`) and the day's Σ base (a float, as the purchase model
+    reads it). A purchase is a day with live (not cancelled) invoices of positive base."""
     stmt = (
         select(Factura.cliente_id, Factura.fecha_emision, func.sum(Factura.base_imponible))
         .where(Factura.anulada.is_(False), Factura.base_imponible > 0)
         .group_by(Factura.cliente_id, Factura.fecha_emision)
         .order_by(Factura.cliente_id, Factura.fecha_emision)
     )
+    clientes: list[str] = []
+    dias: list[int] = []
+    importes: list[float] = []
     for cliente_id, dia, importe in session.execute(stmt.execution_options(yield_per=5000)):
-        yield cliente_id, dia, Decimal(importe)
+        clientes.append(cliente_id)
+        dias.append(dia.toordinal())
+        importes.append(float(importe))
+    return clientes, dias, importes
 
 
 def umbral_vip(session: Session) -> Decimal | None:
@@ -315,14 +321,14 @@ def guardar_salud(session: Session, filas: list[dict[str, Any]]) -> None:
         )
     if nuevas:
         insertar = (
-            postgresql.insert(SaludCliente)
+            postgresql.insert(tabla)
             if session.get_bind().dialect.name == "postgresql"
-            else sqlite.insert(SaludCliente)
+            else sqlite.insert(tabla)
         )
         columnas = [k for k in nuevas[0] if k != "cliente_id"]
         session.execute(
             insertar.on_conflict_do_update(
-                index_elements=[SaludCliente.cliente_id],
+                index_elements=[tabla.c.cliente_id],
                 set_={k: insertar.excluded[k] for k in columnas},
             ),
             nuevas,

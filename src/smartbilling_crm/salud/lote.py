@@ -1,0 +1,222 @@
+"""Scoring a batch of clients for the daily recompute: its facts loaded in a few set-based
+statements, the engines run over it in one pass, the rows it will write prepared before
+the write transaction. Batches are scored here, or read ahead by worker processes while
+the recompute stores the previous ones (`trabajadores`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+from collections import deque
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from smartbilling_crm.config import Settings
+from smartbilling_crm.kit.db import (
+    create_db_engine,
+    create_session_factory,
+    is_sqlite,
+    sqlite_file,
+    transaction,
+)
+from smartbilling_crm.models import Cliente
+from smartbilling_crm.salud import repository as salud_repo
+from smartbilling_crm.salud.motor.modelo_compras import predecir_lote
+from smartbilling_crm.salud.repository import recalculo as lote_repo
+from smartbilling_crm.salud.service import (
+    Cartera,
+    Evaluacion,
+    Hechos,
+    cargar_hechos,
+    evaluar,
+    filas_alertas,
+    filas_salud,
+    historial,
+)
+
+
+def evaluar_lote(
+    session: Session,
+    clientes: Sequence[Cliente],
+    cartera: Cartera,
+    settings: Settings,
+    now: datetime,
+) -> list[Evaluacion]:
+    """Load the facts of a batch in a few set-based statements and score it in one pass."""
+    hoy = now.astimezone(settings.tz).date()
+    hechos = cargar_hechos(session, [c.id for c in clientes], now, ligero=True)
+    vacios = Hechos()
+    de_cada = [hechos.get(c.id, vacios) for c in clientes]
+    predicciones = predecir_lote(cartera.modelo, [historial(h, hoy) for h in de_cada])
+    return [
+        evaluar(c, h, cartera, settings, now, prediccion=p)
+        for c, h, p in zip(clientes, de_cada, predicciones, strict=True)
+    ]
+
+
+@dataclass(frozen=True)
+class FilasLote:
+    """What a scored batch writes, prepared before its write transaction (the rules that
+    make the alerts run here, not while holding the lock)."""
+
+    ids: list[str]
+    clientes: list[dict[str, Any]]  # id, estado, riesgo_impago of those that changed
+    salud: list[dict[str, Any]]
+    alertas: list[dict[str, Any]]
+
+    def sin(self, ids: Sequence[str]) -> FilasLote:
+        fuera = set(ids)
+        return FilasLote(
+            [i for i in self.ids if i not in fuera],
+            [f for f in self.clientes if f["id"] not in fuera],
+            [f for f in self.salud if f["cliente_id"] not in fuera],
+            [f for f in self.alertas if f["cliente_id"] not in fuera],
+        )
+
+    def __add__(self, otras: FilasLote) -> FilasLote:
+        return FilasLote(
+            self.ids + otras.ids,
+            self.clientes + otras.clientes,
+            self.salud + otras.salud,
+            self.alertas + otras.alertas,
+        )
+
+
+def preparar_lote(
+    clientes: Sequence[Cliente], evaluaciones: Sequence[Evaluacion], now: datetime
+) -> FilasLote:
+    """The rows of a batch scored from detached client rows."""
+    return FilasLote(
+        ids=[c.id for c in clientes],
+        clientes=[
+            {"id": c.id, "estado": e.estado, "riesgo_impago": e.salud.riesgo_impago_nivel}
+            for c, e in zip(clientes, evaluaciones, strict=True)
+            if (c.estado, c.riesgo_impago) != (e.estado, e.salud.riesgo_impago_nivel)
+        ],
+        salud=filas_salud(clientes, evaluaciones, now),
+        alertas=filas_alertas(clientes, evaluaciones),
+    )
+
+
+def guardar_lote(session: Session, filas: FilasLote) -> None:
+    """Store a batch: the clients' state and risk (those that changed, by id), health rows
+    and alerts, a few executemany statements."""
+    lote_repo.actualizar_clientes(session, filas.clientes)
+    salud_repo.guardar_salud(session, filas.salud)
+    salud_repo.reemplazar_alertas(session, filas.ids, filas.alertas)
+
+
+Huellas = dict[str, Any]
+LotePuntuado = tuple[list[str], Huellas, FilasLote]
+
+
+def lotes_puntuados(
+    factory: sessionmaker[Session],
+    settings: Settings,
+    cartera: Cartera,
+    now: datetime,
+    ultimo: str | None,
+    lote: int,
+    pool: Trabajadores | None,
+) -> Iterator[LotePuntuado]:
+    """The batches after `ultimo`, in id order, each read and scored (with the change
+    stamps it was read at): here one after the other, or `pool`'s workers a few ahead."""
+
+    def siguiente() -> list[str]:
+        nonlocal ultimo
+        with transaction(factory, read_only=True) as session:
+            ids = lote_repo.ids_de_clientes(session, ultimo, lote)
+        if ids:
+            ultimo = ids[-1]
+        return ids
+
+    if pool is None:
+        while ids := siguiente():
+            yield ids, *puntuar(factory, settings, ids, cartera, now)
+        return
+    en_curso: deque[tuple[list[str], Future[tuple[Huellas, FilasLote]]]] = deque()
+    agotado = False
+    while True:
+        while not agotado and len(en_curso) < pool.en_vuelo:
+            if ids := siguiente():
+                en_curso.append((ids, pool.ejecutor.submit(_puntuar_en_proceso, ids, cartera, now)))
+            else:
+                agotado = True
+        if not en_curso:
+            return
+        ids, futuro = en_curso.popleft()
+        yield ids, *futuro.result()
+
+
+def puntuar(
+    factory: sessionmaker[Session],
+    settings: Settings,
+    ids: list[str],
+    cartera: Cartera,
+    now: datetime,
+) -> tuple[Huellas, FilasLote]:
+    """Read and score one batch outside any write lock."""
+    with transaction(factory, read_only=True) as session:
+        antes = lote_repo.huellas(session, ids)
+        clientes = lote_repo.clientes(session, ids)
+        filas = preparar_lote(
+            clientes, evaluar_lote(session, clientes, cartera, settings, now), now
+        )
+    return antes, filas
+
+
+@dataclass(frozen=True)
+class Trabajadores:
+    """Worker processes that read and score batches, and how many batches they may run ahead."""
+
+    ejecutor: ProcessPoolExecutor
+    en_vuelo: int
+
+
+@contextlib.contextmanager
+def trabajadores(
+    factory: sessionmaker[Session], settings: Settings, procesos: int
+) -> Iterator[Trabajadores | None]:
+    """`procesos` fresh worker processes (spawned: nothing of this process' connections is
+    inherited), each with its own engine on the same database; None for a database
+    another process cannot open (in-memory SQLite)."""
+    engine = factory.kw["bind"]
+    url = engine.url.render_as_string(hide_password=False)
+    if is_sqlite(url) and sqlite_file(url) is None:
+        yield None
+        return
+    pool = ProcessPoolExecutor(
+        max_workers=procesos,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_iniciar_proceso,
+        initargs=(url, settings),
+    )
+    try:
+        yield Trabajadores(pool, en_vuelo=2 * procesos)
+    finally:
+        # A failed or interrupted run does not wait for batches nobody will store.
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+_PROCESO: dict[str, Any] = {}
+
+
+def _iniciar_proceso(url: str, settings: Settings) -> None:
+    engine = create_db_engine(
+        url,
+        busy_timeout_ms=settings.sqlite_busy_timeout_ms,
+        connect_timeout_s=settings.db_connect_timeout_s,
+    )
+    _PROCESO.update(factory=create_session_factory(engine), settings=settings)
+
+
+def _puntuar_en_proceso(
+    ids: list[str], cartera: Cartera, now: datetime
+) -> tuple[Huellas, FilasLote]:
+    return puntuar(_PROCESO["factory"], _PROCESO["settings"], ids, cartera, now)
