@@ -54,6 +54,8 @@ from driver import (
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from smartbilling_crm.salud.lote import procesos_por_defecto
+
 BENCH = Path(__file__).resolve().parent
 PG_ADMIN_URL = os.environ.get(
     "CRM_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -750,7 +752,9 @@ def informe(m: Medidas) -> str:
                 else "PostgreSQL not measured."
             ),
             "- R1's three figures are measured back to back on the same recomputed database; "
-            "R4 runs `smartbilling-crm recalcular` in a subprocess, first alone, then again "
+            "R4 runs `smartbilling-crm recalcular` in a subprocess (its default `--procesos`: "
+            f"{procesos_por_defecto()} worker processes score batches on this machine; "
+            "peak RSS is the largest process), first alone, then again "
             f"while signed webhooks arrive at {m.goteo:g}/s (each sent on its own, so a slow "
             "answer does not delay the next); its times include starting the CLI"
             + (

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from concurrent.futures.process import BrokenProcessPool
 from datetime import UTC, datetime
 from typing import Annotated
@@ -11,8 +10,7 @@ import typer
 
 from smartbilling_crm.cli import _fabrica, _fail, _progreso, _settings, console
 from smartbilling_crm.salud import recalculo
-
-PROCESOS_MAXIMOS = 4  # by default: past that the writer, not the scoring, is the limit
+from smartbilling_crm.salud.lote import PROCESOS_MAXIMOS, procesos_por_defecto
 
 
 def recalcular(
@@ -30,7 +28,7 @@ def recalcular(
             min=0,
             max=32,
             help="Procesos que leen y puntúan lotes mientras este guarda los anteriores "
-            "(0: uno por núcleo, hasta 4; 1: todo en este proceso)",
+            f"(0: uno por núcleo, hasta {PROCESOS_MAXIMOS}; 1: todo en este proceso)",
         ),
     ] = 0,
 ) -> None:
@@ -46,7 +44,7 @@ def recalcular(
     """
     settings = _settings()
     if procesos == 0:
-        procesos = min(os.cpu_count() or 1, PROCESOS_MAXIMOS)
+        procesos = procesos_por_defecto()
     with _fabrica(settings) as factory, _progreso("Recalculando clientes") as avance:
         try:
             resultado = recalculo.recalcular_todos(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing
+import os
 from collections import deque
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -169,6 +170,14 @@ def puntuar(
             clientes, evaluar_lote(session, clientes, cartera, settings, now), now
         )
     return antes, filas
+
+
+PROCESOS_MAXIMOS = 4  # by default: past that, storing the batches is what limits the run
+
+
+def procesos_por_defecto() -> int:
+    """Worker processes for `recalcular` when not told: one per core, up to `PROCESOS_MAXIMOS`."""
+    return min(os.cpu_count() or 1, PROCESOS_MAXIMOS)
 
 
 @dataclass(frozen=True)
