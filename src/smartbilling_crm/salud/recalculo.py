@@ -26,7 +26,6 @@ from smartbilling_crm.kit.db import (
 from smartbilling_crm.kit.excepciones import ConflictError
 from smartbilling_crm.salud import repository as salud_repo
 from smartbilling_crm.salud.lote import (
-    Trabajadores,
     evaluar_lote,
     guardar_lote,
     lotes_puntuados,
@@ -129,49 +128,40 @@ def _recalcular(
         pool = None
         if min(procesos, -(-total // lote)) > 1:
             pool = pila.enter_context(trabajadores(factory, settings, procesos))
-        return _recalcular_lotes(
-            factory, settings, now, lote, progreso, desde_cero, tras_lote, pool, total
+        arranque = _arrancar(factory, settings, now, desde_cero)
+        cartera, now, ultimo, hecho = (
+            arranque.cartera,
+            arranque.now,
+            arranque.ultimo,
+            arranque.hecho,
         )
-
-
-def _recalcular_lotes(
-    factory: sessionmaker[Session],
-    settings: Settings,
-    now: datetime,
-    lote: int,
-    progreso: Progreso | None,
-    desde_cero: bool,
-    tras_lote: TrasLote | None,
-    pool: Trabajadores | None,
-    total: int,
-) -> ResultadoRecalculo:
-    arranque = _arrancar(factory, settings, now, desde_cero)
-    cartera, now, ultimo, hecho = arranque.cartera, arranque.now, arranque.ultimo, arranque.hecho
-    hoy = now.astimezone(settings.tz).date()
-    if progreso is not None:
-        progreso(hecho, total)
-    for ids, antes, filas in lotes_puntuados(factory, settings, cartera, now, ultimo, lote, pool):
-        with transaction(factory) as session:
-            salud_repo.bloquear_clientes(session, ids)
-            ahora = lote_repo.huellas(session, ids)
-            cambiados = [i for i in ids if ahora.get(i) != antes.get(i)]
-            if cambiados:
-                # Changed (or erased) since the read: score them again, under the lock.
-                otra_vez = lote_repo.clientes(session, cambiados)
-                filas = filas.sin(cambiados) + preparar_lote(
-                    otra_vez, evaluar_lote(session, otra_vez, cartera, settings, now), now
-                )
-            guardar_lote(session, filas)
-            hecho += len(ids)
-            ultimo = ids[-1]
-            lote_repo.avanzar_progreso(session, ultimo, hecho)
-        if tras_lote is not None:
-            tras_lote(ids)
+        hoy = now.astimezone(settings.tz).date()
         if progreso is not None:
-            progreso(hecho, max(total, hecho))
-    with transaction(factory) as session:
-        lote_repo.avanzar_progreso(session, ultimo, hecho, completado=True)
-    return ResultadoRecalculo(clientes=hecho, fecha_calculo=hoy, reanudado=arranque.reanudado)
+            progreso(hecho, total)
+        for ids, antes, filas in lotes_puntuados(
+            factory, settings, cartera, now, ultimo, lote, pool
+        ):
+            with transaction(factory) as session:
+                salud_repo.bloquear_clientes(session, ids)
+                ahora = lote_repo.huellas(session, ids)
+                cambiados = [i for i in ids if ahora.get(i) != antes.get(i)]
+                if cambiados:
+                    # Changed (or erased) since the read: score them again, under the lock.
+                    otra_vez = lote_repo.clientes(session, cambiados)
+                    filas = filas.sin(cambiados) + preparar_lote(
+                        otra_vez, evaluar_lote(session, otra_vez, cartera, settings, now), now
+                    )
+                guardar_lote(session, filas)
+                hecho += len(ids)
+                ultimo = ids[-1]
+                lote_repo.avanzar_progreso(session, ultimo, hecho)
+            if tras_lote is not None:
+                tras_lote(ids)
+            if progreso is not None:
+                progreso(hecho, max(total, hecho))
+        with transaction(factory) as session:
+            lote_repo.avanzar_progreso(session, ultimo, hecho, completado=True)
+        return ResultadoRecalculo(clientes=hecho, fecha_calculo=hoy, reanudado=arranque.reanudado)
 
 
 def _arrancar(
