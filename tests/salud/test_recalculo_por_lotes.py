@@ -4,7 +4,10 @@ twice at once, and never stores a client's older figures over a request's newer 
 from __future__ import annotations
 
 import multiprocessing
+import os
+import signal
 from collections.abc import Sequence
+from concurrent.futures.process import BrokenProcessPool
 from datetime import timedelta
 from typing import Any
 
@@ -117,6 +120,34 @@ def test_varios_procesos_guardan_lo_mismo_que_uno(db: Backend, api: httpx.Client
     assert trabajando[0] >= 1  # the batches were scored by worker processes
     assert _salud(db) == en_uno
     assert len(en_uno) > 2 * 9  # health rows, states and some alerts were compared
+
+
+def test_si_muere_un_proceso_de_calculo_lo_confirmado_queda_y_se_reanuda(
+    db: Backend, api: httpx.Client
+) -> None:
+    """A worker process killed (out of memory, an operator's kill -9) ends the run with
+    BrokenProcessPool; the batches already stored stay, and the next run carries on
+    after them to the same figures as a clean run."""
+    db.clock.set(HOY)
+    ids = _cartera(api, 9)
+    primera: list[str] = []
+
+    def matar_un_trabajador(lote: Sequence[str]) -> None:
+        primera.extend(lote)
+        if len(primera) == 1:
+            os.kill(multiprocessing.active_children()[0].pid or 0, signal.SIGKILL)
+
+    # One client a batch: four more batches at most were scored before the kill.
+    with pytest.raises(BrokenProcessPool):
+        _recalcular(db, lote=1, tras_lote=matar_un_trabajador, procesos=2)
+    assert 1 <= len(primera) <= 5
+    segunda: list[str] = []
+    resultado = _recalcular(db, lote=1, tras_lote=segunda.extend, procesos=2)
+    assert resultado.reanudado
+    assert primera + segunda == ids  # nothing stored twice, nothing skipped
+    reanudada = _salud(db)
+    _recalcular(db, lote=2, desde_cero=True, procesos=1)
+    assert _salud(db) == reanudada
 
 
 def test_un_recalculo_terminado_no_se_reanuda(db: Backend, api: httpx.Client) -> None:
