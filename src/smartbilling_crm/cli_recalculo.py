@@ -58,11 +58,11 @@ def recalcular(
             )
         except recalculo.RecalculoEnCursoError as exc:
             _fail(exc.detail)
-        except BrokenProcessPool:
+        except BrokenProcessPool as exc:
             _fail(
-                "Un proceso de cálculo terminó de forma inesperada (¿falta de memoria?). "
-                "Los lotes ya confirmados se conservan: lanza otra vez el recálculo para "
-                "seguir desde ahí, o usa --procesos 1."
+                f"Un proceso de cálculo terminó de forma inesperada ({exc}). Los lotes ya "
+                "confirmados se conservan: lanza otra vez el recálculo para seguir desde "
+                "ahí, o usa --procesos 1."
             )
     reanudado = " (reanudado tras el último lote confirmado)" if resultado.reanudado else ""
     console.print(

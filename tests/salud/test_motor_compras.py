@@ -275,9 +275,14 @@ def test_la_cartera_vectorizada_es_la_de_cada_resumen() -> None:
         CLIENTES,
         solo_luego=[c.Compra(HOY + timedelta(days=3), Decimal("100"))],
         solo_cero=[c.Compra(hace(10), Decimal(0)), c.Compra(hace(5), Decimal(0))],
+        cero_en_medio=[
+            c.Compra(hace(90), Decimal("100")),
+            c.Compra(hace(60), Decimal(0)),
+            c.Compra(hace(20), Decimal("300")),
+        ],
     )
-    filas += [(k, x.fecha, x.importe) for k in CLIENTES for x in por_cliente[k]]
-    filas += [(k, x.fecha, x.importe) for k in ("solo_luego", "solo_cero") for x in por_cliente[k]]
+    extra = ("solo_luego", "solo_cero", "cero_en_medio")
+    filas += [(k, x.fecha, x.importe) for k in (*CLIENTES, *extra) for x in por_cliente[k]]
     filas.sort(key=lambda f: (f[0], f[1]))
 
     vectorizada = c.cartera_desde_dias(
@@ -290,3 +295,5 @@ def test_la_cartera_vectorizada_es_la_de_cada_resumen() -> None:
     for campo in ("frecuencia", "recencia", "antiguedad", "valor_medio", "hueco_tipico"):
         np.testing.assert_array_equal(getattr(vectorizada, campo), getattr(una_a_una, campo))
     assert len(c.cartera_desde_dias([], [], [], HOY)) == 0
+    with pytest.raises(ValueError, match="grouped by client"):
+        c.cartera_desde_dias([0, 1, 0], [1, 2, 3], [1.0, 1.0, 1.0], HOY)

@@ -97,7 +97,9 @@ def test_un_recalculo_interrumpido_sigue_tras_el_ultimo_lote_y_da_lo_mismo(
     assert _salud(db) == reanudada
 
 
-def test_varios_procesos_guardan_lo_mismo_que_uno(db: Backend, api: httpx.Client) -> None:
+def test_varios_procesos_guardan_lo_mismo_que_uno(
+    db: Backend, api: httpx.Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Batches read and scored by two worker processes, stored here in id order: the
     same rows, states and alerts as scoring every batch in this process."""
     db.clock.set(HOY)
@@ -107,8 +109,17 @@ def test_varios_procesos_guardan_lo_mismo_que_uno(db: Backend, api: httpx.Client
     with db.engine.begin() as conn:  # nothing left of the first run's rows to compare
         conn.execute(text("DELETE FROM alertas_cliente"))
         conn.execute(text("DELETE FROM salud_cliente_extended"))
+        conn.execute(text("UPDATE clientes_extended SET riesgo_impago = 'critico'"))
     orden: list[str] = []
     trabajando: list[int] = []
+    puntuados_aqui: list[str] = []
+    preparar = recalculo.preparar_lote
+
+    def espiar(clientes: Sequence[Any], *args: Any) -> Any:
+        puntuados_aqui.extend(c.id for c in clientes)
+        return preparar(clientes, *args)
+
+    monkeypatch.setattr(recalculo, "preparar_lote", espiar)
 
     def tras_lote(lote: Sequence[str]) -> None:
         orden.extend(lote)
@@ -118,6 +129,7 @@ def test_varios_procesos_guardan_lo_mismo_que_uno(db: Backend, api: httpx.Client
     assert resultado.clientes == 9
     assert orden == ids
     assert trabajando[0] >= 1  # the batches were scored by worker processes
+    assert puntuados_aqui == []  # and none again here: nobody changed a client meanwhile
     assert _salud(db) == en_uno
     assert len(en_uno) > 2 * 9  # health rows, states and some alerts were compared
 
@@ -135,7 +147,9 @@ def test_si_muere_un_proceso_de_calculo_lo_confirmado_queda_y_se_reanuda(
     def matar_un_trabajador(lote: Sequence[str]) -> None:
         primera.extend(lote)
         if len(primera) == 1:
-            os.kill(multiprocessing.active_children()[0].pid or 0, signal.SIGKILL)
+            pid = multiprocessing.active_children()[0].pid
+            assert pid is not None
+            os.kill(pid, signal.SIGKILL)
 
     # One client a batch: four more batches at most were scored before the kill.
     with pytest.raises(BrokenProcessPool):
@@ -160,13 +174,15 @@ def test_un_recalculo_terminado_no_se_reanuda(db: Backend, api: httpx.Client) ->
     assert len(vistos) == resultado.clientes == 3
 
 
+@pytest.mark.parametrize("procesos", [1, 2], ids=["aqui", "dos_procesos"])
 def test_un_cambio_durante_el_lote_no_queda_pisado(
-    db: Backend, api: httpx.Client, monkeypatch: pytest.MonkeyPatch
+    db: Backend, api: httpx.Client, monkeypatch: pytest.MonkeyPatch, procesos: int
 ) -> None:
-    """A webhook lands between the batch's read and its write: the batch scores that
-    client again under the lock instead of storing what it read before."""
+    """A webhook lands between the batch's read and its write (here, or while worker
+    processes score the batches ahead): the batch scores that client again under the lock
+    instead of storing what it read before."""
     db.clock.set(HOY)
-    _cartera(api, 4)
+    _cartera(api, 8)
     original = recalculo.salud_repo.bloquear_clientes
     llegadas: list[str] = []
 
@@ -192,7 +208,7 @@ def test_un_cambio_durante_el_lote_no_queda_pisado(
     monkeypatch.setattr(
         recalculo.salud_repo, "bloquear_clientes", webhook_entre_lectura_y_escritura
     )
-    _recalcular(db, lote=2)
+    _recalcular(db, lote=2, procesos=procesos)
     monkeypatch.undo()
     assert llegadas == ["cli01"]
 

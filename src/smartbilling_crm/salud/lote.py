@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing
+import multiprocessing.connection
 import os
+import signal
+import threading
 from collections import deque
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -50,8 +53,19 @@ def evaluar_lote(
     now: datetime,
 ) -> list[Evaluacion]:
     """Load the facts of a batch in a few set-based statements and score it in one pass."""
-    hoy = now.astimezone(settings.tz).date()
     hechos = cargar_hechos(session, [c.id for c in clientes], now, ligero=True)
+    return evaluar_hechos(clientes, hechos, cartera, settings, now)
+
+
+def evaluar_hechos(
+    clientes: Sequence[Cliente],
+    hechos: dict[str, Hechos],
+    cartera: Cartera,
+    settings: Settings,
+    now: datetime,
+) -> list[Evaluacion]:
+    """Score a batch whose facts are loaded (no database access)."""
+    hoy = now.astimezone(settings.tz).date()
     vacios = Hechos()
     de_cada = [hechos.get(c.id, vacios) for c in clientes]
     predicciones = predecir_lote(cartera.modelo, [historial(h, hoy) for h in de_cada])
@@ -162,22 +176,23 @@ def puntuar(
     cartera: Cartera,
     now: datetime,
 ) -> tuple[Huellas, FilasLote]:
-    """Read and score one batch outside any write lock."""
+    """Read one batch, then score it outside any transaction (a worker that held its read
+    open while scoring would keep SQLite from recycling its write-ahead log)."""
     with transaction(factory, read_only=True) as session:
         antes = lote_repo.huellas(session, ids)
         clientes = lote_repo.clientes(session, ids)
-        filas = preparar_lote(
-            clientes, evaluar_lote(session, clientes, cartera, settings, now), now
-        )
-    return antes, filas
+        hechos = cargar_hechos(session, ids, now, ligero=True)
+    evaluaciones = evaluar_hechos(clientes, hechos, cartera, settings, now)
+    return antes, preparar_lote(clientes, evaluaciones, now)
 
 
 PROCESOS_MAXIMOS = 4  # by default: past that, storing the batches is what limits the run
 
 
 def procesos_por_defecto() -> int:
-    """Worker processes for `recalcular` when not told: one per core, up to `PROCESOS_MAXIMOS`."""
-    return min(os.cpu_count() or 1, PROCESOS_MAXIMOS)
+    """Worker processes for `recalcular` when not told: one per core this process may run
+    on (its affinity, which containers restrict), up to `PROCESOS_MAXIMOS`."""
+    return min(len(os.sched_getaffinity(0)), PROCESOS_MAXIMOS)
 
 
 @dataclass(frozen=True)
@@ -206,6 +221,9 @@ def trabajadores(
         initializer=_iniciar_proceso,
         initargs=(url, settings),
     )
+    # Started now, not at the first batch: they import the engines meanwhile.
+    for _ in range(procesos):
+        pool.submit(_listo)
     try:
         yield Trabajadores(pool, en_vuelo=2 * procesos)
     finally:
@@ -217,12 +235,28 @@ _PROCESO: dict[str, Any] = {}
 
 
 def _iniciar_proceso(url: str, settings: Settings) -> None:
+    # Ctrl-C reaches the whole process group: the parent stops the pool, not each worker.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # A parent killed outright (OOM, kill -9) never tells its workers: each watches it and
+    # leaves, rather than waiting forever holding a database connection.
+    padre = multiprocessing.parent_process()
+    if padre is not None:
+        threading.Thread(target=_salir_con, args=(padre.sentinel,), daemon=True).start()
     engine = create_db_engine(
         url,
         busy_timeout_ms=settings.sqlite_busy_timeout_ms,
         connect_timeout_s=settings.db_connect_timeout_s,
     )
     _PROCESO.update(factory=create_session_factory(engine), settings=settings)
+
+
+def _salir_con(centinela: int) -> None:
+    multiprocessing.connection.wait([centinela])
+    os._exit(1)
+
+
+def _listo() -> None:
+    """The warm-up task: its worker has started and imported what scoring needs."""
 
 
 def _puntuar_en_proceso(

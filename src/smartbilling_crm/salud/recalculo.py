@@ -124,9 +124,10 @@ def _recalcular(
         total = lote_repo.contar_clientes(session)
     with contextlib.ExitStack() as pila:
         # Started first: the workers import the engines while this process fits the
-        # portfolio. No more workers than batches: a small portfolio is scored here.
+        # portfolio. Spawning them pays off from two batches per worker; fewer are
+        # scored here.
         pool = None
-        if min(procesos, -(-total // lote)) > 1:
+        if procesos > 1 and -(-total // lote) >= 2 * procesos:
             pool = pila.enter_context(trabajadores(factory, settings, procesos))
         arranque = _arrancar(factory, settings, now, desde_cero)
         cartera, now, ultimo, hecho = (

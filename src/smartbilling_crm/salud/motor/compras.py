@@ -210,43 +210,52 @@ def cartera_desde_dias(
     """`resumir` of every client at once, vectorised over the portfolio's purchase days.
 
     One row per (client, day) with the day's total, ordered by client then day (what
-    `compras_por_dia` streams); `cliente` is any per-row client code, `dia` the day's
+    `dias_de_compra` reads); `cliente` is any per-row client code, `dia` the day's
     ordinal (`date.toordinal`). Days after `hoy` and non-positive totals are left out,
     as `resumir` does; a client left with nothing has no row. Row for row, the same
     figures as `CarteraCompras.desde_historiales` of each client's `resumir`.
     """
+    # Days and gaps fit in 32 bits: a million-row portfolio's temporaries stay small.
     codigo = np.asarray(cliente)
-    dias = np.asarray(dia, dtype=np.int64)
+    dias = np.asarray(dia, dtype=np.int32)
     valores = np.asarray(importe, dtype=float)
+    if codigo.dtype.kind in "iu" and np.any(np.diff(codigo) < 0):
+        raise ValueError("purchase days must come grouped by client")
     vale = (dias <= hoy.toordinal()) & (valores > 0)
-    codigo, dias, valores = codigo[vale], dias[vale], valores[vale]
+    if not vale.all():
+        codigo, dias, valores = codigo[vale], dias[vale], valores[vale]
+    del vale
     if not len(dias):
         return CarteraCompras.desde_historiales([])
     inicio = np.flatnonzero(np.r_[True, codigo[1:] != codigo[:-1]])
+    del codigo
     fin = np.r_[inicio[1:], len(dias)]
     compras = fin - inicio
     primera, ultima = dias[inicio], dias[fin - 1]
     # Summed by `sum`, in row order, as `resumir` does: numpy's pairwise sums may differ
     # in the last bit, and the fitted model would with them.
-    lista = valores.tolist()
-    suma = np.array([sum(lista[i:j]) for i, j in zip(inicio.tolist(), fin.tolist(), strict=True)])
+    suma = np.array(
+        [sum(valores[i:j].tolist()) for i, j in zip(inicio.tolist(), fin.tolist(), strict=True)]
+    )
+    del valores
     # The median gap: gaps within each client, sorted per client, the middle one(s).
-    grupo = np.repeat(np.arange(len(inicio)), compras)
+    grupo = np.repeat(np.arange(len(inicio), dtype=np.int32), compras)
     mismo = grupo[1:] == grupo[:-1]
     huecos, de = np.diff(dias)[mismo], grupo[1:][mismo]
-    orden = np.lexsort((huecos, de))
-    huecos = huecos[orden].astype(float)
+    del grupo, mismo, dias
+    huecos = huecos[np.lexsort((huecos, de))]
+    del de
     n = compras - 1
     desde = np.r_[0, np.cumsum(n)[:-1]]
     con = n > 0
     bajo = desde[con] + (n[con] - 1) // 2
     alto = desde[con] + n[con] // 2
     hueco = np.full(len(inicio), np.nan)
-    hueco[con] = np.floor((huecos[bajo] + huecos[alto]) / 2 + 0.5)
+    hueco[con] = np.floor((huecos[bajo].astype(float) + huecos[alto]) / 2 + 0.5)
     return CarteraCompras(
         frecuencia=n.astype(float),
         recencia=(ultima - primera).astype(float),
-        antiguedad=(hoy.toordinal() - primera).astype(float),
+        antiguedad=(hoy.toordinal() - primera.astype(np.int64)).astype(float),
         valor_medio=suma / compras,
         hueco_tipico=hueco,
     )

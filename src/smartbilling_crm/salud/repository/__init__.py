@@ -7,6 +7,7 @@ daily recompute needs (its keyset walk, progress row and change stamps) is in `r
 
 from __future__ import annotations
 
+from array import array
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date, datetime
@@ -77,21 +78,25 @@ def guardar_resumen(
     fila.fecha_calculo = now
 
 
-def dias_de_compra(session: Session) -> tuple[list[str], list[int], list[float]]:
-    """Every purchase day of the ledger, ordered by client and day, as three columns:
-    client, day (`date.toordinal`) and the day's Σ base (a float, as the purchase model
-    reads it). A purchase is a day with live (not cancelled) invoices of positive base."""
+def dias_de_compra(session: Session) -> tuple[array[int], array[int], array[float]]:
+    """Every purchase day of the ledger, ordered by client and day, as three packed columns:
+    the client (a number, the same for all its rows), the day (`date.toordinal`) and the
+    day's Σ base (a float, as the purchase model reads it): 24 bytes a row, a 100k-client
+    portfolio's million purchase days in ~30 MB. A purchase is a day with live (not
+    cancelled) invoices of positive base."""
     stmt = (
         select(Factura.cliente_id, Factura.fecha_emision, func.sum(Factura.base_imponible))
         .where(Factura.anulada.is_(False), Factura.base_imponible > 0)
         .group_by(Factura.cliente_id, Factura.fecha_emision)
         .order_by(Factura.cliente_id, Factura.fecha_emision)
     )
-    clientes: list[str] = []
-    dias: list[int] = []
-    importes: list[float] = []
+    clientes, dias, importes = array("q"), array("q"), array("d")
+    anterior: str | None = None
+    codigo = -1
     for cliente_id, dia, importe in session.execute(stmt.execution_options(yield_per=5000)):
-        clientes.append(cliente_id)
+        if cliente_id != anterior:
+            anterior, codigo = cliente_id, codigo + 1
+        clientes.append(codigo)
         dias.append(dia.toordinal())
         importes.append(float(importe))
     return clientes, dias, importes
