@@ -69,8 +69,14 @@ def _cuadra(db: Backend, api: httpx.Client, paso: str) -> None:
         "SELECT count(*) FROM contadores_cartera WHERE numero < 0",
         "SELECT count(*) FROM cartera_por_fecha WHERE numero < 0",
     )
+    # The all-dates receivables total the ageing read starts from equals its dated rows.
+    total = "SELECT COALESCE(sum(numero), 0), COALESCE(sum(importe), 0) FROM {} WHERE {} = 'deuda'"
     with db.engine.connect() as conn:
         assert [conn.execute(text(sql)).scalar() for sql in negativos] == [0, 0], paso
+        assert (
+            conn.execute(text(total.format("contadores_cartera", "grupo"))).one()
+            == conn.execute(text(total.format("cartera_por_fecha", "serie"))).one()
+        ), paso
 
 
 def test_los_contadores_cuadran_tras_cada_escritura(
@@ -189,6 +195,51 @@ def test_los_contadores_cuadran_tras_cada_escritura(
     assert len({t.clientes_por_estado.model_dump_json() for t in VISTOS}) > 3
 
 
+def test_la_deuda_de_cualquier_antiguedad_cuadra(db: Backend, api: httpx.Client) -> None:
+    """Open invoices due on 160 dates over three years, far more than the 91 recent days
+    the ageing read bands date by date: the oldest band (the all-dates total minus the
+    recent bands) equals the aggregate on any day, also after old invoices are paid in part,
+    paid, cancelled or deleted with their client."""
+    db.clock.set(HOY)
+    for c in ("c1", "c2"):
+        crear_cliente(api, c, f"Cliente {c} S.L.")
+    facturas = {
+        n: {
+            "factura_id": f"f_{n}",
+            "cliente_id": f"c{1 + n % 2}",
+            "numero": f"2026/{n:04d}",
+            "fecha_emision": (HOY.date() - timedelta(days=7 * n)).isoformat(),
+            "base": f"{100 + n}.00",
+            "total": f"{121 + n}.{n % 100:02d}",
+        }
+        for n in range(160)
+    }
+    importar(api, [factura(**f) for f in facturas.values()])
+    importar(api, [factura("f_sin", cliente_id="c1", fecha_vencimiento=None, total="50.05")])
+    _cuadra(db, api, "historia larga")
+    with db.engine.connect() as conn:
+        fechas = conn.execute(
+            text("SELECT count(*) FROM cartera_por_fecha WHERE serie = 'deuda'")
+        ).scalar()
+    assert fechas is not None and fechas > 150
+    cobro = {"id": "cob_v", "fecha": HOY.date().isoformat(), "importe": "33.33"}
+    _enviar(api, {**evento("cobro", **facturas[150]), "cobro": cobro})
+    _enviar(api, evento("pagada", **facturas[140], fecha_pago=HOY.date().isoformat()))
+    _enviar(api, evento("anulada", **facturas[120]))
+    _cuadra(db, api, "cobros de facturas antiguas")
+    _ok(api.delete("/api/clientes/c2"))
+    _cuadra(db, api, "borrado con facturas antiguas")
+
+
+def _migracion(nombre: str) -> Any:
+    ruta = Path(__file__).parents[2] / f"migrations/versions/{nombre}.py"
+    spec = importlib.util.spec_from_file_location(nombre.replace("-", "_"), ruta)
+    assert spec is not None and spec.loader is not None
+    migracion = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migracion)
+    return migracion
+
+
 def test_la_migracion_rellena_los_contadores_de_lo_que_ya_habia(
     db: Backend, api: httpx.Client
 ) -> None:
@@ -199,17 +250,16 @@ def test_la_migracion_rellena_los_contadores_de_lo_que_ya_habia(
         importar(api, historial_regular(f"c{n}"))
     crear_oportunidad(api, "c1", nombre_proyecto="Web", monto_estimado="1234.55")
     recalcular(api)
-    ruta = Path(__file__).parents[2] / "migrations/versions/2026-12-02-0620_portfolio_counters.py"
-    spec = importlib.util.spec_from_file_location("portfolio_counters", ruta)
-    assert spec is not None and spec.loader is not None
-    migracion = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(migracion)
+    rellenos = [
+        *_migracion("2026-12-02-0620_portfolio_counters").BACKFILL,
+        _migracion("2026-12-02-0930_receivables_running_total").BACKFILL,
+    ]
     tablas = ("contadores_cartera", "cartera_por_fecha")
     with db.engine.begin() as conn:
         antes = {t: sorted(conn.execute(text(f"SELECT * FROM {t}")).all()) for t in tablas}
         for t in tablas:
             conn.execute(text(f"DELETE FROM {t}"))
-        for sql in migracion.BACKFILL:
+        for sql in rellenos:
             conn.exec_driver_sql(sql)
         despues = {t: sorted(conn.execute(text(f"SELECT * FROM {t}")).all()) for t in tablas}
     # The triggers keep zero rows the backfill has no reason to write.

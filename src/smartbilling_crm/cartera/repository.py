@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, select, union_all
 from sqlalchemy.orm import Session
 
 from smartbilling_crm.dominio import Severidad
@@ -193,17 +193,38 @@ def _por_tramo(filas: Any) -> dict[str, tuple[int, Decimal]]:
     return resultado
 
 
+DIAS_TRAMOS_RECIENTES = 90  # the oldest band begins after this many days past due
+
+
 def antiguedad_deuda(session: Session, hoy: date) -> dict[str, tuple[int, Decimal]]:
     """(open invoices, amount still owed) per band of days past due, as of `hoy`, from the
-    running totals per due date: as many rows as distinct due dates of open invoices."""
+    running totals: the due dates from `hoy` − 90 days on (at most 91 past days plus those
+    not yet due) banded, and the all-dates total; the oldest band is the total minus the
+    others. One statement, whatever the ledger's history or the portfolio's size."""
     tramo = _tramo(CarteraPorFecha.fecha, hoy)
-    return _por_tramo(
-        session.execute(
-            select(tramo, func.sum(CarteraPorFecha.numero), func.sum(CarteraPorFecha.importe))
-            .where(CarteraPorFecha.serie == "deuda")
-            .group_by(tramo)
-        ).all()
+    recientes = (
+        select(tramo, func.sum(CarteraPorFecha.numero), func.sum(CarteraPorFecha.importe))
+        .where(
+            CarteraPorFecha.serie == "deuda",
+            CarteraPorFecha.fecha >= hoy - timedelta(days=DIAS_TRAMOS_RECIENTES),
+        )
+        .group_by(tramo)
     )
+    total = select(ContadorCartera.clave, ContadorCartera.numero, ContadorCartera.importe).where(
+        ContadorCartera.grupo == "deuda", ContadorCartera.clave == "total"
+    )
+    bandas: dict[str, tuple[int, int]] = {}
+    numero_total = importe_total = 0
+    for nombre, numero, importe in session.execute(union_all(recientes, total)).all():
+        if nombre == "total":
+            numero_total, importe_total = int(numero or 0), int(importe or 0)
+        else:
+            bandas[nombre] = (int(numero or 0), int(importe or 0))
+    bandas["mas_90"] = (
+        numero_total - sum(n for n, _ in bandas.values()),
+        importe_total - sum(i for _, i in bandas.values()),
+    )
+    return _por_tramo((nombre, n, i) for nombre, (n, i) in bandas.items())
 
 
 def antiguedad_deuda_completa(session: Session, hoy: date) -> dict[str, tuple[int, Decimal]]:

@@ -22,7 +22,9 @@ class ContadorCartera(Base):
 
     grupo `clientes` (clave = estado; importe = Σ LTV), `ingresos` (clave `30`/`90`:
     Σ expected revenue of the health rows), `oportunidades` (clave = estado; importe =
-    Σ amount, ponderado = Σ amount × probability), `alertas` (clave = "severidad|tipo").
+    Σ amount, ponderado = Σ amount × probability), `alertas` (clave = "severidad|tipo"),
+    `deuda` (clave `total`: open invoices of every due date, importe = Σ pendiente; the
+    ageing read bands only recent due dates and takes the oldest band as the rest).
     """
 
     __tablename__ = "contadores_cartera"
