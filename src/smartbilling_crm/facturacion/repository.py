@@ -70,10 +70,15 @@ def get(session: Session, factura_id: str) -> Factura | None:
     return session.get(Factura, factura_id)
 
 
-def get_actividad(session: Session, factura_id: str, tipo: str) -> Actividad | None:
-    return session.scalars(
-        select(Actividad).where(Actividad.factura_id == factura_id, Actividad.tipo == tipo)
-    ).first()
+def actividades_de(
+    session: Session, factura_ids: Sequence[str], tipos: Sequence[str]
+) -> dict[tuple[str, str], Actividad]:
+    """The timeline entries of these invoices of these types, by (invoice, type), in one
+    statement (the unique index on invoice and type keeps one of each)."""
+    filas = session.scalars(
+        select(Actividad).where(Actividad.factura_id.in_(factura_ids), Actividad.tipo.in_(tipos))
+    )
+    return {(str(a.factura_id), str(a.tipo)): a for a in filas}
 
 
 def list_of_cliente(session: Session, cliente_id: str) -> Sequence[Factura]:
