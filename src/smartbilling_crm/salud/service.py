@@ -350,7 +350,8 @@ def refrescar_tocados(ctx: Contexto, tocados: Mapping[str, bool]) -> None:
         clientes = salud_repo.bloquear_clientes(session, ids[inicio : inicio + LOTE_RECALCULO])
         if not clientes:
             continue
-        hechos = cargar_hechos(session, [c.id for c in clientes], ctx.now)
+        # Rows of what the engines read, not entities: nothing here is edited (as `recalcular`).
+        hechos = cargar_hechos(session, [c.id for c in clientes], ctx.now, ligero=True)
         for cliente in clientes:
             _sincronizar_compras(cliente, hechos[cliente.id])
         session.flush()  # the VIP threshold below must see these clients' LTV
