@@ -250,6 +250,7 @@ def cartera_vigente(session: Session, hoy: date) -> Cartera:
     fila = salud_repo.resumen(session)
     umbral = fila.umbral_vip if fila is not None else None
     if umbral is None:
+        session.flush()  # the live ranking counts this unit's own LTV changes
         umbral = salud_repo.umbral_vip(session)
     if fila is not None and fila.modelo_compras:
         modelo = ModeloCompras.desde_dict(fila.modelo_compras)
@@ -354,7 +355,8 @@ def refrescar_tocados(ctx: Contexto, tocados: Mapping[str, bool]) -> None:
         hechos = cargar_hechos(session, [c.id for c in clientes], ctx.now, ligero=True)
         for cliente in clientes:
             _sincronizar_compras(cliente, hechos[cliente.id])
-        session.flush()  # the VIP threshold below must see these clients' LTV
+        # Their new LTV is written with their state and risk at the next flush (one UPDATE
+        # of each client, not two), unless the threshold must be ranked live (flushed there).
         cartera = cartera_vigente(session, ctx.hoy)
         # One vectorised pass of the purchase model for the batch, as the recompute does.
         predicciones = predecir_lote(
