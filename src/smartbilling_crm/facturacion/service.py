@@ -206,7 +206,9 @@ def _actualizar_historial(
 
 def _actualizar_cliente(ctx: Contexto, cliente: Cliente, compra_nueva: bool) -> None:
     cliente.fecha_actualizacion = ctx.now
-    ctx.tocar(cliente.id, compra_nueva=compra_nueva, fila=cliente)
+    # Locked by `lock_cliente` (FOR UPDATE) before anything was applied: the refresh
+    # need not lock it again.
+    ctx.tocar(cliente.id, compra_nueva=compra_nueva, fila=cliente, bloqueada=True)
 
 
 def _comprobar_fechas(factura: FacturaIn, hoy: date, campo: str, detalle: str = "") -> None:

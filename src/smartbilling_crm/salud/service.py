@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from functools import cached_property
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy.orm import Session
 
@@ -348,7 +348,11 @@ def refrescar_tocados(ctx: Contexto, tocados: Mapping[str, bool]) -> None:
         # of a client's row takes the client first, so a write and the lazy refresh of a
         # read (`salud.lectura`) run one after the other, neither deadlocks nor stores
         # figures computed without the other's change, and the alerts are replaced once.
-        clientes = salud_repo.bloquear_clientes(session, ids[inicio : inicio + LOTE_RECALCULO])
+        lote = ids[inicio : inicio + LOTE_RECALCULO]
+        # One client this unit already holds locked (the invoice hook locks its client FOR
+        # UPDATE before applying anything) is not locked again: one statement fewer per event.
+        propia = cast(Cliente | None, ctx.bloqueada(lote[0])) if len(lote) == 1 else None
+        clientes = [propia] if propia is not None else salud_repo.bloquear_clientes(session, lote)
         if not clientes:
             continue
         # Rows of what the engines read, not entities: nothing here is edited (as `recalcular`).
