@@ -133,6 +133,9 @@ EXPECTED: dict[str, dict[str, int]] = {
     # Three more since contract §7: the client's ledger is settled again from its invoices
     # and payments (2), and the health engine reads the live payments (1). One more since
     # issue 14.1: the health refresh locks the clients it writes (the hook's lock is the
-    # hook's own; every other writer needs the refresh's).
-    "webhook": {"sqlite": 28, "postgresql": 27},
+    # hook's own; every other writer needs the refresh's). One fewer since issue 14's R3
+    # profile: the client's new LTV is written with its state and risk (one UPDATE, not two);
+    # one fewer: the refresh does not lock again the client the hook locked; and one fewer:
+    # a single client's health row is updated without looking it up first.
+    "webhook": {"sqlite": 25, "postgresql": 24},
 }

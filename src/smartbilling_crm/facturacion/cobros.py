@@ -12,6 +12,7 @@ back: the result does not depend on the order the events arrived in.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime, time
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -121,15 +122,21 @@ def _a_instante(day: date, tz: ZoneInfo) -> datetime:
 
 
 def actualizar_historial_pagos(
-    ctx: Contexto, factura: Factura, cobros: list[Cobro], liquidacion: Liquidacion
+    ctx: Contexto,
+    factura: Factura,
+    cobros: list[Cobro],
+    liquidacion: Liquidacion,
+    existentes: Mapping[tuple[str, str], Actividad],
 ) -> None:
-    """The invoice's one `pago` timeline entry: what was collected, returned and still owed."""
+    """The invoice's one `pago` timeline entry: what was collected, returned and still owed.
+
+    `existentes`: the timeline entries of the invoices being annotated, by (invoice, type)."""
     propios = [c for c in cobros if c.factura_id == factura.factura_id]
     vivos = [c for c in propios if not c.devuelto and c.fecha is not None]
     devueltos = [c for c in propios if c.devuelto]
     if not vivos and not devueltos:
         return
-    actividad = facturas_repo.get_actividad(ctx.session, factura.factura_id, TipoActividad.PAGO)
+    actividad = existentes.get((factura.factura_id, TipoActividad.PAGO))
     cobrado = sum((liquidacion.importe_pago.get(c.cobro_id, Decimal(0)) for c in vivos), Decimal(0))
     if vivos and factura.pendiente <= 0:
         titulo = f"Pago de la factura {factura.numero}"

@@ -14,11 +14,6 @@ from sqlalchemy.orm import Session
 
 from smartbilling_crm.models import Actividad, Cliente, Cobro, Factura, WebhookEvento
 
-
-def _insert(session: Session) -> Any:
-    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-
-
 # The record of a webhook id whose client was erased: the id's SHA-256 under this prefix,
 # nothing else (no invoice id, and the erasure's time instead of the delivery's).
 PREFIJO_BORRADO = "borrado:"
@@ -26,6 +21,36 @@ PREFIJO_BORRADO = "borrado:"
 
 def clave_borrada(webhook_id: str) -> str:
     return PREFIJO_BORRADO + hashlib.sha256(webhook_id.encode()).hexdigest()
+
+
+def _registro(insertar: Any) -> Any:
+    return (
+        insertar(WebhookEvento)
+        .on_conflict_do_nothing(index_elements=["webhook_id"])
+        .returning(WebhookEvento.webhook_id)
+    )
+
+
+# The hook's statements, built once at import and run with parameters: building and
+# cache-keying each per event cost about as much as running it.
+_REGISTRO = {"postgresql": _registro(pg_insert), "sqlite": _registro(sqlite_insert)}
+_BLOQUEO = select(Cliente).where(Cliente.id == bindparam("id")).with_for_update()
+_POR_ID = select(Cliente.id).where(Cliente.id == bindparam("id"))
+_POR_CIF = select(Cliente.id).where(Cliente.cif_nif == bindparam("cif_nif"))
+_ACTIVIDADES = select(Actividad).where(
+    Actividad.factura_id.in_(bindparam("facturas", expanding=True)),
+    Actividad.tipo.in_(bindparam("tipos", expanding=True)),
+)
+_FACTURAS = (
+    select(Factura)
+    .where(Factura.cliente_id == bindparam("cliente_id"))
+    .order_by(Factura.fecha_emision, Factura.factura_id)
+)
+_COBROS = (
+    select(Cobro)
+    .where(Cobro.cliente_id == bindparam("cliente_id"))
+    .order_by(Cobro.factura_id, Cobro.fecha, Cobro.cobro_id)
+)
 
 
 def record_event(
@@ -39,30 +64,24 @@ def record_event(
     """
     if session.get(WebhookEvento, clave_borrada(webhook_id)) is not None:
         return False
-    stmt = (
-        _insert(session)(WebhookEvento)
-        .values(webhook_id=webhook_id, tipo=tipo, factura_id=factura_id, recibido=now)
-        .on_conflict_do_nothing(index_elements=["webhook_id"])
-        .returning(WebhookEvento.webhook_id)
-    )
-    return session.execute(stmt).first() is not None
+    stmt = _REGISTRO[session.get_bind().dialect.name]
+    fila = {"webhook_id": webhook_id, "tipo": tipo, "factura_id": factura_id, "recibido": now}
+    return session.execute(stmt, fila).first() is not None
 
 
 def lock_cliente(session: Session, cliente_id: str) -> Cliente | None:
     """The client row, locked until commit: one client's invoices are applied one at a time."""
-    return session.scalars(
-        select(Cliente).where(Cliente.id == cliente_id).with_for_update()
-    ).first()
+    return session.scalars(_BLOQUEO, {"id": cliente_id}).first()
 
 
 def find_cliente_id(session: Session, cliente_id: str | None, cif_nif: str | None) -> str | None:
     """The CRM client of an invoice: by SmartBilling id, else by CIF/NIF."""
     if cliente_id is not None:
-        found = session.scalar(select(Cliente.id).where(Cliente.id == cliente_id))
+        found = session.scalar(_POR_ID, {"id": cliente_id})
         if found is not None:
             return found
     if cif_nif:
-        return session.scalar(select(Cliente.id).where(Cliente.cif_nif == cif_nif))
+        return session.scalar(_POR_CIF, {"cif_nif": cif_nif})
     return None
 
 
@@ -70,18 +89,17 @@ def get(session: Session, factura_id: str) -> Factura | None:
     return session.get(Factura, factura_id)
 
 
-def get_actividad(session: Session, factura_id: str, tipo: str) -> Actividad | None:
-    return session.scalars(
-        select(Actividad).where(Actividad.factura_id == factura_id, Actividad.tipo == tipo)
-    ).first()
+def actividades_de(
+    session: Session, factura_ids: Sequence[str], tipos: Sequence[str]
+) -> dict[tuple[str, str], Actividad]:
+    """The timeline entries of these invoices of these types, by (invoice, type), in one
+    statement (the unique index on invoice and type keeps one of each)."""
+    filas = session.scalars(_ACTIVIDADES, {"facturas": list(factura_ids), "tipos": list(tipos)})
+    return {(str(a.factura_id), str(a.tipo)): a for a in filas}
 
 
 def list_of_cliente(session: Session, cliente_id: str) -> Sequence[Factura]:
-    return session.scalars(
-        select(Factura)
-        .where(Factura.cliente_id == cliente_id)
-        .order_by(Factura.fecha_emision, Factura.factura_id)
-    ).all()
+    return session.scalars(_FACTURAS, {"cliente_id": cliente_id}).all()
 
 
 def get_cobro(session: Session, cobro_id: str) -> Cobro | None:
@@ -90,11 +108,7 @@ def get_cobro(session: Session, cobro_id: str) -> Cobro | None:
 
 def cobros_of_cliente(session: Session, cliente_id: str) -> Sequence[Cobro]:
     """Every payment of the client's invoices, returned ones included."""
-    return session.scalars(
-        select(Cobro)
-        .where(Cobro.cliente_id == cliente_id)
-        .order_by(Cobro.factura_id, Cobro.fecha, Cobro.cobro_id)
-    ).all()
+    return session.scalars(_COBROS, {"cliente_id": cliente_id}).all()
 
 
 def seudonimizar_eventos(session: Session, cliente_id: str, now: datetime) -> int:

@@ -19,6 +19,7 @@ Merge rules, chosen so that any order of delivery ends in the same state:
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -44,6 +45,9 @@ from smartbilling_crm.kit.contexto import Contexto
 from smartbilling_crm.kit.excepciones import ConflictError, InvalidInputError
 from smartbilling_crm.kit.formato import euros, fecha
 from smartbilling_crm.models import Actividad, Cliente, Factura
+
+# The timeline entries the ledger writes: one `factura` and at most one `pago` per invoice.
+HISTORIAL_DEL_LIBRO = (str(TipoActividad.FACTURA), str(TipoActividad.PAGO))
 
 
 @dataclass(frozen=True)
@@ -156,8 +160,9 @@ def _escribir_actividad(
     titulo: str,
     descripcion: str,
     cuando: datetime,
+    existentes: Mapping[tuple[str, str], Actividad],
 ) -> None:
-    actividad = facturas_repo.get_actividad(ctx.session, fila.factura_id, tipo)
+    actividad = existentes.get((fila.factura_id, tipo))
     if actividad is None:
         actividad = Actividad(
             cliente_id=fila.cliente_id,
@@ -172,7 +177,9 @@ def _escribir_actividad(
     actividad.completada = True
 
 
-def _actualizar_historial(ctx: Contexto, fila: Factura, tz: ZoneInfo) -> None:
+def _actualizar_historial(
+    ctx: Contexto, fila: Factura, tz: ZoneInfo, existentes: Mapping[tuple[str, str], Actividad]
+) -> None:
     """One `factura` entry per invoice (its payments have their own, `facturacion.cobros`);
     updated, never duplicated."""
     clase = "Factura rectificativa" if fila.total < 0 else "Factura"
@@ -193,12 +200,15 @@ def _actualizar_historial(ctx: Contexto, fila: Factura, tz: ZoneInfo) -> None:
         f"{clase} {fila.numero} {estado}",
         " ".join(detalle),
         _a_instante(fila.fecha_emision, tz),
+        existentes,
     )
 
 
 def _actualizar_cliente(ctx: Contexto, cliente: Cliente, compra_nueva: bool) -> None:
     cliente.fecha_actualizacion = ctx.now
-    ctx.tocar(cliente.id, compra_nueva=compra_nueva, fila=cliente)
+    # Locked by `lock_cliente` (FOR UPDATE) before anything was applied: the refresh
+    # need not lock it again.
+    ctx.tocar(cliente.id, compra_nueva=compra_nueva, fila=cliente, bloqueada=True)
 
 
 def _comprobar_fechas(factura: FacturaIn, hoy: date, campo: str, detalle: str = "") -> None:
@@ -252,9 +262,17 @@ def _liquidar_y_anotar(ctx: Contexto, cliente_id: str, filas: list[Factura]) -> 
     base_repo.flush(ctx.session)
     liquidacion, cobros, cambiadas = cobros_service.reliquidar(ctx, cliente_id)
     # Each invoice once (a backfill may list one twice), and those the settlement changed.
-    for fila in dict.fromkeys([*filas, *cambiadas]):
-        _actualizar_historial(ctx, fila, ctx.settings.tz)
-        cobros_service.actualizar_historial_pagos(ctx, fila, cobros, liquidacion)
+    anotar = list(dict.fromkeys([*filas, *cambiadas]))
+    # Their existing timeline entries in one statement, not one per invoice and type: the
+    # first webhook of a client whose ledger the settlement rewrote touched a dozen invoices.
+    if not anotar:  # a backfill whose invoices were all obsolete
+        return
+    existentes = facturas_repo.actividades_de(
+        ctx.session, [f.factura_id for f in anotar], HISTORIAL_DEL_LIBRO
+    )
+    for fila in anotar:
+        _actualizar_historial(ctx, fila, ctx.settings.tz, existentes)
+        cobros_service.actualizar_historial_pagos(ctx, fila, cobros, liquidacion, existentes)
 
 
 def importar(ctx: Contexto, facturas: list[FacturaIn]) -> ResultadoImportacion:

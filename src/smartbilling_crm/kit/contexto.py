@@ -37,6 +37,7 @@ class Contexto:
     read_only: bool = False
     _tocados: dict[str, bool] = field(default_factory=dict)
     _filas: list[object] = field(default_factory=list)
+    _bloqueadas: dict[str, object] = field(default_factory=dict)
 
     @property
     def hoy(self) -> date:
@@ -44,15 +45,28 @@ class Contexto:
         return self.now.astimezone(self.settings.tz).date()
 
     def tocar(
-        self, cliente_id: str, *, compra_nueva: bool = False, fila: object | None = None
+        self,
+        cliente_id: str,
+        *,
+        compra_nueva: bool = False,
+        fila: object | None = None,
+        bloqueada: bool = False,
     ) -> None:
         """Mark a client whose facts changed; its effects run once, at `confirmar`.
 
         `fila`, the client's row when the caller has it loaded, is held until then: the
-        session's identity map is weak, and the effect would otherwise read it again."""
+        session's identity map is weak, and the effect would otherwise read it again.
+        `bloqueada`: the caller locked that row in this transaction (SELECT ... FOR UPDATE,
+        held until the commit), so an effect need not lock it again (`bloqueada()`)."""
         self._tocados[cliente_id] = self._tocados.get(cliente_id, False) or compra_nueva
         if fila is not None:
             self._filas.append(fila)
+            if bloqueada:
+                self._bloqueadas[cliente_id] = fila
+
+    def bloqueada(self, cliente_id: str) -> object | None:
+        """The client's row if this unit already holds it locked (`tocar(bloqueada=True)`)."""
+        return self._bloqueadas.get(cliente_id)
 
     def tocado(self, cliente_id: str) -> bool:
         return cliente_id in self._tocados
@@ -64,6 +78,7 @@ class Contexto:
             for efecto in self.efectos:
                 efecto(self, tocados)
         self._filas.clear()
+        self._bloqueadas.clear()
 
     @contextmanager
     def aparte(self) -> Iterator[Contexto]:

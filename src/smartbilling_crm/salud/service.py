@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from functools import cached_property
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy.orm import Session
 
@@ -250,6 +250,7 @@ def cartera_vigente(session: Session, hoy: date) -> Cartera:
     fila = salud_repo.resumen(session)
     umbral = fila.umbral_vip if fila is not None else None
     if umbral is None:
+        session.flush()  # the live ranking counts this unit's own LTV changes
         umbral = salud_repo.umbral_vip(session)
     if fila is not None and fila.modelo_compras:
         modelo = ModeloCompras.desde_dict(fila.modelo_compras)
@@ -347,13 +348,19 @@ def refrescar_tocados(ctx: Contexto, tocados: Mapping[str, bool]) -> None:
         # of a client's row takes the client first, so a write and the lazy refresh of a
         # read (`salud.lectura`) run one after the other, neither deadlocks nor stores
         # figures computed without the other's change, and the alerts are replaced once.
-        clientes = salud_repo.bloquear_clientes(session, ids[inicio : inicio + LOTE_RECALCULO])
+        lote = ids[inicio : inicio + LOTE_RECALCULO]
+        # One client this unit already holds locked (the invoice hook locks its client FOR
+        # UPDATE before applying anything) is not locked again: one statement fewer per event.
+        propia = cast(Cliente | None, ctx.bloqueada(lote[0])) if len(lote) == 1 else None
+        clientes = [propia] if propia is not None else salud_repo.bloquear_clientes(session, lote)
         if not clientes:
             continue
-        hechos = cargar_hechos(session, [c.id for c in clientes], ctx.now)
+        # Rows of what the engines read, not entities: nothing here is edited (as `recalcular`).
+        hechos = cargar_hechos(session, [c.id for c in clientes], ctx.now, ligero=True)
         for cliente in clientes:
             _sincronizar_compras(cliente, hechos[cliente.id])
-        session.flush()  # the VIP threshold below must see these clients' LTV
+        # Their new LTV is written with their state and risk at the next flush (one UPDATE
+        # of each client, not two), unless the threshold must be ranked live (flushed there).
         cartera = cartera_vigente(session, ctx.hoy)
         # One vectorised pass of the purchase model for the batch, as the recompute does.
         predicciones = predecir_lote(

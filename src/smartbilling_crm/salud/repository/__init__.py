@@ -27,6 +27,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
 from smartbilling_crm.dominio import TipoActividad
@@ -120,6 +121,13 @@ def umbral_vip(session: Session) -> Decimal | None:
     )
 
 
+def _de(columna: Any) -> Any:
+    """`columna IN :ids`, expanding: the fact loaders' statements are built once, at import,
+    and executed with the ids as a parameter (building and cache-keying a statement per call
+    cost as much as running it, for one client)."""
+    return columna.in_(bindparam("ids", expanding=True))
+
+
 def _agrupar(rows: Any) -> dict[str, list[Any]]:
     grupos: dict[str, list[Any]] = defaultdict(list)
     for cliente_id, item in rows:
@@ -142,6 +150,13 @@ COLUMNAS_FACTURA = (
 )
 
 
+_FACTURAS = (
+    select(Factura.cliente_id, *COLUMNAS_FACTURA)
+    .where(_de(Factura.cliente_id))
+    .order_by(Factura.fecha_emision, Factura.factura_id)
+)
+
+
 def facturas(session: Session, ids: Sequence[str]) -> dict[str, list[tuple[Any, ...]]]:
     """Per client, its invoices as plain column tuples (`COLUMNAS_FACTURA`), oldest first.
 
@@ -149,13 +164,16 @@ def facturas(session: Session, ids: Sequence[str]) -> dict[str, list[tuple[Any, 
     and the unused timestamp columns is a quarter of `recalcular`'s time.
     """
     grupos: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
-    for cliente_id, *columnas in session.execute(
-        select(Factura.cliente_id, *COLUMNAS_FACTURA)
-        .where(Factura.cliente_id.in_(ids))
-        .order_by(Factura.fecha_emision, Factura.factura_id)
-    ):
+    for cliente_id, *columnas in session.execute(_FACTURAS, {"ids": list(ids)}):
         grupos[cliente_id].append(tuple(columnas))
     return grupos
+
+
+_COBROS_VIVOS = (
+    select(Cobro.factura_id, Cobro.fecha, Cobro.importe)
+    .where(_de(Cobro.cliente_id), Cobro.devuelto.is_(False))
+    .order_by(Cobro.factura_id, Cobro.fecha, Cobro.cobro_id)
+)
 
 
 def cobros_vivos(
@@ -164,11 +182,7 @@ def cobros_vivos(
     """Per invoice of these clients, its live (not returned) payments: (day, amount), the
     amount None for a `factura.pagada` settlement (the rest of the invoice)."""
     grupos: dict[str, list[tuple[date | None, Decimal | None]]] = defaultdict(list)
-    for factura_id, fecha, importe in session.execute(
-        select(Cobro.factura_id, Cobro.fecha, Cobro.importe)
-        .where(Cobro.cliente_id.in_(ids), Cobro.devuelto.is_(False))
-        .order_by(Cobro.factura_id, Cobro.fecha, Cobro.cobro_id)
-    ):
+    for factura_id, fecha, importe in session.execute(_COBROS_VIVOS, {"ids": list(ids)}):
         grupos[factura_id].append((fecha, importe))
     return grupos
 
@@ -211,64 +225,83 @@ _CONTACTO = (
 _TAREA = (Actividad.id, Actividad.titulo, Actividad.fecha)
 
 
-def _filas(session: Session, stmt: Any, columnas: tuple[Any, ...]) -> dict[str, list[Any]]:
+def _con_filas(stmt: Any, columnas: tuple[Any, ...]) -> tuple[Any, Any]:
+    """A loader's statement for entities and, `ligero`, for rows of `columnas`."""
+    return stmt, stmt.with_only_columns(columnas[0].table.c.cliente_id, *columnas)
+
+
+def _cargar(session: Session, stmts: tuple[Any, Any], ids: Sequence[str], ligero: bool) -> Any:
+    if not ligero:
+        return _agrupar(session.execute(stmts[0], {"ids": list(ids)}).all())
     grupos: dict[str, list[Any]] = defaultdict(list)
-    for fila in session.execute(stmt.with_only_columns(columnas[0].table.c.cliente_id, *columnas)):
+    for fila in session.execute(stmts[1], {"ids": list(ids)}):
         grupos[fila[0]].append(fila)
     return grupos
+
+
+_ABIERTAS = _con_filas(
+    select(Oportunidad.cliente_id, Oportunidad)
+    .where(_de(Oportunidad.cliente_id), Oportunidad.estado.not_in(ESTADOS_CERRADOS))
+    .order_by(Oportunidad.fecha_creacion.desc(), Oportunidad.id),
+    _OPORTUNIDAD,
+)
+_CONTACTOS = _con_filas(
+    select(Contacto.cliente_id, Contacto)
+    .where(_de(Contacto.cliente_id))
+    .order_by(Contacto.es_contacto_principal.desc(), Contacto.nombre_completo, Contacto.id),
+    _CONTACTO,
+)
+_TAREAS = _con_filas(
+    select(Actividad.cliente_id, Actividad)
+    .where(_de(Actividad.cliente_id), Actividad.tipo == "tarea", Actividad.completada.is_(False))
+    .order_by(Actividad.fecha, Actividad.id),
+    _TAREA,
+)
 
 
 def oportunidades_abiertas(
     session: Session, ids: Sequence[str], *, ligero: bool = False
 ) -> dict[str, list[Oportunidad]]:
-    stmt = (
-        select(Oportunidad.cliente_id, Oportunidad)
-        .where(Oportunidad.cliente_id.in_(ids), Oportunidad.estado.not_in(ESTADOS_CERRADOS))
-        .order_by(Oportunidad.fecha_creacion.desc(), Oportunidad.id)
-    )
-    if ligero:
-        return _filas(session, stmt, _OPORTUNIDAD)
-    return _agrupar(session.execute(stmt).all())
+    return cast(dict[str, list[Oportunidad]], _cargar(session, _ABIERTAS, ids, ligero))
 
 
 def contactos(
     session: Session, ids: Sequence[str], *, ligero: bool = False
 ) -> dict[str, list[Contacto]]:
-    stmt = (
-        select(Contacto.cliente_id, Contacto)
-        .where(Contacto.cliente_id.in_(ids))
-        .order_by(Contacto.es_contacto_principal.desc(), Contacto.nombre_completo, Contacto.id)
-    )
-    if ligero:
-        return _filas(session, stmt, _CONTACTO)
-    return _agrupar(session.execute(stmt).all())
+    return cast(dict[str, list[Contacto]], _cargar(session, _CONTACTOS, ids, ligero))
 
 
 def tareas_pendientes(
     session: Session, ids: Sequence[str], *, ligero: bool = False
 ) -> dict[str, list[Actividad]]:
-    stmt = (
-        select(Actividad.cliente_id, Actividad)
-        .where(
-            Actividad.cliente_id.in_(ids),
-            Actividad.tipo == "tarea",
-            Actividad.completada.is_(False),
-        )
-        .order_by(Actividad.fecha, Actividad.id)
-    )
-    if ligero:
-        return _filas(session, stmt, _TAREA)
-    return _agrupar(session.execute(stmt).all())
+    return cast(dict[str, list[Actividad]], _cargar(session, _TAREAS, ids, ligero))
+
+
+_ULTIMAS_GANADAS = (
+    select(Oportunidad.cliente_id, func.max(Oportunidad.fecha_cierre_real))
+    .where(_de(Oportunidad.cliente_id), Oportunidad.estado == "ganada")
+    .group_by(Oportunidad.cliente_id)
+)
 
 
 def ultimas_ganadas(session: Session, ids: Sequence[str]) -> dict[str, datetime]:
     """When each client's latest won opportunity closed."""
-    rows = session.execute(
-        select(Oportunidad.cliente_id, func.max(Oportunidad.fecha_cierre_real))
-        .where(Oportunidad.cliente_id.in_(ids), Oportunidad.estado == "ganada")
-        .group_by(Oportunidad.cliente_id)
-    ).all()
+    rows = session.execute(_ULTIMAS_GANADAS, {"ids": list(ids)}).all()
     return {cliente_id: fecha for cliente_id, fecha in rows if fecha is not None}
+
+
+_HUMANA = Actividad.tipo.not_in(TIPOS_DEL_LEDGER)
+_RECIENTES = select(Actividad.cliente_id, Actividad.fecha).where(
+    _de(Actividad.cliente_id),
+    _HUMANA,
+    Actividad.fecha > bindparam("desde"),
+    Actividad.fecha <= bindparam("hasta"),
+)
+_ULTIMAS = (
+    select(Actividad.cliente_id, func.max(Actividad.fecha))
+    .where(_de(Actividad.cliente_id), _HUMANA, Actividad.fecha <= bindparam("hasta"))
+    .group_by(Actividad.cliente_id)
+)
 
 
 def fechas_actividad(
@@ -279,26 +312,22 @@ def fechas_actividad(
 
     Invoices and payments are the ledger's entries in the timeline, not interactions with
     the client (contract §8): a cancelled invoice does not end a silence."""
-    humana = Actividad.tipo.not_in(TIPOS_DEL_LEDGER)
-    recientes = _agrupar(
-        session.execute(
-            select(Actividad.cliente_id, Actividad.fecha).where(
-                Actividad.cliente_id.in_(ids),
-                humana,
-                Actividad.fecha > desde,
-                Actividad.fecha <= hasta,
-            )
-        ).all()
-    )
-    ultimas = session.execute(
-        select(Actividad.cliente_id, func.max(Actividad.fecha))
-        .where(Actividad.cliente_id.in_(ids), humana, Actividad.fecha <= hasta)
-        .group_by(Actividad.cliente_id)
-    ).all()
+    parametros = {"ids": list(ids), "desde": desde, "hasta": hasta}
+    recientes = _agrupar(session.execute(_RECIENTES, parametros).all())
+    ultimas = session.execute(_ULTIMAS, parametros).all()
     for cliente_id, ultima in ultimas:
         if ultima is not None and ultima not in recientes[cliente_id]:
             recientes[cliente_id].append(ultima)
     return dict(recientes)
+
+
+_SALUD = cast(Table, SaludCliente.__table__)
+_SALUD_EXISTENTE = select(SaludCliente.cliente_id).where(_de(SaludCliente.cliente_id))
+_ACTUALIZAR_SALUD = update(_SALUD).where(_SALUD.c.cliente_id == bindparam("_cliente"))
+
+
+def _para_actualizar(fila: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in fila.items() if k != "cliente_id"} | {"_cliente": fila["cliente_id"]}
 
 
 def guardar_salud(session: Session, filas: list[dict[str, Any]]) -> None:
@@ -308,32 +337,30 @@ def guardar_salud(session: Session, filas: list[dict[str, Any]]) -> None:
     of a client racing, a read racing a write) is overwritten, never an IntegrityError."""
     if not filas:
         return
-    ids = [f["cliente_id"] for f in filas]
-    existentes = set(
-        session.scalars(select(SaludCliente.cliente_id).where(SaludCliente.cliente_id.in_(ids)))
-    )
-    nuevas = [f for f in filas if f["cliente_id"] not in existentes]
-    viejas = [f for f in filas if f["cliente_id"] in existentes]
+    viejas: list[dict[str, Any]] = []
+    if len(filas) == 1:
+        # One client (a write's refresh): its row is usually there, so UPDATE it and insert
+        # only if nothing was updated: one statement instead of a lookup and an UPDATE.
+        hecho = session.execute(_ACTUALIZAR_SALUD, _para_actualizar(filas[0]))
+        nuevas = [] if cast(CursorResult[Any], hecho).rowcount == 1 else filas
+    else:
+        ids = [f["cliente_id"] for f in filas]
+        existentes = set(session.scalars(_SALUD_EXISTENTE, {"ids": ids}))
+        nuevas = [f for f in filas if f["cliente_id"] not in existentes]
+        viejas = [f for f in filas if f["cliente_id"] in existentes]
     # Core statements on the table, executemany: the ORM's bulk paths cost as much again.
-    tabla = cast(Table, SaludCliente.__table__)
     if viejas:
-        session.execute(
-            update(tabla).where(tabla.c.cliente_id == bindparam("_cliente")),
-            [
-                {k: v for k, v in f.items() if k != "cliente_id"} | {"_cliente": f["cliente_id"]}
-                for f in viejas
-            ],
-        )
+        session.execute(_ACTUALIZAR_SALUD, [_para_actualizar(f) for f in viejas])
     if nuevas:
         insertar = (
-            postgresql.insert(tabla)
+            postgresql.insert(_SALUD)
             if session.get_bind().dialect.name == "postgresql"
-            else sqlite.insert(tabla)
+            else sqlite.insert(_SALUD)
         )
         columnas = [k for k in nuevas[0] if k != "cliente_id"]
         session.execute(
             insertar.on_conflict_do_update(
-                index_elements=[tabla.c.cliente_id],
+                index_elements=[_SALUD.c.cliente_id],
                 set_={k: insertar.excluded[k] for k in columnas},
             ),
             nuevas,
@@ -371,17 +398,15 @@ def bloquear_cliente(session: Session, cliente_id: str) -> Cliente | None:
     return session.get(Cliente, cliente_id, with_for_update=_CANDADO)
 
 
+_BLOQUEAR = (
+    select(Cliente).where(_de(Cliente.id)).order_by(Cliente.id).with_for_update(key_share=True)
+)
+
+
 def bloquear_clientes(session: Session, ids: Sequence[str]) -> list[Cliente]:
     """These clients (an erased one is left out), locked as `bloquear_cliente`, in id order
     so two transactions locking several cannot deadlock."""
-    return list(
-        session.scalars(
-            select(Cliente)
-            .where(Cliente.id.in_(ids))
-            .order_by(Cliente.id)
-            .with_for_update(key_share=True)
-        )
-    )
+    return list(session.scalars(_BLOQUEAR, {"ids": list(ids)}))
 
 
 def alertas(session: Session, cliente_id: str) -> list[AlertaCliente]:
@@ -408,8 +433,12 @@ def recomendaciones(session: Session, ids: Sequence[str]) -> dict[str, dict[str,
     }
 
 
+_BORRAR_ALERTAS = delete(AlertaCliente).where(_de(AlertaCliente.cliente_id))
+_INSERTAR_ALERTAS = insert(cast(Table, AlertaCliente.__table__))
+
+
 def reemplazar_alertas(session: Session, ids: Sequence[str], filas: list[dict[str, Any]]) -> None:
     """The clients' stored alerts become exactly `filas`."""
-    session.execute(delete(AlertaCliente).where(AlertaCliente.cliente_id.in_(ids)))
+    session.execute(_BORRAR_ALERTAS, {"ids": list(ids)})
     if filas:
-        session.execute(insert(cast(Table, AlertaCliente.__table__)), filas)
+        session.execute(_INSERTAR_ALERTAS, filas)
