@@ -187,6 +187,7 @@ def puntuar(
 
 
 PROCESOS_MAXIMOS = 4  # by default: past that, storing the batches is what limits the run
+NICE_TRABAJADORES = 10  # the workers' scheduling priority (lower than the service's)
 
 
 def procesos_por_defecto() -> int:
@@ -237,6 +238,9 @@ _PROCESO: dict[str, Any] = {}
 def _iniciar_proceso(url: str, settings: Settings) -> None:
     # Ctrl-C reaches the whole process group: the parent stops the pool, not each worker.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # Scoring ahead is background work: the service's requests and the parent, which holds
+    # the batch's write lock while it stores, get the cores first.
+    os.nice(NICE_TRABAJADORES)
     # A parent killed outright (OOM, kill -9) never tells its workers: each watches it and
     # leaves, rather than waiting forever holding a database connection.
     padre = multiprocessing.parent_process()
