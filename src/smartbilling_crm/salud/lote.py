@@ -127,7 +127,7 @@ def guardar_lote(session: Session, filas: FilasLote) -> None:
     salud_repo.reemplazar_alertas(session, filas.ids, filas.alertas)
 
 
-Huellas = dict[str, Any]
+Huellas = dict[str, lote_repo.Huella]
 LotePuntuado = tuple[list[str], Huellas, FilasLote]
 
 

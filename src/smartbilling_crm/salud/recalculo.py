@@ -26,6 +26,8 @@ from smartbilling_crm.kit.db import (
 from smartbilling_crm.kit.excepciones import ConflictError
 from smartbilling_crm.salud import repository as salud_repo
 from smartbilling_crm.salud.lote import (
+    FilasLote,
+    Huellas,
     evaluar_lote,
     guardar_lote,
     lotes_puntuados,
@@ -130,39 +132,51 @@ def _recalcular(
         if procesos > 1 and -(-total // lote) >= 2 * procesos:
             pool = pila.enter_context(trabajadores(factory, settings, procesos))
         arranque = _arrancar(factory, settings, now, desde_cero)
-        cartera, now, ultimo, hecho = (
-            arranque.cartera,
-            arranque.now,
-            arranque.ultimo,
-            arranque.hecho,
-        )
-        hoy = now.astimezone(settings.tz).date()
+        cartera, now = arranque.cartera, arranque.now
+        ultimo, hecho = arranque.ultimo, arranque.hecho
         if progreso is not None:
             progreso(hecho, total)
         for ids, antes, filas in lotes_puntuados(
             factory, settings, cartera, now, ultimo, lote, pool
         ):
-            with transaction(factory) as session:
-                salud_repo.bloquear_clientes(session, ids)
-                ahora = lote_repo.huellas(session, ids)
-                cambiados = [i for i in ids if ahora.get(i) != antes.get(i)]
-                if cambiados:
-                    # Changed (or erased) since the read: score them again, under the lock.
-                    otra_vez = lote_repo.clientes(session, cambiados)
-                    filas = filas.sin(cambiados) + preparar_lote(
-                        otra_vez, evaluar_lote(session, otra_vez, cartera, settings, now), now
-                    )
-                guardar_lote(session, filas)
-                hecho += len(ids)
-                ultimo = ids[-1]
-                lote_repo.avanzar_progreso(session, ultimo, hecho)
+            hecho += len(ids)
+            ultimo = ids[-1]
+            _guardar_puntuado(factory, settings, cartera, now, ids, antes, filas, hecho)
             if tras_lote is not None:
                 tras_lote(ids)
             if progreso is not None:
                 progreso(hecho, max(total, hecho))
-        with transaction(factory) as session:
-            lote_repo.avanzar_progreso(session, ultimo, hecho, completado=True)
-        return ResultadoRecalculo(clientes=hecho, fecha_calculo=hoy, reanudado=arranque.reanudado)
+    with transaction(factory) as session:
+        lote_repo.avanzar_progreso(session, ultimo, hecho, completado=True)
+    hoy = now.astimezone(settings.tz).date()
+    return ResultadoRecalculo(clientes=hecho, fecha_calculo=hoy, reanudado=arranque.reanudado)
+
+
+def _guardar_puntuado(
+    factory: sessionmaker[Session],
+    settings: Settings,
+    cartera: Cartera,
+    now: datetime,
+    ids: list[str],
+    antes: Huellas,
+    filas: FilasLote,
+    hecho: int,
+) -> None:
+    """Store a scored batch and the run's progress in one short write transaction that
+    locks the clients' rows in id order; the clients a request changed since the batch was
+    read (their change stamps differ) are scored again under the lock."""
+    with transaction(factory) as session:
+        salud_repo.bloquear_clientes(session, ids)
+        ahora = lote_repo.huellas(session, ids)
+        cambiados = [i for i in ids if ahora.get(i) != antes.get(i)]
+        if cambiados:
+            # Changed (or erased) since the read: score them again, under the lock.
+            otra_vez = lote_repo.clientes(session, cambiados)
+            filas = filas.sin(cambiados) + preparar_lote(
+                otra_vez, evaluar_lote(session, otra_vez, cartera, settings, now), now
+            )
+        guardar_lote(session, filas)
+        lote_repo.avanzar_progreso(session, ids[-1], hecho)
 
 
 def _arrancar(
