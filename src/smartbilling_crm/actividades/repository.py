@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Row, Select, bindparam, select
 from sqlalchemy.orm import Session
 
 from smartbilling_crm.kit.repository import pagina, storable
@@ -39,6 +39,22 @@ def list_of_cliente(
     if limit is not None:
         stmt = stmt.limit(limit)
     return session.scalars(stmt).all()
+
+
+_TABLA = Actividad.__table__
+# The client 360's read, built once (building a statement is much of a small read's cost);
+# rows, not entities: the wire model reads them as they are.
+_RECIENTES = (
+    select(_TABLA)
+    .where(_TABLA.c.cliente_id == bindparam("cliente_id"))
+    .order_by(_TABLA.c.fecha.desc(), _TABLA.c.id.desc())
+    .limit(bindparam("limite"))
+)
+
+
+def recientes(session: Session, cliente_id: str, limit: int) -> Sequence[Row[Any]]:
+    """The newest `limit` entries of the timeline, as rows."""
+    return session.execute(_RECIENTES, {"cliente_id": cliente_id, "limite": limit}).all()
 
 
 def page_of_cliente(

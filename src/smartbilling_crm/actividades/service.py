@@ -127,5 +127,5 @@ def de_cliente(session: Session, cliente_id: str) -> list[ActividadRead]:
 
 def recientes(session: Session, cliente_id: str, limit: int) -> list[ActividadRead]:
     """The newest `limit` entries of the timeline (the client 360)."""
-    rows = actividades_repo.list_of_cliente(session, cliente_id, limit=limit)
+    rows = actividades_repo.recientes(session, cliente_id, limit)
     return [ActividadRead.model_validate(a) for a in rows]

@@ -82,7 +82,7 @@ def borrar(ctx: Contexto, cliente_id: str, contacto_id: str) -> None:
 def de_cliente(session: Session, cliente_id: str) -> list[ContactoRead]:
     """Every contact of the client (GDPR export)."""
     return [
-        ContactoRead.model_validate(c) for c in contactos_repo.list_of_cliente(session, cliente_id)
+        ContactoRead.model_validate(c) for c in contactos_repo.filas_de_cliente(session, cliente_id)
     ]
 
 

@@ -22,7 +22,11 @@ from smartbilling_crm.kit.excepciones import (
 T = TypeVar("T")
 
 
-def get_settings_from_app(request: Request) -> Settings:
+# The dependencies that do no I/O are `async def`: FastAPI runs a plain `def` one in a
+# worker thread, a hop (and a wait for a free thread under load) for a dictionary lookup.
+
+
+async def get_settings_from_app(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
@@ -30,7 +34,7 @@ def get_settings_from_app(request: Request) -> Settings:
 SettingsDep = Annotated[Settings, Depends(get_settings_from_app)]
 
 
-def get_now() -> datetime:
+async def get_now() -> datetime:
     """The current instant; tests override this to pin "today"."""
     return datetime.now(UTC)
 
@@ -96,7 +100,7 @@ def _matches_any(candidate: str, keys: list[str]) -> bool:
     return found
 
 
-def require_api_key(
+async def require_api_key(
     settings: SettingsDep,
     bearer: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
     header_key: Annotated[str | None, Security(_api_key_header)],

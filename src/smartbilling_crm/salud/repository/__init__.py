@@ -377,13 +377,17 @@ def cliente_y_salud(
     refresh sets the client's state and risk on the loaded row) are flushed first, or the
     reload would drop them."""
     session.flush()
-    fila = session.execute(
-        select(Cliente, SaludCliente)
-        .outerjoin(SaludCliente, SaludCliente.cliente_id == Cliente.id)
-        .where(Cliente.id == cliente_id)
-        .execution_options(populate_existing=True)
-    ).first()
+    fila = session.execute(_CLIENTE_Y_SALUD, {"cliente_id": cliente_id}).first()
     return (None, None) if fila is None else (fila[0], fila[1])
+
+
+# Every read of a client's 360, health or recommendations runs it: built once.
+_CLIENTE_Y_SALUD = (
+    select(Cliente, SaludCliente)
+    .outerjoin(SaludCliente, SaludCliente.cliente_id == Cliente.id)
+    .where(Cliente.id == bindparam("cliente_id"))
+    .execution_options(populate_existing=True)
+)
 
 
 # FOR NO KEY UPDATE: it excludes the other refreshes of the client but not the key-share
