@@ -3,10 +3,12 @@ downgrade/upgrade round trip, and models that match the migrations."""
 
 from __future__ import annotations
 
+import importlib.util
 import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from alembic import command
@@ -406,3 +408,58 @@ def test_the_sqlite_trigram_index_covers_clients_stored_before_it(
         assert not {t for t in tablas if t.startswith("clientes_busqueda")}
     finally:
         engine.dispose()
+
+
+ANTES_DEL_PLEGADO_ORDENADO = "5d2b8e4a9c17"  # the revision before the fold in key order
+
+
+def _version(nombre: str) -> Any:
+    """A migration file as a module (migrations import nothing from each other; a test may)."""
+    ruta = Path(__file__).parents[1] / f"migrations/versions/{nombre}.py"
+    spec = importlib.util.spec_from_file_location(nombre.replace("-", "_"), ruta)
+    assert spec is not None and spec.loader is not None
+    modulo = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(modulo)
+    return modulo
+
+
+def _cuerpo(sql: str) -> str:
+    """The body of the one function a CREATE FUNCTION ... AS $$ ... $$ statement defines."""
+    return sql.split("$$")[1]
+
+
+def test_the_counter_fold_in_key_order_round_trips(fresh_url: str, backend: Backend) -> None:
+    """Up, down, up: PostgreSQL's fold gets the ordered body, then exactly the former one,
+    then the ordered one again, always the same function the constraint trigger runs.
+    SQLite has no fold: the migration is a no-op there."""
+    ordenado = _version("2026-12-02-1315_counter_fold_in_key_order")
+    anterior = _cuerpo(_version("2026-12-02-0620_portfolio_counters").PLEGAR)
+    assert _cuerpo(ordenado.PLEGAR_ANTERIOR) == anterior  # copied verbatim
+    assert _cuerpo(ordenado.PLEGAR) != anterior
+    config = alembic_config(fresh_url)
+    funcion = text(
+        "SELECT p.oid, p.prosrc FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tgfoid "
+        "WHERE t.tgname = 'crm_contadores_plegar' AND p.proname = 'crm_contadores_plegar'"
+    )
+    vistos: list[int] = []
+    for destino, cuerpo in (
+        ("head", _cuerpo(ordenado.PLEGAR)),
+        (ANTES_DEL_PLEGADO_ORDENADO, anterior),
+        ("head", _cuerpo(ordenado.PLEGAR)),
+    ):
+        if destino == "head":
+            command.upgrade(config, destino)
+        else:
+            command.downgrade(config, destino)
+        engine = create_engine(fresh_url)
+        try:
+            with engine.connect() as conn:
+                version = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+                assert version == (ordenado.revision if destino == "head" else destino)
+                if backend.name == "postgresql":
+                    oid, fuente = conn.execute(funcion).one()
+                    assert fuente == cuerpo, destino
+                    vistos.append(oid)
+        finally:
+            engine.dispose()
+    assert len(set(vistos)) == (1 if backend.name == "postgresql" else 0)

@@ -270,6 +270,9 @@ def _diferida(sql: str) -> str | None:
 # So there the triggers append deltas to `contadores_pendientes`, and a deferred trigger
 # folds them into the totals once, at commit (guarded so only the first of its per-row
 # calls works). SQLite updates rows in place: its triggers add to the totals directly.
+# Migration 2b7f4c9e1a63 (counter fold in key order) replaces this body with one that takes
+# its row locks in key order: here a hash aggregate's order decides, and two transactions
+# committing at once can lock shared counter rows in opposite orders and deadlock.
 PLEGAR = """
 CREATE FUNCTION crm_contadores_plegar() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN

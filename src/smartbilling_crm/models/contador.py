@@ -56,7 +56,9 @@ class CarteraPorFecha(Base):
 class ContadorPendiente(Base):
     """PostgreSQL only: a change to a total, appended by a trigger and folded into
     `contadores_cartera` (fecha None) or `cartera_por_fecha` (grupo = serie) at commit, so
-    a long transaction does not update the same counter row thousands of times."""
+    a long transaction does not update the same counter row thousands of times. The fold
+    (`crm_contadores_plegar`, migrations `2026-12-02-0620` and `2026-12-02-1315`) locks
+    the rows it changes in key order, so concurrent commits queue instead of deadlocking."""
 
     __tablename__ = "contadores_pendientes"
 
