@@ -1,6 +1,8 @@
 """Deterministic data for the benchmark, bulk-inserted through the project's own models.
 
-Every client has 3 contacts, 20 activities, 2 opportunities and 12 invoices. The data
+Every client has 3 contacts, 20 activities, 2 opportunities and 12 monthly invoices, about
+nine in ten paid (each with its payment row, as the webhook records it) and the rest open
+(`pendiente` = total), the ledger `facturacion.libro.liquidar` would derive. The data
 depend only on the seed, the client index and `hoy` (dates are relative to it, so the
 health engine sees a live portfolio on the day of the run).
 
@@ -21,9 +23,9 @@ from sqlalchemy import Engine, insert
 
 from smartbilling_crm.kit.db import create_db_engine, is_sqlite, migrate
 from smartbilling_crm.kit.validators import clave_sector, fold
-from smartbilling_crm.models import Actividad, Cliente, Contacto, Factura, Oportunidad
+from smartbilling_crm.models import Actividad, Cliente, Cobro, Contacto, Factura, Oportunidad
 
-VERSION = 2  # bump when the generated data change (cached databases are keyed by it)
+VERSION = 3  # bump when the generated data change (cached databases are keyed by it)
 LOTE = 2000  # clients per transaction
 
 PALABRAS = [
@@ -97,6 +99,7 @@ def filas_cliente(seed: int, indice: int, hoy: date) -> dict[str, list[dict[str,
     alta = datetime.combine(hoy - timedelta(days=rng.randint(400, 1500)), datetime.min.time(), UTC)
 
     facturas = []
+    cobros: list[dict[str, Any]] = []
     ultima = hoy - timedelta(days=rng.randint(0, 120))
     for n in range(12):
         emision = ultima - timedelta(days=30 * (11 - n) + rng.randint(0, 5))
@@ -106,18 +109,40 @@ def filas_cliente(seed: int, indice: int, hoy: date) -> dict[str, list[dict[str,
         pago = emision + timedelta(days=rng.randint(5, 60)) if pagada else None
         if pago is not None and pago > hoy:
             pago = None
+        total = (base * Decimal("1.21")).quantize(Decimal("0.01"))
+        anulada = rng.random() < 0.02
+        factura_id = f"{cid}-f{n:02d}"
+        # The ledger as the webhook leaves it (`facturacion.libro.liquidar`): a paid
+        # invoice has its payment and owes nothing, an unpaid one owes its total, a
+        # cancelled one owes nothing and has no settlement date.
+        if anulada:
+            pago = None
+        if pago is not None:
+            cobros.append(
+                {
+                    "cobro_id": f"{factura_id}-p",
+                    "factura_id": factura_id,
+                    "cliente_id": cid,
+                    "fecha": pago,
+                    "importe": total,
+                    "devuelto": False,
+                    "fecha_creacion": alta,
+                    "fecha_actualizacion": alta,
+                }
+            )
         facturas.append(
             {
-                "factura_id": f"{cid}-f{n:02d}",
+                "factura_id": factura_id,
                 "cliente_id": cid,
                 "numero": f"{emision.year}/{indice:07d}{n:02d}",
                 "fecha_emision": emision,
                 "fecha_vencimiento": vence,
                 "base_imponible": base,
-                "total": (base * Decimal("1.21")).quantize(Decimal("0.01")),
+                "total": total,
                 "moneda": "EUR",
                 "fecha_pago": pago,
-                "anulada": rng.random() < 0.02,
+                "anulada": anulada,
+                "pendiente": total if pago is None and not anulada else Decimal("0.00"),
                 "fecha_creacion": alta,
                 "fecha_actualizacion": alta,
             }
@@ -204,6 +229,7 @@ def filas_cliente(seed: int, indice: int, hoy: date) -> dict[str, list[dict[str,
         "actividades": actividades,
         "oportunidades": oportunidades,
         "facturas": facturas,
+        "cobros": cobros,
     }
 
 
@@ -213,6 +239,7 @@ TABLAS = (
     ("actividades", Actividad),
     ("oportunidades", Oportunidad),
     ("facturas", Factura),
+    ("cobros", Cobro),
 )
 
 
