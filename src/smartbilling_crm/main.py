@@ -24,6 +24,7 @@ from smartbilling_crm.kit import sistema
 from smartbilling_crm.kit.db import (
     create_db_engine,
     create_session_factory,
+    is_sqlite,
     migrate,
     pool_por_proceso,
     transaction,
@@ -82,6 +83,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.engine = engine
         # As many requests at once as the pool has connections (`deps.reservar_conexion`).
         app.state.plazas_de_conexion = anyio.Semaphore(pool.maximo)
+        # SQLite has one writer at a time: this process's writes queue here in arrival order
+        # (`deps.reservar_conexion`) instead of polling for the file's lock.
+        app.state.turno_de_escritura = anyio.Lock() if is_sqlite(settings.database_url) else None
         app.state.identidad = await run_in_threadpool(sistema.identidad, settings.database_url)
         app.state.session_factory = create_session_factory(engine)
         if settings.env == "development":

@@ -65,7 +65,11 @@ class SinConexionError(ServiceUnavailableError):
         "Demasiadas peticiones a la vez: todas las conexiones a la base de datos están "
         "ocupadas; inténtalo de nuevo en unos segundos"
     )
+    MENSAJE_ESCRITURA = (
+        "Demasiadas escrituras a la vez: la base de datos atiende una detrás de otra y esta "
+        "ha esperado demasiado su turno; inténtalo de nuevo en unos segundos"
+    )
     retry_after = 2
 
-    def __init__(self) -> None:
-        super().__init__(self.MENSAJE)
+    def __init__(self, mensaje: str = MENSAJE) -> None:
+        super().__init__(mensaje)

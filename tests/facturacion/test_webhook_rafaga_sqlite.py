@@ -1,0 +1,75 @@
+"""SQLite has one writer at a time: a burst of webhooks (the invoicing module sends them
+as invoices are issued) queues in arrival order inside the process instead of polling for
+the file's lock, so none waits past its turn and gets a 503 while later ones go through."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from datetime import UTC, datetime
+
+import httpx
+import pytest
+from sqlalchemy import text
+
+from smartbilling_crm.main import create_app
+
+from ..conftest import API_KEY, Backend, ServerThread, make_settings
+from ..webhook_helpers import evento, send
+
+NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+CLIENTES = 24
+EVENTOS_POR_CLIENTE = 4
+
+
+def test_una_rafaga_de_webhooks_entra_por_turnos_y_ninguno_se_queda_sin_el(db: Backend) -> None:
+    if db.name != "sqlite":
+        pytest.skip("PostgreSQL has row locks, not one writer for the whole database")
+    db.clock.set(NOW)
+    # A busy timeout well above one event's cost (a few ms here) and well below the
+    # burst's: a writer polling for the lock could run out of it, one in the queue cannot.
+    app = create_app(make_settings(db.url, CRM_SQLITE_BUSY_TIMEOUT_MS=1500))
+    app.dependency_overrides.update(db.app.dependency_overrides)
+    server = ServerThread(app)
+    server.start()
+    try:
+        with httpx.Client(
+            base_url=server.base_url, headers={"Authorization": f"Bearer {API_KEY}"}, timeout=60
+        ) as api:
+            for n in range(CLIENTES):
+                alta = {"id": f"raf{n}", "nombre_empresa": f"Ráfaga {n}", "email": f"r{n}@x.es"}
+                assert api.post("/api/clientes/", json=alta).status_code == 201
+        barrera = threading.Barrier(CLIENTES)
+        estados: list[tuple[str, int]] = []
+        cerrojo = threading.Lock()
+
+        def enviar(n: int) -> None:
+            with httpx.Client(base_url=server.base_url, timeout=60) as propio:
+                barrera.wait()
+                for k in range(EVENTOS_POR_CLIENTE):
+                    payload = evento(
+                        "emitida",
+                        factura_id=f"fac_raf{n}_{k}",
+                        cliente_id=f"raf{n}",
+                        fecha_emision="2026-03-01",
+                    )
+                    respuesta = send(propio, payload, now=NOW, msg_id=f"msg_raf{n}_{k}")
+                    with cerrojo:
+                        estados.append((respuesta.json().get("estado", ""), respuesta.status_code))
+
+        hilos = [threading.Thread(target=enviar, args=(n,)) for n in range(CLIENTES)]
+        for hilo in hilos:
+            hilo.start()
+        for hilo in hilos:
+            hilo.join()
+        assert Counter(estados) == {("procesado", 200): CLIENTES * EVENTOS_POR_CLIENTE}
+        with db.engine.connect() as conn:
+            por_cliente = conn.execute(
+                text(
+                    "SELECT cliente_id, count(*) FROM facturas_ledger "
+                    "WHERE cliente_id LIKE 'raf%' GROUP BY cliente_id"
+                )
+            ).all()
+        assert dict(por_cliente) == {f"raf{n}": EVENTOS_POR_CLIENTE for n in range(CLIENTES)}
+    finally:
+        server.stop()
