@@ -134,10 +134,12 @@ _webhook_body: dict[str, Any] = {
         ),
     },
 )
-def recibir_evento_factura(ctx: ContextoDep, webhook: WebhookDep) -> ResultadoEvento:
+def recibir_evento_factura(webhook: WebhookDep, ctx: ContextoDep) -> ResultadoEvento:
     """Lo llama el módulo de facturación en cada factura emitida, pagada o anulada, firmado
     según Standard Webhooks (`webhook-id`, `webhook-timestamp`, `webhook-signature`).
     Un `webhook-id` repetido responde 200 con `estado: duplicado` y no cambia nada."""
+    # `webhook` first: the body is read and its signature checked before the request waits
+    # for a database connection (and, on SQLite, for its turn to write).
     return facturas_service.procesar_evento(ctx, webhook.webhook_id, webhook.evento)
 
 
