@@ -24,11 +24,13 @@ from sqlalchemy import (
     insert,
     or_,
     select,
+    type_coerce,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
+from sqlalchemy.types import NullType
 
 from smartbilling_crm.dominio import TipoActividad
 from smartbilling_crm.models import (
@@ -85,22 +87,44 @@ def dias_de_compra(session: Session) -> tuple[array[int], array[int], array[floa
     day's Σ base (a float, as the purchase model reads it): 24 bytes a row, a 100k-client
     portfolio's million purchase days in ~30 MB. A purchase is a day with live (not
     cancelled) invoices of positive base."""
-    stmt = (
-        select(Factura.cliente_id, Factura.fecha_emision, func.sum(Factura.base_imponible))
-        .where(Factura.anulada.is_(False), Factura.base_imponible > 0)
-        .group_by(Factura.cliente_id, Factura.fecha_emision)
-        .order_by(Factura.cliente_id, Factura.fecha_emision)
-    )
     clientes, dias, importes = array("q"), array("q"), array("d")
     anterior: str | None = None
     codigo = -1
-    for cliente_id, dia, importe in session.execute(stmt.execution_options(yield_per=5000)):
-        if cliente_id != anterior:
-            anterior, codigo = cliente_id, codigo + 1
-        clientes.append(codigo)
-        dias.append(dia.toordinal())
-        importes.append(float(importe))
+    filas = session.connection().execution_options(yield_per=5000).execute(_DIAS_DE_COMPRA)
+    for particion in filas.partitions():
+        for cliente_id, dia, importe in particion:
+            if cliente_id != anterior:
+                anterior, codigo = cliente_id, codigo + 1
+            clientes.append(codigo)
+            dias.append(_ordinal(dia))
+            importes.append(_a_float(importe))
     return clientes, dias, importes
+
+
+# The driver's values, unconverted (`NullType` has no result processor): a million rows at
+# 100k clients, where SQLAlchemy's per-row date parsing and Decimal building were three
+# quarters of the read. `_ordinal` and `_a_float` give what those conversions gave.
+_DIAS_DE_COMPRA = (
+    select(
+        Factura.cliente_id,
+        type_coerce(Factura.fecha_emision, NullType()),
+        type_coerce(func.sum(Factura.base_imponible), NullType()),
+    )
+    .where(Factura.anulada.is_(False), Factura.base_imponible > 0)
+    .group_by(Factura.cliente_id, Factura.fecha_emision)
+    .order_by(Factura.cliente_id, Factura.fecha_emision)
+)
+
+
+def _ordinal(dia: Any) -> int:
+    """SQLite returns a date column as its ISO text, PostgreSQL as a date."""
+    return (dia if isinstance(dia, date) else date.fromisoformat(dia)).toordinal()
+
+
+def _a_float(importe: Any) -> float:
+    """PostgreSQL sums `numeric` exactly (a Decimal); SQLite sums its REAL column in binary,
+    and `Numeric(14, 2)` read that as `Decimal("%.2f" % suma)`: the same cents here."""
+    return float(f"{importe:.2f}") if isinstance(importe, float) else float(importe)
 
 
 def umbral_vip(session: Session) -> Decimal | None:
