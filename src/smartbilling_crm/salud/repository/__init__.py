@@ -152,6 +152,14 @@ def _de(columna: Any) -> Any:
     return columna.in_(bindparam("ids", expanding=True))
 
 
+def _leer(session: Session, stmt: Any, parametros: dict[str, Any]) -> Any:
+    """A fact loader's rows through the session's connection: the ORM's result path (for
+    statements of columns, not entities) cost a tenth of scoring a client in `recalcular`.
+    Flushes first, as the session's own `execute` would."""
+    session.flush()
+    return session.connection().execute(stmt, parametros)
+
+
 def _agrupar(rows: Any) -> dict[str, list[Any]]:
     grupos: dict[str, list[Any]] = defaultdict(list)
     for cliente_id, item in rows:
@@ -188,7 +196,7 @@ def facturas(session: Session, ids: Sequence[str]) -> dict[str, list[tuple[Any, 
     and the unused timestamp columns is a quarter of `recalcular`'s time.
     """
     grupos: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
-    for cliente_id, *columnas in session.execute(_FACTURAS, {"ids": list(ids)}):
+    for cliente_id, *columnas in _leer(session, _FACTURAS, {"ids": list(ids)}):
         grupos[cliente_id].append(tuple(columnas))
     return grupos
 
@@ -206,7 +214,7 @@ def cobros_vivos(
     """Per invoice of these clients, its live (not returned) payments: (day, amount), the
     amount None for a `factura.pagada` settlement (the rest of the invoice)."""
     grupos: dict[str, list[tuple[date | None, Decimal | None]]] = defaultdict(list)
-    for factura_id, fecha, importe in session.execute(_COBROS_VIVOS, {"ids": list(ids)}):
+    for factura_id, fecha, importe in _leer(session, _COBROS_VIVOS, {"ids": list(ids)}):
         grupos[factura_id].append((fecha, importe))
     return grupos
 
@@ -258,7 +266,7 @@ def _cargar(session: Session, stmts: tuple[Any, Any], ids: Sequence[str], ligero
     if not ligero:
         return _agrupar(session.execute(stmts[0], {"ids": list(ids)}).all())
     grupos: dict[str, list[Any]] = defaultdict(list)
-    for fila in session.execute(stmts[1], {"ids": list(ids)}):
+    for fila in _leer(session, stmts[1], {"ids": list(ids)}):
         grupos[fila[0]].append(fila)
     return grupos
 
@@ -310,7 +318,7 @@ _ULTIMAS_GANADAS = (
 
 def ultimas_ganadas(session: Session, ids: Sequence[str]) -> dict[str, datetime]:
     """When each client's latest won opportunity closed."""
-    rows = session.execute(_ULTIMAS_GANADAS, {"ids": list(ids)}).all()
+    rows = _leer(session, _ULTIMAS_GANADAS, {"ids": list(ids)}).all()
     return {cliente_id: fecha for cliente_id, fecha in rows if fecha is not None}
 
 
@@ -337,8 +345,8 @@ def fechas_actividad(
     Invoices and payments are the ledger's entries in the timeline, not interactions with
     the client (contract §8): a cancelled invoice does not end a silence."""
     parametros = {"ids": list(ids), "desde": desde, "hasta": hasta}
-    recientes = _agrupar(session.execute(_RECIENTES, parametros).all())
-    ultimas = session.execute(_ULTIMAS, parametros).all()
+    recientes = _agrupar(_leer(session, _RECIENTES, parametros).all())
+    ultimas = _leer(session, _ULTIMAS, parametros).all()
     for cliente_id, ultima in ultimas:
         if ultima is not None and ultima not in recientes[cliente_id]:
             recientes[cliente_id].append(ultima)
