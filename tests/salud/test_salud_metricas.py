@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
@@ -18,7 +19,13 @@ from smartbilling_crm.salud.motor.cadencia import (
     nivel_riesgo_perdida,
 )
 from smartbilling_crm.salud.motor.compras import compras_diarias, resumir
-from smartbilling_crm.salud.motor.hechos import FacturaHecho, OportunidadHecho, Salud, un_decimal
+from smartbilling_crm.salud.motor.hechos import (
+    FacturaHecho,
+    OportunidadHecho,
+    Salud,
+    redondear,
+    un_decimal,
+)
 from smartbilling_crm.salud.motor.metricas import calcular_salud, salud_general
 from smartbilling_crm.salud.motor.modelo_compras import (
     PrediccionCompras,
@@ -689,6 +696,38 @@ def test_un_decimal_redondea_la_mitad_hacia_arriba_como_el_dinero(
     valor: Fraction, esperado: float
 ) -> None:
     assert un_decimal(valor) == esperado
+
+
+# What un_decimal and redondear mean, with Fractions (as they were computed before the
+# integer arithmetic): the fast versions must agree on every rational the engines feed them.
+def _un_decimal_referencia(valor: Fraction) -> float:
+    signo = -1 if valor < 0 else 1
+    return signo * math.floor(abs(valor) * 10 + Fraction(1, 2)) / 10
+
+
+_RACIONALES = st.one_of(
+    st.integers(-(10**15), 10**15),
+    st.decimals(-(10**12), 10**12, places=2, allow_nan=False, allow_infinity=False),
+    st.floats(-1e9, 1e9, allow_nan=False, allow_infinity=False),
+    st.fractions(max_denominator=10**6),
+)
+
+
+@given(_RACIONALES, _RACIONALES.filter(lambda x: x != 0))
+def test_un_decimal_y_redondear_son_exactos_con_cualquier_racional(
+    valor: Any, divisor: Any
+) -> None:
+    exacto = Fraction(valor) / Fraction(divisor)
+    try:
+        esperado = _un_decimal_referencia(exacto)
+    except OverflowError:  # beyond any float (a tiny float divisor): both refuse alike
+        with pytest.raises(OverflowError):
+            un_decimal(valor, divisor)
+    else:
+        assert un_decimal(valor, divisor) == esperado
+        assert un_decimal(exacto) == esperado
+    for escala in (1, 100, 1000):
+        assert redondear(valor, escala) == math.floor(Fraction(valor) * escala + Fraction(1, 2))
 
 
 def test_dias_medios_de_pago_redondean_la_mitad_hacia_arriba() -> None:

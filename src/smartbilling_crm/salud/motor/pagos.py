@@ -46,7 +46,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
-from fractions import Fraction
 from typing import Literal
 
 import numpy as np
@@ -312,7 +311,7 @@ def comportamiento_pago(
     )
     dso: float | None = None
     if facturado > 0:
-        dso = un_decimal(Fraction(pendiente) / Fraction(facturado) * DSO_VENTANA_DIAS)
+        dso = un_decimal(pendiente * DSO_VENTANA_DIAS, facturado)
     elif pendiente == 0 and cobro:
         dso = 0.0
 
@@ -330,8 +329,8 @@ def comportamiento_pago(
             peso += c.importe
             dias_pago += c.importe * max(0, (c.fecha - f.fecha_emision).days)
             dias_retraso += c.importe * max(0, (c.fecha - vence).days)
-    media_pago = un_decimal(Fraction(dias_pago) / Fraction(peso)) if peso > 0 else None
-    media_retraso = un_decimal(Fraction(dias_retraso) / Fraction(peso)) if peso > 0 else None
+    media_pago = un_decimal(dias_pago, peso) if peso > 0 else None
+    media_retraso = un_decimal(dias_retraso, peso) if peso > 0 else None
 
     # On-time share of the settled-or-overdue amount.
     a_tiempo = debido = CERO
@@ -346,15 +345,13 @@ def comportamiento_pago(
             continue
         debido += total_debido
         a_tiempo += sum((c.importe for c in f.cobros if c.fecha <= vence), CERO)
-    porcentaje = (
-        un_decimal(100 * Fraction(min(a_tiempo, debido)) / Fraction(debido)) if debido > 0 else None
-    )
+    porcentaje = un_decimal(100 * min(a_tiempo, debido), debido) if debido > 0 else None
 
     tardias, con_resultado = conteo_tardias(cobro, hoy, plazo_dias)
     probabilidad = probabilidad_pago_tardio(tardias, con_resultado, prior)
     if probabilidad is not None:
         # Three decimals, half up: the level compares the figure the user sees.
-        probabilidad = math.floor(Fraction(probabilidad) * 1000 + Fraction(1, 2)) / 1000
+        probabilidad = redondear(probabilidad, 1000) / 1000
     nivel = nivel_riesgo(max_vencida, probabilidad, prior.tasa, tardias)
 
     motivos: list[str] = []
@@ -373,8 +370,8 @@ def comportamiento_pago(
         facturas_texto = "1 factura" if con_resultado == 1 else f"{con_resultado} facturas"
         motivos.append(
             f"Probabilidad de que pague tarde su próxima factura: "
-            f"{redondear(100 * Fraction(probabilidad))} % ({tardias} con retraso de "
-            f"{facturas_texto}; la cartera, {redondear(100 * Fraction(prior.tasa))} %)"
+            f"{redondear(probabilidad, 100)} % ({tardias} con retraso de "
+            f"{facturas_texto}; la cartera, {redondear(prior.tasa, 100)} %)"
         )
     elif not cobro:
         motivos.append("Sin facturas que cobrar: aún no hay historial de pagos")
