@@ -22,7 +22,6 @@ from typing import Any, cast
 from sqlalchemy.orm import Session
 
 from smartbilling_crm.config import Settings
-from smartbilling_crm.dominio import Severidad
 from smartbilling_crm.facturacion import libro
 from smartbilling_crm.kit.contexto import Contexto
 from smartbilling_crm.models import Actividad, Cliente, Contacto, Oportunidad, SaludCliente
@@ -303,7 +302,7 @@ def filas_alertas(
             "cliente_id": c.id,
             "tipo": alerta.tipo,
             "severidad": str(alerta.severidad),
-            "rango": Severidad(alerta.severidad).rango,
+            "rango": reglas.rango(alerta.severidad),
             "mensaje": alerta.mensaje,
             "posicion": posicion,
         }

@@ -58,14 +58,15 @@ def salud_general(
     """The worse of the two risks: bajo→excelente, medio→buena, alto→en_riesgo, critico→critica.
 
     A dormant client is at least `medio` (never excelente): it has stopped buying."""
-    niveles = [
-        RiesgoImpago(riesgo_impago_nivel),
-        RiesgoImpago(nivel_riesgo_perdida(riesgo_perdida_score)),
-    ]
+    niveles = [riesgo_impago_nivel, nivel_riesgo_perdida(riesgo_perdida_score)]
     if estado == EstadoCliente.CLIENTE_DORMIDO:
         niveles.append(RiesgoImpago.MEDIO)
-    peor = max(niveles, key=ORDEN_RIESGO.index)
-    return str(SALUD_POR_RIESGO[peor])
+    return _SALUD_POR_NIVEL[max(niveles, key=_ORDEN_NIVEL.__getitem__)]
+
+
+# By value (an enum lookup per call cost more than the rest of `salud_general`).
+_ORDEN_NIVEL = {str(n): i for i, n in enumerate(ORDEN_RIESGO)}
+_SALUD_POR_NIVEL = {str(n): str(s) for n, s in SALUD_POR_RIESGO.items()}
 
 
 # ---------------------------------------------------------------- the whole picture
@@ -145,9 +146,7 @@ def calcular_salud(
     motivos_impago = list(pago.motivos)
     tendencia = tendencia_pago(facturas)
     if tendencia is not None and tendencia.empeora:
-        nivel_impago = str(
-            max(RiesgoImpago(nivel_impago), RiesgoImpago.MEDIO, key=ORDEN_RIESGO.index)
-        )
+        nivel_impago = max(nivel_impago, str(RiesgoImpago.MEDIO), key=_ORDEN_NIVEL.__getitem__)
         motivos_impago.append(
             f"Paga más tarde: sus {tendencia.recientes} últimos pagos tardaron de media "
             f"{texto_dias(un_decimal(tendencia.media_reciente))}, "

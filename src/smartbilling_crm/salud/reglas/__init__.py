@@ -95,8 +95,13 @@ REGLAS: tuple[Callable[[ContextoCliente], Hallazgos], ...] = (
 )
 
 
-def _rango(severidad: str) -> int:
-    return Severidad(severidad).rango
+# By value: `Severidad(x)` (an enum lookup) ran ~15 times a client in `recalcular`.
+_RANGOS = {str(s): s.rango for s in Severidad}
+
+
+def rango(severidad: str) -> int:
+    """The severity's order (0 = most urgent), from its value."""
+    return _RANGOS[severidad]
 
 
 def generar(ctx: ContextoCliente) -> Recomendaciones:
@@ -108,17 +113,17 @@ def generar(ctx: ContextoCliente) -> Recomendaciones:
         hallazgos = regla(ctx)
         for alerta in hallazgos.alertas:
             previa = alertas.get((alerta.tipo, alerta.mensaje))
-            if previa is None or _rango(alerta.severidad) < _rango(previa.severidad):
+            if previa is None or rango(alerta.severidad) < rango(previa.severidad):
                 alertas[(alerta.tipo, alerta.mensaje)] = alerta
         oportunidades.update(hallazgos.oportunidades)
         for accion in hallazgos.acciones:
             previa_accion = acciones.get(accion.texto)
-            if previa_accion is None or _rango(accion.severidad) < _rango(previa_accion.severidad):
+            if previa_accion is None or rango(accion.severidad) < rango(previa_accion.severidad):
                 acciones[accion.texto] = accion
     return Recomendaciones(
-        alertas=sorted(alertas.values(), key=lambda a: (_rango(a.severidad), a.tipo, a.mensaje)),
+        alertas=sorted(alertas.values(), key=lambda a: (rango(a.severidad), a.tipo, a.mensaje)),
         oportunidades=sorted(oportunidades, key=lambda o: (o.tipo, o.mensaje)),
         acciones_sugeridas=[
-            a.texto for a in sorted(acciones.values(), key=lambda a: (_rango(a.severidad), a.texto))
+            a.texto for a in sorted(acciones.values(), key=lambda a: (rango(a.severidad), a.texto))
         ],
     )
