@@ -183,10 +183,10 @@ def test_un_cambio_durante_el_lote_no_queda_pisado(
     instead of storing what it read before."""
     db.clock.set(HOY)
     _cartera(api, 8)
-    original = recalculo.salud_repo.bloquear_clientes
+    original = recalculo.salud_repo.bloquear_ids
     llegadas: list[str] = []
 
-    def webhook_entre_lectura_y_escritura(session: Any, ids: Sequence[str]) -> Any:
+    def webhook_entre_lectura_y_escritura(session: Any, ids: Sequence[str]) -> None:
         if not llegadas:
             llegadas.append(ids[1])
             db.clock.set(HOY + timedelta(minutes=1))
@@ -202,12 +202,9 @@ def test_un_cambio_durante_el_lote_no_queda_pisado(
                     )
                 ],
             )
-        # The webhook's own refresh locks its client through the same function.
-        return original(session, ids)
+        original(session, ids)
 
-    monkeypatch.setattr(
-        recalculo.salud_repo, "bloquear_clientes", webhook_entre_lectura_y_escritura
-    )
+    monkeypatch.setattr(recalculo.salud_repo, "bloquear_ids", webhook_entre_lectura_y_escritura)
     _recalcular(db, lote=2, procesos=procesos)
     monkeypatch.undo()
     assert llegadas == ["cli01"]

@@ -166,7 +166,7 @@ def _guardar_puntuado(
     locks the clients' rows in id order; the clients a request changed since the batch was
     read (their change stamps differ) are scored again under the lock."""
     with transaction(factory) as session:
-        salud_repo.bloquear_clientes(session, ids)
+        salud_repo.bloquear_ids(session, ids)
         ahora = lote_repo.huellas(session, ids)
         cambiados = [i for i in ids if ahora.get(i) != antes.get(i)]
         if cambiados:

@@ -445,6 +445,15 @@ def bloquear_clientes(session: Session, ids: Sequence[str]) -> list[Cliente]:
     return list(session.scalars(_BLOQUEAR, {"ids": list(ids)}))
 
 
+_BLOQUEAR_IDS = _BLOQUEAR.with_only_columns(Cliente.id)
+
+
+def bloquear_ids(session: Session, ids: Sequence[str]) -> None:
+    """Lock these clients as `bloquear_clientes` does, loading nothing (a batch of the
+    recompute only needs the lock: its 1,000 entities cost more than its check)."""
+    session.execute(_BLOQUEAR_IDS, {"ids": list(ids)}).all()
+
+
 def alertas(session: Session, cliente_id: str) -> list[AlertaCliente]:
     """The client's stored alerts, in the order the rules gave them (most severe first)."""
     return list(
