@@ -37,6 +37,7 @@ from smartbilling_crm.salud.lote import (
 from smartbilling_crm.salud.motor.compras import cartera_desde_dias
 from smartbilling_crm.salud.motor.modelo_compras import ajustar_modelo
 from smartbilling_crm.salud.motor.pagos import ajustar_prior
+from smartbilling_crm.salud.repository import ajuste as ajuste_repo
 from smartbilling_crm.salud.repository import recalculo as lote_repo
 from smartbilling_crm.salud.service import (
     LOTE_RECALCULO,
@@ -214,8 +215,8 @@ def ajustar_cartera(session: Session, hoy: date) -> Cartera:
     fitted on every client's purchase days and the late-payment prior fitted on every
     client's paid-late counts."""
     umbral = salud_repo.umbral_vip(session)
-    modelo = ajustar_modelo(cartera_desde_dias(*salud_repo.dias_de_compra(session), hoy), hoy)
-    prior = ajustar_prior(salud_repo.conteos_pago(session, hoy))
+    modelo = ajustar_modelo(cartera_desde_dias(*ajuste_repo.dias_de_compra(session), hoy), hoy)
+    prior = ajustar_prior(ajuste_repo.conteos_pago(session, hoy))
     return Cartera(umbral, modelo, prior)
 
 

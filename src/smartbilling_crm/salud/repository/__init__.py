@@ -7,7 +7,6 @@ daily recompute needs (its keyset walk, progress row and change stamps) is in `r
 
 from __future__ import annotations
 
-from array import array
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date, datetime
@@ -16,21 +15,16 @@ from typing import Any, cast
 
 from sqlalchemy import (
     Table,
-    and_,
     bindparam,
-    case,
     delete,
     func,
     insert,
-    or_,
     select,
-    type_coerce,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
-from sqlalchemy.types import NullType
 
 from smartbilling_crm.dominio import TipoActividad
 from smartbilling_crm.models import (
@@ -79,52 +73,6 @@ def guardar_resumen(
     fila.modelo_compras = modelo
     fila.prior_pagos = prior
     fila.fecha_calculo = now
-
-
-def dias_de_compra(session: Session) -> tuple[array[int], array[int], array[float]]:
-    """Every purchase day of the ledger, ordered by client and day, as three packed columns:
-    the client (a number, the same for all its rows), the day (`date.toordinal`) and the
-    day's Σ base (a float, as the purchase model reads it): 24 bytes a row, a 100k-client
-    portfolio's million purchase days in ~30 MB. A purchase is a day with live (not
-    cancelled) invoices of positive base."""
-    clientes, dias, importes = array("q"), array("q"), array("d")
-    anterior: str | None = None
-    codigo = -1
-    filas = session.connection().execution_options(yield_per=5000).execute(_DIAS_DE_COMPRA)
-    for particion in filas.partitions():
-        for cliente_id, dia, importe in particion:
-            if cliente_id != anterior:
-                anterior, codigo = cliente_id, codigo + 1
-            clientes.append(codigo)
-            dias.append(_ordinal(dia))
-            importes.append(_a_float(importe))
-    return clientes, dias, importes
-
-
-# The driver's values, unconverted (`NullType` has no result processor): a million rows at
-# 100k clients, where SQLAlchemy's per-row date parsing and Decimal building were three
-# quarters of the read. `_ordinal` and `_a_float` give what those conversions gave.
-_DIAS_DE_COMPRA = (
-    select(
-        Factura.cliente_id,
-        type_coerce(Factura.fecha_emision, NullType()),
-        type_coerce(func.sum(Factura.base_imponible), NullType()),
-    )
-    .where(Factura.anulada.is_(False), Factura.base_imponible > 0)
-    .group_by(Factura.cliente_id, Factura.fecha_emision)
-    .order_by(Factura.cliente_id, Factura.fecha_emision)
-)
-
-
-def _ordinal(dia: Any) -> int:
-    """SQLite returns a date column as its ISO text, PostgreSQL as a date."""
-    return (dia if isinstance(dia, date) else date.fromisoformat(dia)).toordinal()
-
-
-def _a_float(importe: Any) -> float:
-    """PostgreSQL sums `numeric` exactly (a Decimal); SQLite sums its REAL column in binary,
-    and `Numeric(14, 2)` read that as `Decimal("%.2f" % suma)`: the same cents here."""
-    return float(f"{importe:.2f}") if isinstance(importe, float) else float(importe)
 
 
 def umbral_vip(session: Session) -> Decimal | None:
@@ -217,24 +165,6 @@ def cobros_vivos(
     for factura_id, fecha, importe in _leer(session, _COBROS_VIVOS, {"ids": list(ids)}):
         grupos[factura_id].append((fecha, importe))
     return grupos
-
-
-def conteos_pago(session: Session, hoy: date) -> list[tuple[int, int]]:
-    """Per client, (invoices paid late or overdue, invoices with an outcome), from the
-    ledger's stored settlement: the evidence of the portfolio's late-payment prior
-    (salud.motor.pagos.conteo_tardias, as one aggregate)."""
-    vencida = and_(Factura.pendiente > 0, Factura.fecha_vencimiento < hoy)
-    liquidada = and_(Factura.pendiente <= 0, Factura.fecha_pago.is_not(None))
-    tarde = or_(vencida, and_(liquidada, Factura.fecha_pago > Factura.fecha_vencimiento))
-    filas = session.execute(
-        select(
-            func.sum(case((tarde, 1), else_=0)),
-            func.sum(case((or_(vencida, liquidada), 1), else_=0)),
-        )
-        .where(Factura.anulada.is_(False), Factura.total > 0)
-        .group_by(Factura.cliente_id)
-    )
-    return [(int(k or 0), int(n or 0)) for k, n in filas]
 
 
 # What the engines read of an opportunity, a contact and a task (`ligero` loads): plain
