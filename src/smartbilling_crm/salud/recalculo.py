@@ -47,6 +47,9 @@ from smartbilling_crm.salud.service import (
 )
 
 Progreso = Callable[[int, int], None]
+# PostgreSQL: every batch's commit folds and deletes its pending counter rows; their dead
+# versions are reclaimed this often during the run (`repository.recalculo.recoger_pendientes`).
+LOTES_POR_VACUUM = 10
 # Called with the ids of each batch once it is committed (tests interrupt a run with it).
 TrasLote = Callable[[Sequence[str]], None]
 
@@ -137,12 +140,14 @@ def _recalcular(
         ultimo, hecho = arranque.ultimo, arranque.hecho
         if progreso is not None:
             progreso(hecho, total)
-        for ids, antes, filas in lotes_puntuados(
-            factory, settings, cartera, now, ultimo, lote, pool
+        for lotes, (ids, antes, filas) in enumerate(
+            lotes_puntuados(factory, settings, cartera, now, ultimo, lote, pool), start=1
         ):
             hecho += len(ids)
             ultimo = ids[-1]
             _guardar_puntuado(factory, settings, cartera, now, ids, antes, filas, hecho)
+            if lotes % LOTES_POR_VACUUM == 0:
+                lote_repo.recoger_pendientes(factory.kw["bind"])
             if tras_lote is not None:
                 tras_lote(ids)
             if progreso is not None:
