@@ -204,4 +204,5 @@ def test_two_workers_under_a_burst_stay_within_the_total(db: Backend, tmp_path: 
         proceso.stop()
     assert set(estados) <= {200, 503}
     assert estados.count(200) > 0
+    # At least one: the watcher did see the server's connections (else the bound proves nothing).
     assert 1 <= maximo <= 4, maximo

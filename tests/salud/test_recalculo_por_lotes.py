@@ -154,7 +154,7 @@ def test_si_muere_un_proceso_de_calculo_lo_confirmado_queda_y_se_reanuda(
     # One client a batch: four more batches at most were scored before the kill.
     with pytest.raises(BrokenProcessPool):
         _recalcular(db, lote=1, tras_lote=matar_un_trabajador, procesos=2)
-    assert 1 <= len(primera) <= 5
+    assert len(primera) <= 5  # the pool stopped at once, not after scoring everything
     segunda: list[str] = []
     resultado = _recalcular(db, lote=1, tras_lote=segunda.extend, procesos=2)
     assert resultado.reanudado

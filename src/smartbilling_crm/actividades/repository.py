@@ -20,6 +20,10 @@ def get_of_cliente(session: Session, cliente_id: str, actividad_id: str) -> Acti
     ).first()
 
 
+# Newest first: the timeline's one order, for its pages and the 360.
+_RECIENTES_PRIMERO = (Actividad.fecha.desc(), Actividad.id.desc())
+
+
 def _timeline(
     cliente_id: str, tipo: str | None = None, solo_tareas_pendientes: bool = False
 ) -> Select[Any]:
@@ -28,7 +32,7 @@ def _timeline(
         stmt = stmt.where(Actividad.tipo == tipo)
     if solo_tareas_pendientes:
         stmt = stmt.where(Actividad.tipo == "tarea", Actividad.completada.is_(False))
-    return stmt.order_by(Actividad.fecha.desc(), Actividad.id.desc())
+    return stmt.order_by(*_RECIENTES_PRIMERO)
 
 
 def list_of_cliente(
@@ -47,7 +51,7 @@ _TABLA = Actividad.__table__
 _RECIENTES = (
     select(_TABLA)
     .where(_TABLA.c.cliente_id == bindparam("cliente_id"))
-    .order_by(_TABLA.c.fecha.desc(), _TABLA.c.id.desc())
+    .order_by(*_RECIENTES_PRIMERO)
     .limit(bindparam("limite"))
 )
 

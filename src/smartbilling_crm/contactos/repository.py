@@ -21,25 +21,19 @@ def get_of_cliente(session: Session, cliente_id: str, contacto_id: str) -> Conta
     ).first()
 
 
+# The principal first, then by name: the contacts' one order, for the pages and the 360.
+_ORDEN = (Contacto.es_contacto_principal.desc(), Contacto.nombre_completo, Contacto.id)
+
+
 def _de_cliente(cliente_id: str) -> Select[Any]:
-    return (
-        select(Contacto)
-        .where(Contacto.cliente_id == cliente_id)
-        .order_by(
-            Contacto.es_contacto_principal.desc(),
-            Contacto.nombre_completo,
-            Contacto.id,
-        )
-    )
+    return select(Contacto).where(Contacto.cliente_id == cliente_id).order_by(*_ORDEN)
 
 
 _TABLA = Contacto.__table__
 # The client 360's read, built once (building a statement is much of a small read's cost);
 # rows, not entities: the wire model reads them as they are.
 _FILAS_DE_CLIENTE = (
-    select(_TABLA)
-    .where(_TABLA.c.cliente_id == bindparam("cliente_id"))
-    .order_by(_TABLA.c.es_contacto_principal.desc(), _TABLA.c.nombre_completo, _TABLA.c.id)
+    select(_TABLA).where(_TABLA.c.cliente_id == bindparam("cliente_id")).order_by(*_ORDEN)
 )
 
 

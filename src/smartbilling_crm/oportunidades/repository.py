@@ -28,6 +28,10 @@ def get_of_cliente(session: Session, cliente_id: str, oportunidad_id: str) -> Op
     ).first()
 
 
+# Newest first: the pipeline's one order, for its pages and the 360.
+_NUEVAS_PRIMERO = (Oportunidad.fecha_creacion.desc(), Oportunidad.id.desc())
+
+
 def _de_cliente(
     cliente_id: str, estado: str | None = None, solo_abiertas: bool = False
 ) -> Select[Any]:
@@ -36,7 +40,7 @@ def _de_cliente(
         stmt = stmt.where(Oportunidad.estado == estado)
     if solo_abiertas:
         stmt = stmt.where(Oportunidad.estado.not_in(ESTADOS_CERRADOS))
-    return stmt.order_by(Oportunidad.fecha_creacion.desc(), Oportunidad.id.desc())
+    return stmt.order_by(*_NUEVAS_PRIMERO)
 
 
 def list_of_cliente(session: Session, cliente_id: str) -> Sequence[Oportunidad]:
@@ -49,7 +53,7 @@ _TABLA = Oportunidad.__table__
 _ABIERTAS = (
     select(_TABLA)
     .where(_TABLA.c.cliente_id == bindparam("cliente_id"), _TABLA.c.estado.not_in(ESTADOS_CERRADOS))
-    .order_by(_TABLA.c.fecha_creacion.desc(), _TABLA.c.id.desc())
+    .order_by(*_NUEVAS_PRIMERO)
 )
 
 
