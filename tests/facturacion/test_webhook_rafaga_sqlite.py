@@ -4,10 +4,13 @@ the file's lock, so none waits past its turn and gets a 503 while later ones go 
 
 from __future__ import annotations
 
+import asyncio
 import threading
+import time
 from collections import Counter
 from datetime import UTC, datetime
 
+import anyio
 import httpx
 import pytest
 from sqlalchemy import text
@@ -71,5 +74,52 @@ def test_una_rafaga_de_webhooks_entra_por_turnos_y_ninguno_se_queda_sin_el(db: B
                 )
             ).all()
         assert dict(por_cliente) == {f"raf{n}": EVENTOS_POR_CLIENTE for n in range(CLIENTES)}
+    finally:
+        server.stop()
+
+
+def test_un_escritor_que_no_consigue_turno_a_tiempo_recibe_503_y_no_escribe(
+    db: Backend,
+) -> None:
+    """A write that waits its turn longer than CRM_SQLITE_BUSY_TIMEOUT_MS (another writer of
+    the process holds it) is answered 503 with Retry-After and the reason, having written
+    nothing; reads go on meanwhile, and the same write goes through once the turn is free."""
+    if db.name != "sqlite":
+        pytest.skip("only SQLite serialises a process's writers")
+    db.clock.set(NOW)
+    app = create_app(make_settings(db.url, CRM_SQLITE_BUSY_TIMEOUT_MS=500))
+    app.dependency_overrides.update(db.app.dependency_overrides)
+    server = ServerThread(app)
+    server.start()
+    try:
+        # The writer in front holds the turn for 4 s, as a long write would, on the
+        # server's own event loop.
+        turno: anyio.Lock = app.state.turno_de_escritura
+        bucle = server.server.servers[0].get_loop()
+
+        async def escritor_lento() -> None:
+            async with turno:
+                await anyio.sleep(4)
+
+        delante = asyncio.run_coroutine_threadsafe(escritor_lento(), bucle)
+        while not turno.locked():
+            time.sleep(0.01)
+        alta = {"id": "sin_turno", "nombre_empresa": "Sin Turno S.L.", "email": "t@x.es"}
+        with httpx.Client(
+            base_url=server.base_url, headers={"Authorization": f"Bearer {API_KEY}"}, timeout=30
+        ) as api:
+            inicio = time.monotonic()
+            respuesta = api.post("/api/clientes/", json=alta)
+            tardo = time.monotonic() - inicio
+            assert respuesta.status_code == 503, respuesta.text
+            assert respuesta.headers["content-type"] == "application/problem+json"
+            assert respuesta.headers["retry-after"] == "2"
+            assert respuesta.json()["detail"].startswith("Demasiadas escrituras a la vez")
+            assert 0.4 <= tardo < 3  # its turn's wait, not the writer's 4 s
+            assert turno.locked()  # refused while the writer in front still writes
+            assert api.get("/api/clientes/").status_code == 200  # reads never wait
+            assert api.get("/api/clientes/sin_turno").status_code == 404  # nothing written
+            delante.result(timeout=10)
+            assert api.post("/api/clientes/", json=alta).status_code == 201
     finally:
         server.stop()
