@@ -17,7 +17,7 @@ from .conftest import API_KEY, WEBHOOK_SECRET, Backend
 runner = CliRunner()
 COMMANDS = (
     "serve", "migrate", "demo", "recalcular", "importar-clientes", "exportar-clientes",
-    "importar-facturas", "backup", "webhook-send", "usuarios",
+    "importar-facturas", "backup", "webhook-send", "usuarios", "verificar-cartera",
 )  # fmt: skip
 
 

@@ -429,6 +429,7 @@ def _fail(message: str) -> NoReturn:
 
 # Commands in their own modules (they use the helpers above): the panel's accounts and
 # the backups.
+from smartbilling_crm.cli_cartera import verificar_cartera  # noqa: E402
 from smartbilling_crm.cli_copias import backup  # noqa: E402
 from smartbilling_crm.cli_recalculo import recalcular  # noqa: E402
 from smartbilling_crm.cli_usuarios import usuarios_app  # noqa: E402
@@ -436,6 +437,7 @@ from smartbilling_crm.cli_usuarios import usuarios_app  # noqa: E402
 app.add_typer(usuarios_app, name="usuarios")
 app.command("backup")(backup)
 app.command("recalcular")(recalcular)
+app.command("verificar-cartera")(verificar_cartera)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,203 @@
+"""Checking and rebuilding the portfolio's running totals (`contadores_cartera`,
+`cartera_por_fecha`) against the rows they summarise.
+
+The database's triggers keep them exact on every write, so they drift only where triggers
+do not run: PostgreSQL's TRUNCATE of a summarised table, a restore that copied some tables
+and not others, a trigger dropped by hand. `smartbilling-crm verificar-cartera` recounts
+every total from the rows (what the migration's backfill computes) and lists what differs;
+`--reparar` adds to each total what it lacks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import Date, bindparam, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from smartbilling_crm.kit.formato import euros
+
+INACTIVOS = "('cliente_dormido', 'cliente_perdido')"
+SIN_VENCIMIENTO = "'0001-01-01'"
+
+
+def _cent(expr: str) -> str:
+    return f"CAST(round(COALESCE({expr}, 0) * 100) AS BIGINT)"
+
+
+_IMPORTE_OPORTUNIDAD = (
+    "CASE WHEN r.estado = 'ganada' AND r.valor_ganado IS NOT NULL "
+    "THEN r.valor_ganado ELSE r.monto_estimado END"
+)
+
+# Every total as the rows define it: (grupo, clave, numero, importe, ponderado). The same
+# definitions as the triggers' and the migration's backfill (`2026-12-02-0620`).
+_CONTADORES = [
+    f"SELECT 'clientes', estado, count(*), CAST(sum({_cent('ltv')}) AS BIGINT), 0 "
+    "FROM clientes_extended GROUP BY estado",
+    *(
+        f"SELECT 'ingresos', '{dias}', count(*), "
+        f"CAST(COALESCE(sum({_cent(f'ingresos_esperados_{dias}_dias')}), 0) AS BIGINT), 0 "
+        "FROM salud_cliente_extended"
+        for dias in (30, 90)
+    ),
+    "SELECT 'deuda', 'total', count(*), "
+    f"CAST(COALESCE(sum({_cent('pendiente')}), 0) AS BIGINT), 0 "
+    "FROM facturas_ledger WHERE pendiente > 0",
+    "SELECT 'alertas', severidad || '|' || tipo, count(*), 0, 0 "
+    "FROM alertas_cliente GROUP BY severidad, tipo",
+    f"SELECT 'oportunidades', r.estado, count(*), "
+    f"CAST(sum({_cent(_IMPORTE_OPORTUNIDAD)}) AS BIGINT), "
+    f"CAST(sum({_cent(_IMPORTE_OPORTUNIDAD)} * COALESCE(r.probabilidad_cierre, 0)) AS BIGINT) "
+    "FROM oportunidades_extended r GROUP BY r.estado",
+]
+# (serie, fecha, numero, importe)
+_POR_FECHA = [
+    f"SELECT 'deuda', COALESCE(fecha_vencimiento, {SIN_VENCIMIENTO}), count(*), "
+    f"CAST(sum({_cent('pendiente')}) AS BIGINT) FROM facturas_ledger WHERE pendiente > 0 "
+    f"GROUP BY COALESCE(fecha_vencimiento, {SIN_VENCIMIENTO})",
+    "SELECT 'esperada', sc.fecha_proxima_factura_esperada, count(*), 0 "
+    "FROM salud_cliente_extended sc JOIN clientes_extended c ON c.id = sc.cliente_id "
+    f"WHERE sc.fecha_proxima_factura_esperada IS NOT NULL AND c.estado NOT IN {INACTIVOS} "
+    "GROUP BY sc.fecha_proxima_factura_esperada",
+]
+Clave = tuple[str, str]
+Cifras = tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Diferencia:
+    """A total whose stored figures differ from the rows' (a missing row counts as zeros)."""
+
+    tabla: str
+    clave: Clave
+    guardado: Cifras
+    segun_filas: Cifras
+
+    def describir(self) -> str:
+        grupo, clave = self.clave
+        return (
+            f"{self.tabla} {grupo}/{clave}: guardado {_cifras(self.guardado)}; "
+            f"según las filas {_cifras(self.segun_filas)}"
+        )
+
+
+@dataclass(frozen=True)
+class Verificacion:
+    contadores: int  # totals compared (non-zero on either side)
+    diferencias: list[Diferencia]
+
+
+def _cifras(cifras: Cifras) -> str:
+    """Count and amount (cents); the opportunities' weighted amount (cents × percent) too."""
+    texto = f"{cifras[0]} · {euros(Decimal(cifras[1]) / 100)}"
+    if len(cifras) > 2:
+        texto += f" (ponderado {euros(Decimal(cifras[2]) / 10_000)})"
+    return texto
+
+
+def _filas(session: Session, sentencias: list[str]) -> dict[Clave, Cifras]:
+    """Rows of (grupo, clave, *figures) keyed by (grupo, clave as text), zeros left out."""
+    filas: dict[Clave, Cifras] = {}
+    for sentencia in sentencias:
+        for grupo, clave, *cifras in session.execute(text(sentencia)):
+            valores = tuple(int(c or 0) for c in cifras)
+            if any(valores):
+                filas[(str(grupo), str(clave))] = valores
+    return filas
+
+
+def _comparar(
+    tabla: str, guardado: dict[Clave, Cifras], esperado: dict[Clave, Cifras]
+) -> tuple[int, list[Diferencia]]:
+    claves = sorted(guardado.keys() | esperado.keys())
+    ancho = len(next(iter(esperado.values() or guardado.values()), ()))
+    ceros = (0,) * ancho
+    return len(claves), [
+        Diferencia(tabla, c, guardado.get(c, ceros), esperado.get(c, ceros))
+        for c in claves
+        if guardado.get(c, ceros) != esperado.get(c, ceros)
+    ]
+
+
+@contextmanager
+def instantanea(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """A read-only transaction whose statements all see one snapshot (PostgreSQL: REPEATABLE
+    READ; SQLite: a read transaction is one), so a write committed between the recount and
+    the read of the totals does not show as a difference."""
+    session = factory()
+    try:
+        if session.get_bind().dialect.name == "postgresql":
+            session.connection(
+                execution_options={
+                    "isolation_level": "REPEATABLE READ",
+                    "postgresql_readonly": True,
+                }
+            )
+        yield session
+    finally:
+        session.rollback()
+        session.close()
+
+
+def verificar(session: Session) -> Verificacion:
+    """Compare every stored total with the rows' recount (in an `instantanea`)."""
+    n1, d1 = _comparar(
+        "contadores_cartera",
+        _filas(
+            session,
+            ["SELECT grupo, clave, numero, importe, ponderado FROM contadores_cartera"],
+        ),
+        _filas(session, _CONTADORES),
+    )
+    n2, d2 = _comparar(
+        "cartera_por_fecha",
+        _filas(session, ["SELECT serie, fecha, numero, importe FROM cartera_por_fecha"]),
+        _filas(session, _POR_FECHA),
+    )
+    return Verificacion(contadores=n1 + n2, diferencias=d1 + d2)
+
+
+def corregir(session: Session, diferencias: list[Diferencia]) -> None:
+    """Add to each stored total what it lacks (`segun_filas - guardado`), in the caller's
+    write transaction.
+
+    A difference found in one snapshot stays the same after later writes: each commit moves
+    a total and its rows together (the triggers), so what the triggers missed is a fixed
+    offset. Adding it, rather than rewriting the tables, needs no lock on the summarised
+    tables and commutes with the writes that commit meanwhile."""
+    for d in diferencias:
+        delta = [e - g for e, g in zip(d.segun_filas, d.guardado, strict=True)]
+        if d.tabla == "contadores_cartera":
+            session.execute(
+                _SUMAR_CONTADOR,
+                dict(zip(("grupo", "clave"), d.clave, strict=True))
+                | dict(zip(("numero", "importe", "ponderado"), delta, strict=True)),
+            )
+        else:
+            session.execute(
+                _SUMAR_POR_FECHA,
+                {"serie": d.clave[0], "fecha": date.fromisoformat(d.clave[1])}
+                | dict(zip(("numero", "importe"), delta, strict=True)),
+            )
+
+
+_SUMAR_CONTADOR = text(
+    "INSERT INTO contadores_cartera (grupo, clave, numero, importe, ponderado) "
+    "VALUES (:grupo, :clave, :numero, :importe, :ponderado) "
+    "ON CONFLICT (grupo, clave) DO UPDATE SET "
+    "numero = contadores_cartera.numero + excluded.numero, "
+    "importe = contadores_cartera.importe + excluded.importe, "
+    "ponderado = contadores_cartera.ponderado + excluded.ponderado"
+)
+_SUMAR_POR_FECHA = text(
+    "INSERT INTO cartera_por_fecha (serie, fecha, numero, importe) "
+    "VALUES (:serie, :fecha, :numero, :importe) "
+    "ON CONFLICT (serie, fecha) DO UPDATE SET "
+    "numero = cartera_por_fecha.numero + excluded.numero, "
+    "importe = cartera_por_fecha.importe + excluded.importe"
+).bindparams(bindparam("fecha", type_=Date()))

@@ -1,0 +1,58 @@
+"""`smartbilling-crm verificar-cartera`: the dashboard's running totals against the rows."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from smartbilling_crm.cartera import contadores
+from smartbilling_crm.cli import _e, _fabrica, _settings, console
+from smartbilling_crm.kit.db import transaction
+
+
+def verificar_cartera(
+    reparar: Annotated[
+        bool,
+        typer.Option("--reparar", help="Corrige los totales que no cuadran con las filas"),
+    ] = False,
+) -> None:
+    """Comprueba que los totales del panel y del dashboard (clientes por estado, ingresos
+    esperados, alertas, embudo, deuda por vencimiento, próximas facturas) cuadran con las
+    filas de las que salen.
+
+    Los mantienen los triggers de la base de datos en cada escritura; solo se descuadran
+    si algo escribe sin ellos (un TRUNCATE en PostgreSQL, una restauración parcial, un
+    trigger borrado a mano). Sin --reparar no cambia nada y sale con código 1 si hay
+    diferencias; con --reparar suma a cada total lo que le falta, sin parar el servidor.
+    """
+    settings = _settings()
+    with _fabrica(settings) as factory:
+        with contadores.instantanea(factory) as session:
+            resultado = contadores.verificar(session)
+        if not resultado.diferencias:
+            console.print(
+                f"[green]Los totales cuadran[/green] con las filas "
+                f"({resultado.contadores} totales comprobados)."
+            )
+            return
+        console.print(
+            f"[yellow]{len(resultado.diferencias)} de {resultado.contadores} totales no "
+            "cuadran[/yellow] con las filas:"
+        )
+        for diferencia in resultado.diferencias:
+            console.print(f"  {_e(diferencia.describir())}")
+        if not reparar:
+            console.print("Para corregirlos: smartbilling-crm verificar-cartera --reparar")
+            raise typer.Exit(1)
+        with transaction(factory) as session:
+            contadores.corregir(session, resultado.diferencias)
+        with contadores.instantanea(factory) as session:
+            despues = contadores.verificar(session)
+    if despues.diferencias:
+        console.print(
+            f"[red]Tras corregirlos, {len(despues.diferencias)} siguen sin cuadrar[/red] "
+            "(algo escribe sin los triggers): revisa los triggers de la base de datos."
+        )
+        raise typer.Exit(1)
+    console.print(f"[green]Corregidos[/green]: {len(resultado.diferencias)} totales.")

@@ -1,0 +1,78 @@
+"""`smartbilling-crm verificar-cartera`: the dashboard's running totals against the rows
+they summarise. Triggers keep them exact on every write; what writes without them (a
+PostgreSQL TRUNCATE, a partial restore, a dropped trigger) leaves the dashboard wrong, and
+the command finds it and, with --reparar, corrects it while the service runs."""
+
+from __future__ import annotations
+
+import httpx
+from sqlalchemy import text
+from typer.testing import CliRunner
+
+from smartbilling_crm.cli import app
+
+from ..conftest import Backend
+from ..salud_helpers import HOY, crear_cliente, historial_regular, importar, recalcular
+from ..test_cli import _env
+from .test_cartera_api import crear_oportunidad
+from .test_contadores import _cuadra, _ok
+
+runner = CliRunner()
+
+
+def _clientes_del_dashboard(api: httpx.Client) -> dict[str, int]:
+    return dict(_ok(api.get("/api/dashboard"))["clientes_por_estado"])
+
+
+def test_verificar_cartera_encuentra_y_corrige_lo_que_no_cuadra(
+    db: Backend, api: httpx.Client
+) -> None:
+    db.clock.set(HOY)
+    for n in range(1, 4):
+        crear_cliente(api, f"v{n}", f"Verificado {n} S.L.")
+        importar(api, historial_regular(f"v{n}"))
+    crear_oportunidad(api, "v1", nombre_proyecto="Web", monto_estimado="1234.55")
+    recalcular(api)
+    bien = _clientes_del_dashboard(api)
+
+    resultado = runner.invoke(app, ["verificar-cartera"], env=_env(db))
+    assert resultado.exit_code == 0, resultado.output
+    assert "Los totales cuadran" in resultado.output
+
+    # Writes the triggers did not see: the clients of one state counted twice over, and
+    # the open invoices by due date gone (as a TRUNCATE would leave them).
+    estado = next(iter(bien))
+    with db.engine.begin() as conn:
+        conn.execute(
+            text(
+                "UPDATE contadores_cartera SET numero = numero + 2, importe = importe + 50000 "
+                "WHERE grupo = 'clientes' AND clave = :estado"
+            ),
+            {"estado": estado},
+        )
+        fechas = conn.execute(
+            text("SELECT count(*) FROM cartera_por_fecha WHERE serie = 'deuda'")
+        ).scalar_one()
+        conn.execute(text("DELETE FROM cartera_por_fecha WHERE serie = 'deuda'"))
+    assert fechas > 0
+    assert _clientes_del_dashboard(api)[estado] == bien[estado] + 2  # what the owner sees
+
+    resultado = runner.invoke(app, ["verificar-cartera"], env=_env(db))
+    assert resultado.exit_code == 1, resultado.output
+    assert f"{fechas + 1} de " in resultado.output and "no cuadran" in resultado.output
+    assert f"contadores_cartera clientes/{estado}: guardado {bien[estado] + 2} · " in (
+        resultado.output
+    )
+    assert "cartera_por_fecha deuda/" in resultado.output
+    assert "verificar-cartera --reparar" in resultado.output
+    assert _clientes_del_dashboard(api)[estado] == bien[estado] + 2  # nothing changed
+
+    resultado = runner.invoke(app, ["verificar-cartera", "--reparar"], env=_env(db))
+    assert resultado.exit_code == 0, resultado.output
+    assert f"Corregidos: {fechas + 1} totales" in resultado.output
+    assert _clientes_del_dashboard(api) == bien
+    _cuadra(db, api, "reparada")  # every figure, on any "today", equals the full aggregates
+
+    resultado = runner.invoke(app, ["verificar-cartera"], env=_env(db))
+    assert resultado.exit_code == 0, resultado.output
+    assert "Los totales cuadran" in resultado.output
