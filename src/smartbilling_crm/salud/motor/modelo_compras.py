@@ -155,17 +155,21 @@ def ajustar_gamma_gamma(
     centro = np.log([p0, q0, v0])
     (ux, um), peso = _agrupar(xs, ms)
     n = float(xs.size)
+    # What does not depend on the parameters, computed once: the optimiser calls the
+    # objective hundreds of times (the same values, so the same fit).
+    log_um, log_ux, total = np.log(um), np.log(ux), ux * um
 
     def objetivo(log_p: Vector) -> float:
         p, q, v = np.exp(log_p)
+        pux = p * ux
         ll = (
-            special.gammaln(p * ux + q)
-            - special.gammaln(p * ux)
+            special.gammaln(pux + q)
+            - special.gammaln(pux)
             - special.gammaln(q)
             + q * np.log(v)
-            + (p * ux - 1) * np.log(um)
-            + (p * ux) * np.log(ux)
-            - (p * ux + q) * np.log(ux * um + v)
+            + (pux - 1) * log_um
+            + pux * log_ux
+            - (pux + q) * np.log(total + v)
         )
         penal = float(np.sum((log_p - centro) ** 2)) / (2 * PRIOR_GG_SIGMA**2)
         valor = (-float(np.dot(peso, ll)) + penal) / n
