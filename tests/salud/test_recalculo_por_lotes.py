@@ -264,3 +264,74 @@ def test_en_postgresql_el_recalculo_recoge_las_filas_pendientes_de_los_contadore
     assert vacuums == ["VACUUM contadores_pendientes"] * 2
     with db.engine.connect() as conn:
         assert conn.scalar(text("SELECT count(*) FROM contadores_pendientes")) == 0
+
+
+def _alertas(db: Backend) -> list[tuple[Any, ...]]:
+    with db.engine.connect() as conn:
+        return [
+            tuple(f)
+            for f in conn.execute(
+                text(
+                    "SELECT id, cliente_id, posicion, tipo, severidad, rango, mensaje "
+                    "FROM alertas_cliente ORDER BY cliente_id, posicion, id"
+                )
+            )
+        ]
+
+
+def test_los_dias_siguientes_el_recalculo_reescribe_solo_las_alertas_que_cambian(
+    db: Backend, api: httpx.Client
+) -> None:
+    """A later day's recompute leaves exactly the alerts a recompute from none would (and
+    counters to match), updating in place those whose text or severity moved with the day
+    (their ids kept) and removing what no rule gives any more."""
+    db.clock.set(HOY)
+    _cartera(api, 6)
+    crear_cliente(api, "reciente", "Reciente S.L.")
+    importar(  # 10 days overdue today (media), 16 in six days (alta)
+        api, [factura("rec_1", cliente_id="reciente", fecha_emision="2025-12-11")]
+    )
+    _recalcular(db, lote=3)
+    antes = {(a[1], a[2]): a for a in _alertas(db)}
+    assert antes[("reciente", 0)][4] == "media"
+    with db.engine.begin() as conn:  # rows no rule gives: a stale one, a duplicate position
+        for posicion in (9, 0):
+            conn.execute(
+                text(
+                    "INSERT INTO alertas_cliente (cliente_id, tipo, severidad, rango, mensaje, "
+                    "posicion) VALUES ('cli00', 'factura_vencida', 'baja', 3, 'vieja', :p)"
+                ),
+                {"p": posicion},
+            )
+
+    despues_de = HOY + timedelta(days=6)
+    recalculo.recalcular_todos(
+        db.app.state.session_factory, db.app.state.settings, despues_de, lote=3
+    )
+    despues = _alertas(db)
+    with db.engine.connect() as conn:
+        por_tipo = dict(
+            conn.execute(
+                text(
+                    "SELECT clave, numero FROM contadores_cartera "
+                    "WHERE grupo = 'alertas' AND numero <> 0"
+                )
+            ).all()
+        )
+    contadas: dict[str, int] = {}
+    for a in despues:
+        contadas[f"{a[4]}|{a[3]}"] = contadas.get(f"{a[4]}|{a[3]}", 0) + 1
+    assert por_tipo == contadas  # the counters' triggers saw every update
+    with db.engine.begin() as conn:
+        conn.execute(text("DELETE FROM alertas_cliente"))
+    recalculo.recalcular_todos(
+        db.app.state.session_factory, db.app.state.settings, despues_de, lote=3, desde_cero=True
+    )
+    assert [a[1:] for a in despues] == [a[1:] for a in _alertas(db)]
+    assert "vieja" not in {a[6] for a in despues}
+    por_posicion = {(a[1], a[2]): a for a in despues}
+    assert por_posicion[("reciente", 0)][4] == "alta"  # severity moved: same row
+    assert por_posicion[("reciente", 0)][0] == antes[("reciente", 0)][0]
+    movidas = [k for k in antes if k in por_posicion and antes[k][6] != por_posicion[k][6]]
+    assert len(movidas) >= 4  # the day counts of every overdue invoice changed ...
+    assert all(por_posicion[k][0] == antes[k][0] for k in movidas)  # ... in place

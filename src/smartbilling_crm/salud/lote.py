@@ -124,7 +124,7 @@ def guardar_lote(session: Session, filas: FilasLote) -> None:
     and alerts, a few executemany statements."""
     lote_repo.actualizar_clientes(session, filas.clientes)
     salud_repo.guardar_salud(session, filas.salud)
-    salud_repo.reemplazar_alertas(session, filas.ids, filas.alertas)
+    lote_repo.actualizar_alertas(session, filas.ids, filas.alertas)
 
 
 Huellas = dict[str, lote_repo.Huella]

@@ -1,5 +1,6 @@
 """SQL of the daily recompute: its keyset walk over the clients, the progress row that lets
-an interrupted run resume, and the change stamps that tell a batch a request got there first."""
+an interrupted run resume, the change stamps that tell a batch a request got there first,
+and a batch's alerts written by difference."""
 
 from __future__ import annotations
 
@@ -7,10 +8,10 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any, cast
 
-from sqlalchemy import Engine, Table, bindparam, func, select, update
+from sqlalchemy import Engine, Table, bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from smartbilling_crm.models import Cliente, ProgresoRecalculo, SaludCliente
+from smartbilling_crm.models import AlertaCliente, Cliente, ProgresoRecalculo, SaludCliente
 
 
 def ids_de_clientes(session: Session, despues_de: str | None, lote: int) -> list[str]:
@@ -111,3 +112,50 @@ def recoger_pendientes(engine: Engine) -> None:
         return
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.exec_driver_sql("VACUUM contadores_pendientes")
+
+
+_ALERTAS = cast(Table, AlertaCliente.__table__)
+_CAMPOS_ALERTA = ("tipo", "severidad", "rango", "mensaje")
+_ALERTAS_GUARDADAS = select(
+    *(_ALERTAS.c[c] for c in ("id", "cliente_id", "posicion", *_CAMPOS_ALERTA))
+).where(_ALERTAS.c.cliente_id.in_(bindparam("ids", expanding=True)))
+_BORRAR_ALERTAS = delete(_ALERTAS).where(_ALERTAS.c.id.in_(bindparam("borrar", expanding=True)))
+_ACTUALIZAR_ALERTA = update(_ALERTAS).where(_ALERTAS.c.id == bindparam("alerta_id"))
+_INSERTAR_ALERTAS = insert(_ALERTAS)
+
+
+def actualizar_alertas(session: Session, ids: Sequence[str], filas: list[dict[str, Any]]) -> None:
+    """A batch's stored alerts become exactly `filas`, by (client, position): an alert that
+    is already so is left alone, one that changed is updated in place, the rest are
+    inserted or deleted (what `salud.repository.reemplazar_alertas` leaves, with its ids
+    kept).
+
+    A day's alerts are mostly yesterday's with a new day count (93 % of 106k at 20k
+    clients): updating those in place spares the portfolio counters' triggers two runs per
+    alert (a delete and an insert; an update of the text alone runs none) and the write-ahead
+    log a row. One client's refresh keeps its delete and insert: two statements, not four."""
+    guardadas: dict[tuple[str, int], tuple[int, tuple[Any, ...]]] = {}
+    borrar: list[int] = []
+    session.flush()
+    for alerta_id, cliente_id, posicion, *valores in session.connection().execute(
+        _ALERTAS_GUARDADAS, {"ids": list(ids)}
+    ):
+        if (cliente_id, posicion) in guardadas:
+            borrar.append(alerta_id)  # two at one position: one stays
+        else:
+            guardadas[(cliente_id, posicion)] = (alerta_id, tuple(valores))
+    nuevas: list[dict[str, Any]] = []
+    cambiadas: list[dict[str, Any]] = []
+    for fila in filas:
+        previa = guardadas.pop((fila["cliente_id"], fila["posicion"]), None)
+        if previa is None:
+            nuevas.append(fila)
+        elif previa[1] != tuple(fila[c] for c in _CAMPOS_ALERTA):
+            cambiadas.append({"alerta_id": previa[0], **{c: fila[c] for c in _CAMPOS_ALERTA}})
+    borrar += [alerta_id for alerta_id, _ in guardadas.values()]
+    if borrar:
+        session.execute(_BORRAR_ALERTAS, {"borrar": borrar})
+    if cambiadas:
+        session.execute(_ACTUALIZAR_ALERTA, cambiadas)
+    if nuevas:
+        session.execute(_INSERTAR_ALERTAS, nuevas)
