@@ -1,4 +1,4 @@
-"""Checking and rebuilding the portfolio's running totals (`contadores_cartera`,
+"""Checking and correcting the portfolio's running totals (`contadores_cartera`,
 `cartera_por_fecha`) against the rows they summarise.
 
 The database's triggers keep them exact on every write, so they drift only where triggers
@@ -20,9 +20,10 @@ from sqlalchemy import Date, bindparam, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from smartbilling_crm.kit.formato import euros
+from smartbilling_crm.models import FECHA_SIN_VENCIMIENTO
 
-INACTIVOS = "('cliente_dormido', 'cliente_perdido')"
-SIN_VENCIMIENTO = "'0001-01-01'"
+_INACTIVOS = "('cliente_dormido', 'cliente_perdido')"
+_SIN_VENCIMIENTO = f"'{FECHA_SIN_VENCIMIENTO.isoformat()}'"
 
 
 def _cent(expr: str) -> str:
@@ -57,12 +58,12 @@ _CONTADORES = [
 ]
 # (serie, fecha, numero, importe)
 _POR_FECHA = [
-    f"SELECT 'deuda', COALESCE(fecha_vencimiento, {SIN_VENCIMIENTO}), count(*), "
+    f"SELECT 'deuda', COALESCE(fecha_vencimiento, {_SIN_VENCIMIENTO}), count(*), "
     f"CAST(sum({_cent('pendiente')}) AS BIGINT) FROM facturas_ledger WHERE pendiente > 0 "
-    f"GROUP BY COALESCE(fecha_vencimiento, {SIN_VENCIMIENTO})",
+    f"GROUP BY COALESCE(fecha_vencimiento, {_SIN_VENCIMIENTO})",
     "SELECT 'esperada', sc.fecha_proxima_factura_esperada, count(*), 0 "
     "FROM salud_cliente_extended sc JOIN clientes_extended c ON c.id = sc.cliente_id "
-    f"WHERE sc.fecha_proxima_factura_esperada IS NOT NULL AND c.estado NOT IN {INACTIVOS} "
+    f"WHERE sc.fecha_proxima_factura_esperada IS NOT NULL AND c.estado NOT IN {_INACTIVOS} "
     "GROUP BY sc.fecha_proxima_factura_esperada",
 ]
 Clave = tuple[str, str]
