@@ -19,6 +19,7 @@ from typer.testing import CliRunner
 from smartbilling_crm.cli import app as cli_app
 from smartbilling_crm.kit.db import RECALCULO_LOCK_KEY, cerrojo_exclusivo
 from smartbilling_crm.salud import recalculo
+from smartbilling_crm.salud.repository import recalculo as lote_repo
 
 from ..conftest import API_KEY, WEBHOOK_SECRET, Backend
 from ..salud_helpers import HOY, crear_cliente, historial_regular, importar
@@ -280,11 +281,13 @@ def _alertas(db: Backend) -> list[tuple[Any, ...]]:
 
 
 def test_los_dias_siguientes_el_recalculo_reescribe_solo_las_alertas_que_cambian(
-    db: Backend, api: httpx.Client
+    db: Backend, api: httpx.Client, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A later day's recompute leaves exactly the alerts a recompute from none would (and
     counters to match), updating in place those whose text or severity moved with the day
-    (their ids kept) and removing what no rule gives any more."""
+    (their ids kept) and removing what no rule gives any more (in statements of a bounded
+    number of ids: one here, so the two rows below take two)."""
+    monkeypatch.setattr(lote_repo, "_IDS_POR_SENTENCIA", 1)
     db.clock.set(HOY)
     _cartera(api, 6)
     crear_cliente(api, "reciente", "Reciente S.L.")

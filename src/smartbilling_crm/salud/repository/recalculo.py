@@ -122,6 +122,7 @@ _ALERTAS_GUARDADAS = select(
 _BORRAR_ALERTAS = delete(_ALERTAS).where(_ALERTAS.c.id.in_(bindparam("borrar", expanding=True)))
 _ACTUALIZAR_ALERTA = update(_ALERTAS).where(_ALERTAS.c.id == bindparam("alerta_id"))
 _INSERTAR_ALERTAS = insert(_ALERTAS)
+_IDS_POR_SENTENCIA = 5000
 
 
 def actualizar_alertas(session: Session, ids: Sequence[str], filas: list[dict[str, Any]]) -> None:
@@ -153,8 +154,8 @@ def actualizar_alertas(session: Session, ids: Sequence[str], filas: list[dict[st
         elif previa[1] != tuple(fila[c] for c in _CAMPOS_ALERTA):
             cambiadas.append({"alerta_id": previa[0], **{c: fila[c] for c in _CAMPOS_ALERTA}})
     borrar += [alerta_id for alerta_id, _ in guardadas.values()]
-    if borrar:
-        session.execute(_BORRAR_ALERTAS, {"borrar": borrar})
+    for desde in range(0, len(borrar), _IDS_POR_SENTENCIA):  # within SQLite's 32,766 variables
+        session.execute(_BORRAR_ALERTAS, {"borrar": borrar[desde : desde + _IDS_POR_SENTENCIA]})
     if cambiadas:
         session.execute(_ACTUALIZAR_ALERTA, cambiadas)
     if nuevas:
