@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated
 
 import typer
+from sqlalchemy.orm import Session, sessionmaker
 
 from smartbilling_crm.cartera import contadores
-from smartbilling_crm.cli import _e, _fabrica, _settings, console
-from smartbilling_crm.kit.db import transaction
+from smartbilling_crm.cli import _e, _fabrica, _fail, _settings, console
+from smartbilling_crm.kit.db import CARTERA_LOCK_KEY, OcupadoError, cerrojo_exclusivo, transaction
 
 
 def verificar_cartera(
@@ -27,9 +30,15 @@ def verificar_cartera(
     diferencias; con --reparar suma a cada total lo que le falta, sin parar el servidor.
     """
     settings = _settings()
-    with _fabrica(settings) as factory:
+    with _fabrica(settings) as factory, _un_reparador(factory, reparar):
         with contadores.instantanea(factory) as session:
             resultado = contadores.verificar(session)
+        if resultado.pendientes:
+            console.print(
+                f"[yellow]Aviso[/yellow]: {resultado.pendientes} cambios de los totales siguen "
+                "en contadores_pendientes sin sumarse: ¿está desactivado el trigger "
+                "crm_contadores_plegar? Se cuentan como ya sumados."
+            )
         if not resultado.diferencias:
             console.print(
                 f"[green]Los totales cuadran[/green] con las filas "
@@ -56,3 +65,16 @@ def verificar_cartera(
         )
         raise typer.Exit(1)
     console.print(f"[green]Corregidos[/green]: {len(resultado.diferencias)} totales.")
+
+
+@contextmanager
+def _un_reparador(factory: sessionmaker[Session], reparar: bool) -> Iterator[None]:
+    """Two repairs at once would each add the difference they found: one at a time."""
+    if not reparar:
+        yield
+        return
+    try:
+        with cerrojo_exclusivo(factory.kw["bind"], CARTERA_LOCK_KEY, "verificar-cartera"):
+            yield
+    except OcupadoError:
+        _fail("Ya hay otro verificar-cartera --reparar en curso; espera a que termine.")

@@ -6,9 +6,11 @@ the command finds it and, with --reparar, corrects it while the service runs."""
 from __future__ import annotations
 
 import httpx
+import pytest
 from sqlalchemy import text
 from typer.testing import CliRunner
 
+from smartbilling_crm.cartera import contadores
 from smartbilling_crm.cli import app
 
 from ..conftest import Backend
@@ -38,6 +40,12 @@ def test_verificar_cartera_encuentra_y_corrige_lo_que_no_cuadra(
     resultado = runner.invoke(app, ["verificar-cartera"], env=_env(db))
     assert resultado.exit_code == 0, resultado.output
     assert "Los totales cuadran" in resultado.output
+    # The check is a read: it runs while a writer holds its transaction open (on SQLite,
+    # the database's write lock), instead of waiting for it.
+    with db.engine.begin() as escritor:
+        escritor.execute(text("UPDATE clientes_extended SET notas = 'x' WHERE id = 'v1'"))
+        with contadores.instantanea(db.app.state.session_factory) as session:
+            assert contadores.verificar(session).diferencias == []
 
     # Writes the triggers did not see: the clients of one state counted twice over, and
     # the open invoices by due date gone (as a TRUNCATE would leave them).
@@ -59,7 +67,8 @@ def test_verificar_cartera_encuentra_y_corrige_lo_que_no_cuadra(
 
     resultado = runner.invoke(app, ["verificar-cartera"], env=_env(db))
     assert resultado.exit_code == 1, resultado.output
-    assert f"{fechas + 1} de " in resultado.output and "no cuadran" in resultado.output
+    assert resultado.output.startswith(f"{fechas + 1} de "), resultado.output
+    assert "no cuadran" in resultado.output
     assert f"contadores_cartera clientes/{estado}: guardado {bien[estado] + 2} · " in (
         resultado.output
     )
@@ -76,3 +85,31 @@ def test_verificar_cartera_encuentra_y_corrige_lo_que_no_cuadra(
     resultado = runner.invoke(app, ["verificar-cartera"], env=_env(db))
     assert resultado.exit_code == 0, resultado.output
     assert "Los totales cuadran" in resultado.output
+
+
+def test_en_postgresql_los_cambios_sin_plegar_cuentan_como_sumados(
+    db: Backend, api: httpx.Client
+) -> None:
+    """With the fold's trigger disabled by hand, the triggers' deltas wait in
+    `contadores_pendientes`: the check counts them (the fold adds them once it runs again),
+    says so, and finds nothing to repair; repairing them too would count them twice."""
+    if db.name != "postgresql":
+        pytest.skip("only PostgreSQL folds the counters' deltas at commit")
+    db.clock.set(HOY)
+    crear_cliente(api, "p1", "Plegado 1 S.L.")
+    alternar = "ALTER TABLE contadores_pendientes {} TRIGGER crm_contadores_plegar"
+    with db.engine.begin() as conn:
+        conn.execute(text(alternar.format("DISABLE")))
+    try:
+        crear_cliente(api, "p2", "Sin plegar S.L.")
+        resultado = runner.invoke(app, ["verificar-cartera", "--reparar"], env=_env(db))
+    finally:
+        with db.engine.begin() as conn:
+            conn.execute(text(alternar.format("ENABLE")))
+    assert resultado.exit_code == 0, resultado.output
+    assert "contadores_pendientes sin sumarse" in resultado.output
+    assert "Los totales cuadran" in resultado.output
+    crear_cliente(api, "p3", "Plegado 3 S.L.")  # its commit folds p2's delta too
+    assert sum(_clientes_del_dashboard(api).values()) == 3
+    resultado = runner.invoke(app, ["verificar-cartera"], env=_env(db))
+    assert resultado.exit_code == 0, resultado.output

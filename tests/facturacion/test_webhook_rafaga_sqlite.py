@@ -102,7 +102,9 @@ def test_un_escritor_que_no_consigue_turno_a_tiempo_recibe_503_y_no_escribe(
                 await anyio.sleep(4)
 
         delante = asyncio.run_coroutine_threadsafe(escritor_lento(), bucle)
+        hasta = time.monotonic() + 10
         while not turno.locked():
+            assert time.monotonic() < hasta, "the writer in front never took the turn"
             time.sleep(0.01)
         alta = {"id": "sin_turno", "nombre_empresa": "Sin Turno S.L.", "email": "t@x.es"}
         with httpx.Client(

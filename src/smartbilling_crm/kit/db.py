@@ -28,6 +28,8 @@ PROJECT_ROOT = Path(__file__).resolve().parents[3]
 MIGRATION_LOCK_KEY = 0x5342_43524D
 # The daily recompute's own lock: "SBCRMR".
 RECALCULO_LOCK_KEY = 0x5342_43524D52
+# `verificar-cartera --reparar`: two repairs at once would both add the same difference.
+CARTERA_LOCK_KEY = 0x5342_43524D43
 SQLITE_BUSY_TIMEOUT_MS = 5000
 
 
