@@ -240,16 +240,21 @@ def _migracion(nombre: str) -> Any:
     return migracion
 
 
+def cartera_pequena(api: httpx.Client, prefijo: str) -> None:
+    """Three clients with a regular history (an invoice overdue), an opportunity, recomputed."""
+    for n in range(1, 4):
+        crear_cliente(api, f"{prefijo}{n}", f"Cliente {prefijo}{n} S.L.")
+        importar(api, historial_regular(f"{prefijo}{n}"))
+    crear_oportunidad(api, f"{prefijo}1", nombre_proyecto="Web", monto_estimado="1234.55")
+    recalcular(api)
+
+
 def test_la_migracion_rellena_los_contadores_de_lo_que_ya_habia(
     db: Backend, api: httpx.Client
 ) -> None:
     """Rebuilding the totals as the migration does gives what the triggers kept."""
     db.clock.set(HOY)
-    for n in range(1, 4):
-        crear_cliente(api, f"c{n}", f"Cliente {n} S.L.")
-        importar(api, historial_regular(f"c{n}"))
-    crear_oportunidad(api, "c1", nombre_proyecto="Web", monto_estimado="1234.55")
-    recalcular(api)
+    cartera_pequena(api, "c")
     rellenos = [
         *_migracion("2026-12-02-0620_portfolio_counters").BACKFILL,
         _migracion("2026-12-02-0930_receivables_running_total").BACKFILL,

@@ -14,10 +14,9 @@ from smartbilling_crm.cartera import contadores
 from smartbilling_crm.cli import app
 
 from ..conftest import Backend
-from ..salud_helpers import HOY, crear_cliente, historial_regular, importar, recalcular
+from ..salud_helpers import HOY, crear_cliente
 from ..test_cli import _env
-from .test_cartera_api import crear_oportunidad
-from .test_contadores import _cuadra, _ok
+from .test_contadores import _cuadra, _ok, cartera_pequena
 
 runner = CliRunner()
 
@@ -30,11 +29,7 @@ def test_verificar_cartera_encuentra_y_corrige_lo_que_no_cuadra(
     db: Backend, api: httpx.Client
 ) -> None:
     db.clock.set(HOY)
-    for n in range(1, 4):
-        crear_cliente(api, f"v{n}", f"Verificado {n} S.L.")
-        importar(api, historial_regular(f"v{n}"))
-    crear_oportunidad(api, "v1", nombre_proyecto="Web", monto_estimado="1234.55")
-    recalcular(api)
+    cartera_pequena(api, "v")
     bien = _clientes_del_dashboard(api)
 
     resultado = runner.invoke(app, ["verificar-cartera"], env=_env(db))

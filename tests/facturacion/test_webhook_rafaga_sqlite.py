@@ -8,11 +8,14 @@ import asyncio
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import anyio
 import httpx
 import pytest
+from fastapi import FastAPI
 from sqlalchemy import text
 
 from smartbilling_crm.main import create_app
@@ -25,17 +28,26 @@ CLIENTES = 24
 EVENTOS_POR_CLIENTE = 4
 
 
+@contextmanager
+def _servidor(db: Backend, *, busy_timeout_ms: int) -> Iterator[tuple[ServerThread, FastAPI]]:
+    """The app on a real server with this CRM_SQLITE_BUSY_TIMEOUT_MS, the test's clock."""
+    app = create_app(make_settings(db.url, CRM_SQLITE_BUSY_TIMEOUT_MS=busy_timeout_ms))
+    app.dependency_overrides.update(db.app.dependency_overrides)
+    server = ServerThread(app)
+    server.start()
+    try:
+        yield server, app
+    finally:
+        server.stop()
+
+
 def test_una_rafaga_de_webhooks_entra_por_turnos_y_ninguno_se_queda_sin_el(db: Backend) -> None:
     if db.name != "sqlite":
         pytest.skip("PostgreSQL has row locks, not one writer for the whole database")
     db.clock.set(NOW)
     # A busy timeout well above one event's cost (a few ms here) and well below the
     # burst's: a writer polling for the lock could run out of it, one in the queue cannot.
-    app = create_app(make_settings(db.url, CRM_SQLITE_BUSY_TIMEOUT_MS=1500))
-    app.dependency_overrides.update(db.app.dependency_overrides)
-    server = ServerThread(app)
-    server.start()
-    try:
+    with _servidor(db, busy_timeout_ms=1500) as (server, _app):
         with httpx.Client(
             base_url=server.base_url, headers={"Authorization": f"Bearer {API_KEY}"}, timeout=60
         ) as api:
@@ -74,8 +86,6 @@ def test_una_rafaga_de_webhooks_entra_por_turnos_y_ninguno_se_queda_sin_el(db: B
                 )
             ).all()
         assert dict(por_cliente) == {f"raf{n}": EVENTOS_POR_CLIENTE for n in range(CLIENTES)}
-    finally:
-        server.stop()
 
 
 def test_un_escritor_que_no_consigue_turno_a_tiempo_recibe_503_y_no_escribe(
@@ -87,11 +97,7 @@ def test_un_escritor_que_no_consigue_turno_a_tiempo_recibe_503_y_no_escribe(
     if db.name != "sqlite":
         pytest.skip("only SQLite serialises a process's writers")
     db.clock.set(NOW)
-    app = create_app(make_settings(db.url, CRM_SQLITE_BUSY_TIMEOUT_MS=500))
-    app.dependency_overrides.update(db.app.dependency_overrides)
-    server = ServerThread(app)
-    server.start()
-    try:
+    with _servidor(db, busy_timeout_ms=500) as (server, app):
         # The writer in front holds the turn for 4 s, as a long write would, on the
         # server's own event loop.
         turno: anyio.Lock = app.state.turno_de_escritura
@@ -123,5 +129,3 @@ def test_un_escritor_que_no_consigue_turno_a_tiempo_recibe_503_y_no_escribe(
             assert api.get("/api/clientes/sin_turno").status_code == 404  # nothing written
             delante.result(timeout=10)
             assert api.post("/api/clientes/", json=alta).status_code == 201
-    finally:
-        server.stop()
