@@ -7,12 +7,13 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy import String, Table, bindparam, exists, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from smartbilling_crm.models import Actividad, Cliente, Cobro, Factura, WebhookEvento
+from smartbilling_crm.models.base import UTCDateTime
 
 # The record of a webhook id whose client was erased: the id's SHA-256 under this prefix,
 # nothing else (no invoice id, and the erasure's time instead of the delivery's).
@@ -23,11 +24,23 @@ def clave_borrada(webhook_id: str) -> str:
     return PREFIJO_BORRADO + hashlib.sha256(webhook_id.encode()).hexdigest()
 
 
+_EVENTOS: Table = WebhookEvento.__table__  # type: ignore[assignment]
+
+
 def _registro(insertar: Any) -> Any:
+    """The webhook id inserted unless it is there already, or its erased client's
+    pseudonymised record is (one statement: the check and the insert)."""
+    nuevo = select(
+        bindparam("webhook_id", type_=String()),
+        bindparam("tipo", type_=String()),
+        bindparam("factura_id", type_=String()),
+        bindparam("recibido", type_=UTCDateTime()),
+    ).where(~exists().where(_EVENTOS.c.webhook_id == bindparam("borrado")))
     return (
-        insertar(WebhookEvento)
+        insertar(_EVENTOS)
+        .from_select(["webhook_id", "tipo", "factura_id", "recibido"], nuevo)
         .on_conflict_do_nothing(index_elements=["webhook_id"])
-        .returning(WebhookEvento.webhook_id)
+        .returning(_EVENTOS.c.webhook_id)
     )
 
 
@@ -62,16 +75,32 @@ def record_event(
     `ON CONFLICT DO NOTHING`: a concurrent delivery of the same id waits for the
     first transaction and then inserts nothing.
     """
-    if session.get(WebhookEvento, clave_borrada(webhook_id)) is not None:
-        return False
     stmt = _REGISTRO[session.get_bind().dialect.name]
-    fila = {"webhook_id": webhook_id, "tipo": tipo, "factura_id": factura_id, "recibido": now}
+    fila = {
+        "webhook_id": webhook_id,
+        "tipo": tipo,
+        "factura_id": factura_id,
+        "recibido": now,
+        "borrado": clave_borrada(webhook_id),
+    }
     return session.execute(stmt, fila).first() is not None
 
 
 def lock_cliente(session: Session, cliente_id: str) -> Cliente | None:
     """The client row, locked until commit: one client's invoices are applied one at a time."""
     return session.scalars(_BLOQUEO, {"id": cliente_id}).first()
+
+
+def lock_cliente_de(
+    session: Session, cliente_id: str | None, cif_nif: str | None
+) -> Cliente | None:
+    """The CRM client of an invoice (by SmartBilling id, else by CIF/NIF), locked until
+    commit; by id, one statement finds and locks it."""
+    if cliente_id is not None and (cliente := lock_cliente(session, cliente_id)) is not None:
+        return cliente
+    if cif_nif and (encontrado := session.scalar(_POR_CIF, {"cif_nif": cif_nif})) is not None:
+        return lock_cliente(session, encontrado)
+    return None
 
 
 def find_cliente_id(session: Session, cliente_id: str | None, cif_nif: str | None) -> str | None:

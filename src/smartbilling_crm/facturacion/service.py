@@ -229,16 +229,17 @@ def procesar_evento(
     _comprobar_fechas(factura, ctx.hoy, "factura.")
     if evento.cobro is not None and (mensaje := cobro_fuera_de_rango(evento.cobro, ctx.hoy)):
         raise InvalidInputError(mensaje, field="cobro.fecha")
-    cliente_id = facturas_repo.find_cliente_id(ctx.session, factura.cliente_id, factura.cif_nif)
-    if cliente_id is None:
+    # The client is locked first (every writer of a client takes its row before anything
+    # else), then the id recorded: a concurrent delivery of the same id waits for this
+    # transaction and then finds it recorded.
+    cliente = facturas_repo.lock_cliente_de(ctx.session, factura.cliente_id, factura.cif_nif)
+    if cliente is None:
         raise _cliente_desconocido(factura)
+    cliente_id = cliente.id
     if not facturas_repo.record_event(ctx.session, webhook_id, evento.tipo, factura.id, ctx.now):
         return ResultadoEvento(
             estado="duplicado", webhook_id=webhook_id, factura_id=factura.id, cliente_id=cliente_id
         )
-    cliente = facturas_repo.lock_cliente(ctx.session, cliente_id)
-    if cliente is None:  # erased between the lookup and the lock
-        raise _cliente_desconocido(factura)
     guardada = facturas_repo.get(ctx.session, factura.id)
     if _obsoleto(guardada, factura):
         return ResultadoEvento(
