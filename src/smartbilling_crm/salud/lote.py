@@ -32,6 +32,7 @@ from smartbilling_crm.kit.db import (
 from smartbilling_crm.models import Cliente
 from smartbilling_crm.salud import repository as salud_repo
 from smartbilling_crm.salud.motor.modelo_compras import predecir_lote
+from smartbilling_crm.salud.motor.pagos_lote import comportamiento_pago_lote
 from smartbilling_crm.salud.repository import recalculo as lote_repo
 from smartbilling_crm.salud.service import (
     Cartera,
@@ -69,9 +70,12 @@ def evaluar_hechos(
     vacios = Hechos()
     de_cada = [hechos.get(c.id, vacios) for c in clientes]
     predicciones = predecir_lote(cartera.modelo, [historial(h, hoy) for h in de_cada])
+    pagos = comportamiento_pago_lote(
+        [h.facturas for h in de_cada], hoy, cartera.prior, settings.plazo_pago_dias
+    )
     return [
-        evaluar(c, h, cartera, settings, now, prediccion=p)
-        for c, h, p in zip(clientes, de_cada, predicciones, strict=True)
+        evaluar(c, h, cartera, settings, now, prediccion=p, pago=pago)
+        for c, h, p, pago in zip(clientes, de_cada, predicciones, pagos, strict=True)
     ]
 
 

@@ -52,7 +52,7 @@ from smartbilling_crm.salud.motor.modelo_compras import (
     predecir,
     predecir_lote,
 )
-from smartbilling_crm.salud.motor.pagos import PriorPagos
+from smartbilling_crm.salud.motor.pagos import ComportamientoPago, PriorPagos
 
 VENTANA_ACTIVIDAD = timedelta(days=30)
 CERO = Decimal(0)
@@ -170,11 +170,12 @@ def evaluar(
     *,
     compra_nueva: bool = False,
     prediccion: PrediccionCompras | _Pendiente | None = PENDIENTE,
+    pago: ComportamientoPago | None = None,
 ) -> Evaluacion:
     """Run the pure engines over one client's facts (no database access).
 
-    `prediccion`: the purchase model's figures when the caller scored a whole batch at
-    once; computed here for a single client otherwise."""
+    `prediccion` and `pago`: the purchase model's figures and the payment behaviour when
+    the caller scored a whole batch at once; computed here for a single client otherwise."""
     tz = settings.tz
     hoy = now.astimezone(tz).date()
     facturas = hechos.facturas
@@ -204,6 +205,7 @@ def evaluar(
         prediccion=prediccion,
         prior=cartera.prior,
         plazo_dias=settings.plazo_pago_dias,
+        pago=pago,
     )
     pasadas = [f for f in hechos.fechas_actividad if f <= now]
     contexto = reglas.ContextoCliente(

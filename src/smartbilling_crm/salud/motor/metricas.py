@@ -118,17 +118,19 @@ def calcular_salud(
     prediccion: PrediccionCompras | None = None,
     prior: PriorPagos = PRIOR_POR_DEFECTO,
     plazo_dias: int = PLAZO_PAGO_DIAS,
+    pago: ComportamientoPago | None = None,
 ) -> Salud:
     """Every health metric of contract §4/§7/§8 for one client, as of `hoy` / `ahora`.
 
     `prediccion` is the purchase model's view of the client (`modelo_compras.predecir`),
-    None when it never bought; `prior` the portfolio's late-payment prior."""
+    None when it never bought; `prior` the portfolio's late-payment prior; `pago` its
+    payment behaviour when the caller scored a whole batch at once (`pagos_lote`), computed
+    here otherwise."""
     cobro = de_cobro(facturas)
     pagadas = [f for f in cobro if f.fecha_pago is not None and pendiente_de(f) <= 0]
     impagadas = [f for f in cobro if pendiente_de(f) > 0]
-    pago: ComportamientoPago = comportamiento_pago(
-        facturas_de_cobro(facturas), hoy, prior, plazo_dias
-    )
+    if pago is None:
+        pago = comportamiento_pago(facturas_de_cobro(facturas), hoy, prior, plazo_dias)
     compras = fechas_compra(facturas)
     frecuencia = frecuencia_compra(compras)
     promedio = monto_promedio(facturas)

@@ -309,11 +309,6 @@ def comportamiento_pago(
     facturado = sum(
         (f.total for f in cobro if 0 <= (hoy - f.fecha_emision).days < DSO_VENTANA_DIAS), CERO
     )
-    dso: float | None = None
-    if facturado > 0:
-        dso = un_decimal(pendiente * DSO_VENTANA_DIAS, facturado)
-    elif pendiente == 0 and cobro:
-        dso = 0.0
 
     # Amount-weighted days to pay and days late, payment by payment, over settled invoices.
     # Sums of Decimal amounts (exact at money's scale), one exact Fraction per figure,
@@ -329,8 +324,6 @@ def comportamiento_pago(
             peso += c.importe
             dias_pago += c.importe * max(0, (c.fecha - f.fecha_emision).days)
             dias_retraso += c.importe * max(0, (c.fecha - vence).days)
-    media_pago = un_decimal(dias_pago, peso) if peso > 0 else None
-    media_retraso = un_decimal(dias_retraso, peso) if peso > 0 else None
 
     # On-time share of the settled-or-overdue amount.
     a_tiempo = debido = CERO
@@ -345,20 +338,79 @@ def comportamiento_pago(
             continue
         debido += total_debido
         a_tiempo += sum((c.importe for c in f.cobros if c.fecha <= vence), CERO)
-    porcentaje = un_decimal(100 * min(a_tiempo, debido), debido) if debido > 0 else None
 
     tardias, con_resultado = conteo_tardias(cobro, hoy, plazo_dias)
+    return resultado(
+        Agregados(
+            pendiente=pendiente,
+            vencido=vencido,
+            vencidas=vencidas,
+            max_vencida=max_vencida,
+            tramos=tramos,
+            facturado=facturado,
+            hay_cobro=bool(cobro),
+            peso=peso,
+            dias_pago=dias_pago,
+            dias_retraso=dias_retraso,
+            a_tiempo=a_tiempo,
+            debido=debido,
+            tardias=tardias,
+            con_resultado=con_resultado,
+        ),
+        prior,
+    )
+
+
+@dataclass(frozen=True)
+class Agregados:
+    """One client's sums over its invoices and payments, from which every figure follows.
+
+    `pendiente`, `vencido`, `tramos` and `facturado` are exact euros; the weights (`peso`,
+    `dias_pago`, `dias_retraso`, `a_tiempo`, `debido`) are only ever divided by one
+    another, so they may be euros or whole cents alike."""
+
+    pendiente: Decimal
+    vencido: Decimal
+    vencidas: int
+    max_vencida: int | None
+    tramos: dict[str, Decimal]
+    facturado: Decimal
+    hay_cobro: bool
+    peso: Decimal | int
+    dias_pago: Decimal | int
+    dias_retraso: Decimal | int
+    a_tiempo: Decimal | int
+    debido: Decimal | int
+    tardias: int
+    con_resultado: int
+
+
+def resultado(a: Agregados, prior: PriorPagos) -> ComportamientoPago:
+    """The figures, level and reasons of contract §7 from a client's sums (one client's, by
+    `comportamiento_pago`, or each of a batch's, by `pagos_lote`)."""
+    # DSO: pending ÷ invoiced in the last 90 days × 90.
+    dso: float | None = None
+    if a.facturado > 0:
+        dso = un_decimal(a.pendiente * DSO_VENTANA_DIAS, a.facturado)
+    elif a.pendiente == 0 and a.hay_cobro:
+        dso = 0.0
+    # One exact ratio per figure, rounded half up once, like every displayed figure.
+    media_pago = un_decimal(a.dias_pago, a.peso) if a.peso > 0 else None
+    media_retraso = un_decimal(a.dias_retraso, a.peso) if a.peso > 0 else None
+    porcentaje = un_decimal(100 * min(a.a_tiempo, a.debido), a.debido) if a.debido > 0 else None
+
+    tardias, con_resultado, vencidas = a.tardias, a.con_resultado, a.vencidas
     probabilidad = probabilidad_pago_tardio(tardias, con_resultado, prior)
     if probabilidad is not None:
         # Three decimals, half up: the level compares the figure the user sees.
         probabilidad = redondear(probabilidad, 1000) / 1000
-    nivel = nivel_riesgo(max_vencida, probabilidad, prior.tasa, tardias)
+    nivel = nivel_riesgo(a.max_vencida, probabilidad, prior.tasa, tardias)
 
     motivos: list[str] = []
     if vencidas:
         motivos.append(
             f"{vencidas} factura{'s' if vencidas > 1 else ''} vencida{'s' if vencidas > 1 else ''}"
-            f" con {euros(vencido)} pendientes; la más antigua, {dias(max_vencida or 0)}"
+            f" con {euros(a.vencido)} pendientes; la más antigua, {dias(a.max_vencida or 0)}"
             " después del vencimiento"
         )
     if nivel == "bajo" and not vencidas and porcentaje is not None:
@@ -373,17 +425,17 @@ def comportamiento_pago(
             f"{redondear(probabilidad, 100)} % ({tardias} con retraso de "
             f"{facturas_texto}; la cartera, {redondear(prior.tasa, 100)} %)"
         )
-    elif not cobro:
+    elif not a.hay_cobro:
         motivos.append("Sin facturas que cobrar: aún no hay historial de pagos")
     else:
         motivos.append("Aún no ha vencido ni se ha pagado ninguna factura: sin historial de pagos")
 
     return ComportamientoPago(
-        importe_pendiente=pendiente.quantize(CENTIMO, rounding=ROUND_HALF_UP),
-        importe_vencido=vencido.quantize(CENTIMO, rounding=ROUND_HALF_UP),
+        importe_pendiente=a.pendiente.quantize(CENTIMO, rounding=ROUND_HALF_UP),
+        importe_vencido=a.vencido.quantize(CENTIMO, rounding=ROUND_HALF_UP),
         facturas_vencidas=vencidas,
         antiguedad_deuda={
-            k: v.quantize(CENTIMO, rounding=ROUND_HALF_UP) for k, v in tramos.items()
+            k: v.quantize(CENTIMO, rounding=ROUND_HALF_UP) for k, v in a.tramos.items()
         },
         dso_dias=dso,
         dias_promedio_para_pagar=media_pago,
@@ -392,7 +444,7 @@ def comportamiento_pago(
         facturas_tardias=tardias,
         facturas_con_resultado=con_resultado,
         probabilidad_pago_tardio=probabilidad,
-        max_dias_vencida=max_vencida,
+        max_dias_vencida=a.max_vencida,
         riesgo_impago_nivel=nivel,
         motivos=motivos,
     )

@@ -1,0 +1,257 @@
+"""The payment engine of `salud.motor.pagos`, over a whole batch of clients at once.
+
+The daily recompute scores clients a thousand at a time. Here every invoice and payment of
+the batch is one row of a few numpy arrays, amounts as whole cents (int64: exact) and dates
+as day ordinals, and each client's sums (`pagos.Agregados`) come from a handful of
+vectorised operations instead of Decimal arithmetic invoice by invoice. The figures, level
+and reasons then come from the scalar engine's own `pagos.resultado`, so both say the
+same thing in the same words: `tests/salud/test_pagos_lote.py` pins them figure for figure
+on thousands of random ledgers.
+
+A client with an amount that is not whole cents (the ledger stores cents; an amount from
+elsewhere may not be) is scored by the scalar engine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import date
+from decimal import Decimal
+
+import numpy as np
+from numpy.typing import NDArray
+
+from smartbilling_crm.salud.motor.hechos import FacturaHecho, cobros_de, pendiente_de
+from smartbilling_crm.salud.motor.metricas import facturas_de_cobro
+from smartbilling_crm.salud.motor.pagos import (
+    DSO_VENTANA_DIAS,
+    PLAZO_PAGO_DIAS,
+    TRAMOS,
+    Agregados,
+    ComportamientoPago,
+    PriorPagos,
+    comportamiento_pago,
+    resultado,
+)
+
+Enteros = NDArray[np.int64]
+_MAX_ORDINAL = date.max.toordinal()
+# Upper bounds of the ageing bands but the last, in days past due (`pagos._tramo`).
+_LIMITES_TRAMOS = np.array([0, 30, 60, 90], dtype=np.int64)
+
+
+# A client whose amounts add up to more than this (ten billion euros, in cents) goes to the
+# scalar engine: its amounts × days (up to 3.65 million days apart) must fit in int64.
+_MAX_CENTIMOS = 10**12
+_CIEN = Decimal(100)
+
+
+class _Escalar(Exception):
+    """An amount with fractions of a cent, or amounts too large for int64 sums: this
+    client goes to the scalar engine."""
+
+
+def _centimos(importe: Decimal) -> int:
+    escalado = importe * _CIEN
+    entero = int(escalado)
+    if entero != escalado:
+        raise _Escalar
+    return entero
+
+
+def _euros(centimos: int) -> Decimal:
+    return Decimal(centimos).scaleb(-2)
+
+
+class _Filas:
+    """The batch's invoices the clients owe and their payments, one array entry each."""
+
+    def __init__(self) -> None:
+        self.cliente: list[int] = []
+        self.emision: list[int] = []
+        self.vence: list[int] = []
+        self.total: list[int] = []
+        self.pendiente: list[int] = []
+        self.de_factura: list[int] = []  # payment -> its invoice's row
+        self.fecha: list[int] = []
+        self.importe: list[int] = []
+
+    def anadir(self, posicion: int, facturas: Sequence[FacturaHecho], plazo_dias: int) -> None:
+        """One client's invoices (all or none: `_Escalar` leaves the rows untouched)."""
+        facturas_ = []
+        cobros_ = []
+        bruto = 0
+        for f in facturas:
+            if f.anulada or f.total <= 0:
+                continue
+            emision = f.fecha_emision.toordinal()
+            if f.fecha_vencimiento is not None:
+                vence = f.fecha_vencimiento.toordinal()
+            else:  # `pagos.vencimiento`: issue + plazo, held within the calendar
+                vence = min(max(emision + plazo_dias, 1), _MAX_ORDINAL)
+            total, pendiente = _centimos(f.total), _centimos(pendiente_de(f))
+            cobros = [(d.toordinal(), _centimos(i)) for d, i in cobros_de(f)]
+            bruto += total + abs(pendiente) + sum(abs(i) for _, i in cobros)
+            facturas_.append((emision, vence, total, pendiente))
+            cobros_.append(cobros)
+        if bruto > _MAX_CENTIMOS:
+            raise _Escalar
+        for (emision, vence, total, pendiente), cobros in zip(facturas_, cobros_, strict=True):
+            fila = len(self.cliente)
+            self.cliente.append(posicion)
+            self.emision.append(emision)
+            self.vence.append(vence)
+            self.total.append(total)
+            self.pendiente.append(pendiente)
+            for fecha, importe in cobros:
+                self.de_factura.append(fila)
+                self.fecha.append(fecha)
+                self.importe.append(importe)
+
+
+def _suma(indices: Enteros, valores: Enteros, n: int) -> Enteros:
+    """Exact integer sums of `valores` by `indices` (0..n-1)."""
+    salida = np.zeros(n, dtype=np.int64)
+    np.add.at(salida, indices, valores)
+    return salida
+
+
+def comportamiento_pago_lote(
+    ledgers: Sequence[Sequence[FacturaHecho]],
+    hoy: date,
+    prior: PriorPagos,
+    plazo_dias: int = PLAZO_PAGO_DIAS,
+) -> list[ComportamientoPago]:
+    """`pagos.comportamiento_pago(facturas_de_cobro(facturas), hoy, prior, plazo_dias)` of
+    each client's facts, computed for the whole batch at once."""
+    filas = _Filas()
+    escalares: dict[int, ComportamientoPago] = {}
+    for posicion, facturas in enumerate(ledgers):
+        try:
+            filas.anadir(posicion, facturas, plazo_dias)
+        except _Escalar:
+            escalares[posicion] = comportamiento_pago(
+                facturas_de_cobro(facturas), hoy, prior, plazo_dias
+            )
+    agregados = _agregados(filas, len(ledgers), hoy.toordinal())
+    return [
+        escalares[i] if i in escalares else resultado(agregados(i), prior)
+        for i in range(len(ledgers))
+    ]
+
+
+def _agregados(filas: _Filas, n: int, hoy: int) -> Callable[[int], Agregados]:
+    """Every client's `Agregados`, as a function of its position in the batch."""
+    cliente = np.array(filas.cliente, dtype=np.int64)
+    emision = np.array(filas.emision, dtype=np.int64)
+    vence = np.array(filas.vence, dtype=np.int64)
+    total = np.array(filas.total, dtype=np.int64)
+    pendiente = np.array(filas.pendiente, dtype=np.int64)
+    de_factura = np.array(filas.de_factura, dtype=np.int64)
+    fecha = np.array(filas.fecha, dtype=np.int64)
+    importe = np.array(filas.importe, dtype=np.int64)
+    m = len(cliente)
+
+    # As of `hoy` (`pagos.a_fecha`): a later payment was still pending then.
+    futuro = fecha > hoy
+    pendiente = pendiente + _suma(de_factura[futuro], importe[futuro], m)
+    de_factura, fecha, importe = de_factura[~futuro], fecha[~futuro], importe[~futuro]
+
+    # What is owed, by how long past due.
+    abierta = pendiente > 0
+    dias_vencida = hoy - vence
+    vencida = abierta & (dias_vencida > 0)
+    pendiente_c = _suma(cliente[abierta], pendiente[abierta], n)
+    vencido_c = _suma(cliente[vencida], pendiente[vencida], n)
+    vencidas_c = np.bincount(cliente[vencida], minlength=n)
+    max_vencida_c = np.zeros(n, dtype=np.int64)
+    np.maximum.at(max_vencida_c, cliente[vencida], dias_vencida[vencida])
+    tramo = np.searchsorted(_LIMITES_TRAMOS, dias_vencida[abierta], side="left")
+    tramos_c = np.zeros((n, len(TRAMOS)), dtype=np.int64)
+    np.add.at(tramos_c, (cliente[abierta], tramo), pendiente[abierta])
+    reciente = (hoy - emision >= 0) & (hoy - emision < DSO_VENTANA_DIAS)
+    facturado_c = _suma(cliente[reciente], total[reciente], n)
+    facturas_c = np.bincount(cliente, minlength=n)
+
+    # Amount-weighted days to pay and days late: positive payments of settled invoices.
+    cuenta = (pendiente[de_factura] <= 0) & (importe > 0)
+    fc, imp = de_factura[cuenta], importe[cuenta]
+    quien = cliente[fc]
+    peso_c = _suma(quien, imp, n)
+    dias_pago_c = _suma(quien, imp * np.maximum(0, fecha[cuenta] - emision[fc]), n)
+    dias_retraso_c = _suma(quien, imp * np.maximum(0, fecha[cuenta] - vence[fc]), n)
+
+    # On-time share of the settled-or-overdue amount.
+    pagado = _suma(de_factura, importe, m)
+    puntual = fecha <= vence[de_factura]
+    a_tiempo = _suma(de_factura[puntual], importe[puntual], m)
+    total_debido = pagado + np.maximum(0, pendiente)
+    cuenta_f = ~(abierta & (vence >= hoy)) & (total_debido > 0)
+    debido_c = _suma(cliente[cuenta_f], total_debido[cuenta_f], n)
+    a_tiempo_c = _suma(cliente[cuenta_f], a_tiempo[cuenta_f], n)
+
+    tardia, conocida = _resultados(
+        abierta, vence, pagado + pendiente, de_factura, fecha, importe, hoy
+    )
+    tardias_c = np.bincount(cliente[conocida & tardia], minlength=n)
+    conocidas_c = np.bincount(cliente[conocida], minlength=n)
+
+    def agregados(i: int) -> Agregados:
+        vencidas = int(vencidas_c[i])
+        return Agregados(
+            pendiente=_euros(int(pendiente_c[i])),
+            vencido=_euros(int(vencido_c[i])),
+            vencidas=vencidas,
+            max_vencida=int(max_vencida_c[i]) if vencidas else None,
+            tramos={t: _euros(int(v)) for t, v in zip(TRAMOS, tramos_c[i], strict=True)},
+            facturado=_euros(int(facturado_c[i])),
+            hay_cobro=bool(facturas_c[i]),
+            peso=int(peso_c[i]),
+            dias_pago=int(dias_pago_c[i]),
+            dias_retraso=int(dias_retraso_c[i]),
+            a_tiempo=int(a_tiempo_c[i]),
+            debido=int(debido_c[i]),
+            tardias=int(tardias_c[i]),
+            con_resultado=int(conocidas_c[i]),
+        )
+
+    return agregados
+
+
+def _resultados(
+    abierta: NDArray[np.bool_],
+    vence: Enteros,
+    debido: Enteros,
+    de_factura: Enteros,
+    fecha: Enteros,
+    importe: Enteros,
+    hoy: int,
+) -> tuple[NDArray[np.bool_], NDArray[np.bool_]]:
+    """Per invoice (`pagos.pago_tardio`): (late, has an outcome). Open: late once past due.
+    Settled: by the payment that completed what was owed (`debido`: its payments plus what
+    is pending, ≤ 0 once settled), taken in date order (ties in their given order), late
+    if after the due date; settled by credit alone: no outcome."""
+    m = len(vence)
+    tardia = abierta & (vence < hoy)
+    conocida = tardia.copy()
+    con_cobros = np.bincount(de_factura, minlength=m) > 0
+    liquidada = ~abierta & con_cobros
+    if not liquidada.any():
+        return tardia, conocida
+    orden = np.lexsort((np.arange(len(fecha)), fecha, de_factura))
+    orden = orden[liquidada[de_factura[orden]]]
+    factura, dia, imp = de_factura[orden], fecha[orden], importe[orden]
+    inicio = np.flatnonzero(np.r_[True, factura[1:] != factura[:-1]])
+    acumulado = np.cumsum(imp)
+    antes = np.r_[0, acumulado[:-1]][inicio]
+    tamanos = np.diff(np.r_[inicio, len(factura)])
+    acumulado = acumulado - np.repeat(antes, tamanos)
+    alcanza = acumulado >= debido[factura]
+    posiciones = np.where(alcanza, np.arange(len(factura)), len(factura))
+    primera = np.minimum.reduceat(posiciones, inicio)
+    ultima = inicio + tamanos - 1
+    primera = np.where(primera < len(factura), primera, ultima)
+    facturas = factura[inicio]
+    tardia[facturas] = dia[primera] > vence[facturas]
+    conocida[facturas] = True
+    return tardia, conocida
