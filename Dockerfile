@@ -4,10 +4,10 @@ FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
 WORKDIR /app
 
-COPY pyproject.toml README.md alembic.ini ./
+COPY pyproject.toml constraints.txt README.md alembic.ini ./
 COPY src ./src
 COPY migrations ./migrations
-RUN pip install . && useradd --system --uid 10001 crm
+RUN pip install -c constraints.txt . && useradd --system --uid 10001 crm
 USER crm
 
 EXPOSE 8000

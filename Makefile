@@ -1,19 +1,33 @@
 # The two commands of the README: `make run` and `make test`. Both create the
-# virtual environment on first use and reinstall when pyproject.toml changes.
+# virtual environment on first use and reinstall when pyproject.toml or constraints.txt
+# (the exact versions installed) changes.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint fuzz sdk migrate bench backtest install clean
+.PHONY: run test lint fuzz sdk migrate bench backtest install clean actualizar-dependencias
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# constraints.txt again from the latest releases pyproject.toml admits, in a throwaway
+# environment; then `make test` and commit both (a numerical library's release can move
+# a fitted figure's last digit).
+actualizar-dependencias:
+	rm -rf .venv-nuevo
+	$(PYTHON) -m venv .venv-nuevo
+	.venv-nuevo/bin/python -m pip install --quiet --upgrade pip
+	.venv-nuevo/bin/python -m pip install --quiet -e '.[dev]'
+	head -3 constraints.txt > constraints.nuevo
+	.venv-nuevo/bin/python -m pip freeze --exclude-editable | grep -v '^smartbilling' >> constraints.nuevo
+	mv constraints.nuevo constraints.txt
+	rm -rf .venv-nuevo
 
 run: $(STAMP)
 	@echo "Panel: http://127.0.0.1:8000 (usuario demo@smartbilling.local, contraseña demo-cambiame)"
