@@ -170,8 +170,13 @@ def _health_columns(salud: SaludCliente | None) -> dict[str, Any]:
 
 def borrar(ctx: Contexto, cliente_id: str) -> None:
     """GDPR erasure: the client and everything about it (contacts, timeline, pipeline,
-    ledger); its webhook records keep only a hash of their ids (exactly once)."""
-    base_repo.asegurar_cliente(ctx.session, cliente_id)
+    ledger); its webhook records keep only a hash of their ids (exactly once).
+
+    The client's row is locked first, as every writer of a client does: a delivery for it
+    arriving meanwhile (the invoice hook locks the client, then records its webhook id)
+    waits, then finds no client, instead of deadlocking on the webhook records this
+    erasure rewrites."""
+    base_repo.asegurar_cliente(ctx.session, cliente_id, bloquear=True)
     facturacion_service.olvidar_cliente(ctx.session, cliente_id, ctx.now)
     clientes_repo.delete_cliente(ctx.session, cliente_id)
 

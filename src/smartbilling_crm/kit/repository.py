@@ -52,10 +52,12 @@ def cliente_o_404(session: Session, cliente_id: str) -> Cliente:
     return cliente
 
 
-def asegurar_cliente(session: Session, cliente_id: str) -> None:
-    """404 unless the client exists (one indexed lookup, no row loaded)."""
+def asegurar_cliente(session: Session, cliente_id: str, *, bloquear: bool = False) -> None:
+    """404 unless the client exists (one indexed lookup, no row loaded); `bloquear`: and
+    lock its row until the commit (PostgreSQL; SQLite's writers take turns anyway)."""
+    consulta = select(Cliente.id).where(Cliente.id == cliente_id)
     existe = storable(cliente_id) and session.scalar(
-        select(Cliente.id).where(Cliente.id == cliente_id)
+        consulta.with_for_update() if bloquear else consulta
     )
     if not existe:
         raise NotFoundError(f"Cliente '{cliente_id}' no encontrado")
