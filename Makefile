@@ -17,16 +17,17 @@ $(STAMP): pyproject.toml constraints.txt
 install: $(STAMP)
 
 # constraints.txt again from the latest releases pyproject.toml admits, in a throwaway
-# environment; then `make test` and commit both (a numerical library's release can move
-# a fitted figure's last digit).
+# environment of the Python the image uses (3.11: `PYTHON=python3.11`); then `make test`
+# and commit both (a numerical library's release can move a fitted figure's last digit).
 actualizar-dependencias:
 	rm -rf .venv-nuevo
 	$(PYTHON) -m venv .venv-nuevo
 	.venv-nuevo/bin/python -m pip install --quiet --upgrade pip
 	.venv-nuevo/bin/python -m pip install --quiet -e '.[dev]'
-	head -3 constraints.txt > constraints.nuevo
-	.venv-nuevo/bin/python -m pip freeze --exclude-editable | grep -v '^smartbilling' >> constraints.nuevo
-	mv constraints.nuevo constraints.txt
+	.venv-nuevo/bin/python -m pip freeze --exclude-editable > .venv-nuevo/congelado
+	head -3 constraints.txt > .venv-nuevo/constraints
+	grep -v '^smartbilling' .venv-nuevo/congelado >> .venv-nuevo/constraints
+	mv .venv-nuevo/constraints constraints.txt
 	rm -rf .venv-nuevo
 
 run: $(STAMP)
