@@ -151,6 +151,14 @@ class ServerThread:
         self.thread.join(timeout=30)
         self.sock.close()
 
+    def __enter__(self) -> ServerThread:
+        """`with ServerThread(app) as server:` started, and stopped however the block ends."""
+        self.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
+
 
 @dataclass
 class Backend:

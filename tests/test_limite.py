@@ -23,10 +23,8 @@ def limitado(db: Backend) -> Iterator[str]:
     app = create_app(
         make_settings(db.url, CRM_MIGRATE_ON_START="false", CRM_RATE_LIMIT_POR_MINUTO="4")
     )
-    server = ServerThread(app)
-    server.start()
-    yield server.base_url
-    server.stop()
+    with ServerThread(app) as server:
+        yield server.base_url
 
 
 def test_one_key_is_one_budget_however_it_is_spelled(limitado: str) -> None:

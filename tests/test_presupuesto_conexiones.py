@@ -91,12 +91,8 @@ def test_serve_tells_every_worker_how_many_share_the_budget(
 def servidor_de_una_conexion(db: Backend) -> Iterator[tuple[ServerThread, Any]]:
     """The app with a budget of one connection (pool 1 + 0) and a short wait for it."""
     app = create_app(make_settings(db.url, CRM_DB_MAX_CONEXIONES=1, CRM_DB_POOL_TIMEOUT_S=0.5))
-    server = ServerThread(app)
-    server.start()
-    try:
+    with ServerThread(app) as server:
         yield server, app
-    finally:
-        server.stop()
 
 
 def test_no_free_connection_is_a_quick_503_with_retry_after(
@@ -135,21 +131,17 @@ def test_a_burst_beyond_the_budget_waits_off_thread_and_is_served(db: Backend) -
     a thread and the burst drains (before the wait was moved off-thread, 80 of 96 such
     requests timed out together)."""
     app = create_app(make_settings(db.url, CRM_DB_MAX_CONEXIONES=2, CRM_DB_POOL_TIMEOUT_S=5))
-    server = ServerThread(app)
-    server.start()
-    try:
-        with (
-            httpx.Client(
-                base_url=server.base_url,
-                headers={"Authorization": f"Bearer {API_KEY}"},
-                timeout=60,
-                limits=httpx.Limits(max_connections=64),
-            ) as client,
-            ThreadPoolExecutor(64) as pool,
-        ):
-            respuestas = list(pool.map(lambda _: client.get("/api/dashboard"), range(128)))
-    finally:
-        server.stop()
+    with (
+        ServerThread(app) as server,
+        httpx.Client(
+            base_url=server.base_url,
+            headers={"Authorization": f"Bearer {API_KEY}"},
+            timeout=60,
+            limits=httpx.Limits(max_connections=64),
+        ) as client,
+        ThreadPoolExecutor(64) as pool,
+    ):
+        respuestas = list(pool.map(lambda _: client.get("/api/dashboard"), range(128)))
     estados = [r.status_code for r in respuestas]
     assert set(estados) <= {200, 503}
     assert estados.count(200) >= 0.9 * len(estados), estados

@@ -33,12 +33,8 @@ def _servidor(db: Backend, *, busy_timeout_ms: int) -> Iterator[tuple[ServerThre
     """The app on a real server with this CRM_SQLITE_BUSY_TIMEOUT_MS, the test's clock."""
     app = create_app(make_settings(db.url, CRM_SQLITE_BUSY_TIMEOUT_MS=busy_timeout_ms))
     app.dependency_overrides.update(db.app.dependency_overrides)
-    server = ServerThread(app)
-    server.start()
-    try:
+    with ServerThread(app) as server:
         yield server, app
-    finally:
-        server.stop()
 
 
 def test_una_rafaga_de_webhooks_entra_por_turnos_y_ninguno_se_queda_sin_el(db: Backend) -> None:
