@@ -3,9 +3,11 @@ passwords stored as Argon2 hashes; the development user exists only in developme
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime
 
 import httpx
+import pytest
 from sqlalchemy import text
 from typer.testing import CliRunner
 
@@ -66,6 +68,31 @@ def test_create_list_deactivate_from_the_cli(db: Backend, anon: httpx.Client) ->
 
     nadie = runner.invoke(app, ["usuarios", "desactivar", "nadie@empresa.es"], env=_env(db))
     assert nadie.exit_code == 2 and "No hay ningún usuario" in nadie.output
+
+
+def test_two_workers_starting_together_make_one_development_user(db: Backend) -> None:
+    """`serve --workers 2` on a new PostgreSQL database: both workers look for the demo
+    user, find none and create it; the second insert waited on the first one's and then
+    broke its unique key, and that worker's start-up failed, taking the server down."""
+    if db.name != "postgresql":
+        pytest.skip("SQLite's writers take turns: the second finds the first one's user")
+    db.truncate()
+    settings = db.app.state.settings
+    now = datetime.now(UTC)
+    resultado: list[bool] = []
+    with transaction(db.app.state.session_factory) as primero:
+        assert usuarios_service.asegurar_usuario_demo(primero, settings, now)
+
+        def segundo() -> None:
+            with transaction(db.app.state.session_factory) as session:
+                resultado.append(usuarios_service.asegurar_usuario_demo(session, settings, now))
+
+        otro = threading.Thread(target=segundo)
+        otro.start()
+        otro.join(1)  # it waits on the first one's uncommitted insert
+    otro.join(10)
+    assert resultado == [False]
+    assert [u.email for u in _usuarios(db)] == [DEV_USER_EMAIL]
 
 
 def test_a_short_password_is_refused(db: Backend) -> None:

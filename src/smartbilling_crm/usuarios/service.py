@@ -13,6 +13,7 @@ from datetime import datetime
 from functools import lru_cache
 
 from pwdlib import PasswordHash
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from smartbilling_crm.config import DEV_USER_EMAIL, DEV_USER_PASSWORD, Settings
@@ -133,5 +134,11 @@ def asegurar_usuario_demo(session: Session, settings: Settings, now: datetime) -
         return False
     if usuarios_repo.por_email(session, DEV_USER_EMAIL) is not None:
         return False
-    crear(session, DEV_USER_EMAIL, DEV_USER_PASSWORD, now)
+    try:
+        with session.begin_nested():
+            crear(session, DEV_USER_EMAIL, DEV_USER_PASSWORD, now)
+    except IntegrityError:
+        # Another worker of the same server (`serve --workers N`), starting at the same
+        # moment on a new database, created it first: it exists, as asked.
+        return False
     return True
