@@ -651,3 +651,34 @@ def test_id_with_nul_is_an_unknown_id(api: httpx.Client, make_cliente: MakeClien
     ):
         assert_problem(api.get(path), 404)
     assert_problem(api.put("/api/clientes/oportunidades/%00/ganada"), 404)
+
+
+def test_list_total_by_state_is_the_running_count_and_follows_every_change(
+    db: Backend, api: httpx.Client, make_cliente: MakeCliente
+) -> None:
+    """Filtered by state alone, or not at all, the list's total is the running count the
+    database keeps per state (issue 14, R2: counting 85,000 active clients cost more than
+    their first page), not a count over the clients; it still equals the clients after
+    creations, a change of state, a bulk edit behind the service's back and an erasure."""
+    clientes = [make_cliente(nombre_empresa=f"Cliente {i}")["id"] for i in range(5)]
+    api.patch(f"/api/clientes/{clientes[0]}", json={"estado": "cliente_perdido"})
+    api.patch(f"/api/clientes/{clientes[1]}", json={"estado": "cliente_perdido"})
+    assert api.delete(f"/api/clientes/{clientes[2]}").status_code == 204
+    set_columns(db, clientes[3], estado="cliente_dormido")  # SQL by hand: triggers still run
+
+    reales: dict[str | None, int] = {None: 0}
+    for fila in listar(api, limit=100)["clientes"]:
+        reales[fila["estado"]] = reales.get(fila["estado"], 0) + 1
+        reales[None] += 1
+    assert reales == {None: 4, "prospecto": 1, "cliente_perdido": 2, "cliente_dormido": 1}
+    for estado in (None, "prospecto", "cliente_perdido", "cliente_dormido", "cliente_activo"):
+        db.statements.clear()
+        filtro = {"estado": estado} if estado else {}
+        assert listar(api, **filtro)["total"] == reales.get(estado, 0), estado
+        assert any("contadores_cartera" in s for s in db.statements)
+        assert not [s for s in db.statements if "count(" in s.lower()]
+    # With any other filter the clients themselves are counted, as before.
+    db.statements.clear()
+    assert listar(api, estado="cliente_perdido", riesgo_impago="bajo")["total"] >= 0
+    assert any("count(" in s.lower() and "clientes_extended" in s for s in db.statements)
+    assert not any("contadores_cartera" in s for s in db.statements)

@@ -12,7 +12,7 @@ from sqlalchemy.sql.expression import ColumnClause
 
 from smartbilling_crm.kit.repository import storable
 from smartbilling_crm.kit.validators import clave_sector, fold
-from smartbilling_crm.models import TABLA_BUSQUEDA_SQLITE, Cliente, SaludCliente
+from smartbilling_crm.models import TABLA_BUSQUEDA_SQLITE, Cliente, ContadorCartera, SaludCliente
 
 
 @dataclass(frozen=True)
@@ -157,6 +157,23 @@ def _por_trigramas(
     return [_FILA_CLIENTE.in_(coincidencias), *otros], False, total
 
 
+_CLIENTES_POR_ESTADO = select(func.coalesce(func.sum(ContadorCartera.numero), 0)).where(
+    ContadorCartera.grupo == "clientes"
+)
+
+
+def _contar(session: Session, filtro: FiltroClientes, texto: str, conditions: list[Any]) -> int:
+    """How many clients match. Filtered by state alone, or not at all, from the running
+    totals per state the database's triggers keep (`contadores_cartera`, group `clientes`):
+    counting 85,000 active clients of 100,000 took longer than reading their first page."""
+    if not texto and not filtro.sector and not filtro.riesgo_impago:
+        contar = _CLIENTES_POR_ESTADO
+        if filtro.estado:
+            contar = contar.where(ContadorCartera.clave == filtro.estado)
+        return int(session.scalar(contar) or 0)
+    return session.scalar(select(func.count()).select_from(Cliente).where(*conditions)) or 0
+
+
 def list_page(
     session: Session, filtro: FiltroClientes
 ) -> tuple[list[tuple[Cliente, SaludCliente | None]], int]:
@@ -169,7 +186,7 @@ def list_page(
         conditions = _filtros(filtro)
         if texto:
             conditions.append(_como_subcadena(texto))
-        total = session.scalar(select(func.count()).select_from(Cliente).where(*conditions)) or 0
+        total = _contar(session, filtro, texto, conditions)
 
     column = _ORDER_COLUMNS[filtro.ordenar_por]
     clave = column if ordenar_por_indice else _sin_indice(column)
