@@ -409,3 +409,26 @@ def test_signature_helper_is_standard_webhooks() -> None:
     key = b"test-webhook-secret-0123456789"
     expected = base64.b64encode(hmac.new(key, b"id.1.{}", hashlib.sha256).digest()).decode()
     assert sign(WEBHOOK_SECRET, "id", 1, b"{}") == f"v1,{expected}"
+
+
+def test_an_event_stamps_the_client_updated_at_its_instant_in_one_write(
+    db: Backend, api: httpx.Client, cliente: dict[str, Any]
+) -> None:
+    """The client's `fecha_actualizacion` is the event's instant (the injected clock, not
+    the machine's), written in the same UPDATE as its new LTV and state (issue 14, R3)."""
+    emitida = evento("emitida", fecha_emision="2026-01-10")
+    assert send(api, emitida, now=NOW).status_code == 200
+    # The steady state: the daily recompute has stored the VIP threshold (before it, the
+    # first purchase ranks the portfolio live and writes the LTV first).
+    assert api.post("/api/salud/recalcular").status_code == 200
+    later = datetime(2026, 1, 21, 16, 30, tzinfo=UTC)
+    db.clock.set(later)
+    db.statements.clear()
+    otra = evento("emitida", factura_id="fac_2026_0002", fecha_emision="2026-01-21")
+    assert send(api, otra, now=later).status_code == 200
+    updates = [s for s in db.statements if s.startswith("UPDATE clientes_extended")]
+    assert len(updates) == 1, updates
+    assert "fecha_actualizacion" in updates[0] and "ltv" in updates[0]
+    body = api.get("/api/clientes/abc123").json()
+    assert datetime.fromisoformat(body["fecha_actualizacion"]) == later
+    assert Decimal(str(body["ltv"])) == Decimal("4132.24")  # both invoices, 2,066.12 of base each

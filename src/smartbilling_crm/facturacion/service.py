@@ -205,7 +205,9 @@ def _actualizar_historial(
 
 
 def _actualizar_cliente(ctx: Contexto, cliente: Cliente, compra_nueva: bool) -> None:
-    cliente.fecha_actualizacion = ctx.now
+    # Stamped after the health refresh, so the client's row is written once, with its new
+    # LTV and state (the refresh flushes the ledger first: stamped now, it would go alone).
+    ctx.al_final(lambda: setattr(cliente, "fecha_actualizacion", ctx.now))
     # Locked by `lock_cliente` (FOR UPDATE) before anything was applied: the refresh
     # need not lock it again.
     ctx.tocar(cliente.id, compra_nueva=compra_nueva, fila=cliente, bloqueada=True)

@@ -38,6 +38,7 @@ class Contexto:
     _tocados: dict[str, bool] = field(default_factory=dict)
     _filas: list[object] = field(default_factory=list)
     _bloqueadas: dict[str, object] = field(default_factory=dict)
+    _al_final: list[Callable[[], None]] = field(default_factory=list)
 
     @property
     def hoy(self) -> date:
@@ -71,12 +72,22 @@ class Contexto:
     def tocado(self, cliente_id: str) -> bool:
         return cliente_id in self._tocados
 
+    def al_final(self, cambio: Callable[[], None]) -> None:
+        """Run `cambio` after the effects, just before the commit: an edit of a row the
+        effects also write (a client's `fecha_actualizacion`) then goes out in their UPDATE,
+        not in one of its own at the effects' first flush."""
+        self._al_final.append(cambio)
+
     def confirmar(self) -> None:
-        """Run the effects for every touched client (again if an effect touches more)."""
+        """Run the effects for every touched client (again if an effect touches more), then
+        the changes left for the end (`al_final`)."""
         while self._tocados:
             tocados, self._tocados = self._tocados, {}
             for efecto in self.efectos:
                 efecto(self, tocados)
+        for cambio in self._al_final:
+            cambio()
+        self._al_final.clear()
         self._filas.clear()
         self._bloqueadas.clear()
 

@@ -248,7 +248,7 @@ def cartera_vigente(session: Session, hoy: date) -> Cartera:
     10 % is settled by the next recompute. Before the first one (or while nobody had
     bought) the portfolio is ranked live and clients are scored with the model's prior.
     """
-    fila = salud_repo.resumen(session)
+    fila = salud_repo.resumen_vigente(session)
     umbral = fila.umbral_vip if fila is not None else None
     if umbral is None:
         session.flush()  # the live ranking counts this unit's own LTV changes

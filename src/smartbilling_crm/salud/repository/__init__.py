@@ -56,6 +56,18 @@ def resumen(session: Session) -> ResumenCartera | None:
     return session.get(ResumenCartera, RESUMEN_ID)
 
 
+_RESUMEN_VIGENTE = select(
+    ResumenCartera.umbral_vip, ResumenCartera.modelo_compras, ResumenCartera.prior_pagos
+).where(ResumenCartera.id == RESUMEN_ID)
+
+
+def resumen_vigente(session: Session) -> Any:
+    """The last recompute's threshold, model and prior as one row (None before any): what
+    every write's refresh reads, so a prebuilt statement, not the ORM's `get`. Without a
+    flush, as `get`: the refresh's pending LTV goes out later with the client's state."""
+    return session.connection().execute(_RESUMEN_VIGENTE).first()
+
+
 def guardar_resumen(
     session: Session,
     umbral: Decimal | None,
@@ -408,8 +420,11 @@ def recomendaciones(session: Session, ids: Sequence[str]) -> dict[str, dict[str,
     }
 
 
-_BORRAR_ALERTAS = delete(AlertaCliente).where(_de(AlertaCliente.cliente_id))
-_INSERTAR_ALERTAS = insert(cast(Table, AlertaCliente.__table__))
+# On the table, not the entity: the ORM's bulk delete (matching the session's loaded
+# alerts) cost as much again as the statement; nothing loads alerts in a write's session.
+_ALERTAS = cast(Table, AlertaCliente.__table__)
+_BORRAR_ALERTAS = delete(_ALERTAS).where(_de(_ALERTAS.c.cliente_id))
+_INSERTAR_ALERTAS = insert(_ALERTAS)
 
 
 def reemplazar_alertas(session: Session, ids: Sequence[str], filas: list[dict[str, Any]]) -> None:
