@@ -252,16 +252,22 @@ def procesar_evento(
         cobros_service.registrar_cobro(ctx, fila, evento.cobro)
     elif evento.tipo == "factura.cobro_devuelto" and evento.cobro is not None:
         cobros_service.registrar_devolucion(ctx, fila, evento.cobro)
-    _liquidar_y_anotar(ctx, cliente_id, [fila])
+    _liquidar_y_anotar(ctx, cliente_id, [fila], nuevas={fila.factura_id} if cambio.nueva else set())
     _actualizar_cliente(ctx, cliente, cambio.compra_nueva)
     return ResultadoEvento(
         estado="procesado", webhook_id=webhook_id, factura_id=factura.id, cliente_id=cliente_id
     )
 
 
-def _liquidar_y_anotar(ctx: Contexto, cliente_id: str, filas: list[Factura]) -> None:
+def _liquidar_y_anotar(
+    ctx: Contexto, cliente_id: str, filas: list[Factura], nuevas: set[str]
+) -> None:
     """Settle the client's ledger again, then write the timeline of the invoices touched
-    and of those whose outcome changed (an older invoice a credit note settled)."""
+    and of those whose outcome changed (an older invoice a credit note settled).
+
+    `nuevas`: the ids of invoices this unit inserted. They have no timeline entry to look
+    up: only this function writes entries with an invoice id, and an erasure removes a
+    client's entries with its invoices."""
     base_repo.flush(ctx.session)
     liquidacion, cobros, cambiadas = cobros_service.reliquidar(ctx, cliente_id)
     # Each invoice once (a backfill may list one twice), and those the settlement changed.
@@ -270,8 +276,11 @@ def _liquidar_y_anotar(ctx: Contexto, cliente_id: str, filas: list[Factura]) -> 
     # first webhook of a client whose ledger the settlement rewrote touched a dozen invoices.
     if not anotar:  # a backfill whose invoices were all obsolete
         return
-    existentes = facturas_repo.actividades_de(
-        ctx.session, [f.factura_id for f in anotar], HISTORIAL_DEL_LIBRO
+    consultar = [f.factura_id for f in anotar if f.factura_id not in nuevas]
+    existentes = (
+        facturas_repo.actividades_de(ctx.session, consultar, HISTORIAL_DEL_LIBRO)
+        if consultar
+        else {}
     )
     for fila in anotar:
         _actualizar_historial(ctx, fila, ctx.settings.tz, existentes)
@@ -298,6 +307,7 @@ def importar(ctx: Contexto, facturas: list[FacturaIn]) -> ResultadoImportacion:
             raise InvalidInputError(f"El cliente '{cliente_id}' ya no existe", field="cliente_id")
         compra_nueva = False
         filas: list[Factura] = []
+        nuevas_del_cliente: set[str] = set()
         for factura in por_cliente[cliente_id]:
             guardada = facturas_repo.get(ctx.session, factura.id)
             if _obsoleto(guardada, factura):
@@ -305,11 +315,13 @@ def importar(ctx: Contexto, facturas: list[FacturaIn]) -> ResultadoImportacion:
                 continue
             fila, cambio = _aplicar_en_ledger(ctx, cliente_id, factura, _tipo_de(factura), guardada)
             filas.append(fila)
+            if cambio.nueva:
+                nuevas_del_cliente.add(fila.factura_id)
             nuevas += cambio.nueva
             actualizadas += cambio.modificada and not cambio.nueva
             sin_cambios += not cambio.modificada
             compra_nueva |= cambio.compra_nueva
-        _liquidar_y_anotar(ctx, cliente_id, filas)
+        _liquidar_y_anotar(ctx, cliente_id, filas, nuevas_del_cliente)
         _actualizar_cliente(ctx, cliente, compra_nueva)
     return ResultadoImportacion(
         recibidas=len(facturas),

@@ -19,7 +19,9 @@ from sqlalchemy import (
     delete,
     func,
     insert,
+    literal,
     select,
+    union_all,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -265,16 +267,17 @@ def ultimas_ganadas(session: Session, ids: Sequence[str]) -> dict[str, datetime]
 
 
 _HUMANA = Actividad.tipo.not_in(TIPOS_DEL_LEDGER)
-_RECIENTES = select(Actividad.cliente_id, Actividad.fecha).where(
-    _de(Actividad.cliente_id),
-    _HUMANA,
-    Actividad.fecha > bindparam("desde"),
-    Actividad.fecha <= bindparam("hasta"),
-)
-_ULTIMAS = (
-    select(Actividad.cliente_id, func.max(Actividad.fecha))
+# The window's dates (tagged 0), then each client's newest one (tagged 1): one statement.
+_FECHAS_ACTIVIDAD = union_all(
+    select(Actividad.cliente_id, Actividad.fecha, literal(0)).where(
+        _de(Actividad.cliente_id),
+        _HUMANA,
+        Actividad.fecha > bindparam("desde"),
+        Actividad.fecha <= bindparam("hasta"),
+    ),
+    select(Actividad.cliente_id, func.max(Actividad.fecha), literal(1))
     .where(_de(Actividad.cliente_id), _HUMANA, Actividad.fecha <= bindparam("hasta"))
-    .group_by(Actividad.cliente_id)
+    .group_by(Actividad.cliente_id),
 )
 
 
@@ -287,8 +290,13 @@ def fechas_actividad(
     Invoices and payments are the ledger's entries in the timeline, not interactions with
     the client (contract §8): a cancelled invoice does not end a silence."""
     parametros = {"ids": list(ids), "desde": desde, "hasta": hasta}
-    recientes = _agrupar(_leer(session, _RECIENTES, parametros).all())
-    ultimas = _leer(session, _ULTIMAS, parametros).all()
+    recientes: dict[str, list[datetime]] = defaultdict(list)
+    ultimas: list[tuple[str, datetime | None]] = []
+    for cliente_id, fecha, es_ultima in _leer(session, _FECHAS_ACTIVIDAD, parametros):
+        if es_ultima:
+            ultimas.append((cliente_id, fecha))
+        else:
+            recientes[cliente_id].append(fecha)
     for cliente_id, ultima in ultimas:
         if ultima is not None and ultima not in recientes[cliente_id]:
             recientes[cliente_id].append(ultima)
