@@ -16,7 +16,7 @@ from smartbilling_crm.facturacion.schemas import (
     ResultadoImportacion,
 )
 from smartbilling_crm.facturacion.webhook import WebhookDep
-from smartbilling_crm.kit.deps import ApiKeyDep, ContextoDep
+from smartbilling_crm.kit.deps import ApiKeyDep, ContextoDep, EnUnidadDep
 from smartbilling_crm.kit.errores import CONFLICT, INVALID, UNAUTHORIZED, problem
 
 router = APIRouter(tags=["Facturación"])
@@ -134,13 +134,16 @@ _webhook_body: dict[str, Any] = {
         ),
     },
 )
-def recibir_evento_factura(webhook: WebhookDep, ctx: ContextoDep) -> ResultadoEvento:
+async def recibir_evento_factura(webhook: WebhookDep, unidad: EnUnidadDep) -> ResultadoEvento:
     """Lo llama el módulo de facturación en cada factura emitida, pagada o anulada, firmado
     según Standard Webhooks (`webhook-id`, `webhook-timestamp`, `webhook-signature`).
     Un `webhook-id` repetido responde 200 con `estado: duplicado` y no cambia nada."""
     # `webhook` first: the body is read and its signature checked before the request waits
-    # for a database connection (and, on SQLite, for its turn to write).
-    return facturas_service.procesar_evento(ctx, webhook.webhook_id, webhook.evento)
+    # for a database connection (and, on SQLite, for its turn to write). Then the event is
+    # applied and committed in one worker thread (`EnUnidad`).
+    return await unidad(
+        lambda ctx: facturas_service.procesar_evento(ctx, webhook.webhook_id, webhook.evento)
+    )
 
 
 @router.post(

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import hmac
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, TypeVar
 
 import anyio
 from fastapi import Depends, Request, Response, Security
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from smartbilling_crm.config import Settings
@@ -110,6 +112,46 @@ def get_contexto(
 # scope="function": the commit happens before the response is sent, so a failed
 # commit is reported to the caller instead of being lost after a 2xx.
 ContextoDep = Annotated[Contexto, Depends(get_contexto, scope="function")]
+
+
+@dataclass(frozen=True)
+class EnUnidad:
+    """Runs a function in one writable unit of work, begun, run, confirmed (effects, then
+    commit) and closed in a single worker thread.
+
+    `ContextoDep` costs an async endpoint nothing but a plain one three thread hops (the
+    unit's opening, the endpoint, its commit), and on SQLite the write turn is held across
+    all of them while the event loop serves other requests in between. A hot writer (the
+    invoice hook) awaits this instead: one hop, the turn held only while it works."""
+
+    request: Request
+    settings: Settings
+    now: datetime
+
+    async def __call__(self, trabajo: Callable[[Contexto], T]) -> T:
+        state = self.request.app.state
+
+        def en_hilo() -> T:
+            with unidad_de_trabajo(
+                state.session_factory, self.settings, self.now, state.efectos
+            ) as ctx:
+                return trabajo(ctx)
+
+        return await run_in_threadpool(en_hilo)
+
+
+async def get_en_unidad(
+    request: Request,
+    settings: SettingsDep,
+    now: NowDep,
+    _plaza: Annotated[None, Depends(reservar_conexion, scope="function")],
+) -> EnUnidad:
+    """A writer's unit of work as one hop (`EnUnidad`), with its place among the
+    connections (and, on SQLite, its write turn) held until the endpoint returns."""
+    return EnUnidad(request, settings, now)
+
+
+EnUnidadDep = Annotated[EnUnidad, Depends(get_en_unidad, scope="function")]
 
 _bearer = HTTPBearer(
     auto_error=False, description="`Authorization: Bearer <clave>` con una clave de CRM_API_KEYS"
