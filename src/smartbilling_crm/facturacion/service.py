@@ -59,6 +59,10 @@ class Cambio:
     compra_nueva: bool  # a live purchase the client did not have before
 
 
+# The events that carry a payment of their own (`evento.cobro`).
+_CON_COBRO = ("factura.cobro", "factura.cobro_devuelto")
+
+
 def _tipo_de(factura: FacturaIn) -> str:
     if factura.anulada:
         return "factura.anulada"
@@ -124,7 +128,7 @@ def _aplicar_en_ledger(
         fila.version = factura.version
     if tipo == "factura.anulada" or factura.anulada:
         fila.anulada = True
-    if nueva:
+    if nueva and (factura.fecha_pago is not None or factura.cobros or tipo in _CON_COBRO):
         base_repo.flush(ctx.session)  # its payments refer to it
     cobros_nuevos = False
     if factura.fecha_pago is not None:

@@ -173,8 +173,8 @@ def create_db_engine(
 
     SQLite waits up to `busy_timeout_ms` for a lock (then "database is locked");
     PostgreSQL gives up connecting after `connect_timeout_s`, so an unreachable
-    server is a quick error, never a hung request. Pooled connections are checked
-    before use, so the service recovers by itself when the database returns.
+    server is a quick error, never a hung request. Pooled PostgreSQL connections are
+    checked before use, so the service recovers by itself when the database returns.
     Bound values never appear in an error's text (`hide_parameters`).
 
     `statement_timeout_s` (the server's engine; migrations and batch commands go
@@ -201,10 +201,11 @@ def create_db_engine(
             # In memory: one connection per thread (SingletonThreadPool), nothing to share.
             kwargs.pop("pool_size", None)
             kwargs.pop("max_overflow", None)
+        # No pre-ping: a SQLite connection is a file handle, it does not go stale as a
+        # server's does, and the ping was a statement on every checkout.
         engine = create_engine(
             url,
             connect_args={"check_same_thread": False, "timeout": busy_timeout_ms / 1000},
-            pool_pre_ping=True,
             hide_parameters=True,
             pool_timeout=espera,
             **kwargs,
