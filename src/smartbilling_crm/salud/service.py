@@ -111,10 +111,9 @@ def cargar_hechos(
     session: Session, ids: Sequence[str], now: datetime, *, ligero: bool = False
 ) -> dict[str, Hechos]:
     """The facts of `ids` in a few queries (`ligero`: rows of what `evaluar` reads)."""
-    cobros = salud_repo.cobros_vivos(session, ids)
     facturas = {
-        cliente_id: [_factura_hecho(columnas, cobros.get(columnas[0], [])) for columnas in filas]
-        for cliente_id, filas in salud_repo.facturas(session, ids).items()
+        cliente_id: [_factura_hecho(columnas, cobros) for columnas, cobros in libro]
+        for cliente_id, libro in salud_repo.facturas(session, ids).items()
     }
     abiertas = salud_repo.oportunidades_abiertas(session, ids, ligero=ligero)
     contactos = salud_repo.contactos(session, ids, ligero=ligero)

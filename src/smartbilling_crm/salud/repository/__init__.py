@@ -15,6 +15,7 @@ from typing import Any, cast
 
 from sqlalchemy import (
     Table,
+    and_,
     bindparam,
     delete,
     func,
@@ -144,40 +145,42 @@ COLUMNAS_FACTURA = (
 )
 
 
-_FACTURAS = (
-    select(Factura.cliente_id, *COLUMNAS_FACTURA)
+# Each invoice of the clients with its live (not returned) payments, oldest invoice first:
+# one row per payment, or one with no payment (`cobro_id` NULL); one statement, not two.
+_FACTURAS_Y_COBROS = (
+    select(
+        Factura.cliente_id,
+        *COLUMNAS_FACTURA,
+        Cobro.cobro_id,
+        Cobro.fecha,
+        Cobro.importe,
+    )
+    .outerjoin(Cobro, and_(Cobro.factura_id == Factura.factura_id, Cobro.devuelto.is_(False)))
     .where(_de(Factura.cliente_id))
-    .order_by(Factura.fecha_emision, Factura.factura_id)
+    .order_by(Factura.fecha_emision, Factura.factura_id, Cobro.fecha, Cobro.cobro_id)
 )
+_N_COLUMNAS = len(COLUMNAS_FACTURA)
+
+LibroDeCliente = list[tuple[tuple[Any, ...], list[tuple[date | None, Decimal | None]]]]
 
 
-def facturas(session: Session, ids: Sequence[str]) -> dict[str, list[tuple[Any, ...]]]:
-    """Per client, its invoices as plain column tuples (`COLUMNAS_FACTURA`), oldest first.
+def facturas(session: Session, ids: Sequence[str]) -> dict[str, LibroDeCliente]:
+    """Per client, its invoices oldest first, each as plain column tuples
+    (`COLUMNAS_FACTURA`) with its live payments: (day, amount), the amount None for a
+    `factura.pagada` settlement (the rest of the invoice).
 
     Columns, not entities: the engine only reads them, and skipping the identity map
     and the unused timestamp columns is a quarter of `recalcular`'s time.
     """
-    grupos: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
-    for cliente_id, *columnas in _leer(session, _FACTURAS, {"ids": list(ids)}):
-        grupos[cliente_id].append(tuple(columnas))
-    return grupos
-
-
-_COBROS_VIVOS = (
-    select(Cobro.factura_id, Cobro.fecha, Cobro.importe)
-    .where(_de(Cobro.cliente_id), Cobro.devuelto.is_(False))
-    .order_by(Cobro.factura_id, Cobro.fecha, Cobro.cobro_id)
-)
-
-
-def cobros_vivos(
-    session: Session, ids: Sequence[str]
-) -> dict[str, list[tuple[date | None, Decimal | None]]]:
-    """Per invoice of these clients, its live (not returned) payments: (day, amount), the
-    amount None for a `factura.pagada` settlement (the rest of the invoice)."""
-    grupos: dict[str, list[tuple[date | None, Decimal | None]]] = defaultdict(list)
-    for factura_id, fecha, importe in _leer(session, _COBROS_VIVOS, {"ids": list(ids)}):
-        grupos[factura_id].append((fecha, importe))
+    grupos: dict[str, LibroDeCliente] = defaultdict(list)
+    anterior: str | None = None
+    cobros: list[tuple[date | None, Decimal | None]] = []
+    for cliente_id, *fila in _leer(session, _FACTURAS_Y_COBROS, {"ids": list(ids)}):
+        if fila[0] != anterior:  # a payment's rows follow its invoice's first one
+            anterior, cobros = fila[0], []
+            grupos[cliente_id].append((tuple(fila[:_N_COLUMNAS]), cobros))
+        if fila[_N_COLUMNAS] is not None:
+            cobros.append((fila[_N_COLUMNAS + 1], fila[_N_COLUMNAS + 2]))
     return grupos
 
 
