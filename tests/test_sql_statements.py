@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import event
 
 from .conftest import Backend
 from .webhook_helpers import evento, factura, send
@@ -145,3 +146,29 @@ EXPECTED: dict[str, dict[str, int]] = {
     # and one fewer: the health facts read the invoices with their live payments (a join).
     "webhook": {"sqlite": 19, "postgresql": 18},
 }
+
+
+def test_a_new_invoice_is_written_in_two_flushes(
+    db: Backend, api: httpx.Client, dos_clientes: tuple[str, str]
+) -> None:
+    """Each flush of the unit of work has a fixed cost: a new invoice takes two, the
+    settlement's (the invoice) and the commit's (its timeline entry, the client's row),
+    not four (issue 14, R3: one for the invoice's payments, none here, and one when the
+    refresh began)."""
+    pequeno, _ = dos_clientes
+    flushes: list[str] = []
+
+    def contar(_session: Any, _contexto: Any) -> None:
+        flushes.append("flush")
+
+    factory = db.app.state.session_factory
+    event.listen(factory, "after_flush", contar)
+    try:
+        payload = evento("emitida", factura_id="nueva_2", cliente_id=pequeno,
+                         fecha_emision="2026-03-01")  # fmt: skip
+        assert send(api, payload, now=NOW).status_code == 200
+    finally:
+        event.remove(factory, "after_flush", contar)
+    assert len(flushes) == 2, flushes
+    timeline = api.get(f"/api/clientes/{pequeno}/actividades", params={"limite": 100}).json()
+    assert any(a["tipo"] == "factura" and "nueva/2" in a["titulo"] for a in timeline)

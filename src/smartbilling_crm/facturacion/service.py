@@ -269,6 +269,10 @@ def _liquidar_y_anotar(
     """Settle the client's ledger again, then write the timeline of the invoices touched
     and of those whose outcome changed (an older invoice a credit note settled).
 
+    The timeline is written at the end of the unit of work (`al_final`), after the health
+    refresh: its ledger entries are no fact the health reads (contract §8), and written
+    there they go out in the commit's flush, not in one of the refresh's own.
+
     `nuevas`: the ids of invoices this unit inserted. They have no timeline entry to look
     up: only this function writes entries with an invoice id, and an erasure removes a
     client's entries with its invoices."""
@@ -276,19 +280,26 @@ def _liquidar_y_anotar(
     liquidacion, cobros, cambiadas = cobros_service.reliquidar(ctx, cliente_id)
     # Each invoice once (a backfill may list one twice), and those the settlement changed.
     anotar = list(dict.fromkeys([*filas, *cambiadas]))
-    # Their existing timeline entries in one statement, not one per invoice and type: the
-    # first webhook of a client whose ledger the settlement rewrote touched a dozen invoices.
     if not anotar:  # a backfill whose invoices were all obsolete
         return
-    consultar = [f.factura_id for f in anotar if f.factura_id not in nuevas]
-    existentes = (
-        facturas_repo.actividades_de(ctx.session, consultar, HISTORIAL_DEL_LIBRO)
-        if consultar
-        else {}
-    )
-    for fila in anotar:
-        _actualizar_historial(ctx, fila, ctx.settings.tz, existentes)
-        cobros_service.actualizar_historial_pagos(ctx, fila, cobros, liquidacion, existentes)
+
+    def escribir() -> None:
+        # Their existing timeline entries in one statement, not one per invoice and type
+        # (the first webhook of a client whose ledger the settlement rewrote touched a
+        # dozen invoices); without autoflush, which would write the refresh's changes in a
+        # flush of their own: those entries are written only here.
+        consultar = [f.factura_id for f in anotar if f.factura_id not in nuevas]
+        existentes = {}
+        if consultar:
+            with ctx.session.no_autoflush:
+                existentes = facturas_repo.actividades_de(
+                    ctx.session, consultar, HISTORIAL_DEL_LIBRO
+                )
+        for fila in anotar:
+            _actualizar_historial(ctx, fila, ctx.settings.tz, existentes)
+            cobros_service.actualizar_historial_pagos(ctx, fila, cobros, liquidacion, existentes)
+
+    ctx.al_final(escribir)
 
 
 def importar(ctx: Contexto, facturas: list[FacturaIn]) -> ResultadoImportacion:

@@ -75,7 +75,8 @@ class Contexto:
     def al_final(self, cambio: Callable[[], None]) -> None:
         """Run `cambio` after the effects, just before the commit: an edit of a row the
         effects also write (a client's `fecha_actualizacion`) then goes out in their UPDATE,
-        not in one of its own at the effects' first flush."""
+        not in one of its own at the effects' first flush. What runs there touches no
+        client: its effects have run."""
         self._al_final.append(cambio)
 
     def confirmar(self) -> None:
