@@ -678,7 +678,8 @@ def test_list_total_by_state_is_the_running_count_and_follows_every_change(
         assert any("contadores_cartera" in s for s in db.statements)
         assert not [s for s in db.statements if "count(" in s.lower()]
     # With any other filter the clients themselves are counted, as before.
+    set_columns(db, clientes[0], riesgo_impago="alto")
     db.statements.clear()
-    assert listar(api, estado="cliente_perdido", riesgo_impago="bajo")["total"] >= 0
+    assert listar(api, estado="cliente_perdido", riesgo_impago="alto")["total"] == 1
     assert any("count(" in s.lower() and "clientes_extended" in s for s in db.statements)
     assert not any("contadores_cartera" in s for s in db.statements)

@@ -13,6 +13,7 @@ from sqlalchemy import text
 from typer.testing import CliRunner
 
 from smartbilling_crm.cli import app
+from smartbilling_crm.facturacion import csv as facturacion_csv
 from smartbilling_crm.kit import csv_es
 
 from ..conftest import Backend
@@ -255,6 +256,30 @@ def test_invoice_history_import_has_the_backfill_semantics(
         "fecha_vencimiento": "2024-03-11", "base_imponible": 1000, "total": 1210,
     }  # fmt: skip
     assert api.post("/api/facturas/importar", json=[same]).json()["sin_cambios"] == 1
+
+
+def test_invoice_import_in_several_batches_writes_each_timeline_entry_once(
+    db: Backend, api: httpx.Client, make_cliente: Any, tmp_path: Path, monkeypatch: Any
+) -> None:
+    """The file's batches share one transaction: an invoice listed again in a later batch
+    (here paid) updates the timeline entries the first batch wrote, never adds a second
+    one (the unique index would refuse the whole import)."""
+    monkeypatch.setattr(facturacion_csv, "LOTE", 1)
+    make_cliente(id="h1", email="h1@h.es")
+    fichero = _facturas_csv(
+        tmp_path / "f.csv",
+        [
+            "f-1;2024/0001;h1;;2024-01-10;2024-02-09;1000;1210;;",
+            "f-1;2024/0001;h1;;2024-01-10;2024-02-09;1000;1210;2024-01-20;",
+        ],
+    )
+    result = _cli(db, "importar-facturas", str(fichero))
+    assert result.exit_code == 0, result.output
+    timeline = api.get("/api/clientes/h1/actividades", params={"limite": 100}).json()
+    tipos = sorted(a["tipo"] for a in timeline)
+    assert tipos == ["factura", "pago"], timeline
+    pago = next(a for a in timeline if a["tipo"] == "pago")
+    assert "20/01/2024" in pago["descripcion"]
 
 
 def test_invoice_import_refuses_the_whole_file_naming_each_bad_line(

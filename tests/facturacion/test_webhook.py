@@ -457,3 +457,15 @@ def test_an_event_is_applied_and_committed_in_one_worker_thread(
     # The tests' clock is a plain function (the service's is `async`): its hop is theirs.
     assert len([h for h in hops if "Clock.now" not in h]) == 1, hops
     assert [fila[0] for fila in ledger(db)] == ["fac_2025_0123"]  # committed in that hop
+
+
+def test_a_backfill_that_lists_an_unpaid_invoice_twice_stores_it_once(
+    api: httpx.Client, cliente: dict[str, Any]
+) -> None:
+    """The second copy finds the first (not yet committed) and changes nothing."""
+    nueva = factura("fac_doble", fecha_emision="2026-01-10")
+    respuesta = api.post("/api/facturas/importar", json=[nueva, nueva])
+    assert respuesta.status_code == 200, respuesta.text
+    assert respuesta.json()["nuevas"] == 1 and respuesta.json()["sin_cambios"] == 1
+    entradas = [a for a in timeline(api) if "doble" in a["titulo"]]
+    assert [a["tipo"] for a in entradas] == ["factura"], entradas

@@ -59,10 +59,6 @@ class Cambio:
     compra_nueva: bool  # a live purchase the client did not have before
 
 
-# The events that carry a payment of their own (`evento.cobro`).
-_CON_COBRO = ("factura.cobro", "factura.cobro_devuelto")
-
-
 def _tipo_de(factura: FacturaIn) -> str:
     if factura.anulada:
         return "factura.anulada"
@@ -128,8 +124,9 @@ def _aplicar_en_ledger(
         fila.version = factura.version
     if tipo == "factura.anulada" or factura.anulada:
         fila.anulada = True
-    if nueva and (factura.fecha_pago is not None or factura.cobros or tipo in _CON_COBRO):
-        base_repo.flush(ctx.session)  # its payments refer to it
+    if nueva:
+        # Its payments refer to it, and a backfill that lists it twice finds it (`get`).
+        base_repo.flush(ctx.session)
     cobros_nuevos = False
     if factura.fecha_pago is not None:
         cobros_nuevos |= cobros_service.registrar_pagada(ctx, fila, factura.fecha_pago)
@@ -269,10 +266,6 @@ def _liquidar_y_anotar(
     """Settle the client's ledger again, then write the timeline of the invoices touched
     and of those whose outcome changed (an older invoice a credit note settled).
 
-    The timeline is written at the end of the unit of work (`al_final`), after the health
-    refresh: its ledger entries are no fact the health reads (contract §8), and written
-    there they go out in the commit's flush, not in one of the refresh's own.
-
     `nuevas`: the ids of invoices this unit inserted. They have no timeline entry to look
     up: only this function writes entries with an invoice id, and an erasure removes a
     client's entries with its invoices."""
@@ -280,26 +273,19 @@ def _liquidar_y_anotar(
     liquidacion, cobros, cambiadas = cobros_service.reliquidar(ctx, cliente_id)
     # Each invoice once (a backfill may list one twice), and those the settlement changed.
     anotar = list(dict.fromkeys([*filas, *cambiadas]))
+    # Their existing timeline entries in one statement, not one per invoice and type: the
+    # first webhook of a client whose ledger the settlement rewrote touched a dozen invoices.
     if not anotar:  # a backfill whose invoices were all obsolete
         return
-
-    def escribir() -> None:
-        # Their existing timeline entries in one statement, not one per invoice and type
-        # (the first webhook of a client whose ledger the settlement rewrote touched a
-        # dozen invoices); without autoflush, which would write the refresh's changes in a
-        # flush of their own: those entries are written only here.
-        consultar = [f.factura_id for f in anotar if f.factura_id not in nuevas]
-        existentes = {}
-        if consultar:
-            with ctx.session.no_autoflush:
-                existentes = facturas_repo.actividades_de(
-                    ctx.session, consultar, HISTORIAL_DEL_LIBRO
-                )
-        for fila in anotar:
-            _actualizar_historial(ctx, fila, ctx.settings.tz, existentes)
-            cobros_service.actualizar_historial_pagos(ctx, fila, cobros, liquidacion, existentes)
-
-    ctx.al_final(escribir)
+    consultar = [f.factura_id for f in anotar if f.factura_id not in nuevas]
+    existentes = (
+        facturas_repo.actividades_de(ctx.session, consultar, HISTORIAL_DEL_LIBRO)
+        if consultar
+        else {}
+    )
+    for fila in anotar:
+        _actualizar_historial(ctx, fila, ctx.settings.tz, existentes)
+        cobros_service.actualizar_historial_pagos(ctx, fila, cobros, liquidacion, existentes)
 
 
 def importar(ctx: Contexto, facturas: list[FacturaIn]) -> ResultadoImportacion:

@@ -28,6 +28,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
 from smartbilling_crm.dominio import TipoActividad
 from smartbilling_crm.models import (
@@ -65,9 +66,13 @@ _RESUMEN_VIGENTE = select(
 
 
 def resumen_vigente(session: Session) -> Any:
-    """The last recompute's threshold, model and prior as one row (None before any): what
-    every write's refresh reads, so a prebuilt statement, not the ORM's `get`. Without a
+    """The last recompute's threshold, model and prior (None before any): what every
+    write's refresh reads, so a prebuilt statement, not the ORM's `get`, unless this
+    session holds the row (a recompute that stored it and has not flushed yet). Without a
     flush, as `get`: the refresh's pending LTV goes out later with the client's state."""
+    cargada = session.identity_map.get(identity_key(ResumenCartera, RESUMEN_ID))
+    if cargada is not None:
+        return cargada
     return session.connection().execute(_RESUMEN_VIGENTE).first()
 
 
