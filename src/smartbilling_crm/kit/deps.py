@@ -119,9 +119,10 @@ class EnUnidad:
     """Runs a function in one writable unit of work, begun, run, confirmed (effects, then
     commit) and closed in a single worker thread.
 
-    `ContextoDep` costs an async endpoint nothing but a plain one three thread hops (the
-    unit's opening, the endpoint, its commit), and on SQLite the write turn is held across
-    all of them while the event loop serves other requests in between. A hot writer (the
+    `ContextoDep` costs an async endpoint nothing but a plain one four thread hops (the
+    unit's opening, the endpoint, FastAPI's validation of its response, the commit), and on
+    SQLite the write turn is held across all of them while the event loop serves other
+    requests in between. A hot writer (the
     invoice hook) awaits this instead: one hop, the turn held only while it works."""
 
     request: Request

@@ -438,13 +438,13 @@ def recomendaciones(session: Session, ids: Sequence[str]) -> dict[str, dict[str,
 
 # On the table, not the entity: the ORM's bulk delete (matching the session's loaded
 # alerts) cost as much again as the statement; nothing loads alerts in a write's session.
-_ALERTAS = cast(Table, AlertaCliente.__table__)
-_BORRAR_ALERTAS = delete(_ALERTAS).where(_de(_ALERTAS.c.cliente_id))
-_INSERTAR_ALERTAS = insert(_ALERTAS)
+TABLA_ALERTAS = cast(Table, AlertaCliente.__table__)
+_BORRAR_ALERTAS = delete(TABLA_ALERTAS).where(_de(TABLA_ALERTAS.c.cliente_id))
+INSERTAR_ALERTAS = insert(TABLA_ALERTAS)
 
 
 def reemplazar_alertas(session: Session, ids: Sequence[str], filas: list[dict[str, Any]]) -> None:
     """The clients' stored alerts become exactly `filas`."""
     session.execute(_BORRAR_ALERTAS, {"ids": list(ids)})
     if filas:
-        session.execute(_INSERTAR_ALERTAS, filas)
+        session.execute(INSERTAR_ALERTAS, filas)

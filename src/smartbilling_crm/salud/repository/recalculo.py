@@ -8,10 +8,11 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any, cast
 
-from sqlalchemy import Engine, Table, bindparam, delete, func, insert, select, update
+from sqlalchemy import Engine, Table, bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 
-from smartbilling_crm.models import AlertaCliente, Cliente, ProgresoRecalculo, SaludCliente
+from smartbilling_crm.models import Cliente, ProgresoRecalculo, SaludCliente
+from smartbilling_crm.salud.repository import INSERTAR_ALERTAS, TABLA_ALERTAS
 
 
 def ids_de_clientes(session: Session, despues_de: str | None, lote: int) -> list[str]:
@@ -114,14 +115,13 @@ def recoger_pendientes(engine: Engine) -> None:
         conn.exec_driver_sql("VACUUM contadores_pendientes")
 
 
-_ALERTAS = cast(Table, AlertaCliente.__table__)
+_ALERTAS = TABLA_ALERTAS
 _CAMPOS_ALERTA = ("tipo", "severidad", "rango", "mensaje")
 _ALERTAS_GUARDADAS = select(
     *(_ALERTAS.c[c] for c in ("id", "cliente_id", "posicion", *_CAMPOS_ALERTA))
 ).where(_ALERTAS.c.cliente_id.in_(bindparam("ids", expanding=True)))
 _BORRAR_ALERTAS = delete(_ALERTAS).where(_ALERTAS.c.id.in_(bindparam("borrar", expanding=True)))
 _ACTUALIZAR_ALERTA = update(_ALERTAS).where(_ALERTAS.c.id == bindparam("alerta_id"))
-_INSERTAR_ALERTAS = insert(_ALERTAS)
 _IDS_POR_SENTENCIA = 5000
 
 
@@ -159,4 +159,4 @@ def actualizar_alertas(session: Session, ids: Sequence[str], filas: list[dict[st
     if cambiadas:
         session.execute(_ACTUALIZAR_ALERTA, cambiadas)
     if nuevas:
-        session.execute(_INSERTAR_ALERTAS, nuevas)
+        session.execute(INSERTAR_ALERTAS, nuevas)
