@@ -270,6 +270,37 @@ def test_en_postgresql_el_recalculo_recoge_las_filas_pendientes_de_los_contadore
         assert conn.scalar(text("SELECT count(*) FROM contadores_pendientes")) == 0
 
 
+def test_en_postgresql_el_recalculo_analiza_las_tablas_que_reescribe(
+    db: Backend, api: httpx.Client
+) -> None:
+    """A run ANALYZEs the tables it rewrites after its first LOTES_POR_VACUUM batches (a
+    first run over a portfolio loaded in bulk: the planner took the alerts table for empty
+    and scanned all of it for each batch) and once more at the end, for the service."""
+    if db.name != "postgresql":
+        pytest.skip("SQLite keeps no planner statistics of this kind")
+    db.clock.set(HOY)
+    _cartera(api, 2 * recalculo.LOTES_POR_VACUUM + 1)
+    with db.engine.connect() as conn:
+        inicio = conn.scalar(text("SELECT clock_timestamp()"))
+    db.statements.clear()
+    _recalcular(db, lote=1, desde_cero=True, procesos=1)
+    mantenimiento = [s.split()[0] for s in db.statements if s.split()[0] in ("VACUUM", "ANALYZE")]
+    assert mantenimiento == ["VACUUM", "ANALYZE", "VACUUM", "ANALYZE"]
+    with db.engine.connect() as conn:
+        analizadas = conn.execute(
+            text(
+                "SELECT relname FROM pg_stat_user_tables WHERE last_analyze >= :inicio "
+                "ORDER BY relname"
+            ),
+            {"inicio": inicio},
+        ).scalars()
+        assert list(analizadas) == [
+            "alertas_cliente",
+            "clientes_extended",
+            "salud_cliente_extended",
+        ]
+
+
 def _alertas(db: Backend) -> list[tuple[Any, ...]]:
     with db.engine.connect() as conn:
         return [
