@@ -240,7 +240,7 @@ class Medidas:
     recalcular: dict[tuple[str, int], Recalculo] = field(default_factory=dict)
     recalcular_carga: dict[str, Recalculo] = field(default_factory=dict)
     latencias: dict[tuple[str, int], Resultado] = field(default_factory=dict)
-    r1: dict[str, Resultado] = field(default_factory=dict)  # bare, referencia, 360
+    r1: dict[str, Resultado] = field(default_factory=dict)  # bare, referencia, 360 (twice)
     r3: dict[tuple[str, int, int], tuple[Resultado, int]] = field(default_factory=dict)
     rss_mb: dict[str, float] = field(default_factory=dict)
     arranque_cli_s: float | None = None
@@ -460,6 +460,13 @@ def medir(args: argparse.Namespace, trabajo: Path) -> Medidas:
                     log(f"R2 {nombre} @ {clientes}: p95 {r.p95_ms:.1f} ms ({r.non2xx} !2xx)")
             if grande and "R3" in solo:
                 medir_webhooks(m, "sqlite", 1, url, crm.url, clientes, python)
+                if "360" in m.r1:
+                    # The 360 again, right after: R3's goal is a share of its rate, and
+                    # this machine's speed drifts between measurements minutes apart.
+                    m.r1["360 tras R3"] = carga(
+                        crm.url, peticiones_360(clientes), CONEXIONES, m.segundos
+                    )
+                    log(f"R1 360 after R3: {m.r1['360 tras R3'].rps:.0f} req/s")
             if grande and "R4" in solo:
                 r4 = recalcular_con_goteo(url, crm.url, clientes, m.goteo, "sqlite-r4", logs)
                 m.recalcular_carga["sqlite"] = r4
@@ -614,15 +621,20 @@ def filas_resumen(m: Medidas) -> list[str]:
             f"| R2 p95 {nombre}, {m.scale:,} ÷ {m.base:,} clients | {grande.p95_ms:.1f} ÷ "
             f"{pequeno.p95_ms:.1f} ms = **{ratio:.2f}** | ≤ 1.5 | {_si(ratio <= 1.5)} |"
         )
+    # R3's goal is half the 360's rate: the mean of its measurements before and after the
+    # SQLite webhooks when both were taken (the machine drifts between them).
+    tasas_360 = [m.r1[k].rps for k in ("360", "360 tras R3") if k in m.r1]
+    tasa_360 = sum(tasas_360) / len(tasas_360) if tasas_360 else 0.0
     for (backend, workers, conexiones), (r, procesados) in m.r3.items():
         tasa = procesados / r.seconds
         modo = "sequential" if conexiones == 1 else f"{conexiones} concurrent"
         donde = f"{backend}, {workers} worker{'s' if workers > 1 else ''}, {modo}"
-        if r360:
-            objetivo = 0.5 * r360.rps
+        if tasa_360:
+            objetivo = 0.5 * tasa_360
             filas.append(
                 f"| R3 webhook events/s, {donde} | **{tasa:.0f}** "
-                f"({_cociente(tasa, r360.rps):.0%} of R1's 360 rate) | ≥ {objetivo:.0f} | "
+                f"({_cociente(tasa, tasa_360):.0%} of R1's 360 rate, "
+                f"{' and '.join(f'{t:.0f}' for t in tasas_360)} req/s) | ≥ {objetivo:.0f} | "
                 f"{_si(tasa >= objetivo)} |"
             )
         else:
@@ -695,6 +707,7 @@ def informe(m: Medidas) -> str:
         "bare": "bare `async` endpoint",
         "referencia": f"360 by hand (`referencia.py`) @ {m.scale:,}",
         "360": f"client 360 @ {m.scale:,}",
+        "360 tras R3": f"client 360 @ {m.scale:,}, again after the SQLite webhooks (R3)",
     }
     for clave, nombre in nombres_r1.items():
         if clave in m.r1:
