@@ -148,15 +148,15 @@ def _recalcular(
             _guardar_puntuado(factory, settings, cartera, now, ids, antes, filas, hecho)
             if lotes % LOTES_POR_VACUUM == 0:
                 lote_repo.recoger_pendientes(factory.kw["bind"])
-            if lotes == LOTES_POR_VACUUM:  # what the run has written so far, planned for
-                lote_repo.analizar_escritas(factory.kw["bind"])
+            if lotes == LOTES_POR_VACUUM:  # the alerts written so far, planned for
+                lote_repo.analizar_alertas(factory.kw["bind"])
             if tras_lote is not None:
                 tras_lote(ids)
             if progreso is not None:
                 progreso(hecho, max(total, hecho))
     with transaction(factory) as session:
         lote_repo.avanzar_progreso(session, ultimo, hecho, completado=True)
-    lote_repo.analizar_escritas(factory.kw["bind"])  # for the service and tomorrow's run
+    lote_repo.analizar_alertas(factory.kw["bind"])  # for the service and tomorrow's run
     hoy = now.astimezone(settings.tz).date()
     return ResultadoRecalculo(clientes=hecho, fecha_calculo=hoy, reanudado=arranque.reanudado)
 
