@@ -148,9 +148,10 @@ _ALERTAS_GUARDADAS = select(
 ).where(_ALERTAS.c.cliente_id.in_(bindparam("ids", expanding=True)))
 _BORRAR_ALERTAS = delete(_ALERTAS).where(_ALERTAS.c.id.in_(bindparam("borrar", expanding=True)))
 _ACTUALIZAR_ALERTA = update(_ALERTAS).where(_ALERTAS.c.id == bindparam("alerta_id"))
-# Most of a day's changed alerts differ in their text alone (a day count): setting only the
-# text leaves the table's four indexes alone (SQLite rewrites an index entry whenever its
-# column is SET, same value or not): 2.28 s → 0.65 s of statements per 20k clients.
+# Most of a day's changed alerts differ in their text alone (a day count). Setting only the
+# text spares SQLite the entries of the indexes on the other three columns and the
+# counters' trigger `UPDATE OF severidad, tipo` (each about half of the gain, measured
+# apart): 2.28 s → 0.65 s of statements per 20k clients.
 _ACTUALIZAR_MENSAJE = (
     update(_ALERTAS)
     .where(_ALERTAS.c.id == bindparam("alerta_id"))
