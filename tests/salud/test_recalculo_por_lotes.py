@@ -3,6 +3,7 @@ twice at once, and never stores a client's older figures over a request's newer 
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import signal
@@ -18,6 +19,7 @@ from typer.testing import CliRunner
 
 from smartbilling_crm.cli import app as cli_app
 from smartbilling_crm.kit.db import RECALCULO_LOCK_KEY, cerrojo_exclusivo, create_db_engine
+from smartbilling_crm.salud import lote as lote_mod
 from smartbilling_crm.salud import recalculo
 from smartbilling_crm.salud.repository import recalculo as lote_repo
 
@@ -96,6 +98,33 @@ def test_un_recalculo_interrumpido_sigue_tras_el_ultimo_lote_y_da_lo_mismo(
     limpia = _recalcular(db, lote=2, desde_cero=True)
     assert not limpia.reanudado
     assert _salud(db) == reanudada
+
+
+def test_el_recalculo_espacia_los_barridos_del_recolector_y_los_deja_como_estaban(
+    db: Backend, api: httpx.Client
+) -> None:
+    """While batches are scored and stored, the cyclic collector runs with
+    `UMBRALES_GC` (its full sweeps over every live object were a fifth of the run); the
+    process' own thresholds come back after the run, and after a run that failed."""
+    db.clock.set(HOY)
+    _cartera(api, 3)
+    propios = (900, 11, 12)
+    antes = gc.get_threshold()
+    gc.set_threshold(*propios)
+    try:
+        durante: list[tuple[int, ...]] = []
+        _recalcular(db, lote=2, tras_lote=lambda _: durante.append(gc.get_threshold()))
+        assert durante == [lote_mod.UMBRALES_GC] * 2
+        assert gc.get_threshold() == propios
+
+        def fallar(_: Sequence[str]) -> None:
+            raise Corte
+
+        with pytest.raises(Corte):
+            _recalcular(db, lote=2, desde_cero=True, tras_lote=fallar)
+        assert gc.get_threshold() == propios
+    finally:
+        gc.set_threshold(*antes)
 
 
 def test_varios_procesos_guardan_lo_mismo_que_uno(

@@ -7,6 +7,7 @@ the recompute stores the previous ones (`trabajadores`).
 from __future__ import annotations
 
 import contextlib
+import gc
 import multiprocessing
 import multiprocessing.connection
 import os
@@ -190,6 +191,26 @@ def puntuar(
     return antes, preparar_lote(clientes, evaluaciones, now)
 
 
+# The cyclic garbage collector's thresholds while batches are scored and stored. A batch
+# builds about a million short-lived objects (facts, evaluations, rows) that reference
+# counting frees, but they live long enough to be promoted, and with the default thresholds
+# (700, 10, 10) the collector walked every live object in a full collection twice a batch:
+# 3.5 of a 20k-client run's 19 s. Young collections every 5,000 allocations instead of 700,
+# and a full one after 1,000 of the middle generation's instead of 10.
+UMBRALES_GC = (5_000, 10, 1_000)
+
+
+@contextlib.contextmanager
+def recolector_de_lotes() -> Iterator[None]:
+    """`UMBRALES_GC` for the duration of a run (its process' own are restored after)."""
+    antes = gc.get_threshold()
+    gc.set_threshold(*UMBRALES_GC)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*antes)
+
+
 PROCESOS_MAXIMOS = 4  # by default: past that, storing the batches is what limits the run
 NICE_TRABAJADORES = 10  # the workers' scheduling priority (lower than the service's)
 
@@ -245,6 +266,7 @@ def _iniciar_proceso(url: str, settings: Settings) -> None:
     # Scoring ahead is background work: the service's requests and the parent, which holds
     # the batch's write lock while it stores, get the cores first.
     os.nice(NICE_TRABAJADORES)
+    gc.set_threshold(*UMBRALES_GC)  # a process that only scores batches
     # A parent killed outright (OOM, kill -9) never tells its workers: each watches it and
     # leaves, rather than waiting forever holding a database connection.
     padre = multiprocessing.parent_process()

@@ -32,6 +32,7 @@ from smartbilling_crm.salud.lote import (
     guardar_lote,
     lotes_puntuados,
     preparar_lote,
+    recolector_de_lotes,
     trabajadores,
 )
 from smartbilling_crm.salud.motor.compras import cartera_desde_dias
@@ -129,6 +130,7 @@ def _recalcular(
     with transaction(factory, read_only=True) as session:
         total = lote_repo.contar_clientes(session)
     with contextlib.ExitStack() as pila:
+        pila.enter_context(recolector_de_lotes())
         # Started first: the workers import the engines while this process fits the
         # portfolio. Spawning them pays off from two batches per worker; fewer are
         # scored here.
