@@ -55,6 +55,7 @@ def recalcular(
                 progreso=avance,
                 desde_cero=desde_cero,
                 procesos=procesos,
+                proceso_dedicado=True,
             )
         except recalculo.RecalculoEnCursoError as exc:
             _fail(exc.detail)

@@ -7,7 +7,7 @@ import gc
 import multiprocessing
 import os
 import signal
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures.process import BrokenProcessPool
 from datetime import timedelta
 from typing import Any
@@ -100,31 +100,77 @@ def test_un_recalculo_interrumpido_sigue_tras_el_ultimo_lote_y_da_lo_mismo(
     assert _salud(db) == reanudada
 
 
-def test_el_recalculo_espacia_los_barridos_del_recolector_y_los_deja_como_estaban(
-    db: Backend, api: httpx.Client
-) -> None:
-    """While batches are scored and stored, the cyclic collector runs with
-    `UMBRALES_GC` (its full sweeps over every live object were a fifth of the run); the
-    process' own thresholds come back after the run, and after a run that failed."""
-    db.clock.set(HOY)
-    _cartera(api, 3)
-    propios = (900, 11, 12)
+@pytest.fixture
+def umbrales_propios() -> Iterator[tuple[int, int, int]]:
+    """The process' collector thresholds set to values of its own, given back afterwards."""
     antes = gc.get_threshold()
+    propios = (900, 11, 12)
     gc.set_threshold(*propios)
     try:
-        durante: list[tuple[int, ...]] = []
-        _recalcular(db, lote=2, tras_lote=lambda _: durante.append(gc.get_threshold()))
-        assert durante == [lote_mod.UMBRALES_GC] * 2
-        assert gc.get_threshold() == propios
-
-        def fallar(_: Sequence[str]) -> None:
-            raise Corte
-
-        with pytest.raises(Corte):
-            _recalcular(db, lote=2, desde_cero=True, tras_lote=fallar)
-        assert gc.get_threshold() == propios
+        yield propios
     finally:
         gc.set_threshold(*antes)
+
+
+def test_en_un_proceso_dedicado_el_recalculo_espacia_los_barridos_del_recolector(
+    db: Backend, api: httpx.Client, umbrales_propios: tuple[int, int, int]
+) -> None:
+    """In a process that does nothing else (the CLI), batches are scored and stored with
+    `UMBRALES_GC` (the collector's full sweeps were a fifth of the run); the process' own
+    thresholds come back after the run, and after a run that failed."""
+    db.clock.set(HOY)
+    _cartera(api, 3)
+    durante: list[tuple[int, ...]] = []
+    _recalcular(
+        db, lote=2, proceso_dedicado=True, tras_lote=lambda _: durante.append(gc.get_threshold())
+    )
+    assert durante == [lote_mod.UMBRALES_GC] * 2
+    assert gc.get_threshold() == umbrales_propios
+
+    def fallar(_: Sequence[str]) -> None:
+        raise Corte
+
+    with pytest.raises(Corte):
+        _recalcular(db, lote=2, desde_cero=True, proceso_dedicado=True, tras_lote=fallar)
+    assert gc.get_threshold() == umbrales_propios
+
+
+def test_en_el_servidor_el_recalculo_no_toca_el_recolector(
+    db: Backend, api: httpx.Client, umbrales_propios: tuple[int, int, int]
+) -> None:
+    """Run from the API (in the server's process, by default), the requests served
+    meanwhile keep the process' own thresholds."""
+    db.clock.set(HOY)
+    _cartera(api, 3)
+    durante: list[tuple[int, ...]] = []
+    _recalcular(db, lote=2, tras_lote=lambda _: durante.append(gc.get_threshold()))
+    assert durante == [umbrales_propios] * 2
+
+
+def test_la_cli_recalcula_como_proceso_dedicado(
+    db: Backend, api: httpx.Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`smartbilling-crm recalcular` is a process of its own: it asks for the thresholds."""
+    db.clock.set(HOY)
+    _cartera(api, 2)
+    pedido: list[Any] = []
+    original = recalculo.recalcular_todos
+
+    def espiar(*args: Any, **kwargs: Any) -> recalculo.ResultadoRecalculo:
+        pedido.append(kwargs.get("proceso_dedicado"))
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(recalculo, "recalcular_todos", espiar)
+    env = {
+        "DATABASE_URL": db.url,
+        "CRM_ENV": "development",
+        "CRM_API_KEYS": API_KEY,
+        "CRM_WEBHOOK_SECRETS": WEBHOOK_SECRET,
+    }
+    result = runner.invoke(cli_app, ["recalcular", "--procesos", "1"], env=env)
+    assert result.exit_code == 0, result.output
+    assert "2 clientes recalculados" in result.output
+    assert pedido == [True]
 
 
 def test_varios_procesos_guardan_lo_mismo_que_uno(

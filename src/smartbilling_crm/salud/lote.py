@@ -191,13 +191,16 @@ def puntuar(
     return antes, preparar_lote(clientes, evaluaciones, now)
 
 
-# The cyclic garbage collector's thresholds while batches are scored and stored. A batch
-# builds about a million short-lived objects (facts, evaluations, rows) that reference
-# counting frees, but they live long enough to be promoted, and with the default thresholds
-# (700, 10, 10) the collector walked every live object in a full collection twice a batch:
-# 3.5 of a 20k-client run's 19 s. Young collections every 5,000 allocations instead of 700,
-# and a full one after 1,000 of the middle generation's instead of 10.
-UMBRALES_GC = (5_000, 10, 1_000)
+# The cyclic garbage collector's thresholds for a run in a process of its own (the CLI and
+# its workers): the portfolio fit, then every batch scored and stored. A batch builds about
+# a million short-lived objects (facts, evaluations, rows) that reference counting frees,
+# but they live long enough to be promoted, and with the default thresholds (700, 10, 10)
+# the collector walked every live object in a full collection twice a batch: 3.5 of a
+# 20k-client run's 19 s. A young collection after 5,000 net allocations of tracked objects
+# instead of 700; a full one after 100 of the middle generation's instead of 10 (those
+# come about three times a batch: a full one every 35 batches or so, so cyclic garbage
+# still goes during a long run).
+UMBRALES_GC = (5_000, 10, 100)
 
 
 @contextlib.contextmanager

@@ -93,6 +93,7 @@ def recalcular_todos(
     desde_cero: bool = False,
     tras_lote: TrasLote | None = None,
     procesos: int = 1,
+    proceso_dedicado: bool = False,
 ) -> ResultadoRecalculo:
     """Recompute every client, batch by batch, each batch its own short transaction.
 
@@ -106,12 +107,24 @@ def recalcular_todos(
     `procesos` > 1 reads and scores batches in that many worker processes (one database
     connection each) while this one stores them in order; an in-memory SQLite database
     (tests) is scored here.
+
+    `proceso_dedicado`: this process does nothing else meanwhile (the CLI), so the cyclic
+    collector runs with `lote.UMBRALES_GC` for the run. Not in the server (the API's
+    recompute): the requests it serves meanwhile were no faster with them.
     """
     engine = factory.kw["bind"]
     try:
         with cerrojo_exclusivo(engine, RECALCULO_LOCK_KEY, "recalcular"):
             return _recalcular(
-                factory, settings, now, lote, progreso, desde_cero, tras_lote, procesos
+                factory,
+                settings,
+                now,
+                lote,
+                progreso,
+                desde_cero,
+                tras_lote,
+                procesos,
+                proceso_dedicado,
             )
     except OcupadoError:
         raise RecalculoEnCursoError(EN_CURSO) from None
@@ -126,11 +139,13 @@ def _recalcular(
     desde_cero: bool,
     tras_lote: TrasLote | None,
     procesos: int,
+    proceso_dedicado: bool,
 ) -> ResultadoRecalculo:
     with transaction(factory, read_only=True) as session:
         total = lote_repo.contar_clientes(session)
     with contextlib.ExitStack() as pila:
-        pila.enter_context(recolector_de_lotes())
+        if proceso_dedicado:
+            pila.enter_context(recolector_de_lotes())
         # Started first: the workers import the engines while this process fits the
         # portfolio. Spawning them pays off from two batches per worker; fewer are
         # scored here.
