@@ -49,6 +49,7 @@ from driver import (
     cargar,
     crm_env,
     percentil,
+    pico_rss_arbol_mb,
     servidor,
 )
 from sqlalchemy import create_engine, text
@@ -271,12 +272,20 @@ def recalcular_cli(url: str, logs: Path) -> Recalculo:
             stdout=salida,
             stderr=subprocess.STDOUT,
         )
-        _, estado, uso = os.wait4(proc.pid, 0)
+        # Its peak RSS (and its workers'), read while it runs: a high-water mark, so only
+        # growth in its last 0.1 s can be missed (`driver.pico_rss_arbol_mb`).
+        pico = 0.0
+        while True:
+            hijo, estado = os.waitpid(proc.pid, os.WNOHANG)
+            if hijo:
+                break
+            pico = max(pico, pico_rss_arbol_mb(proc.pid))
+            time.sleep(0.1)
         segundos = time.perf_counter() - inicio
         proc.returncode = os.waitstatus_to_exitcode(estado)
         salida.seek(0)
         texto = salida.read().decode(errors="replace")
-    r = Recalculo(segundos=segundos, rss_mb=uso.ru_maxrss / 1024)
+    r = Recalculo(segundos=segundos, rss_mb=pico)
     if proc.returncode:
         with logs.open("a") as fichero:
             fichero.write(f"--- smartbilling-crm recalcular exited {proc.returncode}\n{texto}\n")
