@@ -139,7 +139,7 @@ def pico_rss_arbol_mb(pid: int) -> float:
 
     Not `ru_maxrss` from `wait4`: Linux carries a process's high-water mark across `exec`,
     so a child started by `fork` or `vfork` reports at least the RSS its parent had then
-    (this bench, after generating 100k clients in process, added ~75 MB to the CLI's
+    (this bench, after generating 100k clients in process, added 63–74 MB to the CLI's
     figure). VmHWM belongs to the process's own memory since its `exec`."""
     pico = peak_rss_mb(pid)
     for hijo in _hijos(pid):
@@ -149,11 +149,14 @@ def pico_rss_arbol_mb(pid: int) -> float:
 
 def _hijos(pid: int) -> list[int]:
     hijos: list[int] = []
-    for tarea in Path(f"/proc/{pid}/task").glob("*"):
-        try:
-            hijos += [int(h) for h in (tarea / "children").read_text().split()]
-        except OSError:
-            continue
+    try:  # a process that ends meanwhile takes its /proc entries with it
+        for tarea in Path(f"/proc/{pid}/task").glob("*"):
+            try:
+                hijos += [int(h) for h in (tarea / "children").read_text().split()]
+            except OSError:
+                continue
+    except OSError:
+        pass
     return hijos
 
 

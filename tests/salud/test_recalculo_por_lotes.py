@@ -136,14 +136,26 @@ def test_en_un_proceso_dedicado_el_recalculo_espacia_los_barridos_del_recolector
 
 
 def test_en_el_servidor_el_recalculo_no_toca_el_recolector(
-    db: Backend, api: httpx.Client, umbrales_propios: tuple[int, int, int]
+    db: Backend,
+    api: httpx.Client,
+    umbrales_propios: tuple[int, int, int],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Run from the API (in the server's process, by default), the requests served
-    meanwhile keep the process' own thresholds."""
+    """Run from the API (in the server's process), the requests served meanwhile keep the
+    process' own thresholds."""
     db.clock.set(HOY)
     _cartera(api, 3)
     durante: list[tuple[int, ...]] = []
-    _recalcular(db, lote=2, tras_lote=lambda _: durante.append(gc.get_threshold()))
+    original = recalculo.recalcular_todos
+
+    def con_lotes_espiados(*args: Any, **kwargs: Any) -> recalculo.ResultadoRecalculo:
+        kwargs.update(lote=2, tras_lote=lambda _: durante.append(gc.get_threshold()))
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(recalculo, "recalcular_todos", con_lotes_espiados)
+    response = api.post("/api/salud/recalcular")
+    assert response.status_code == 200, response.text
+    assert response.json()["clientes"] == 3
     assert durante == [umbrales_propios] * 2
 
 

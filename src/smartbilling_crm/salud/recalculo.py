@@ -110,7 +110,7 @@ def recalcular_todos(
 
     `proceso_dedicado`: this process does nothing else meanwhile (the CLI), so the cyclic
     collector runs with `lote.UMBRALES_GC` for the run. Not in the server (the API's
-    recompute): the requests it serves meanwhile were no faster with them.
+    recompute): its requests were no faster with raised thresholds (bench/ANALYSIS.md).
     """
     engine = factory.kw["bind"]
     try:
