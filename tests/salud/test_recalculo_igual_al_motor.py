@@ -7,9 +7,13 @@ import importlib.util
 from pathlib import Path
 from types import ModuleType
 
+from sqlalchemy import select
+
+from smartbilling_crm.models import Cobro, Factura
 from smartbilling_crm.salud import lote as salud_lote
 from smartbilling_crm.salud import recalculo
 from smartbilling_crm.salud import service as salud_service
+from smartbilling_crm.salud.repository import ledger
 from smartbilling_crm.salud.repository import recalculo as lote_repo
 
 from ..conftest import Backend
@@ -47,3 +51,38 @@ def test_el_lote_evalua_igual_que_el_motor_de_un_cliente(db: Backend) -> None:
         assert lote.estado == uno.estado
         assert lote.salud == uno.salud
         assert lote.recomendaciones == uno.recomendaciones
+
+
+def test_el_libro_leido_sin_filas_de_sqlalchemy_es_el_de_las_entidades(db: Backend) -> None:
+    """`ledger.facturas` converts the driver's values itself: the same dates, Decimal
+    amounts and booleans, invoice by invoice and payment by payment, as the ORM's entities."""
+    _generador().generar(db.url, 40, seed=15, hoy=HOY.date())
+    factory = db.app.state.session_factory
+    with factory() as session:
+        ids = lote_repo.ids_de_clientes(session, None, 1000)
+        leido = ledger.facturas(session, ids)
+        esperado: dict[str, list[tuple[tuple[object, ...], list[tuple[object, object]]]]] = {}
+        for f in session.scalars(
+            select(Factura)
+            .where(Factura.cliente_id.in_(ids))
+            .order_by(Factura.fecha_emision, Factura.factura_id)
+        ):
+            cobros = [
+                (c.fecha, c.importe)
+                for c in session.scalars(
+                    select(Cobro)
+                    .where(Cobro.factura_id == f.factura_id, Cobro.devuelto.is_(False))
+                    .order_by(Cobro.fecha, Cobro.cobro_id)
+                )
+            ]
+            columnas = tuple(getattr(f, c.key) for c in ledger.COLUMNAS_FACTURA)
+            esperado.setdefault(f.cliente_id, []).append((columnas, cobros))
+    assert sum(len(libro) for libro in esperado.values()) > 300
+    assert leido == esperado
+    valores = [v for libro in leido.values() for factura, _ in libro for v in factura]
+    assert {type(v).__name__ for v in valores if v is not None} == {
+        "str",
+        "date",
+        "Decimal",
+        "bool",
+    }

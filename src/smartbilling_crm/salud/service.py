@@ -53,10 +53,11 @@ from smartbilling_crm.salud.motor.modelo_compras import (
     predecir_lote,
 )
 from smartbilling_crm.salud.motor.pagos import ComportamientoPago, PriorPagos
+from smartbilling_crm.salud.repository import ledger
 
 VENTANA_ACTIVIDAD = timedelta(days=30)
 CERO = Decimal(0)
-_FACTURA: Any = FacturaHecho  # built positionally: `salud_repo.COLUMNAS_FACTURA`, cobros
+_FACTURA: Any = FacturaHecho  # built positionally: `ledger.COLUMNAS_FACTURA`, cobros
 
 
 class _Pendiente:
@@ -113,7 +114,7 @@ def cargar_hechos(
     """The facts of `ids` in a few queries (`ligero`: rows of what `evaluar` reads)."""
     facturas = {
         cliente_id: [_factura_hecho(columnas, cobros) for columnas, cobros in libro]
-        for cliente_id, libro in salud_repo.facturas(session, ids).items()
+        for cliente_id, libro in ledger.facturas(session, ids).items()
     }
     abiertas = salud_repo.oportunidades_abiertas(session, ids, ligero=ligero)
     contactos = salud_repo.contactos(session, ids, ligero=ligero)

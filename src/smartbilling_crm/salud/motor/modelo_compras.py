@@ -216,11 +216,18 @@ def probabilidad_vivo(
 
 
 def _log_hyp2f1(a_: Vector, b_: Vector, c_: Vector, z: Vector) -> Vector:
-    """log 2F1 with Euler's transformation where the direct series overflows."""
+    """log 2F1 with Euler's transformation where the direct series overflows (computed
+    there only: each hyp2f1 over a batch is a few percent of `recalcular`)."""
     with np.errstate(all="ignore"):
-        directo = np.log(special.hyp2f1(a_, b_, c_, z))
-        euler = np.log(special.hyp2f1(c_ - a_, c_ - b_, c_, z)) + (c_ - a_ - b_) * np.log1p(-z)
-    return np.asarray(np.where(np.isfinite(directo), directo, euler), dtype=float)
+        resultado = np.asarray(np.log(special.hyp2f1(a_, b_, c_, z)), dtype=float)
+        falla = ~np.isfinite(resultado)
+        if falla.any():
+            a_, b_, c_, z = np.broadcast_arrays(a_, b_, c_, z)
+            a_, b_, c_, z = a_[falla], b_[falla], c_[falla], z[falla]
+            resultado[falla] = np.log(special.hyp2f1(c_ - a_, c_ - b_, c_, z)) + (
+                c_ - a_ - b_
+            ) * np.log1p(-z)
+    return resultado
 
 
 def _esperadas_con_a(

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Any, cast
 
 from sqlalchemy import (
     Table,
-    and_,
     bindparam,
     delete,
     func,
@@ -35,9 +34,7 @@ from smartbilling_crm.models import (
     Actividad,
     AlertaCliente,
     Cliente,
-    Cobro,
     Contacto,
-    Factura,
     Oportunidad,
     ResumenCartera,
     SaludCliente,
@@ -132,60 +129,6 @@ def _agrupar(rows: Any) -> dict[str, list[Any]]:
     grupos: dict[str, list[Any]] = defaultdict(list)
     for cliente_id, item in rows:
         grupos[cliente_id].append(item)
-    return grupos
-
-
-# The ledger columns the health engine reads, in the order of its `FacturaHecho`.
-COLUMNAS_FACTURA = (
-    Factura.factura_id,
-    Factura.numero,
-    Factura.fecha_emision,
-    Factura.fecha_vencimiento,
-    Factura.base_imponible,
-    Factura.total,
-    Factura.fecha_pago,
-    Factura.anulada,
-    Factura.pendiente,
-    Factura.credito_aplicado,
-)
-
-
-# Each invoice of the clients with its live (not returned) payments, oldest invoice first:
-# one row per payment, or one with no payment (`cobro_id` NULL); one statement, not two.
-_FACTURAS_Y_COBROS = (
-    select(
-        Factura.cliente_id,
-        *COLUMNAS_FACTURA,
-        Cobro.cobro_id,
-        Cobro.fecha,
-        Cobro.importe,
-    )
-    .outerjoin(Cobro, and_(Cobro.factura_id == Factura.factura_id, Cobro.devuelto.is_(False)))
-    .where(_de(Factura.cliente_id))
-    .order_by(Factura.fecha_emision, Factura.factura_id, Cobro.fecha, Cobro.cobro_id)
-)
-_N_COLUMNAS = len(COLUMNAS_FACTURA)
-
-LibroDeCliente = list[tuple[tuple[Any, ...], list[tuple[date | None, Decimal | None]]]]
-
-
-def facturas(session: Session, ids: Sequence[str]) -> dict[str, LibroDeCliente]:
-    """Per client, its invoices oldest first, each as plain column tuples
-    (`COLUMNAS_FACTURA`) with its live payments: (day, amount), the amount None for a
-    `factura.pagada` settlement (the rest of the invoice).
-
-    Columns, not entities: the engine only reads them, and skipping the identity map
-    and the unused timestamp columns is a quarter of `recalcular`'s time.
-    """
-    grupos: dict[str, LibroDeCliente] = defaultdict(list)
-    anterior: str | None = None
-    cobros: list[tuple[date | None, Decimal | None]] = []
-    for cliente_id, *fila in _leer(session, _FACTURAS_Y_COBROS, {"ids": list(ids)}):
-        if fila[0] != anterior:  # a payment's rows follow its invoice's first one
-            anterior, cobros = fila[0], []
-            grupos[cliente_id].append((tuple(fila[:_N_COLUMNAS]), cobros))
-        if fila[_N_COLUMNAS] is not None:
-            cobros.append((fila[_N_COLUMNAS + 1], fila[_N_COLUMNAS + 2]))
     return grupos
 
 
