@@ -6,9 +6,13 @@
     python bench/run.py --scale 100000 --solo R3,R4 --skip-sqlite            # PostgreSQL only
 
 R1 compares the client 360 with a bare endpoint (`bare.py`) and with the same rows read by
-hand (`referencia.py`); R2 compares `--scale` with `--base` (1000); R3 sends signed webhooks
-(SQLite; PostgreSQL with 1 and 4 workers); R4 times `smartbilling-crm recalcular` on both
-engines, alone and while webhooks arrive at `--goteo` per second; R5 reads peak RSS.
+hand (`referencia.py`); R2 compares the p95 at `--scale` with the p95 at `--base` (1000): once
+both databases are recomputed, one server per scale runs at the same time and each endpoint
+gets `RONDAS_R2` short rounds per scale, alternated (base, scale, base, scale…), so the
+machine's drift falls on both alike; a scale's p95 is the median of its rounds' p95s. R3 sends
+signed webhooks (SQLite; PostgreSQL with 1 and 4 workers); R4 times `smartbilling-crm
+recalcular` on both engines, alone and while webhooks arrive at `--goteo` per second; R5 reads
+peak RSS.
 `--solo` measures only some of them (`--solo R4`, `--solo R1,R3`; the report marks the rest
 "not measured"). SQLite files live in a temporary directory (or in `--cache`, to reuse
 generated data between runs); PostgreSQL gets a fresh database that is dropped at the end.
@@ -27,6 +31,7 @@ import platform
 import random
 import shutil
 import sqlite3
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -34,7 +39,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -68,6 +73,10 @@ WORKERS_PG = 4
 # The connection budget of the 4-worker PostgreSQL run (README, `CRM_DB_MAX_CONEXIONES`):
 # 40 is 10 per worker, as the default 30 is for the one-worker run.
 MAX_CONEXIONES_PG = {1: 30, WORKERS_PG: 40}
+# R2: rounds per scale and endpoint, alternated between the two scales' servers, and the
+# unrecorded warm-up of each server before an endpoint's rounds (seconds; wrk takes whole ones).
+RONDAS_R2 = 5
+CALENTAR_R2_S = 1
 
 
 # --- requests -----------------------------------------------------------------------------
@@ -241,6 +250,7 @@ class Medidas:
     recalcular: dict[tuple[str, int], Recalculo] = field(default_factory=dict)
     recalcular_carga: dict[str, Recalculo] = field(default_factory=dict)
     latencias: dict[tuple[str, int], Resultado] = field(default_factory=dict)
+    rondas_r2: dict[tuple[str, int], list[float]] = field(default_factory=dict)  # rounds' p95s
     r1: dict[str, Resultado] = field(default_factory=dict)  # bare, referencia, 360 (twice)
     r3: dict[tuple[str, int, int], tuple[Resultado, int]] = field(default_factory=dict)
     rss_mb: dict[str, float] = field(default_factory=dict)
@@ -405,6 +415,80 @@ def _log_recalculo(etiqueta: str, r: Recalculo) -> None:
     log(f"R4 recalcular {etiqueta}: {r.segundos:.1f} s, peak RSS {r.rss_mb:.0f} MB{extra}")
 
 
+def segundos_ronda_r2(segundos: float) -> int:
+    """One R2 round: the scale's `--seconds` split in `RONDAS_R2`, at least 2 s."""
+    return max(2, round(segundos / RONDAS_R2))
+
+
+def combinar_rondas(rondas: list[Resultado]) -> Resultado:
+    """A scale's figure from its R2 rounds: requests, seconds and failures summed (req/s is
+    over all of them), each percentile the median of the rounds' values."""
+    return Resultado(
+        requests=sum(r.requests for r in rondas),
+        seconds=sum(r.seconds for r in rondas),
+        errors=sum(r.errors for r in rondas),
+        non2xx=sum(r.non2xx for r in rondas),
+        p50_ms=statistics.median(r.p50_ms for r in rondas),
+        p95_ms=statistics.median(r.p95_ms for r in rondas),
+        p99_ms=statistics.median(r.p99_ms for r in rondas),
+        driver=rondas[0].driver,
+    )
+
+
+def medir_r2(m: Medidas, app: str, urls: dict[int, str], logs: Path, python: bool) -> None:
+    """R2 with the scales interleaved: one server per scale, up at the same time (each on a
+    free port of its own), and per endpoint `RONDAS_R2` rounds on one connection alternated
+    base, scale, base, scale…, after `CALENTAR_R2_S` of unrecorded warm-up on each. Minutes
+    of the machine's drift then fall on both scales alike instead of on one."""
+    orden = list(dict.fromkeys(c for c in (m.base, m.scale) if c in urls))
+    segundos = segundos_ronda_r2(m.segundos)
+    for clientes in orden:  # both files read through: no cold page cache in a round
+        leer_entero(make_url(urls[clientes]).database or "")
+    with ExitStack() as pila:
+        servidores = {c: pila.enter_context(servidor(app, crm_env(urls[c]), logs)) for c in orden}
+        log(
+            f"R2: servers for {' and '.join(f'{c} ({servidores[c].url})' for c in orden)}, "
+            f"{RONDAS_R2} alternated rounds of {segundos} s per endpoint"
+        )
+        for nombre, hacer in R2_ENDPOINTS.items():
+            peticiones = hacer()
+            for c in orden:
+                cargar(
+                    servidores[c].url,
+                    peticiones,
+                    conexiones=1,
+                    segundos=CALENTAR_R2_S,
+                    forzar_python=python,
+                )
+            rondas: dict[int, list[Resultado]] = {c: [] for c in orden}
+            for _ in range(RONDAS_R2):
+                for c in orden:
+                    r = cargar(
+                        servidores[c].url,
+                        peticiones,
+                        conexiones=1,
+                        segundos=segundos,
+                        forzar_python=python,
+                    )
+                    rondas[c].append(r)
+                    m.driver = r.driver
+            for c in orden:
+                r = combinar_rondas(rondas[c])
+                m.latencias[(nombre, c)] = r
+                m.rondas_r2[(nombre, c)] = [x.p95_ms for x in rondas[c]]
+                log(
+                    f"R2 {nombre} @ {c}: p95 {r.p95_ms:.1f} ms, median of rounds' "
+                    f"{' / '.join(f'{x.p95_ms:.1f}' for x in rondas[c])} ms "
+                    f"({r.non2xx} !2xx, {r.errors} errors)"
+                )
+            grande, base = m.latencias.get((nombre, m.scale)), m.latencias.get((nombre, m.base))
+            if grande and base and m.scale != m.base:
+                log(
+                    f"R2 {nombre}: {m.scale} ÷ {m.base} = "
+                    f"{_cociente(grande.p95_ms, base.p95_ms):.2f}"
+                )
+
+
 def medir(args: argparse.Namespace, trabajo: Path) -> Medidas:
     solo = m_solo(args.solo)
     m = Medidas(
@@ -433,17 +517,24 @@ def medir(args: argparse.Namespace, trabajo: Path) -> Medidas:
     escalas = sorted({args.base, args.scale}) if "R2" in solo else [args.scale]
     if args.skip_sqlite:
         escalas = []
+    # Every scale's database first, each recomputed once (the daily cron has run); then R2 on
+    # both at once; then the rest on --scale, on the same untouched database as R2's.
+    urls: dict[int, str] = {}
     for clientes in escalas:
-        grande = clientes == args.scale
         log(f"SQLite, {clientes} clientes: generating (or reusing)")
         pristine = sqlite_pristine(datos_dir, clientes)
         m.generacion[f"sqlite {clientes}"] = pristine.generacion_s
         url = sqlite_copia(pristine, trabajo / f"work-{clientes}.db")
-        # Every measurement reads a portfolio recomputed once (the daily cron has run).
         m.recalcular[("sqlite", clientes)] = recalcular_cli(url, logs)
         _log_recalculo(f"sqlite {clientes}", m.recalcular[("sqlite", clientes)])
+        urls[clientes] = url
 
-        if grande and "R1" in solo:
+    if "R2" in solo and urls:
+        medir_r2(m, crm_app, urls, logs, python)
+
+    if args.scale in urls and solo & {"R1", "R3", "R4", "R5"}:
+        clientes, url = args.scale, urls[args.scale]
+        if "R1" in solo:
             # The three R1 figures back to back, so they share the machine's state; the
             # database file read through first, so the first server measured does not pay
             # for a cold page cache (1 GB at 100k) that the next ones then find warm.
@@ -460,19 +551,15 @@ def medir(args: argparse.Namespace, trabajo: Path) -> Medidas:
                 )
                 r = m.r1["referencia"]
                 log(f"R1 referencia: {r.rps:.0f} req/s ({r.non2xx + r.errors} !2xx)")
+        # The server of R1's 360, R3 and R4, whose peak RSS is R5's (not R2's servers).
         with servidor(crm_app, crm_env(url), logs) as crm:
-            if grande and solo & {"R1", "R3"}:
+            if solo & {"R1", "R3"}:
                 carga(crm.url, peticiones_360(clientes, 200), CONEXIONES, 2)
                 m.r1["360"] = carga(crm.url, peticiones_360(clientes), CONEXIONES, m.segundos)
                 m.driver = m.r1["360"].driver
                 r = m.r1["360"]
                 log(f"R1 360: {r.rps:.0f} req/s ({r.non2xx + r.errors} !2xx)")
-            if "R2" in solo:
-                for nombre, peticiones in R2_ENDPOINTS.items():
-                    r = carga(crm.url, peticiones(), 1, m.segundos)
-                    m.latencias[(nombre, clientes)] = r
-                    log(f"R2 {nombre} @ {clientes}: p95 {r.p95_ms:.1f} ms ({r.non2xx} !2xx)")
-            if grande and "R3" in solo:
+            if "R3" in solo:
                 medir_webhooks(m, "sqlite", 1, url, crm.url, clientes, python)
                 if "360" in m.r1:
                     # The 360 again, right after: R3's goal is a share of its rate, and
@@ -481,13 +568,12 @@ def medir(args: argparse.Namespace, trabajo: Path) -> Medidas:
                         crm.url, peticiones_360(clientes), CONEXIONES, m.segundos
                     )
                     log(f"R1 360 after R3: {m.r1['360 tras R3'].rps:.0f} req/s")
-            if grande and "R4" in solo:
+            if "R4" in solo:
                 r4 = recalcular_con_goteo(url, crm.url, clientes, m.goteo, "sqlite-r4", logs)
                 m.recalcular_carga["sqlite"] = r4
                 _log_recalculo(f"sqlite {clientes} with webhooks", r4)
-            if grande:
-                m.rss_mb["server, SQLite, 1 worker"] = crm.peak_rss_mb()
-                log(f"R5 peak RSS: {m.rss_mb['server, SQLite, 1 worker']:.0f} MB")
+            m.rss_mb["server, SQLite, 1 worker"] = crm.peak_rss_mb()
+            log(f"R5 peak RSS: {m.rss_mb['server, SQLite, 1 worker']:.0f} MB")
 
     if not args.skip_postgres and solo & {"R3", "R4"}:
         nombre = f"crm_bench_{uuid.uuid4().hex[:8]}"
@@ -626,7 +712,8 @@ def filas_resumen(m: Medidas) -> list[str]:
         if not grande.requests or not pequeno.requests:
             filas.append(
                 f"| R2 p95 {nombre}, {m.scale:,} ÷ {m.base:,} clients | **no answer within "
-                f"{m.segundos:.0f} s** at {m.scale if not grande.requests else m.base:,} | "
+                f"{RONDAS_R2 * segundos_ronda_r2(m.segundos)} s** at "
+                f"{m.scale if not grande.requests else m.base:,} | "
                 f"≤ 1.5 | **no** |"
             )
             continue
@@ -730,7 +817,9 @@ def informe(m: Medidas) -> str:
         if clave in m.r1:
             fila(nombre, m.r1[clave], CONEXIONES)
     for (nombre, clientes), r in sorted(m.latencias.items(), key=lambda kv: (kv[0][0], kv[0][1])):
-        fila(f"{nombre} @ {clientes:,}", r, 1)
+        rondas = m.rondas_r2.get((nombre, clientes), [])
+        espectro = " / ".join(f"{p95:.1f}" for p95 in rondas)
+        fila(f"{nombre} @ {clientes:,}" + (f" (rounds' p95 {espectro})" if rondas else ""), r, 1)
     for (backend, workers, conexiones), (r, procesados) in m.r3.items():
         fila(
             f"webhook {backend}, {workers} worker(s) @ {m.scale:,} ({procesados} processed)",
@@ -762,13 +851,13 @@ def informe(m: Medidas) -> str:
     return "\n".join(
         [
             f"## Run of {datetime.now(UTC):%Y-%m-%d %H:%M} UTC — {m.scale:,} clients"
-            + (f" (R2 against {m.base:,})" if "R2" in m.solo else ""),
+            + (f" (R2 against {m.base:,}, interleaved)" if "R2" in m.solo else ""),
             "",
             f"- Machine: {maquina()}",
             f"- Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}; "
             f"driver `{m.driver or '?'}` (1 thread), {m.segundos:.0f} s per measurement "
-            "(after 2 s of warm-up for R1); server: uvicorn, 1 worker unless stated, "
-            "no access log",
+            "(after 2 s of warm-up for R1; R2 in rounds, below); server: uvicorn, 1 worker "
+            "unless stated, no access log",
             "- Data per client: 3 contacts, 20 activities, 2 opportunities, 12 invoices "
             "(about 9 in 10 paid, each with its payment row; the rest open) "
             f"(generator v{generate.VERSION}, seed 6). Generation: {generacion}",
@@ -781,6 +870,21 @@ def informe(m: Medidas) -> str:
                 f"{MAX_CONEXIONES_PG[WORKERS_PG]}`)."
                 if postgres
                 else "PostgreSQL not measured."
+            ),
+            *(
+                [
+                    f"- R2: once both databases were recomputed, the {m.base:,} and the "
+                    f"{m.scale:,} clients' servers ran at the same time (two uvicorn "
+                    "processes, one connection each through the driver) and each endpoint got "
+                    f"{RONDAS_R2} rounds of {segundos_ronda_r2(m.segundos)} s per scale, "
+                    f"alternated ({m.base:,}, {m.scale:,}, {m.base:,}, …) after "
+                    f"{CALENTAR_R2_S} s of warm-up on each, so the machine's drift falls on "
+                    "both scales alike; a scale's p95 is the **median of its rounds' p95s** "
+                    "(each round's in *Every figure*, where requests and non-2xx are the "
+                    "rounds' sums and p50/p99 the medians of theirs)."
+                ]
+                if "R2" in m.solo and m.latencias
+                else []
             ),
             "- R1's three figures are measured back to back on the same recomputed database; "
             "R4 runs `smartbilling-crm recalcular` in a subprocess (its default `--procesos`: "
