@@ -13,6 +13,7 @@ from smartbilling_crm.models import Cobro, Factura
 from smartbilling_crm.salud import lote as salud_lote
 from smartbilling_crm.salud import recalculo
 from smartbilling_crm.salud import service as salud_service
+from smartbilling_crm.salud.repository import ajuste as ajuste_repo
 from smartbilling_crm.salud.repository import ledger
 from smartbilling_crm.salud.repository import recalculo as lote_repo
 
@@ -86,3 +87,42 @@ def test_el_libro_leido_sin_filas_de_sqlalchemy_es_el_de_las_entidades(db: Backe
         "Decimal",
         "bool",
     }
+
+
+def test_el_ajuste_leido_por_los_trabajadores_es_el_de_una_lectura(db: Backend) -> None:
+    """With worker processes, the fit reads the purchase days by ranges of clients, one
+    range each, while this process reads the paid-late counts: the same portfolio figures,
+    to the last bit, as reading everything here."""
+    _generador().generar(db.url, 120, seed=16, hoy=HOY.date())
+    settings = db.app.state.settings
+    factory = db.app.state.session_factory
+    hoy = HOY.astimezone(settings.tz).date()
+    with factory() as session:
+        aqui = recalculo.ajustar_cartera(session, hoy)
+        cortes = lote_repo.cortes_de_clientes(session, 3)
+        with salud_lote.trabajadores(factory, settings, 2) as pool:
+            assert pool is not None
+            repartido = recalculo.ajustar_cartera(session, hoy, pool)
+    assert len(cortes) == 2  # two workers and this process: three ranges of 40 clients
+    assert repartido == aqui
+    assert aqui.modelo.bgnbd.origen == "ajuste"
+    assert aqui.modelo.bgnbd.clientes > 100
+
+
+def test_las_partes_del_ajuste_se_unen_en_el_orden_de_los_clientes(db: Backend) -> None:
+    _generador().generar(db.url, 30, seed=17, hoy=HOY.date())
+    factory = db.app.state.session_factory
+    with factory() as session:
+        entero = ajuste_repo.dias_de_compra(session)
+        ids = lote_repo.ids_de_clientes(session, None, 1000)
+        assert lote_repo.cortes_de_clientes(session, 1) == []
+        assert lote_repo.cortes_de_clientes(session, 2) == [ids[15]]
+        partes = [
+            ajuste_repo.dias_de_compra(session, None, ids[10]),
+            ajuste_repo.dias_de_compra(session, ids[10], ids[10]),  # an empty range
+            ajuste_repo.dias_de_compra(session, ids[10], ids[25]),
+            ajuste_repo.dias_de_compra(session, ids[25], None),
+        ]
+    assert [len(p[0]) for p in partes][1] == 0
+    assert ajuste_repo.unir_partes(partes) == entero
+    assert len(set(entero[0])) == 30

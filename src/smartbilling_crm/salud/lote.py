@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import itertools
 import multiprocessing
 import multiprocessing.connection
 import os
@@ -17,7 +18,7 @@ from collections import deque
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -33,7 +34,9 @@ from smartbilling_crm.kit.db import (
 from smartbilling_crm.models import Cliente
 from smartbilling_crm.salud import repository as salud_repo
 from smartbilling_crm.salud.motor.modelo_compras import predecir_lote
+from smartbilling_crm.salud.motor.pagos import PriorPagos, ajustar_prior
 from smartbilling_crm.salud.motor.pagos_lote import comportamiento_pago_lote
+from smartbilling_crm.salud.repository import ajuste as ajuste_repo
 from smartbilling_crm.salud.repository import recalculo as lote_repo
 from smartbilling_crm.salud.service import (
     Cartera,
@@ -229,6 +232,7 @@ class Trabajadores:
     """Worker processes that read and score batches, and how many batches they may run ahead."""
 
     ejecutor: ProcessPoolExecutor
+    procesos: int
     en_vuelo: int
 
 
@@ -254,7 +258,7 @@ def trabajadores(
     for _ in range(procesos):
         pool.submit(_listo)
     try:
-        yield Trabajadores(pool, en_vuelo=2 * procesos)
+        yield Trabajadores(pool, procesos, en_vuelo=2 * procesos)
     finally:
         # A failed or interrupted run does not wait for batches nobody will store.
         pool.shutdown(wait=True, cancel_futures=True)
@@ -296,3 +300,31 @@ def _puntuar_en_proceso(
     ids: list[str], cartera: Cartera, now: datetime
 ) -> tuple[Huellas, FilasLote]:
     return puntuar(_PROCESO["factory"], _PROCESO["settings"], ids, cartera, now)
+
+
+def leer_ajuste(
+    session: Session, hoy: date, pool: Trabajadores | None
+) -> tuple[ajuste_repo.DiasDeCompra, PriorPagos]:
+    """What the portfolio fit reads: every purchase day and the late-payment prior.
+
+    With `pool`, the purchase days (the fit's largest read: 3.3 of 5.9 s at 100k clients,
+    while the workers sat idle) are read by ranges of client ids: one per worker, and the
+    first here after the paid-late counts (the workers are still importing meanwhile).
+    The ranges are read in separate transactions: a client's days all come from one of
+    them, and an event that lands between two reads moves a portfolio-wide fit by nothing
+    that matters. Fit to first batch at 100k: 5.8 → 4.7 s."""
+    if pool is None:
+        return ajuste_repo.dias_de_compra(session), ajustar_prior(
+            ajuste_repo.conteos_pago(session, hoy)
+        )
+    cortes = lote_repo.cortes_de_clientes(session, pool.procesos + 1)
+    rangos = list(itertools.pairwise([None, *cortes, None]))
+    partes = [pool.ejecutor.submit(_dias_en_proceso, *rango) for rango in rangos[1:]]
+    prior = ajustar_prior(ajuste_repo.conteos_pago(session, hoy))
+    primera = ajuste_repo.dias_de_compra(session, *rangos[0])
+    return ajuste_repo.unir_partes([primera, *(parte.result() for parte in partes)]), prior
+
+
+def _dias_en_proceso(desde: str | None, hasta: str | None) -> ajuste_repo.DiasDeCompra:
+    with transaction(_PROCESO["factory"], read_only=True) as session:
+        return ajuste_repo.dias_de_compra(session, desde, hasta)

@@ -28,8 +28,10 @@ from smartbilling_crm.salud import repository as salud_repo
 from smartbilling_crm.salud.lote import (
     FilasLote,
     Huellas,
+    Trabajadores,
     evaluar_lote,
     guardar_lote,
+    leer_ajuste,
     lotes_puntuados,
     preparar_lote,
     recolector_de_lotes,
@@ -37,8 +39,6 @@ from smartbilling_crm.salud.lote import (
 )
 from smartbilling_crm.salud.motor.compras import cartera_desde_dias
 from smartbilling_crm.salud.motor.modelo_compras import ajustar_modelo
-from smartbilling_crm.salud.motor.pagos import ajustar_prior
-from smartbilling_crm.salud.repository import ajuste as ajuste_repo
 from smartbilling_crm.salud.repository import recalculo as lote_repo
 from smartbilling_crm.salud.service import (
     LOTE_RECALCULO,
@@ -152,7 +152,7 @@ def _recalcular(
         pool = None
         if procesos > 1 and -(-total // lote) >= 2 * procesos:
             pool = pila.enter_context(trabajadores(factory, settings, procesos))
-        arranque = _arrancar(factory, settings, now, desde_cero)
+        arranque = _arrancar(factory, settings, now, desde_cero, pool)
         cartera, now = arranque.cartera, arranque.now
         ultimo, hecho = arranque.ultimo, arranque.hecho
         if progreso is not None:
@@ -206,7 +206,11 @@ def _guardar_puntuado(
 
 
 def _arrancar(
-    factory: sessionmaker[Session], settings: Settings, now: datetime, desde_cero: bool
+    factory: sessionmaker[Session],
+    settings: Settings,
+    now: datetime,
+    desde_cero: bool,
+    pool: Trabajadores | None,
 ) -> _Arranque:
     """Resume today's unfinished run, or fit the portfolio and start a new one."""
     hoy = now.astimezone(settings.tz).date()
@@ -228,20 +232,20 @@ def _arrancar(
                 hecho=previo.clientes,
                 reanudado=True,
             )
-        cartera = ajustar_cartera(session, hoy)
+        cartera = ajustar_cartera(session, hoy, pool)
     with transaction(factory) as session:
         _guardar_cartera(session, cartera, now)
         lote_repo.empezar_progreso(session, hoy, now)
     return _Arranque(cartera=cartera, now=now, ultimo=None, hecho=0, reanudado=False)
 
 
-def ajustar_cartera(session: Session, hoy: date) -> Cartera:
+def ajustar_cartera(session: Session, hoy: date, pool: Trabajadores | None = None) -> Cartera:
     """The portfolio figures: the VIP threshold from the stored LTVs, the purchase model
     fitted on every client's purchase days and the late-payment prior fitted on every
-    client's paid-late counts."""
+    client's paid-late counts (read with `pool`'s help when given: `lote.leer_ajuste`)."""
     umbral = salud_repo.umbral_vip(session)
-    modelo = ajustar_modelo(cartera_desde_dias(*ajuste_repo.dias_de_compra(session), hoy), hoy)
-    prior = ajustar_prior(ajuste_repo.conteos_pago(session, hoy))
+    dias, prior = leer_ajuste(session, hoy, pool)
+    modelo = ajustar_modelo(cartera_desde_dias(*dias, hoy), hoy)
     return Cartera(umbral, modelo, prior)
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from array import array
 from datetime import date
-from typing import Any
+from typing import Any, TypeAlias
 
 from sqlalchemy import and_, case, func, or_, select, type_coerce
 from sqlalchemy.orm import Session
@@ -14,19 +14,30 @@ from sqlalchemy.types import NullType
 
 from smartbilling_crm.models import Factura
 
+# (client numbers, day ordinals, day totals); a string: `array` takes no subscript at runtime.
+DiasDeCompra: TypeAlias = "tuple[array[int], array[int], array[float]]"
 
-def dias_de_compra(session: Session) -> tuple[array[int], array[int], array[float]]:
+
+def dias_de_compra(
+    session: Session, desde: str | None = None, hasta: str | None = None
+) -> DiasDeCompra:
     """Every purchase day of the ledger, ordered by client and day, as three packed columns:
-    the client (a number, the same for all its rows), the day (`date.toordinal`) and the
-    day's Σ base (a float, as the purchase model reads it): 24 bytes a row, a 100k-client
-    portfolio's million purchase days in ~30 MB. A purchase is a day with live (not
-    cancelled) invoices of positive base."""
+    the client (a number from 0, the same for all its rows), the day (`date.toordinal`)
+    and the day's Σ base (a float, as the purchase model reads it): 24 bytes a row, a
+    100k-client portfolio's million purchase days in ~30 MB. A purchase is a day with live
+    (not cancelled) invoices of positive base. `desde` ≤ client id < `hasta`, when given:
+    a part of the portfolio (`unir_partes` joins consecutive parts into the whole)."""
     clientes, dias, importes = array("q"), array("q"), array("d")
     anterior: str | None = None
     codigo = -1
+    stmt = _DIAS_DE_COMPRA
+    if desde is not None:
+        stmt = stmt.where(Factura.cliente_id >= desde)
+    if hasta is not None:
+        stmt = stmt.where(Factura.cliente_id < hasta)
     # Per statement: `Connection.execution_options` would set it on the connection, and the
     # next statement of the transaction (an INSERT) would open a server-side cursor too.
-    filas = session.connection().execute(_DIAS_DE_COMPRA, execution_options={"yield_per": 5000})
+    filas = session.connection().execute(stmt, execution_options={"yield_per": 5000})
     for particion in filas.partitions():
         for cliente_id, dia, importe in particion:
             if cliente_id != anterior:
@@ -34,6 +45,18 @@ def dias_de_compra(session: Session) -> tuple[array[int], array[int], array[floa
             clientes.append(codigo)
             dias.append(_ordinal(dia))
             importes.append(_a_float(importe))
+    return clientes, dias, importes
+
+
+def unir_partes(partes: list[DiasDeCompra]) -> DiasDeCompra:
+    """The purchase days of consecutive ranges of clients (in id order) as one read of the
+    whole: each part's client numbers shifted past the previous parts'."""
+    clientes, dias, importes = array("q"), array("q"), array("d")
+    for parte_clientes, parte_dias, parte_importes in partes:
+        desplazamiento = clientes[-1] + 1 if clientes else 0
+        clientes.extend(c + desplazamiento for c in parte_clientes)
+        dias.extend(parte_dias)
+        importes.extend(parte_importes)
     return clientes, dias, importes
 
 

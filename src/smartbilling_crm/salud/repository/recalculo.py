@@ -35,6 +35,17 @@ def contar_clientes(session: Session) -> int:
     return session.scalar(select(func.count()).select_from(Cliente)) or 0
 
 
+def cortes_de_clientes(session: Session, partes: int) -> list[str]:
+    """The client ids that cut the clients, in id order, into `partes` ranges of about the
+    same size (fewer cuts when there are fewer clients than parts)."""
+    total = contar_clientes(session)
+    cortes = [
+        session.scalar(select(Cliente.id).order_by(Cliente.id).offset(total * i // partes).limit(1))
+        for i in range(1, partes)
+    ]
+    return sorted({c for c in cortes if c is not None})
+
+
 PROGRESO_ID = 1
 
 
