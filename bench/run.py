@@ -422,15 +422,21 @@ def segundos_ronda_r2(segundos: float) -> int:
 
 def combinar_rondas(rondas: list[Resultado]) -> Resultado:
     """A scale's figure from its R2 rounds: requests, seconds and failures summed (req/s is
-    over all of them), each percentile the median of the rounds' values."""
+    over all of them), each percentile the median of the rounds' values. A round that got
+    no answer counts its whole length as its latency (a lower bound), not the driver's 0:
+    an endpoint slower than a round must not look fast."""
+
+    def latencia(r: Resultado, valor: float) -> float:
+        return valor if r.requests else r.seconds * 1000
+
     return Resultado(
         requests=sum(r.requests for r in rondas),
         seconds=sum(r.seconds for r in rondas),
         errors=sum(r.errors for r in rondas),
         non2xx=sum(r.non2xx for r in rondas),
-        p50_ms=statistics.median(r.p50_ms for r in rondas),
-        p95_ms=statistics.median(r.p95_ms for r in rondas),
-        p99_ms=statistics.median(r.p99_ms for r in rondas),
+        p50_ms=statistics.median(latencia(r, r.p50_ms) for r in rondas),
+        p95_ms=statistics.median(latencia(r, r.p95_ms) for r in rondas),
+        p99_ms=statistics.median(latencia(r, r.p99_ms) for r in rondas),
         driver=rondas[0].driver,
     )
 
@@ -475,10 +481,12 @@ def medir_r2(m: Medidas, app: str, urls: dict[int, str], logs: Path, python: boo
             for c in orden:
                 r = combinar_rondas(rondas[c])
                 m.latencias[(nombre, c)] = r
-                m.rondas_r2[(nombre, c)] = [x.p95_ms for x in rondas[c]]
+                m.rondas_r2[(nombre, c)] = [
+                    x.p95_ms if x.requests else x.seconds * 1000 for x in rondas[c]
+                ]
                 log(
                     f"R2 {nombre} @ {c}: p95 {r.p95_ms:.1f} ms, median of rounds' "
-                    f"{' / '.join(f'{x.p95_ms:.1f}' for x in rondas[c])} ms "
+                    f"{' / '.join(f'{p95:.1f}' for p95 in m.rondas_r2[(nombre, c)])} ms "
                     f"({r.non2xx} !2xx, {r.errors} errors)"
                 )
             grande, base = m.latencias.get((nombre, m.scale)), m.latencias.get((nombre, m.base))

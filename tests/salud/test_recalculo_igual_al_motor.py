@@ -4,9 +4,14 @@ path of reads and webhooks gives, on a generated portfolio of varied clients."""
 from __future__ import annotations
 
 import importlib.util
+import itertools
+from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
+import httpx
 from sqlalchemy import select
 
 from smartbilling_crm.models import Cobro, Factura
@@ -18,7 +23,7 @@ from smartbilling_crm.salud.repository import ledger
 from smartbilling_crm.salud.repository import recalculo as lote_repo
 
 from ..conftest import Backend
-from ..salud_helpers import HOY
+from ..salud_helpers import HOY, crear_cliente, historial_regular, importar
 
 BENCH = Path(__file__).resolve().parents[2] / "bench" / "generate.py"
 
@@ -54,11 +59,90 @@ def test_el_lote_evalua_igual_que_el_motor_de_un_cliente(db: Backend) -> None:
         assert lote.recomendaciones == uno.recomendaciones
 
 
-def test_el_libro_leido_sin_filas_de_sqlalchemy_es_el_de_las_entidades(db: Backend) -> None:
-    """`ledger.facturas` converts the driver's values itself: the same dates, Decimal
-    amounts and booleans, invoice by invoice and payment by payment, as the ORM's entities."""
-    _generador().generar(db.url, 40, seed=15, hoy=HOY.date())
+def _casos_raros(cliente_id: str) -> list[object]:
+    """A ledger the generator never writes: several payments on one invoice, one of them
+    returned and one an amountless settlement, no due date, whole amounts (SQLite keeps
+    them as integers), credit applied, a cancelled credit note."""
+    d = date(2026, 1, 5)
+    return [
+        Factura(
+            factura_id=f"{cliente_id}-1",
+            cliente_id=cliente_id,
+            numero="R/1",
+            fecha_emision=d,
+            fecha_vencimiento=None,
+            base_imponible=Decimal(100),
+            total=Decimal(121),
+            fecha_pago=date(2026, 2, 1),
+            pendiente=Decimal(0),
+            credito_aplicado=Decimal(0),
+        ),
+        Cobro(
+            cobro_id=f"{cliente_id}-1/a",
+            factura_id=f"{cliente_id}-1",
+            cliente_id=cliente_id,
+            fecha=date(2026, 1, 20),
+            importe=Decimal("20.10"),
+        ),
+        Cobro(
+            cobro_id=f"{cliente_id}-1/b",
+            factura_id=f"{cliente_id}-1",
+            cliente_id=cliente_id,
+            fecha=date(2026, 1, 25),
+            importe=Decimal(30),
+            devuelto=True,
+        ),
+        Cobro(
+            cobro_id=f"{cliente_id}-1/c",
+            factura_id=f"{cliente_id}-1",
+            cliente_id=cliente_id,
+            fecha=date(2026, 1, 28),
+            importe=Decimal("50.90"),
+        ),
+        Cobro(
+            cobro_id=f"{cliente_id}-1/pagada",
+            factura_id=f"{cliente_id}-1",
+            cliente_id=cliente_id,
+            fecha=date(2026, 2, 1),
+            importe=None,
+        ),
+        Factura(
+            factura_id=f"{cliente_id}-2",
+            cliente_id=cliente_id,
+            numero="R/2",
+            fecha_emision=d,
+            fecha_vencimiento=date(2026, 2, 4),
+            base_imponible=Decimal("-41.32"),
+            total=Decimal(-50),
+            anulada=True,
+        ),
+        Factura(
+            factura_id=f"{cliente_id}-3",
+            cliente_id=cliente_id,
+            numero="R/3",
+            fecha_emision=date(2026, 3, 1),
+            fecha_vencimiento=date(2026, 3, 31),
+            base_imponible=Decimal("99.99"),
+            total=Decimal("120.99"),
+            pendiente=Decimal("110.49"),
+            credito_aplicado=Decimal("10.50"),
+        ),
+    ]
+
+
+def test_el_libro_convertido_a_mano_es_el_de_las_entidades(db: Backend, api: httpx.Client) -> None:
+    """`ledger.facturas` converts the driver's values itself: the same types and the same
+    values to the last digit (a Decimal's scale included), invoice by invoice and payment
+    by payment, as the ORM's entities; returned payments left out."""
+    _generador().generar(db.url, 30, seed=15, hoy=HOY.date())
+    crear_cliente(api, "Raro-1", "Casos Raros S.L.")
     factory = db.app.state.session_factory
+    with factory() as session:
+        filas = _casos_raros("Raro-1")
+        session.add_all([f for f in filas if isinstance(f, Factura)])
+        session.flush()  # the payments' invoices first (no relationship orders them)
+        session.add_all([c for c in filas if isinstance(c, Cobro)])
+        session.commit()
     with factory() as session:
         ids = lote_repo.ids_de_clientes(session, None, 1000)
         leido = ledger.facturas(session, ids)
@@ -78,15 +162,26 @@ def test_el_libro_leido_sin_filas_de_sqlalchemy_es_el_de_las_entidades(db: Backe
             ]
             columnas = tuple(getattr(f, c.key) for c in ledger.COLUMNAS_FACTURA)
             esperado.setdefault(f.cliente_id, []).append((columnas, cobros))
-    assert sum(len(libro) for libro in esperado.values()) > 300
-    assert leido == esperado
-    valores = [v for libro in leido.values() for factura, _ in libro for v in factura]
-    assert {type(v).__name__ for v in valores if v is not None} == {
-        "str",
-        "date",
-        "Decimal",
-        "bool",
-    }
+
+    def exacto(libros: dict[str, Any]) -> list[tuple[str, str, str]]:
+        return [
+            (cliente_id, type(v).__name__, str(v))
+            for cliente_id, libro in sorted(libros.items())
+            for factura, cobros in libro
+            for v in (*factura, *(x for cobro in cobros for x in cobro))
+        ]
+
+    assert sum(len(libro) for libro in esperado.values()) > 200
+    assert exacto(leido) == exacto(esperado)
+    raro = leido["Raro-1"]
+    assert [len(cobros) for _, cobros in raro] == [3, 0, 0]  # the returned one is left out
+    assert raro[0][1] == [
+        (date(2026, 1, 20), Decimal("20.10")),
+        (date(2026, 1, 28), Decimal("50.90")),
+        (date(2026, 2, 1), None),
+    ]
+    assert [str(v) for v in raro[0][0][4:6]] == ["100.00", "121.00"]
+    assert raro[0][0][3] is None and raro[1][0][7] is True
 
 
 def test_el_ajuste_leido_por_los_trabajadores_es_el_de_una_lectura(db: Backend) -> None:
@@ -126,3 +221,27 @@ def test_las_partes_del_ajuste_se_unen_en_el_orden_de_los_clientes(db: Backend) 
     assert [len(p[0]) for p in partes][1] == 0
     assert ajuste_repo.unir_partes(partes) == entero
     assert len(set(entero[0])) == 30
+
+
+def test_los_cortes_siguen_el_orden_de_la_base_con_ids_de_cualquier_forma(
+    db: Backend, api: httpx.Client
+) -> None:
+    """Ids in upper and lower case, with hyphens and underscores (the API accepts them),
+    sort differently in Python and under a linguistic collation: the cuts come from the
+    database in its own order, so the ranges never overlap nor leave a client out."""
+    ids = ["a0001", "B0002", "cli10", "cli-2", "cli_3", "Z9", "m-m", "M_m", "00x", "zz"]
+    for cliente_id in ids:
+        crear_cliente(api, cliente_id, f"Empresa {cliente_id} S.L.")
+        importar(api, historial_regular(cliente_id))
+    factory = db.app.state.session_factory
+    with factory() as session:
+        en_orden = lote_repo.ids_de_clientes(session, None, 1000)
+        entero = ajuste_repo.dias_de_compra(session)
+        for partes in range(2, 7):
+            cortes = lote_repo.cortes_de_clientes(session, partes)
+            assert cortes == [i for i in en_orden if i in cortes]  # the database's order
+            rangos = itertools.pairwise([None, *cortes, None])
+            leidas = [ajuste_repo.dias_de_compra(session, *rango) for rango in rangos]
+            assert ajuste_repo.unir_partes(leidas) == entero, partes
+    assert sorted(en_orden) == sorted(ids)
+    assert len(set(entero[0])) == len(ids)

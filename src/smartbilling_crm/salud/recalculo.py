@@ -146,9 +146,9 @@ def _recalcular(
     with contextlib.ExitStack() as pila:
         if proceso_dedicado:
             pila.enter_context(recolector_de_lotes())
-        # Started first: the workers import the engines while this process fits the
-        # portfolio. Spawning them pays off from two batches per worker; fewer are
-        # scored here.
+        # Started first: the workers import the engines, then read their share of the
+        # portfolio fit's purchase days (`lote.leer_ajuste`) while this process reads the
+        # rest. Spawning them pays off from two batches per worker; fewer are scored here.
         pool = None
         if procesos > 1 and -(-total // lote) >= 2 * procesos:
             pool = pila.enter_context(trabajadores(factory, settings, procesos))

@@ -1,6 +1,7 @@
 """The portfolio-wide reads of `recalcular`'s fit: every client's purchase days (the
 purchase model) and paid-late counts (the late-payment prior), each one statement over
-the whole ledger."""
+the whole ledger; the purchase days also by ranges of clients, read in parallel and
+joined (`unir_partes`)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from array import array
 from datetime import date
 from typing import Any, TypeAlias
 
+import numpy as np
 from sqlalchemy import and_, case, func, or_, select, type_coerce
 from sqlalchemy.orm import Session
 from sqlalchemy.types import NullType
@@ -54,7 +56,9 @@ def unir_partes(partes: list[DiasDeCompra]) -> DiasDeCompra:
     clientes, dias, importes = array("q"), array("q"), array("d")
     for parte_clientes, parte_dias, parte_importes in partes:
         desplazamiento = clientes[-1] + 1 if clientes else 0
-        clientes.extend(c + desplazamiento for c in parte_clientes)
+        # Shifted by numpy over the packed values: a million rows in a few ms.
+        desplazados = np.frombuffer(parte_clientes, dtype=np.int64) + desplazamiento
+        clientes.frombytes(desplazados.tobytes())
         dias.extend(parte_dias)
         importes.extend(parte_importes)
     return clientes, dias, importes

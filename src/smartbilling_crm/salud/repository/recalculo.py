@@ -37,13 +37,23 @@ def contar_clientes(session: Session) -> int:
 
 def cortes_de_clientes(session: Session, partes: int) -> list[str]:
     """The client ids that cut the clients, in id order, into `partes` ranges of about the
-    same size (fewer cuts when there are fewer clients than parts)."""
+    same size (fewer cuts when there are fewer clients than parts). One statement, so one
+    snapshot, and in the database's order of ids: the ranges are bounded by `>=` and `<`
+    in that order (its collation), which Python's order of the strings need not be."""
     total = contar_clientes(session)
-    cortes = [
-        session.scalar(select(Cliente.id).order_by(Cliente.id).offset(total * i // partes).limit(1))
-        for i in range(1, partes)
-    ]
-    return sorted({c for c in cortes if c is not None})
+    posiciones = sorted({total * i // partes + 1 for i in range(1, partes)} - {1})
+    if not posiciones:
+        return []
+    numerada = select(
+        Cliente.id, func.row_number().over(order_by=Cliente.id).label("posicion")
+    ).subquery()
+    return list(
+        session.scalars(
+            select(numerada.c.id)
+            .where(numerada.c.posicion.in_(posiciones))
+            .order_by(numerada.c.posicion)
+        )
+    )
 
 
 PROGRESO_ID = 1
