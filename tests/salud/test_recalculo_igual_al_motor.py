@@ -64,6 +64,17 @@ def _casos_raros(cliente_id: str) -> list[object]:
     returned and one an amountless settlement, no due date, whole amounts (SQLite keeps
     them as integers), credit applied, a cancelled credit note."""
     d = date(2026, 1, 5)
+
+    def cobro(sufijo: str, dia: date, importe: Decimal | None, devuelto: bool = False) -> Cobro:
+        return Cobro(
+            cobro_id=f"{cliente_id}-1/{sufijo}",
+            factura_id=f"{cliente_id}-1",
+            cliente_id=cliente_id,
+            fecha=dia,
+            importe=importe,
+            devuelto=devuelto,
+        )
+
     return [
         Factura(
             factura_id=f"{cliente_id}-1",
@@ -77,35 +88,10 @@ def _casos_raros(cliente_id: str) -> list[object]:
             pendiente=Decimal(0),
             credito_aplicado=Decimal(0),
         ),
-        Cobro(
-            cobro_id=f"{cliente_id}-1/a",
-            factura_id=f"{cliente_id}-1",
-            cliente_id=cliente_id,
-            fecha=date(2026, 1, 20),
-            importe=Decimal("20.10"),
-        ),
-        Cobro(
-            cobro_id=f"{cliente_id}-1/b",
-            factura_id=f"{cliente_id}-1",
-            cliente_id=cliente_id,
-            fecha=date(2026, 1, 25),
-            importe=Decimal(30),
-            devuelto=True,
-        ),
-        Cobro(
-            cobro_id=f"{cliente_id}-1/c",
-            factura_id=f"{cliente_id}-1",
-            cliente_id=cliente_id,
-            fecha=date(2026, 1, 28),
-            importe=Decimal("50.90"),
-        ),
-        Cobro(
-            cobro_id=f"{cliente_id}-1/pagada",
-            factura_id=f"{cliente_id}-1",
-            cliente_id=cliente_id,
-            fecha=date(2026, 2, 1),
-            importe=None,
-        ),
+        cobro("a", date(2026, 1, 20), Decimal("20.10")),
+        cobro("b", date(2026, 1, 25), Decimal(30), devuelto=True),
+        cobro("c", date(2026, 1, 28), Decimal("50.90")),
+        cobro("pagada", date(2026, 2, 1), None),
         Factura(
             factura_id=f"{cliente_id}-2",
             cliente_id=cliente_id,
