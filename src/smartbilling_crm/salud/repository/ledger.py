@@ -88,10 +88,22 @@ def facturas(session: Session, ids: Sequence[str]) -> dict[str, LibroDeCliente]:
     Columns, not entities: the engine only reads them, and skipping the identity map
     and the unused timestamp columns is a quarter of `recalcular`'s time.
     """
-    (_, _, _, a_emision, a_vence, a_base, a_total, a_pago, a_anulada, a_pendiente, a_credito) = (
-        conversores := _conversores(session.get_bind().dialect)
-    )[:11]
-    a_dia, a_importe = conversores[12:]
+    (
+        _,
+        _,
+        _,
+        a_emision,
+        a_vence,
+        a_base,
+        a_total,
+        a_pago,
+        a_anulada,
+        a_pendiente,
+        a_credito,
+        _,
+        a_dia,
+        a_importe,
+    ) = _conversores(session.get_bind().dialect)
     grupos: dict[str, LibroDeCliente] = defaultdict(list)
     anterior: str | None = None
     cobros: list[tuple[date | None, Decimal | None]] = []

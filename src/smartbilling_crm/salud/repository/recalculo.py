@@ -37,9 +37,9 @@ def contar_clientes(session: Session) -> int:
 
 def cortes_de_clientes(session: Session, partes: int) -> list[str]:
     """The client ids that cut the clients, in id order, into `partes` ranges of about the
-    same size (fewer cuts when there are fewer clients than parts). One statement, so one
-    snapshot, and in the database's order of ids: the ranges are bounded by `>=` and `<`
-    in that order (its collation), which Python's order of the strings need not be."""
+    same size (fewer cuts when there are fewer clients than parts). The cuts come from one
+    statement, in the database's order of ids: the ranges are bounded by `>=` and `<` in
+    that order (its collation), which Python's order of the strings need not be."""
     total = contar_clientes(session)
     posiciones = sorted({total * i // partes + 1 for i in range(1, partes)} - {1})
     if not posiciones:
