@@ -148,10 +148,14 @@ def _postgresql_bounded(engine: Engine, statement_timeout_s: float) -> None:
 
     @event.listens_for(engine, "checkout")
     def ping(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+        # In autocommit, one round trip: in a transaction psycopg sends BEGIN before the
+        # empty statement and it needs a ROLLBACK after (three, 0.26 → 0.10 ms a checkout).
         dbapi_connection.plazo_s = PING_TIMEOUT_S
+        antes = dbapi_connection.autocommit
         try:
+            dbapi_connection.autocommit = True
             dbapi_connection.execute(";", prepare=False)
-            dbapi_connection.rollback()  # back to idle, as the pool handed it
+            dbapi_connection.autocommit = antes  # back as the pool handed it
         except psycopg.Error as error:
             # The pool discards this connection and tries a new one (connect_timeout).
             raise exc.DisconnectionError("conexión caída") from error

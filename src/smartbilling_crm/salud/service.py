@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from smartbilling_crm.config import Settings
 from smartbilling_crm.facturacion import libro
 from smartbilling_crm.kit.contexto import Contexto
-from smartbilling_crm.models import Actividad, Cliente, Contacto, Oportunidad, SaludCliente
+from smartbilling_crm.models import Cliente, Contacto, Oportunidad, SaludCliente
 from smartbilling_crm.salud import reglas
 from smartbilling_crm.salud import repository as salud_repo
 from smartbilling_crm.salud.lectura import acciones_sugeridas as acciones_sugeridas
@@ -76,7 +76,7 @@ class Hechos:
     facturas: list[FacturaHecho] = field(default_factory=list)
     abiertas: list[Oportunidad] = field(default_factory=list)
     contactos: list[Contacto] = field(default_factory=list)
-    tareas: list[Actividad] = field(default_factory=list)
+    tareas: list[salud_repo.Tarea] = field(default_factory=list)
     fechas_actividad: list[datetime] = field(default_factory=list)
     ultima_ganada: datetime | None = None
 
@@ -118,17 +118,15 @@ def cargar_hechos(
     }
     abiertas = salud_repo.oportunidades_abiertas(session, ids, ligero=ligero)
     contactos = salud_repo.contactos(session, ids, ligero=ligero)
-    tareas = salud_repo.tareas_pendientes(session, ids, ligero=ligero)
-    fechas = salud_repo.fechas_actividad(session, ids, now - VENTANA_ACTIVIDAD, now)
-    ganadas = salud_repo.ultimas_ganadas(session, ids)
+    actividad = salud_repo.actividad(session, ids, now - VENTANA_ACTIVIDAD, now)
     return {
         cliente_id: Hechos(
             facturas=facturas.get(cliente_id, []),
             abiertas=abiertas.get(cliente_id, []),
             contactos=contactos.get(cliente_id, []),
-            tareas=tareas.get(cliente_id, []),
-            fechas_actividad=fechas.get(cliente_id, []),
-            ultima_ganada=ganadas.get(cliente_id),
+            tareas=actividad.tareas.get(cliente_id, []),
+            fechas_actividad=actividad.fechas.get(cliente_id, []),
+            ultima_ganada=actividad.ganadas.get(cliente_id),
         )
         for cliente_id in ids
     }

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from sqlalchemy import (
     Table,
@@ -20,6 +21,8 @@ from sqlalchemy import (
     func,
     insert,
     literal,
+    literal_column,
+    null,
     select,
     union_all,
     update,
@@ -149,7 +152,6 @@ _CONTACTO = (
     Contacto.es_contacto_principal,
     Contacto.es_contacto_financiero,
 )
-_TAREA = (Actividad.id, Actividad.titulo, Actividad.fecha)
 
 
 def _con_filas(stmt: Any, columnas: tuple[Any, ...]) -> tuple[Any, Any]:
@@ -178,12 +180,6 @@ _CONTACTOS = _con_filas(
     .order_by(Contacto.es_contacto_principal.desc(), Contacto.nombre_completo, Contacto.id),
     _CONTACTO,
 )
-_TAREAS = _con_filas(
-    select(Actividad.cliente_id, Actividad)
-    .where(_de(Actividad.cliente_id), Actividad.tipo == "tarea", Actividad.completada.is_(False))
-    .order_by(Actividad.fecha, Actividad.id),
-    _TAREA,
-)
 
 
 def oportunidades_abiertas(
@@ -198,60 +194,86 @@ def contactos(
     return cast(dict[str, list[Contacto]], _cargar(session, _CONTACTOS, ids, ligero))
 
 
-def tareas_pendientes(
-    session: Session, ids: Sequence[str], *, ligero: bool = False
-) -> dict[str, list[Actividad]]:
-    return cast(dict[str, list[Actividad]], _cargar(session, _TAREAS, ids, ligero))
+class Tarea(NamedTuple):
+    """A pending task as the rules read it."""
+
+    id: str
+    titulo: str
+    fecha: datetime
 
 
-_ULTIMAS_GANADAS = (
-    select(Oportunidad.cliente_id, func.max(Oportunidad.fecha_cierre_real))
-    .where(_de(Oportunidad.cliente_id), Oportunidad.estado == "ganada")
-    .group_by(Oportunidad.cliente_id)
-)
+@dataclass
+class ActividadDeClientes:
+    """What the engines read of the clients' timelines and won deals (`actividad`)."""
+
+    fechas: dict[str, list[datetime]] = field(default_factory=dict)
+    tareas: dict[str, list[Tarea]] = field(default_factory=dict)
+    ganadas: dict[str, datetime] = field(default_factory=dict)
 
 
-def ultimas_ganadas(session: Session, ids: Sequence[str]) -> dict[str, datetime]:
-    """When each client's latest won opportunity closed."""
-    rows = _leer(session, _ULTIMAS_GANADAS, {"ids": list(ids)}).all()
-    return {cliente_id: fecha for cliente_id, fecha in rows if fecha is not None}
-
-
+_RECIENTE, _ULTIMA, _TAREA_PENDIENTE, _GANADA = range(4)
 _HUMANA = Actividad.tipo.not_in(TIPOS_DEL_LEDGER)
-# The window's dates (tagged 0), then each client's newest one (tagged 1): one statement.
-_FECHAS_ACTIVIDAD = union_all(
-    select(Actividad.cliente_id, Actividad.fecha, literal(0)).where(
+_SIN_TEXTO = null()
+# Four reads in one statement (a round trip each, on PostgreSQL the hook's largest cost):
+# each client's pending tasks, the dates of its human interactions in (desde, hasta], its
+# newest one up to `hasta`, and when its latest won opportunity closed; tagged, in the
+# tasks' order. The tasks come first: their columns type the union's.
+_ACTIVIDAD: Any = union_all(
+    select(
+        Actividad.cliente_id,
+        Actividad.fecha.label("fecha"),
+        literal(_TAREA_PENDIENTE).label("clase"),
+        Actividad.id.label("id"),
+        Actividad.titulo,
+    ).where(_de(Actividad.cliente_id), Actividad.tipo == "tarea", Actividad.completada.is_(False)),
+    select(Actividad.cliente_id, Actividad.fecha, literal(_RECIENTE), _SIN_TEXTO, _SIN_TEXTO).where(
         _de(Actividad.cliente_id),
         _HUMANA,
         Actividad.fecha > bindparam("desde"),
         Actividad.fecha <= bindparam("hasta"),
     ),
-    select(Actividad.cliente_id, func.max(Actividad.fecha), literal(1))
+    select(
+        Actividad.cliente_id, func.max(Actividad.fecha), literal(_ULTIMA), _SIN_TEXTO, _SIN_TEXTO
+    )
     .where(_de(Actividad.cliente_id), _HUMANA, Actividad.fecha <= bindparam("hasta"))
     .group_by(Actividad.cliente_id),
-)
+    select(
+        Oportunidad.cliente_id,
+        func.max(Oportunidad.fecha_cierre_real),
+        literal(_GANADA),
+        _SIN_TEXTO,
+        _SIN_TEXTO,
+    )
+    .where(_de(Oportunidad.cliente_id), Oportunidad.estado == "ganada")
+    .group_by(Oportunidad.cliente_id),
+).order_by(literal_column("fecha"), literal_column("id"))
 
 
-def fechas_actividad(
+def actividad(
     session: Session, ids: Sequence[str], desde: datetime, hasta: datetime
-) -> dict[str, list[datetime]]:
-    """Per client, the dates of human interactions in (desde, hasta] plus the newest one up
-    to `hasta`: all the engagement metrics need, without loading long timelines.
+) -> ActividadDeClientes:
+    """Per client: its pending tasks (oldest first), the dates of its human interactions
+    in (desde, hasta] plus its newest one up to `hasta` (all the engagement metrics need,
+    without loading long timelines), and when its latest won opportunity closed.
 
     Invoices and payments are the ledger's entries in the timeline, not interactions with
     the client (contract §8): a cancelled invoice does not end a silence."""
-    parametros = {"ids": list(ids), "desde": desde, "hasta": hasta}
-    recientes: dict[str, list[datetime]] = defaultdict(list)
+    leido = ActividadDeClientes(defaultdict(list), defaultdict(list))
     ultimas: list[tuple[str, datetime | None]] = []
-    for cliente_id, fecha, es_ultima in _leer(session, _FECHAS_ACTIVIDAD, parametros):
-        if es_ultima:
+    parametros = {"ids": list(ids), "desde": desde, "hasta": hasta}
+    for cliente_id, fecha, clase, tarea_id, titulo in _leer(session, _ACTIVIDAD, parametros):
+        if clase == _RECIENTE:
+            leido.fechas[cliente_id].append(fecha)
+        elif clase == _TAREA_PENDIENTE:
+            leido.tareas[cliente_id].append(Tarea(tarea_id, titulo, fecha))
+        elif clase == _ULTIMA:
             ultimas.append((cliente_id, fecha))
-        else:
-            recientes[cliente_id].append(fecha)
+        elif fecha is not None:
+            leido.ganadas[cliente_id] = fecha
     for cliente_id, ultima in ultimas:
-        if ultima is not None and ultima not in recientes[cliente_id]:
-            recientes[cliente_id].append(ultima)
-    return dict(recientes)
+        if ultima is not None and ultima not in leido.fechas[cliente_id]:
+            leido.fechas[cliente_id].append(ultima)
+    return leido
 
 
 _SALUD = cast(Table, SaludCliente.__table__)
