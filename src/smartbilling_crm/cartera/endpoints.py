@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from smartbilling_crm.cartera import service as cartera_service
 from smartbilling_crm.cartera.schemas import AlertaList, Dashboard, Pipeline
 from smartbilling_crm.dominio import Severidad
-from smartbilling_crm.kit.deps import ApiKeyDep, ContextoDep
+from smartbilling_crm.kit.deps import ApiKeyDep, ContextoDep, EnUnidadDep
 from smartbilling_crm.kit.errores import INVALID, UNAUTHORIZED
 
 router = APIRouter(dependencies=[ApiKeyDep], tags=["Cartera"])
@@ -24,16 +24,18 @@ SeveridadFiltro = Annotated[Severidad | None, Query(description="baja | media | 
     summary="Alertas de todos los clientes",
     responses={**UNAUTHORIZED, **INVALID},
 )
-def listar_alertas(
-    ctx: ContextoDep,
+async def listar_alertas(
+    unidad: EnUnidadDep,
     severidad: SeveridadFiltro = None,
     tipo: Annotated[str | None, Query(max_length=40, pattern="^[a-z_]+$")] = None,
     skip: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
 ) -> AlertaList:
     """Alertas de toda la cartera, las más graves primero (según el último recálculo)."""
-    return cartera_service.listar_alertas(
-        ctx.session, severidad=severidad, tipo=tipo, skip=skip, limit=limit
+    return await unidad(
+        lambda ctx: cartera_service.listar_alertas(
+            ctx.session, severidad=severidad, tipo=tipo, skip=skip, limit=limit
+        )
     )
 
 
@@ -44,10 +46,10 @@ def listar_alertas(
     summary="Cuadro de mando",
     responses=UNAUTHORIZED,
 )
-def obtener_dashboard(ctx: ContextoDep) -> Dashboard:
+async def obtener_dashboard(unidad: EnUnidadDep) -> Dashboard:
     """La cartera de un vistazo: clientes por estado, LTV, ingresos esperados, pipeline,
     facturas vencidas, clientes en riesgo, facturas esperadas y alertas por gravedad."""
-    return cartera_service.dashboard(ctx)
+    return await unidad(cartera_service.dashboard)
 
 
 @router.get(

@@ -20,7 +20,7 @@ from smartbilling_crm.clientes.schemas import (
     OrdenarClientesPor,
 )
 from smartbilling_crm.kit import csv_es
-from smartbilling_crm.kit.deps import ApiKeyDep, ContextoDep
+from smartbilling_crm.kit.deps import ApiKeyDep, ContextoDep, EnUnidadDep
 from smartbilling_crm.kit.errores import CONFLICT, INVALID, READ, UNAUTHORIZED, WRITE
 from smartbilling_crm.kit.schemas import CleanStr, EstadoClienteIn, RiesgoImpagoIn, _accept_ascii
 
@@ -56,8 +56,8 @@ def crear_cliente(
     summary="Listar clientes",
     responses={**UNAUTHORIZED, **INVALID},
 )
-def listar_clientes(
-    ctx: ContextoDep,
+async def listar_clientes(
+    unidad: EnUnidadDep,
     skip: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
     estado: EstadoClienteIn | None = None,
@@ -84,7 +84,7 @@ def listar_clientes(
         ordenar_por=ordenar_por.value,
         descendente=orden == Orden.DESC,
     )
-    return clientes_service.listar(ctx.session, filtro)
+    return await unidad(lambda ctx: clientes_service.listar(ctx.session, filtro))
 
 
 # Declared before "/{cliente_id}", which would otherwise take "exportar.csv" as an id.
@@ -131,10 +131,10 @@ def exportar_clientes_csv(
     summary="Cliente 360",
     responses=READ,
 )
-def obtener_cliente(ctx: ContextoDep, cliente_id: str) -> ClienteRead:
+async def obtener_cliente(unidad: EnUnidadDep, cliente_id: str) -> ClienteRead:
     """El cliente con sus contactos, sus 10 actividades más recientes, sus oportunidades
     abiertas y su salud."""
-    return clientes_service.obtener_360(ctx, cliente_id)
+    return await unidad(lambda ctx: clientes_service.obtener_360(ctx, cliente_id))
 
 
 @router.patch(

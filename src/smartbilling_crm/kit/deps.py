@@ -116,14 +116,15 @@ ContextoDep = Annotated[Contexto, Depends(get_contexto, scope="function")]
 
 @dataclass(frozen=True)
 class EnUnidad:
-    """Runs a function in one writable unit of work, begun, run, confirmed (effects, then
-    commit) and closed in a single worker thread.
+    """Runs a function in one unit of work (read-only for GET, as `ContextoDep`'s), begun,
+    run, confirmed (effects, then commit) and closed in a single worker thread.
 
     `ContextoDep` costs an async endpoint nothing but a plain one four thread hops (the
     unit's opening, the endpoint, FastAPI's validation of its response, the commit), and on
     SQLite the write turn is held across all of them while the event loop serves other
-    requests in between. A hot writer (the
-    invoice hook) awaits this instead: one hop, the turn held only while it works."""
+    requests in between. The hot endpoints (the invoice hook, the client 360, the client
+    list, the alerts and the dashboard) await this instead: one hop, the turn held only
+    while the writer works."""
 
     request: Request
     settings: Settings
@@ -134,7 +135,11 @@ class EnUnidad:
 
         def en_hilo() -> T:
             with unidad_de_trabajo(
-                state.session_factory, self.settings, self.now, state.efectos
+                state.session_factory,
+                self.settings,
+                self.now,
+                state.efectos,
+                read_only=self.request.method in ("GET", "HEAD"),
             ) as ctx:
                 return trabajo(ctx)
 
@@ -147,8 +152,8 @@ async def get_en_unidad(
     now: NowDep,
     _plaza: Annotated[None, Depends(reservar_conexion, scope="function")],
 ) -> EnUnidad:
-    """A writer's unit of work as one hop (`EnUnidad`), with its place among the
-    connections (and, on SQLite, its write turn) held until the endpoint returns."""
+    """A unit of work as one hop (`EnUnidad`), with its place among the connections (and,
+    for a writer on SQLite, its write turn) held until the endpoint returns."""
     return EnUnidad(request, settings, now)
 
 
