@@ -76,6 +76,8 @@ MAX_CONEXIONES_PG = {1: 30, WORKERS_PG: 40}
 # R2: rounds per scale and endpoint, alternated between the two scales' servers, and the
 # unrecorded warm-up of each server before an endpoint's rounds (seconds; wrk takes whole ones).
 RONDAS_R2 = 5
+# R1: rounds per figure, alternated between its three servers (the same total time).
+RONDAS_R1 = 5
 CALENTAR_R2_S = 1
 
 
@@ -251,6 +253,7 @@ class Medidas:
     recalcular_carga: dict[str, Recalculo] = field(default_factory=dict)
     latencias: dict[tuple[str, int], Resultado] = field(default_factory=dict)
     rondas_r2: dict[tuple[str, int], list[float]] = field(default_factory=dict)  # rounds' p95s
+    rondas_r1: dict[str, list[float]] = field(default_factory=dict)  # rounds' req/s
     r1: dict[str, Resultado] = field(default_factory=dict)  # bare, referencia, 360 (twice)
     r3: dict[tuple[str, int, int], tuple[Resultado, int]] = field(default_factory=dict)
     rss_mb: dict[str, float] = field(default_factory=dict)
@@ -441,6 +444,48 @@ def combinar_rondas(rondas: list[Resultado]) -> Resultado:
     )
 
 
+def medir_r1(m: Medidas, crm_url: str, url: str, clientes: int, logs: Path, python: bool) -> None:
+    """R1's three figures (bare endpoint, the 360 read by hand, the client 360) in
+    `RONDAS_R1` rounds alternated bare, by hand, 360, bare…, the three servers up at once,
+    after 2 s of unrecorded warm-up on each; a figure's rate is its rounds' requests over
+    their seconds. Measured one after the other, minutes of this machine's drift fell on
+    one figure and not the others (its speed moves by a third within minutes)."""
+    # The database file read through first: no server pays for a cold page cache.
+    leer_entero(make_url(url).database or "")
+    segundos = max(2, round(m.segundos / RONDAS_R1))
+    with (
+        servidor("bare:app", {}, logs) as bare,
+        servidor("referencia:app", crm_env(url), logs) as ref,
+    ):
+        objetivos = {
+            "bare": (bare.url, [get("/ok")], [get("/ok")]),
+            "referencia": (ref.url, peticiones_360(clientes), peticiones_360(clientes, 200)),
+            "360": (crm_url, peticiones_360(clientes), peticiones_360(clientes, 200)),
+        }
+        for destino, _, calentar in objetivos.values():
+            cargar(destino, calentar, conexiones=CONEXIONES, segundos=2, forzar_python=python)
+        rondas: dict[str, list[Resultado]] = {nombre: [] for nombre in objetivos}
+        for _ in range(RONDAS_R1):
+            for nombre, (destino, peticiones, _) in objetivos.items():
+                r = cargar(
+                    destino,
+                    peticiones,
+                    conexiones=CONEXIONES,
+                    segundos=segundos,
+                    forzar_python=python,
+                )
+                rondas[nombre].append(r)
+                m.driver = r.driver
+        for nombre, de_nombre in rondas.items():
+            m.r1[nombre] = combinar_rondas(de_nombre)
+            m.rondas_r1[nombre] = [r.rps for r in de_nombre]
+            log(
+                f"R1 {nombre}: {m.r1[nombre].rps:.0f} req/s, rounds "
+                f"{' / '.join(f'{r.rps:.0f}' for r in de_nombre)} "
+                f"({sum(r.non2xx + r.errors for r in de_nombre)} !2xx)"
+            )
+
+
 def medir_r2(m: Medidas, app: str, urls: dict[int, str], logs: Path, python: bool) -> None:
     """R2 with the scales interleaved: one server per scale, up at the same time (each on a
     free port of its own), and per endpoint `RONDAS_R2` rounds on one connection alternated
@@ -542,31 +587,14 @@ def medir(args: argparse.Namespace, trabajo: Path) -> Medidas:
 
     if args.scale in urls and solo & {"R1", "R3", "R4", "R5"}:
         clientes, url = args.scale, urls[args.scale]
-        if "R1" in solo:
-            # The three R1 figures back to back, so they share the machine's state; the
-            # database file read through first, so the first server measured does not pay
-            # for a cold page cache (1 GB at 100k) that the next ones then find warm.
-            leer_entero(make_url(url).database or "")
-            with servidor("bare:app", {}, logs) as bare:
-                carga(bare.url, [get("/ok")], CONEXIONES, 2)
-                m.r1["bare"] = carga(bare.url, [get("/ok")], CONEXIONES, m.segundos)
-                m.driver = m.r1["bare"].driver
-                log(f"R1 bare: {m.r1['bare'].rps:.0f} req/s")
-            with servidor("referencia:app", crm_env(url), logs) as ref:
-                carga(ref.url, peticiones_360(clientes, 200), CONEXIONES, 2)
-                m.r1["referencia"] = carga(
-                    ref.url, peticiones_360(clientes), CONEXIONES, m.segundos
-                )
-                r = m.r1["referencia"]
-                log(f"R1 referencia: {r.rps:.0f} req/s ({r.non2xx + r.errors} !2xx)")
         # The server of R1's 360, R3 and R4, whose peak RSS is R5's (not R2's servers).
         with servidor(crm_app, crm_env(url), logs) as crm:
-            if solo & {"R1", "R3"}:
+            if "R1" in solo:
+                medir_r1(m, crm.url, url, clientes, logs, python)
+            elif "R3" in solo:  # R3's goal is a share of the 360's rate
                 carga(crm.url, peticiones_360(clientes, 200), CONEXIONES, 2)
                 m.r1["360"] = carga(crm.url, peticiones_360(clientes), CONEXIONES, m.segundos)
-                m.driver = m.r1["360"].driver
-                r = m.r1["360"]
-                log(f"R1 360: {r.rps:.0f} req/s ({r.non2xx + r.errors} !2xx)")
+                log(f"R1 360: {m.r1['360'].rps:.0f} req/s")
             if "R3" in solo:
                 medir_webhooks(m, "sqlite", 1, url, crm.url, clientes, python)
                 if "360" in m.r1:
@@ -823,7 +851,8 @@ def informe(m: Medidas) -> str:
     }
     for clave, nombre in nombres_r1.items():
         if clave in m.r1:
-            fila(nombre, m.r1[clave], CONEXIONES)
+            tasas = " / ".join(f"{rps:.0f}" for rps in m.rondas_r1.get(clave, []))
+            fila(nombre + (f" (rounds' req/s {tasas})" if tasas else ""), m.r1[clave], CONEXIONES)
     for (nombre, clientes), r in sorted(m.latencias.items(), key=lambda kv: (kv[0][0], kv[0][1])):
         rondas = m.rondas_r2.get((nombre, clientes), [])
         espectro = " / ".join(f"{p95:.1f}" for p95 in rondas)
@@ -894,7 +923,9 @@ def informe(m: Medidas) -> str:
                 if "R2" in m.solo and m.latencias
                 else []
             ),
-            "- R1's three figures are measured back to back on the same recomputed database; "
+            f"- R1's three figures are measured on the same recomputed database in {RONDAS_R1} "
+            "rounds each, alternated (bare, by hand, 360, bare, …), the three servers up at "
+            "once; a figure's rate is its rounds' requests over their seconds. "
             "R4 runs `smartbilling-crm recalcular` in a subprocess (its default `--procesos`: "
             f"{procesos_por_defecto()} worker processes score batches on this machine; "
             "peak RSS is the largest process), first alone, then again "
