@@ -893,7 +893,7 @@ def informe(m: Medidas) -> str:
             f"- Machine: {maquina()}",
             f"- Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}; "
             f"driver `{m.driver or '?'}` (1 thread), {m.segundos:.0f} s per measurement "
-            "(after 2 s of warm-up for R1; R2 in rounds, below); server: uvicorn, 1 worker "
+            "(R1 and R2 in rounds, below); server: uvicorn, 1 worker "
             "unless stated, no access log",
             "- Data per client: 3 contacts, 20 activities, 2 opportunities, 12 invoices "
             "(about 9 in 10 paid, each with its payment row; the rest open) "
