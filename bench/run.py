@@ -76,7 +76,8 @@ MAX_CONEXIONES_PG = {1: 30, WORKERS_PG: 40}
 # R2: rounds per scale and endpoint, alternated between the two scales' servers, and the
 # unrecorded warm-up of each server before an endpoint's rounds (seconds; wrk takes whole ones).
 RONDAS_R2 = 5
-# R1: rounds per figure, alternated between its three servers (the same total time).
+# R1: rounds per figure, alternated between its three servers (of `--seconds` ÷ 5, at least
+# 2 s: 10 s per figure by default, as before).
 RONDAS_R1 = 5
 CALENTAR_R2_S = 1
 
@@ -424,10 +425,10 @@ def segundos_ronda_r2(segundos: float) -> int:
 
 
 def combinar_rondas(rondas: list[Resultado]) -> Resultado:
-    """A scale's figure from its R2 rounds: requests, seconds and failures summed (req/s is
-    over all of them), each percentile the median of the rounds' values. A round that got
-    no answer counts its whole length as its latency (a lower bound), not the driver's 0:
-    an endpoint slower than a round must not look fast."""
+    """A figure from its rounds (R1's, or a scale's in R2): requests, seconds and failures
+    summed (req/s is over all of them), each percentile the median of the rounds' values.
+    A round that got no answer counts its whole length as its latency (a lower bound), not
+    the driver's 0: an endpoint slower than a round must not look fast."""
 
     def latencia(r: Resultado, valor: float) -> float:
         return valor if r.requests else r.seconds * 1000
@@ -594,7 +595,8 @@ def medir(args: argparse.Namespace, trabajo: Path) -> Medidas:
             elif "R3" in solo:  # R3's goal is a share of the 360's rate
                 carga(crm.url, peticiones_360(clientes, 200), CONEXIONES, 2)
                 m.r1["360"] = carga(crm.url, peticiones_360(clientes), CONEXIONES, m.segundos)
-                log(f"R1 360: {m.r1['360'].rps:.0f} req/s")
+                r = m.r1["360"]
+                log(f"R1 360: {r.rps:.0f} req/s ({r.non2xx + r.errors} !2xx)")
             if "R3" in solo:
                 medir_webhooks(m, "sqlite", 1, url, crm.url, clientes, python)
                 if "360" in m.r1:
