@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 import pytest
 from pydantic import ValidationError
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from typer.testing import CliRunner
 
@@ -35,12 +35,12 @@ from .procesos import ServerProcess, free_port
 @pytest.mark.parametrize(
     ("total", "procesos", "esperado"),
     [
-        (30, 1, PoolPorProceso(10, 20)),  # the default: the pool one worker always had
-        (30, 4, PoolPorProceso(2, 5)),  # 4 × 7 = 28 ≤ 30
-        (100, 4, PoolPorProceso(8, 17)),
+        (30, 1, PoolPorProceso(30, 0)),  # the default
+        (30, 4, PoolPorProceso(7, 0)),  # 4 × 7 = 28 ≤ 30
+        (100, 4, PoolPorProceso(25, 0)),
         (4, 4, PoolPorProceso(1, 0)),
         (1, 1, PoolPorProceso(1, 0)),
-        (2, 1, PoolPorProceso(1, 1)),
+        (2, 1, PoolPorProceso(2, 0)),
     ],
 )
 def test_each_process_gets_its_share(total: int, procesos: int, esperado: PoolPorProceso) -> None:
@@ -149,6 +149,34 @@ def test_a_burst_beyond_the_budget_waits_off_thread_and_is_served(db: Backend) -
         if respuesta.status_code == 503:
             assert respuesta.headers["retry-after"] == "2"
             assert respuesta.json()["detail"] == SinConexionError.MENSAJE
+
+
+def test_connections_are_opened_once_and_kept_under_load(db: Backend) -> None:
+    """A share of 4 under 16 clients at once: the process opens at most its 4 connections
+    and reuses them. While a third of the share was kept and the rest was overflow, each
+    request that found the kept ones busy opened a connection and closed it after (on
+    PostgreSQL a new server process per request)."""
+    app = create_app(make_settings(db.url, CRM_DB_MAX_CONEXIONES=4, CRM_DB_POOL_TIMEOUT_S=10))
+    abiertas = 0
+
+    def contar(*_: Any) -> None:
+        nonlocal abiertas
+        abiertas += 1
+
+    with (
+        ServerThread(app) as server,
+        httpx.Client(
+            base_url=server.base_url,
+            headers={"Authorization": f"Bearer {API_KEY}"},
+            timeout=60,
+            limits=httpx.Limits(max_connections=16),
+        ) as client,
+        ThreadPoolExecutor(16) as pool,
+    ):
+        event.listen(app.state.engine, "connect", contar)
+        estados = list(pool.map(lambda _: client.get("/api/clientes/").status_code, range(160)))
+    assert estados == [200] * 160
+    assert 1 <= abiertas <= 4, abiertas
 
 
 def test_two_workers_under_a_burst_stay_within_the_total(db: Backend, tmp_path: Path) -> None:
