@@ -179,6 +179,50 @@ def test_connections_are_opened_once_and_kept_under_load(db: Backend) -> None:
     assert 1 <= abiertas <= 4, abiertas
 
 
+def test_hot_reads_run_two_at_a_time_in_threads(db: Backend) -> None:
+    """16 clients reading client 360s at once: at most CRM_HILOS_LECTURA (2) of the reads
+    hold a thread and a connection at a time, the others wait on the event loop; all
+    are served."""
+    app = create_app(make_settings(db.url, CRM_HILOS_LECTURA=2))
+    en_uso = maximo = 0
+    cerrojo = threading.Lock()
+
+    def sacada(*_: Any) -> None:
+        nonlocal en_uso, maximo
+        with cerrojo:
+            en_uso += 1
+            maximo = max(maximo, en_uso)
+
+    def devuelta(*_: Any) -> None:
+        nonlocal en_uso
+        with cerrojo:
+            en_uso -= 1
+
+    with (
+        ServerThread(app) as server,
+        httpx.Client(
+            base_url=server.base_url,
+            headers={"Authorization": f"Bearer {API_KEY}"},
+            timeout=60,
+            limits=httpx.Limits(max_connections=16),
+        ) as client,
+        ThreadPoolExecutor(16) as pool,
+    ):
+        ids = [
+            client.post(
+                "/api/clientes/",
+                json={"nombre_empresa": f"Lectora {i} S.L.", "email": f"l{i}@x.es"},
+            ).json()["id"]
+            for i in range(8)
+        ]
+        event.listen(app.state.engine, "checkout", sacada)
+        event.listen(app.state.engine, "checkin", devuelta)
+        respuestas = list(pool.map(lambda i: client.get(f"/api/clientes/{ids[i % 8]}"), range(160)))
+    assert [r.status_code for r in respuestas] == [200] * 160
+    assert {r.json()["id"] for r in respuestas} == set(ids)
+    assert 1 <= maximo <= 2, maximo
+
+
 def test_two_workers_under_a_burst_stay_within_the_total(db: Backend, tmp_path: Path) -> None:
     """`smartbilling-crm serve --workers 2` with CRM_DB_MAX_CONEXIONES=4: 48 requests at
     once never see more than 4 server connections in pg_stat_activity."""

@@ -57,6 +57,8 @@ class Settings(BaseSettings):
     db_max_conexiones: int = Field(30, ge=1, le=10_000, alias="CRM_DB_MAX_CONEXIONES")
     # How long a request waits for a free pooled connection before answering 503.
     db_pool_timeout_s: float = Field(2.0, gt=0, le=60, alias="CRM_DB_POOL_TIMEOUT_S")
+    # How many of the hot reads (`deps.EnUnidad` on GET) a worker runs in threads at once.
+    hilos_lectura: int = Field(2, ge=1, le=64, alias="CRM_HILOS_LECTURA")
 
     @field_validator("timezone")
     @classmethod

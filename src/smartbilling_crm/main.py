@@ -86,6 +86,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # SQLite has one writer at a time: this process's writes queue here in arrival order
         # (`deps.reservar_conexion`) instead of polling for the file's lock.
         app.state.turno_de_escritura = anyio.Lock() if is_sqlite(settings.database_url) else None
+        # The hot reads run CRM_HILOS_LECTURA at a time; the rest wait on the event loop
+        # (`deps.EnUnidad`).
+        app.state.carril_de_lectura = anyio.Semaphore(settings.hilos_lectura)
         app.state.identidad = await run_in_threadpool(sistema.identidad, settings.database_url)
         app.state.session_factory = create_session_factory(engine)
         if settings.env == "development":
