@@ -6,7 +6,8 @@ with five Core `select()`s in one read-only transaction and validated into the s
 own wire models, so the JSON is the same shape. No engines, no ORM, no middlewares: what
 the 360 costs above this is what the service adds. Served like the CRM (`driver.servidor`),
 on the same database (`DATABASE_URL`), with the same connection settings
-(`kit.db.create_db_engine`) and the same Bearer key check.
+(`kit.db.create_db_engine`), as many reads in threads at once (`CRM_HILOS_LECTURA`) and
+the same Bearer key check.
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ import os
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
+import anyio
 from fastapi import FastAPI, Header, HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import Engine, select
 
 from smartbilling_crm.actividades.schemas import ActividadRead
@@ -43,6 +46,7 @@ async def lifespan(app: FastAPI) -> Any:
         pool=pool_por_proceso(int(os.environ.get("CRM_DB_MAX_CONEXIONES", "30")), 1),
     )
     app.state.engine = engine
+    app.state.carril = anyio.Semaphore(int(os.environ.get("CRM_HILOS_LECTURA", "2")))
     try:
         yield
     finally:
@@ -98,14 +102,18 @@ def leer_360(engine: Engine, cliente_id: str) -> ClienteRead | None:
 
 
 @app.get("/api/clientes/{cliente_id}", response_model=ClienteRead)
-def cliente_360(
+async def cliente_360(
     request: Request,
     cliente_id: str,
     authorization: Annotated[str, Header()] = "",
 ) -> ClienteRead:
     if authorization not in CLAVES:
         raise HTTPException(401)
-    leido = leer_360(request.app.state.engine, cliente_id)
+    # As many reads in threads at once as the CRM runs (`kit.deps.EnUnidad`,
+    # CRM_HILOS_LECTURA): the comparison is of the work per read, not of how many threads
+    # take turns on the GIL.
+    async with request.app.state.carril:
+        leido = await run_in_threadpool(leer_360, request.app.state.engine, cliente_id)
     if leido is None:
         raise HTTPException(404)
     return leido
