@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -156,12 +157,18 @@ def test_connections_are_opened_once_and_kept_under_load(db: Backend) -> None:
     and reuses them. While a third of the share was kept and the rest was overflow, each
     request that found the kept ones busy opened a connection and closed it after (on
     PostgreSQL a new server process per request)."""
-    app = create_app(make_settings(db.url, CRM_DB_MAX_CONEXIONES=4, CRM_DB_POOL_TIMEOUT_S=10))
+    app = create_app(
+        make_settings(
+            db.url, CRM_DB_MAX_CONEXIONES=4, CRM_DB_POOL_TIMEOUT_S=10, CRM_HILOS_LECTURA=4
+        )
+    )
     abiertas = 0
+    cerrojo = threading.Lock()
 
     def contar(*_: Any) -> None:
         nonlocal abiertas
-        abiertas += 1
+        with cerrojo:
+            abiertas += 1
 
     with (
         ServerThread(app) as server,
@@ -183,7 +190,7 @@ def test_hot_reads_run_two_at_a_time_in_threads(db: Backend) -> None:
     """16 clients reading client 360s at once: at most CRM_HILOS_LECTURA (2) of the reads
     hold a thread and a connection at a time, the others wait on the event loop; all
     are served."""
-    app = create_app(make_settings(db.url, CRM_HILOS_LECTURA=2))
+    app = create_app(make_settings(db.url, CRM_HILOS_LECTURA=2, CRM_DB_POOL_TIMEOUT_S=10))
     en_uso = maximo = 0
     cerrojo = threading.Lock()
 
@@ -208,19 +215,97 @@ def test_hot_reads_run_two_at_a_time_in_threads(db: Backend) -> None:
         ) as client,
         ThreadPoolExecutor(16) as pool,
     ):
-        ids = [
+        creados = [
             client.post(
                 "/api/clientes/",
                 json={"nombre_empresa": f"Lectora {i} S.L.", "email": f"l{i}@x.es"},
-            ).json()["id"]
+            )
             for i in range(8)
         ]
+        assert [r.status_code for r in creados] == [201] * 8
+        ids = [r.json()["id"] for r in creados]
         event.listen(app.state.engine, "checkout", sacada)
         event.listen(app.state.engine, "checkin", devuelta)
         respuestas = list(pool.map(lambda i: client.get(f"/api/clientes/{ids[i % 8]}"), range(160)))
     assert [r.status_code for r in respuestas] == [200] * 160
     assert {r.json()["id"] for r in respuestas} == set(ids)
     assert 1 <= maximo <= 2, maximo
+
+
+def test_a_read_that_waits_too_long_for_the_lane_is_a_503_with_retry_after(db: Backend) -> None:
+    """One read at a time and a wait of a millisecond: of 16 clients reading at once, some
+    find the lane taken for longer and are told to come back, none fails otherwise."""
+    app = create_app(make_settings(db.url, CRM_HILOS_LECTURA=1, CRM_DB_POOL_TIMEOUT_S=0.001))
+    with (
+        ServerThread(app) as server,
+        httpx.Client(
+            base_url=server.base_url,
+            headers={"Authorization": f"Bearer {API_KEY}"},
+            timeout=60,
+            limits=httpx.Limits(max_connections=16),
+        ) as client,
+        ThreadPoolExecutor(16) as pool,
+    ):
+        respuestas = list(pool.map(lambda _: client.get("/api/dashboard"), range(160)))
+    estados = [r.status_code for r in respuestas]
+    assert set(estados) == {200, 503}, estados
+    rechazadas = [r for r in respuestas if r.status_code == 503]
+    assert {r.headers["retry-after"] for r in rechazadas} == {"2"}
+    # Mostly the lane; a read whose millisecond ran out just after it got its place in the
+    # lane was still waiting (within the same deadline) for a connection's.
+    motivos = {r.json()["detail"] for r in rechazadas}
+    assert SinConexionError.MENSAJE_LECTURA in motivos
+    assert motivos <= {SinConexionError.MENSAJE_LECTURA, SinConexionError.MENSAJE}
+
+
+def test_a_stale_read_waiting_to_write_leaves_the_lane_to_the_other_reads(db: Backend) -> None:
+    """The first read of a day of a stale client stores its health first. While that write
+    waits (another transaction holds the client: SQLite's write lock, PostgreSQL's row),
+    it holds no place in the read lane: with a lane of one, another client's 360 is served
+    meanwhile. When the lock goes, the stale read answers with today's health."""
+    app = create_app(
+        make_settings(
+            db.url, CRM_HILOS_LECTURA=1, CRM_DB_POOL_TIMEOUT_S=5, CRM_SQLITE_BUSY_TIMEOUT_MS=20000
+        )
+    )
+    with (
+        ServerThread(app) as server,
+        httpx.Client(
+            base_url=server.base_url, headers={"Authorization": f"Bearer {API_KEY}"}, timeout=60
+        ) as client,
+        ThreadPoolExecutor(1) as pool,
+    ):
+        ids = []
+        for nombre in ("caducada", "aldia"):
+            cuerpo = {"nombre_empresa": f"{nombre} S.L.", "email": f"info@{nombre}.es"}
+            creado = client.post("/api/clientes/", json=cuerpo)
+            assert creado.status_code == 201, creado.text
+            ids.append(creado.json()["id"])
+        caducada, al_dia = ids
+        hoy = client.get(f"/api/clientes/{caducada}").json()["salud"]["fecha_calculo"]
+        with db.engine.begin() as conn:
+            conn.execute(
+                text("UPDATE salud_cliente_extended SET fecha_calculo = :d WHERE cliente_id = :c"),
+                {"d": date(2000, 1, 1), "c": caducada},
+            )
+        with db.engine.connect() as bloqueo:
+            # A write of the client's row, left open: on SQLite it holds the file's write
+            # lock, on PostgreSQL the row's.
+            bloqueo.execute(
+                text("UPDATE clientes_extended SET ltv = ltv WHERE id = :c"), {"c": caducada}
+            )
+            esperando = pool.submit(client.get, f"/api/clientes/{caducada}")
+            time.sleep(0.5)
+            assert not esperando.done()
+            inicio = time.monotonic()
+            otra = client.get(f"/api/clientes/{al_dia}")
+            assert otra.status_code == 200, otra.text
+            assert time.monotonic() - inicio < 2
+            assert not esperando.done()
+            bloqueo.rollback()
+        respuesta = esperando.result(timeout=30)
+    assert respuesta.status_code == 200, respuesta.text
+    assert respuesta.json()["salud"]["fecha_calculo"] == hoy
 
 
 def test_two_workers_under_a_burst_stay_within_the_total(db: Backend, tmp_path: Path) -> None:

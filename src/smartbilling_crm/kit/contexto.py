@@ -19,6 +19,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from smartbilling_crm.config import Settings
 from smartbilling_crm.kit.db import lectura_en_pausa, transaction
 
+
+class EscrituraNecesaria(Exception):
+    """A read-only unit that may not open a writable one (`escribe_aparte=False`) needs to
+    store something first: its caller runs the work again as a writer (`deps.EnUnidad`)."""
+
+
 # An effect gets the touched clients (id -> "has a new purchase") of one round.
 Efecto = Callable[["Contexto", Mapping[str, bool]], None]
 
@@ -35,6 +41,8 @@ class Contexto:
     # may not).
     factory: sessionmaker[Session] | None = None
     read_only: bool = False
+    # Whether `aparte` may open that unit; if not, it raises `EscrituraNecesaria`.
+    escribe_aparte: bool = True
     _tocados: dict[str, bool] = field(default_factory=dict)
     _filas: list[object] = field(default_factory=list)
     _bloqueadas: dict[str, object] = field(default_factory=dict)
@@ -103,6 +111,8 @@ class Contexto:
             raise RuntimeError("este contexto no sabe abrir otra unidad de trabajo")
         if not self.read_only:
             raise RuntimeError("una unidad que puede escribir escribe en su propia transacción")
+        if not self.escribe_aparte:
+            raise EscrituraNecesaria
         with (
             lectura_en_pausa(self.session),
             unidad_de_trabajo(self.factory, self.settings, self.now, self.efectos) as otro,
@@ -118,6 +128,7 @@ def unidad_de_trabajo(
     efectos: Sequence[Efecto] = (),
     *,
     read_only: bool = False,
+    escribe_aparte: bool = True,
 ) -> Iterator[Contexto]:
     """One transaction: yields the context, runs its effects, commits (rolls back on error)."""
     with transaction(factory, read_only=read_only) as session:
@@ -128,6 +139,7 @@ def unidad_de_trabajo(
             efectos=efectos,
             factory=factory,
             read_only=read_only,
+            escribe_aparte=escribe_aparte,
         )
         yield ctx
         ctx.confirmar()

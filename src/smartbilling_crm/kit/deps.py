@@ -15,7 +15,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from smartbilling_crm.config import Settings
-from smartbilling_crm.kit.contexto import Contexto, unidad_de_trabajo
+from smartbilling_crm.kit.contexto import Contexto, EscrituraNecesaria, unidad_de_trabajo
 from smartbilling_crm.kit.excepciones import (
     PayloadTooLargeError,
     SinConexionError,
@@ -53,9 +53,16 @@ async def reservar_conexion(request: Request) -> AsyncIterator[None]:
     the pool, and the requests that do hold a connection wait for a free thread to run
     their endpoint: everyone times out together. Here the surplus waits without a thread,
     and after CRM_DB_POOL_TIMEOUT_S answers 503 with Retry-After."""
+    async with _plaza_de_conexion(request, escribe=request.method not in ("GET", "HEAD")):
+        yield
+
+
+@asynccontextmanager
+async def _plaza_de_conexion(request: Request, *, escribe: bool) -> AsyncIterator[None]:
+    """`reservar_conexion`'s place: for a writer on SQLite, its write turn first."""
     plazas: anyio.Semaphore = request.app.state.plazas_de_conexion
     settings: Settings = request.app.state.settings
-    async with _turno_de_escritura(request, settings):
+    async with _turno_de_escritura(request, settings, escribe=escribe):
         try:
             with anyio.fail_after(settings.db_pool_timeout_s):
                 await plazas.acquire()
@@ -68,7 +75,9 @@ async def reservar_conexion(request: Request) -> AsyncIterator[None]:
 
 
 @asynccontextmanager
-async def _turno_de_escritura(request: Request, settings: Settings) -> AsyncIterator[None]:
+async def _turno_de_escritura(
+    request: Request, settings: Settings, *, escribe: bool
+) -> AsyncIterator[None]:
     """On SQLite, a request that may write waits its turn among this process's writers, in
     arrival order, for up to CRM_SQLITE_BUSY_TIMEOUT_MS (then 503 with Retry-After).
 
@@ -77,7 +86,7 @@ async def _turno_de_escritura(request: Request, settings: Settings) -> AsyncIter
     arrived first could keep losing to newer ones until their busy timeout ran out (one of
     582 events at 16 at once got a 503 after 5 s in `make bench`). Reads never wait here."""
     turno: anyio.Lock | None = request.app.state.turno_de_escritura
-    if turno is None or request.method in ("GET", "HEAD"):
+    if turno is None or not escribe:
         yield
         return
     try:
@@ -124,7 +133,14 @@ class EnUnidad:
     SQLite the write turn is held across all of them while the event loop serves other
     requests in between. The hot endpoints (the invoice hook, the client 360, the client
     list, the alerts and the dashboard) await this instead: one hop, the turn held only
-    while the writer works. Their reads take their turn in `_en_carril_de_lectura` first."""
+    while the writer works.
+
+    A writer's place (and turn) is taken by `get_en_unidad`, for the whole request. A
+    read takes its place in the read lane, then a connection's, only around its hop
+    (`_plaza_de_lectura`). A read that must store something first (the first read of a
+    day of a client whose health is stale: `Contexto.aparte`) leaves both and runs again
+    as a writer, with the write turn: on SQLite it never waits for the file's lock while
+    holding a place in the lane."""
 
     request: Request
     settings: Settings
@@ -132,24 +148,35 @@ class EnUnidad:
 
     async def __call__(self, trabajo: Callable[[Contexto], T]) -> T:
         state = self.request.app.state
-        lectura = self.request.method in ("GET", "HEAD")
 
-        def en_hilo() -> T:
+        def en_hilo(read_only: bool) -> T:
             with unidad_de_trabajo(
-                state.session_factory, self.settings, self.now, state.efectos, read_only=lectura
+                state.session_factory,
+                self.settings,
+                self.now,
+                state.efectos,
+                read_only=read_only,
+                escribe_aparte=False,
             ) as ctx:
                 return trabajo(ctx)
 
-        if not lectura:
-            return await run_in_threadpool(en_hilo)
-        async with _en_carril_de_lectura(state.carril_de_lectura, self.settings):
-            return await run_in_threadpool(en_hilo)
+        if self.request.method not in ("GET", "HEAD"):
+            return await run_in_threadpool(en_hilo, False)
+        try:
+            async with _plaza_de_lectura(self.request, self.settings):
+                return await run_in_threadpool(en_hilo, True)
+        except EscrituraNecesaria:
+            pass
+        async with _plaza_de_conexion(self.request, escribe=True):
+            return await run_in_threadpool(en_hilo, False)
 
 
 @asynccontextmanager
-async def _en_carril_de_lectura(carril: anyio.Semaphore, settings: Settings) -> AsyncIterator[None]:
-    """A place among the reads running in threads (CRM_HILOS_LECTURA, 2 by default), awaited
-    on the event loop; after CRM_DB_POOL_TIMEOUT_S, 503 with Retry-After.
+async def _plaza_de_lectura(request: Request, settings: Settings) -> AsyncIterator[None]:
+    """A place among the reads running in threads (CRM_HILOS_LECTURA, 2 by default), then
+    one among the connections, both awaited on the event loop within one
+    CRM_DB_POOL_TIMEOUT_S (then 503 with Retry-After). Taken in that order, a read
+    waiting for the lane holds no connection's place a writer could need.
 
     A read is mostly Python, and one process runs one thread of Python at a time (the GIL):
     16 reads in 16 threads took turns on it, each losing it at every statement (the driver
@@ -158,25 +185,44 @@ async def _en_carril_de_lectura(carril: anyio.Semaphore, settings: Settings) -> 
     on SQLite, 191 → 221 on PostgreSQL, with 2 threads (4: 292 and 232; 8 on PostgreSQL:
     197). Writes are not limited: they wait on locks and on the disk (webhooks on
     PostgreSQL with 2 threads for everything: 94 → 67 events/s)."""
+    carril: anyio.Semaphore = request.app.state.carril_de_lectura
+    plazas: anyio.Semaphore = request.app.state.plazas_de_conexion
+    mensaje = SinConexionError.MENSAJE_LECTURA
     try:
         with anyio.fail_after(settings.db_pool_timeout_s):
             await carril.acquire()
+            mensaje = SinConexionError.MENSAJE
+            try:
+                await plazas.acquire()
+            except BaseException:
+                carril.release()
+                raise
     except TimeoutError:
-        raise SinConexionError() from None
+        raise SinConexionError(mensaje) from None
     try:
         yield
     finally:
+        plazas.release()
         carril.release()
+
+
+async def _plaza_si_escribe(request: Request) -> AsyncIterator[None]:
+    """`reservar_conexion` for a writer; a read takes its places in `EnUnidad`."""
+    if request.method in ("GET", "HEAD"):
+        yield
+        return
+    async with _plaza_de_conexion(request, escribe=True):
+        yield
 
 
 async def get_en_unidad(
     request: Request,
     settings: SettingsDep,
     now: NowDep,
-    _plaza: Annotated[None, Depends(reservar_conexion, scope="function")],
+    _plaza: Annotated[None, Depends(_plaza_si_escribe, scope="function")],
 ) -> EnUnidad:
-    """A unit of work as one hop (`EnUnidad`), with its place among the connections (and,
-    for a writer on SQLite, its write turn) held until the endpoint returns."""
+    """A unit of work as one hop (`EnUnidad`); a writer holds its place among the
+    connections (and, on SQLite, its write turn) until the endpoint returns."""
     return EnUnidad(request, settings, now)
 
 

@@ -58,12 +58,17 @@ class ServiceUnavailableError(DomainError):
 
 
 class SinConexionError(ServiceUnavailableError):
-    """Every database connection of this process's share of CRM_DB_MAX_CONEXIONES stayed
-    busy for CRM_DB_POOL_TIMEOUT_S: a burst, not an outage, so the client may retry soon."""
+    """Every database connection of this process's share of CRM_DB_MAX_CONEXIONES (or, for
+    a hot read, every place of its lane, CRM_HILOS_LECTURA) stayed busy for
+    CRM_DB_POOL_TIMEOUT_S: a burst, not an outage, so the client may retry soon."""
 
     MENSAJE = (
         "Demasiadas peticiones a la vez: todas las conexiones a la base de datos están "
         "ocupadas; inténtalo de nuevo en unos segundos"
+    )
+    MENSAJE_LECTURA = (
+        "Demasiadas lecturas a la vez: esta ha esperado demasiado su turno; inténtalo de "
+        "nuevo en unos segundos"
     )
     MENSAJE_ESCRITURA = (
         "Demasiadas escrituras a la vez: la base de datos atiende una detrás de otra y esta "

@@ -49,13 +49,16 @@ def _no_encontrado(cliente_id: str) -> NotFoundError:
 
 
 def _refrescar_si_caducada(escritura: Contexto, cliente_id: str) -> None:
-    """In the separate unit of work: lock the client, look again (another request may have
-    refreshed it while this one waited) and, if still stale, mark it touched: the unit's
-    effect recomputes and stores it before the commit."""
+    """In a unit that may write (the read's own, or one apart from a read-only one): lock
+    the client, look again (another request may have refreshed it while this one waited)
+    and, if still stale, mark it touched: the unit's effect recomputes and stores it before
+    the commit."""
     cliente = salud_repo.bloquear_cliente(escritura.session, cliente_id)
     if cliente is None:  # erased meanwhile: the read below answers 404
         return
-    if caducada(salud_repo.get(escritura.session, cliente_id), escritura.hoy):
+    # Read again, not from the session: in a writable unit that read it before the lock,
+    # the session still holds what it saw then.
+    if caducada(salud_repo.cliente_y_salud(escritura.session, cliente_id)[1], escritura.hoy):
         escritura.tocar(cliente_id, fila=cliente)
 
 
@@ -76,7 +79,7 @@ def vigente(ctx: Contexto, cliente_id: str) -> tuple[Cliente, SaludCliente]:
         with ctx.aparte() as escritura:
             _refrescar_si_caducada(escritura, cliente_id)
     else:
-        ctx.tocar(cliente_id, fila=cliente)
+        _refrescar_si_caducada(ctx, cliente_id)
         ctx.confirmar()
     cliente, fila = salud_repo.cliente_y_salud(ctx.session, cliente_id)
     if cliente is None or fila is None:
