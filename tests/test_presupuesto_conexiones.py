@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -126,22 +127,30 @@ def test_no_free_connection_is_a_quick_503_with_retry_after(
         assert client.post("/api/clientes/", json=body).status_code == 201
 
 
-def test_a_burst_beyond_the_budget_waits_off_thread_and_is_served(db: Backend) -> None:
-    """64 requests at once against 2 connections: the surplus waits on the event loop, not
-    in worker threads blocked on the pool, so the requests holding a connection still find
-    a thread and the burst drains (before the wait was moved off-thread, 80 of 96 such
-    requests timed out together)."""
-    app = create_app(make_settings(db.url, CRM_DB_MAX_CONEXIONES=2, CRM_DB_POOL_TIMEOUT_S=5))
+@contextmanager
+def _clientes_a_la_vez(app: Any, n: int) -> Iterator[tuple[httpx.Client, ThreadPoolExecutor]]:
+    """The app served on a thread, an API client that may open `n` connections and `n`
+    threads to send its requests at once."""
     with (
         ServerThread(app) as server,
         httpx.Client(
             base_url=server.base_url,
             headers={"Authorization": f"Bearer {API_KEY}"},
             timeout=60,
-            limits=httpx.Limits(max_connections=64),
+            limits=httpx.Limits(max_connections=n),
         ) as client,
-        ThreadPoolExecutor(64) as pool,
+        ThreadPoolExecutor(n) as pool,
     ):
+        yield client, pool
+
+
+def test_a_burst_beyond_the_budget_waits_off_thread_and_is_served(db: Backend) -> None:
+    """64 requests at once against 2 connections: the surplus waits on the event loop, not
+    in worker threads blocked on the pool, so the requests holding a connection still find
+    a thread and the burst drains (before the wait was moved off-thread, 80 of 96 such
+    requests timed out together)."""
+    app = create_app(make_settings(db.url, CRM_DB_MAX_CONEXIONES=2, CRM_DB_POOL_TIMEOUT_S=5))
+    with _clientes_a_la_vez(app, 64) as (client, pool):
         respuestas = list(pool.map(lambda _: client.get("/api/dashboard"), range(128)))
     estados = [r.status_code for r in respuestas]
     assert set(estados) <= {200, 503}
@@ -170,16 +179,7 @@ def test_connections_are_opened_once_and_kept_under_load(db: Backend) -> None:
         with cerrojo:
             abiertas += 1
 
-    with (
-        ServerThread(app) as server,
-        httpx.Client(
-            base_url=server.base_url,
-            headers={"Authorization": f"Bearer {API_KEY}"},
-            timeout=60,
-            limits=httpx.Limits(max_connections=16),
-        ) as client,
-        ThreadPoolExecutor(16) as pool,
-    ):
+    with _clientes_a_la_vez(app, 16) as (client, pool):
         event.listen(app.state.engine, "connect", contar)
         estados = list(pool.map(lambda _: client.get("/api/clientes/").status_code, range(160)))
     assert estados == [200] * 160
@@ -205,16 +205,7 @@ def test_hot_reads_run_two_at_a_time_in_threads(db: Backend) -> None:
         with cerrojo:
             en_uso -= 1
 
-    with (
-        ServerThread(app) as server,
-        httpx.Client(
-            base_url=server.base_url,
-            headers={"Authorization": f"Bearer {API_KEY}"},
-            timeout=60,
-            limits=httpx.Limits(max_connections=16),
-        ) as client,
-        ThreadPoolExecutor(16) as pool,
-    ):
+    with _clientes_a_la_vez(app, 16) as (client, pool):
         creados = [
             client.post(
                 "/api/clientes/",
@@ -236,16 +227,7 @@ def test_a_read_that_waits_too_long_for_the_lane_is_a_503_with_retry_after(db: B
     """One read at a time and a wait of a millisecond: of 16 clients reading at once, some
     find the lane taken for longer and are told to come back, none fails otherwise."""
     app = create_app(make_settings(db.url, CRM_HILOS_LECTURA=1, CRM_DB_POOL_TIMEOUT_S=0.001))
-    with (
-        ServerThread(app) as server,
-        httpx.Client(
-            base_url=server.base_url,
-            headers={"Authorization": f"Bearer {API_KEY}"},
-            timeout=60,
-            limits=httpx.Limits(max_connections=16),
-        ) as client,
-        ThreadPoolExecutor(16) as pool,
-    ):
+    with _clientes_a_la_vez(app, 16) as (client, pool):
         respuestas = list(pool.map(lambda _: client.get("/api/dashboard"), range(160)))
     estados = [r.status_code for r in respuestas]
     assert set(estados) == {200, 503}, estados
