@@ -183,6 +183,8 @@ def test_connections_are_opened_once_and_kept_under_load(db: Backend) -> None:
         event.listen(app.state.engine, "connect", contar)
         estados = list(pool.map(lambda _: client.get("/api/clientes/").status_code, range(160)))
     assert estados == [200] * 160
+    # At least one: reads overlapped beyond the connection opened at start (else the bound
+    # proves nothing). Before, 61 (SQLite) and 68 (PostgreSQL).
     assert 1 <= abiertas <= 4, abiertas
 
 
@@ -220,6 +222,8 @@ def test_hot_reads_run_two_at_a_time_in_threads(db: Backend) -> None:
         respuestas = list(pool.map(lambda i: client.get(f"/api/clientes/{ids[i % 8]}"), range(160)))
     assert [r.status_code for r in respuestas] == [200] * 160
     assert {r.json()["id"] for r in respuestas} == set(ids)
+    # At least one: the listeners saw the reads' connections (else the bound proves
+    # nothing). Without the lane, 10.
     assert 1 <= maximo <= 2, maximo
 
 
