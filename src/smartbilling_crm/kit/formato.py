@@ -5,18 +5,17 @@ from __future__ import annotations
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
+_CENTIMO = Decimal("0.01")
+_SEPARADORES = str.maketrans(",.", ".,")
+
 
 def euros(amount: Decimal | int | float) -> str:
     """Spanish money format: 2500 -> '2.500,00 €', -120.5 -> '-120,50 €'."""
-    value = Decimal(str(amount)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    exacto = amount if isinstance(amount, Decimal) else Decimal(str(amount))
+    value = exacto.quantize(_CENTIMO, rounding=ROUND_HALF_UP)
     sign = "-" if value < 0 else ""
-    integer, _, cents = f"{abs(value):.2f}".partition(".")
-    groups: list[str] = []
-    while len(integer) > 3:
-        groups.insert(0, integer[-3:])
-        integer = integer[:-3]
-    groups.insert(0, integer)
-    return f"{sign}{'.'.join(groups)},{cents} €"
+    # Python's thousands grouping, its separators swapped: "2,500.00" -> "2.500,00".
+    return f"{sign}{abs(value):,.2f} €".translate(_SEPARADORES)
 
 
 def decimal1(value: float) -> str:
@@ -27,7 +26,9 @@ def decimal1(value: float) -> str:
 
 def fecha(day: date) -> str:
     """Spanish date format: date(2025, 12, 1) -> '01/12/2025'."""
-    return day.strftime("%d/%m/%Y")
+    if day.year >= 1000:  # formatted by hand: a tenth of strftime's cost, the same text
+        return f"{day.day:02d}/{day.month:02d}/{day.year}"
+    return day.strftime("%d/%m/%Y")  # the platform's own rendering of years before 1000
 
 
 def dias(n: int) -> str:
