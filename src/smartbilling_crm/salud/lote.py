@@ -31,7 +31,6 @@ from smartbilling_crm.kit.db import (
     sqlite_file,
     transaction,
 )
-from smartbilling_crm.models import Cliente
 from smartbilling_crm.salud import repository as salud_repo
 from smartbilling_crm.salud.motor.modelo_compras import predecir_lote
 from smartbilling_crm.salud.motor.pagos import PriorPagos, ajustar_prior
@@ -40,6 +39,7 @@ from smartbilling_crm.salud.repository import ajuste as ajuste_repo
 from smartbilling_crm.salud.repository import recalculo as lote_repo
 from smartbilling_crm.salud.service import (
     Cartera,
+    ClienteEvaluable,
     Evaluacion,
     Hechos,
     cargar_hechos,
@@ -52,7 +52,7 @@ from smartbilling_crm.salud.service import (
 
 def evaluar_lote(
     session: Session,
-    clientes: Sequence[Cliente],
+    clientes: Sequence[ClienteEvaluable],
     cartera: Cartera,
     settings: Settings,
     now: datetime,
@@ -63,7 +63,7 @@ def evaluar_lote(
 
 
 def evaluar_hechos(
-    clientes: Sequence[Cliente],
+    clientes: Sequence[ClienteEvaluable],
     hechos: dict[str, Hechos],
     cartera: Cartera,
     settings: Settings,
@@ -112,7 +112,7 @@ class FilasLote:
 
 
 def preparar_lote(
-    clientes: Sequence[Cliente], evaluaciones: Sequence[Evaluacion], now: datetime
+    clientes: Sequence[ClienteEvaluable], evaluaciones: Sequence[Evaluacion], now: datetime
 ) -> FilasLote:
     """The rows of a batch scored from detached client rows."""
     return FilasLote(
@@ -188,7 +188,7 @@ def puntuar(
     open while scoring would keep SQLite from recycling its write-ahead log)."""
     with transaction(factory, read_only=True) as session:
         antes = lote_repo.huellas(session, ids)
-        clientes = lote_repo.clientes(session, ids)
+        clientes = lote_repo.clientes_leidos(session, ids)
         hechos = cargar_hechos(session, ids, now, ligero=True)
     evaluaciones = evaluar_hechos(clientes, hechos, cartera, settings, now)
     return antes, preparar_lote(clientes, evaluaciones, now)

@@ -197,7 +197,7 @@ def _guardar_puntuado(
         cambiados = [i for i in ids if ahora.get(i) != antes.get(i)]
         if cambiados:
             # Changed (or erased) since the read: score them again, under the lock.
-            otra_vez = lote_repo.clientes(session, cambiados)
+            otra_vez = lote_repo.clientes_leidos(session, cambiados)
             filas = filas.sin(cambiados) + preparar_lote(
                 otra_vez, evaluar_lote(session, otra_vez, cartera, settings, now), now
             )

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from functools import cached_property
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
 from sqlalchemy.orm import Session
 
@@ -69,6 +69,30 @@ LOTE_RECALCULO = 1000
 _COLUMNAS = frozenset(SaludCliente.__table__.columns.keys()) - {"cliente_id", "fecha_actualizacion"}
 
 
+class ClienteEvaluable(Protocol):
+    """What the engines read of a client: a loaded `Cliente` (a write's refresh) or a
+    `ClienteLeido` row (the daily recompute's batches)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def nombre_empresa(self) -> str: ...
+    @property
+    def estado(self) -> str: ...
+    @property
+    def riesgo_impago(self) -> str: ...
+    @property
+    def ltv(self) -> Decimal: ...
+    @property
+    def margen_promedio(self) -> Decimal | None: ...
+    @property
+    def tamano_empresa(self) -> str | None: ...
+    @property
+    def cif_nif(self) -> str | None: ...
+    @property
+    def cif_nif_valido(self) -> bool | None: ...
+
+
 @dataclass
 class Hechos:
     """Everything the engines need about one client."""
@@ -102,6 +126,10 @@ def _factura_hecho(
     columnas: tuple[Any, ...], cobros: list[tuple[date | None, Decimal | None]]
 ) -> FacturaHecho:
     """A ledger row and its live payments; an amountless settlement is the rest (`libro`)."""
+    if not cobros:  # most invoices of a batch: nothing to add up
+        return _FACTURA(*columnas, ())
+    if all(i is not None for _, i in cobros):
+        return _FACTURA(*columnas, tuple((d, i) for d, i in cobros if d is not None))
     liquidado = libro.resto(columnas[5], sum((i for _, i in cobros if i is not None), CERO))
     return _FACTURA(
         *columnas, tuple((d, liquidado if i is None else i) for d, i in cobros if d is not None)
@@ -160,7 +188,7 @@ def historial(hechos: Hechos, hoy: date) -> HistorialCompras | None:
 
 
 def evaluar(
-    cliente: Cliente,
+    cliente: ClienteEvaluable,
     hechos: Hechos,
     cartera: Cartera,
     settings: Settings,
@@ -261,7 +289,7 @@ def cartera_vigente(session: Session, hoy: date) -> Cartera:
     return Cartera(umbral, modelo, prior)
 
 
-def _fila_salud(cliente: Cliente, evaluacion: Evaluacion, now: datetime) -> dict[str, Any]:
+def _fila_salud(cliente: ClienteEvaluable, evaluacion: Evaluacion, now: datetime) -> dict[str, Any]:
     fila = {
         name: getattr(evaluacion.salud, name)
         for name in _COLUMNAS
@@ -287,14 +315,14 @@ def _fila_salud(cliente: Cliente, evaluacion: Evaluacion, now: datetime) -> dict
 
 
 def filas_salud(
-    clientes: Sequence[Cliente], evaluaciones: Sequence[Evaluacion], now: datetime
+    clientes: Sequence[ClienteEvaluable], evaluaciones: Sequence[Evaluacion], now: datetime
 ) -> list[dict[str, Any]]:
     """The health rows of evaluated clients, as `guardar_salud` writes them."""
     return [_fila_salud(c, e, now) for c, e in zip(clientes, evaluaciones, strict=True)]
 
 
 def filas_alertas(
-    clientes: Sequence[Cliente], evaluaciones: Sequence[Evaluacion]
+    clientes: Sequence[ClienteEvaluable], evaluaciones: Sequence[Evaluacion]
 ) -> list[dict[str, Any]]:
     """The stored alerts of evaluated clients, as `reemplazar_alertas` writes them."""
     return [

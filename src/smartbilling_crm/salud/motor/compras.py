@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import statistics
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
@@ -151,7 +152,10 @@ def resumir(compras: Iterable[Compra], hoy: date) -> HistorialCompras | None:
         antiguedad=(hoy - fechas[0]).days,
         valor_medio=sum(valores) / len(valores),
         valor_medio_repeticion=sum(valores[1:]) / x if x else None,
-        hueco_tipico=math.floor(float(np.median(huecos)) + 0.5) if huecos else None,
+        # statistics, not numpy: a dozen gaps per client, and np.median's array round
+        # trip cost as much as the rest of the summary (the same middle value, or the
+        # mean of the two middle ones).
+        hueco_tipico=math.floor(statistics.median(huecos) + 0.5) if huecos else None,
     )
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from smartbilling_crm.dominio import RiesgoImpago, SaludGeneral
@@ -41,9 +42,12 @@ SALUD_POR_RIESGO = {
 }
 
 
-@dataclass(frozen=True)
-class FacturaHecho:
-    """One invoice of the ledger, as the health rules see it."""
+class FacturaHecho(NamedTuple):
+    """One invoice of the ledger, as the health rules see it.
+
+    A named tuple, not a frozen dataclass: `recalcular` builds one per invoice (a dozen
+    per client), and a frozen dataclass sets each of its eleven fields through
+    `object.__setattr__`."""
 
     factura_id: str
     numero: str
@@ -91,7 +95,12 @@ class TendenciaPago:
     @property
     def empeora(self) -> bool:
         """The early-warning signal: recent payments took TENDENCIA_DIAS_PEOR+ days longer."""
-        return self.media_reciente - self.media_anterior >= TENDENCIA_DIAS_PEOR
+        # Cross-multiplied (exact, as the Fractions' difference, without building one).
+        a, b = self.media_reciente, self.media_anterior
+        return (
+            a.numerator * b.denominator - b.numerator * a.denominator
+            >= TENDENCIA_DIAS_PEOR * a.denominator * b.denominator
+        )
 
 
 @dataclass(frozen=True)

@@ -7,14 +7,15 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from datetime import date, datetime
-from typing import Any, cast
+from decimal import Decimal
+from typing import Any, NamedTuple, cast
 
 from sqlalchemy import Engine, Table, bindparam, delete, func, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from smartbilling_crm.models import Cliente, ProgresoRecalculo, SaludCliente
-from smartbilling_crm.salud.repository import INSERTAR_ALERTAS, TABLA_ALERTAS
+from smartbilling_crm.salud.repository import INSERTAR_ALERTAS, TABLA_ALERTAS, _de, _leer
 
 logger = logging.getLogger("smartbilling_crm")
 
@@ -29,6 +30,33 @@ def ids_de_clientes(session: Session, despues_de: str | None, lote: int) -> list
 
 def clientes(session: Session, ids: Sequence[str]) -> list[Cliente]:
     return list(session.scalars(select(Cliente).where(Cliente.id.in_(ids)).order_by(Cliente.id)))
+
+
+class ClienteLeido(NamedTuple):
+    """What scoring reads of a client (`service.ClienteEvaluable`), as a plain row."""
+
+    id: str
+    nombre_empresa: str
+    estado: str
+    riesgo_impago: str
+    ltv: Decimal
+    margen_promedio: Decimal | None
+    tamano_empresa: str | None
+    cif_nif: str | None
+    cif_nif_valido: bool | None
+
+
+_CLIENTES_LEIDOS = (
+    select(*(getattr(Cliente, campo) for campo in ClienteLeido._fields))
+    .where(_de(Cliente.id))
+    .order_by(Cliente.id)
+)
+
+
+def clientes_leidos(session: Session, ids: Sequence[str]) -> list[ClienteLeido]:
+    """The clients a batch scores, in id order, as rows: entities (every column, the
+    identity map) cost a tenth of loading a batch's facts, and scoring edits nothing."""
+    return [ClienteLeido(*fila) for fila in _leer(session, _CLIENTES_LEIDOS, {"ids": list(ids)})]
 
 
 def contar_clientes(session: Session) -> int:
