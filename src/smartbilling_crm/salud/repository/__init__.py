@@ -259,22 +259,26 @@ def actividad(
 
     Invoices and payments are the ledger's entries in the timeline, not interactions with
     the client (contract §8): a cancelled invoice does not end a silence."""
-    leido = ActividadDeClientes(defaultdict(list), defaultdict(list))
+    fechas: defaultdict[str, list[datetime]] = defaultdict(list)
+    tareas: defaultdict[str, list[Tarea]] = defaultdict(list)
+    ganadas: dict[str, datetime] = {}
     ultimas: list[tuple[str, datetime | None]] = []
     parametros = {"ids": list(ids), "desde": desde, "hasta": hasta}
     for cliente_id, fecha, clase, tarea_id, titulo in _leer(session, _ACTIVIDAD, parametros):
         if clase == _RECIENTE:
-            leido.fechas[cliente_id].append(fecha)
+            fechas[cliente_id].append(fecha)
         elif clase == _TAREA_PENDIENTE:
-            leido.tareas[cliente_id].append(Tarea(tarea_id, titulo, fecha))
+            tareas[cliente_id].append(Tarea(tarea_id, titulo, fecha))
         elif clase == _ULTIMA:
             ultimas.append((cliente_id, fecha))
         elif fecha is not None:
-            leido.ganadas[cliente_id] = fecha
+            ganadas[cliente_id] = fecha
     for cliente_id, ultima in ultimas:
-        if ultima is not None and ultima not in leido.fechas[cliente_id]:
-            leido.fechas[cliente_id].append(ultima)
-    return leido
+        if ultima is not None and ultima not in fechas[cliente_id]:
+            fechas[cliente_id].append(ultima)
+    # Plain dicts, as declared: a client with nothing is missing (`.get`), not added by
+    # whoever looks it up.
+    return ActividadDeClientes(dict(fechas), dict(tareas), ganadas)
 
 
 _SALUD = cast(Table, SaludCliente.__table__)
