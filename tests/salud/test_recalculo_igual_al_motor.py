@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 from sqlalchemy import select
 
-from smartbilling_crm.models import Cobro, Factura
+from smartbilling_crm.models import Cliente, Cobro, Factura
 from smartbilling_crm.salud import lote as salud_lote
 from smartbilling_crm.salud import recalculo
 from smartbilling_crm.salud import service as salud_service
@@ -40,11 +40,23 @@ def test_el_lote_evalua_igual_que_el_motor_de_un_cliente(db: Backend) -> None:
     _generador().generar(db.url, 120, seed=14, hoy=HOY.date())
     settings = db.app.state.settings
     factory = db.app.state.session_factory
+    with factory() as session:  # what the generator leaves empty, on two clients
+        for cliente, margen, valido in zip(
+            session.scalars(select(Cliente).order_by(Cliente.id).limit(2)),
+            (Decimal("12.50"), Decimal("-3.25")),
+            (False, None),
+            strict=True,
+        ):
+            cliente.margen_promedio, cliente.cif_nif_valido = margen, valido
+        session.commit()
     with factory() as session:
         cartera = recalculo.ajustar_cartera(session, HOY.astimezone(settings.tz).date())
         ids = lote_repo.ids_de_clientes(session, None, 1000)
+        # The batch scores the rows the recompute reads (`clientes_leidos`); one by one,
+        # the entities a write's refresh holds.
+        filas = lote_repo.clientes_leidos(session, ids)
         clientes = lote_repo.clientes(session, ids)
-        en_lote = salud_lote.evaluar_lote(session, clientes, cartera, settings, HOY)
+        en_lote = salud_lote.evaluar_lote(session, filas, cartera, settings, HOY)
         de_uno_en_uno = [
             salud_service.evaluar(
                 c, salud_service.cargar_hechos(session, [c.id], HOY)[c.id], cartera, settings, HOY
@@ -53,6 +65,11 @@ def test_el_lote_evalua_igual_que_el_motor_de_un_cliente(db: Backend) -> None:
         ]
     assert len(ids) == 120
     assert sum(1 for e in en_lote if e.hechos.contactos and e.hechos.abiertas) > 10
+    for fila, cliente in zip(filas, clientes, strict=True):  # the same types and values
+        for campo in lote_repo.ClienteLeido._fields:
+            valor = getattr(cliente, campo)
+            assert (type(getattr(fila, campo)), getattr(fila, campo)) == (type(valor), valor)
+    assert {f.margen_promedio for f in filas} >= {Decimal("12.50"), Decimal("-3.25"), None}
     for lote, uno in zip(en_lote, de_uno_en_uno, strict=True):
         assert lote.estado == uno.estado
         assert lote.salud == uno.salud

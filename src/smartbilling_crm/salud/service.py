@@ -126,7 +126,9 @@ def _factura_hecho(
     columnas: tuple[Any, ...], cobros: list[tuple[date | None, Decimal | None]]
 ) -> FacturaHecho:
     """A ledger row and its live payments; an amountless settlement is the rest (`libro`)."""
-    if not cobros:  # most invoices of a batch: nothing to add up
+    # Nearly every invoice has no payment or only payments with their amount: nothing to
+    # add up unless one is a `factura.pagada` settlement.
+    if not cobros:
         return _FACTURA(*columnas, ())
     if all(i is not None for _, i in cobros):
         return _FACTURA(*columnas, tuple((d, i) for d, i in cobros if d is not None))

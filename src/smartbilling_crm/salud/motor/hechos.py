@@ -45,9 +45,9 @@ SALUD_POR_RIESGO = {
 class FacturaHecho(NamedTuple):
     """One invoice of the ledger, as the health rules see it.
 
-    A named tuple, not a frozen dataclass: `recalcular` builds one per invoice (a dozen
-    per client), and a frozen dataclass sets each of its eleven fields through
-    `object.__setattr__`."""
+    A named tuple, not a frozen dataclass: loading the facts (`cargar_hechos`, a whole
+    batch of `recalcular` or a write's refresh) builds one per invoice, and a frozen
+    dataclass set each of its eleven fields through `object.__setattr__`."""
 
     factura_id: str
     numero: str
