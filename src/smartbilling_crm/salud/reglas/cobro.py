@@ -28,10 +28,13 @@ from smartbilling_crm.salud.reglas.base import (
 
 def regla_factura_vencida(ctx: ContextoCliente) -> Hallazgos:
     """One alert and one call per invoice with something still owed past its due date."""
+    vencidas = facturas_vencidas(ctx.facturas, ctx.hoy)
+    if not vencidas:  # most clients: no contact to pick, nothing to write
+        return NADA
     alertas: list[Alerta] = []
     acciones: list[AccionSugerida] = []
     quien = a_quien(contacto_cobros(ctx), ctx)
-    for factura in facturas_vencidas(ctx.facturas, ctx.hoy):
+    for factura in vencidas:
         assert factura.fecha_vencimiento is not None
         retraso = (ctx.hoy - factura.fecha_vencimiento).days
         if retraso > VENCIDA_CRITICA:

@@ -149,10 +149,9 @@ def regla_oportunidad_estancada(ctx: ContextoCliente) -> Hallazgos:
     """An open opportunity past its estimated close, or with the client silent for 14 days."""
     alertas: list[Alerta] = []
     acciones: list[AccionSugerida] = []
-    quien = a_quien(contacto_comercial(ctx), ctx)
+    quien: str | None = None  # whom to call: picked once, for the first stale opportunity
     silencio = None if ctx.ultima_actividad is None else (ctx.hoy - ctx.ultima_actividad).days
     for oportunidad in sorted(ctx.oportunidades_abiertas, key=lambda o: (o.nombre_proyecto, o.id)):
-        nombre = f"«{oportunidad.nombre_proyecto}» ({euros(oportunidad.monto_estimado)})"
         cierre = oportunidad.fecha_cierre_estimada
         if cierre is not None and cierre < ctx.hoy:
             motivo = f"su cierre estimado era el {fecha(cierre)} ({hace((ctx.hoy - cierre).days)})"
@@ -162,6 +161,9 @@ def regla_oportunidad_estancada(ctx: ContextoCliente) -> Hallazgos:
             motivo = f"no hay actividad con el cliente desde hace {dias(silencio)}"
         else:
             continue
+        nombre = f"«{oportunidad.nombre_proyecto}» ({euros(oportunidad.monto_estimado)})"
+        if quien is None:
+            quien = a_quien(contacto_comercial(ctx), ctx)
         alertas.append(
             Alerta(
                 "oportunidad_estancada",
