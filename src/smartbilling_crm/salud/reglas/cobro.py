@@ -29,7 +29,7 @@ from smartbilling_crm.salud.reglas.base import (
 def regla_factura_vencida(ctx: ContextoCliente) -> Hallazgos:
     """One alert and one call per invoice with something still owed past its due date."""
     vencidas = facturas_vencidas(ctx.facturas, ctx.hoy)
-    if not vencidas:  # most clients: no contact to pick, nothing to write
+    if not vencidas:  # nothing overdue: no contact to pick, nothing to write
         return NADA
     alertas: list[Alerta] = []
     acciones: list[AccionSugerida] = []
