@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +41,22 @@ def test_help_explains_every_command() -> None:
         help_text = runner.invoke(app, [command, "--help"])
         assert help_text.exit_code == 0, command
         assert "Usage" in help_text.output
+
+
+def test_python_m_runs_the_same_commands() -> None:
+    """Without the venv's scripts on the PATH: `python -m smartbilling_crm` (a module run as
+    `__main__` once imported the commands' modules twice and failed on the cycle)."""
+    salida = subprocess.run(
+        [sys.executable, "-m", "smartbilling_crm", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert salida.returncode == 0, salida.stderr
+    assert "smartbilling-crm" in salida.stdout
+    for command in COMMANDS:
+        assert command in salida.stdout
 
 
 def test_migrate_brings_the_database_up_to_date(db: Backend) -> None:

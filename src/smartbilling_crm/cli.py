@@ -438,7 +438,3 @@ app.add_typer(usuarios_app, name="usuarios")
 app.command("backup")(backup)
 app.command("recalcular")(recalcular)
 app.command("verificar-cartera")(verificar_cartera)
-
-
-if __name__ == "__main__":
-    app()

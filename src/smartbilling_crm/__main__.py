@@ -1,0 +1,6 @@
+"""`python -m smartbilling_crm`: the operator's commands, the same as `smartbilling-crm`
+(for a machine where the virtual environment's scripts are not on the PATH)."""
+
+from smartbilling_crm.cli import app
+
+app(prog_name="smartbilling-crm")
