@@ -63,7 +63,7 @@ from sqlalchemy.engine import make_url
 from smartbilling_crm.config import Settings
 from smartbilling_crm.kit.db import create_db_engine, create_session_factory
 from smartbilling_crm.salud import recalculo
-from smartbilling_crm.salud.lote import procesos_por_defecto
+from smartbilling_crm.salud.procesos import procesos_por_defecto
 
 BENCH = Path(__file__).resolve().parent
 PG_ADMIN_URL = os.environ.get(

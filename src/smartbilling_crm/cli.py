@@ -11,34 +11,24 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
-import httpx
 import typer
-import uvicorn
 from pydantic import ValidationError
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import Progress
-from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import Session, sessionmaker
 
-from smartbilling_crm.clientes import csv as csv_clientes
 from smartbilling_crm.config import DEV_API_KEY, DEV_USER_EMAIL, DEV_USER_PASSWORD, Settings
-from smartbilling_crm.facturacion import csv as csv_facturas
-from smartbilling_crm.facturacion import firma
-from smartbilling_crm.kit import csv_es, ficheros
-from smartbilling_crm.kit.contexto import Contexto, unidad_de_trabajo
-from smartbilling_crm.kit.db import (
-    create_db_engine,
-    create_session_factory,
-    pool_por_proceso,
-    sqlite_file,
-)
-from smartbilling_crm.kit.db import migrate as run_migrations
-from smartbilling_crm.kit.schemas import ZONA_NEGOCIO
-from smartbilling_crm.ops import demo
-from smartbilling_crm.salud import service as salud_service
+
+# What a command needs is imported when it runs, not here: `smartbilling-crm --help` and
+# the light commands do not pay for the web stack, the engines and the CSV validators
+# (2.3 s of imports on this machine; `recalcular` still imports the engines it runs).
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
+
+    from smartbilling_crm.kit import csv_es
+    from smartbilling_crm.kit.contexto import Contexto
 
 app = typer.Typer(
     help="SmartBilling CRM: el servidor y las tareas del operador.", no_args_is_help=True
@@ -63,6 +53,10 @@ def serve(
     ] = None,
 ) -> None:
     """Arranca la API (aplica las migraciones al arrancar)."""
+    import uvicorn
+
+    from smartbilling_crm.kit.db import pool_por_proceso
+
     if workers is not None:
         # Each worker process reads its settings afresh: it must know how many share the
         # connection budget (CRM_DB_MAX_CONEXIONES) to take only its part.
@@ -100,6 +94,8 @@ def serve(
 @app.command()
 def migrate() -> None:
     """Aplica las migraciones pendientes a DATABASE_URL y termina."""
+    from smartbilling_crm.kit.db import migrate as run_migrations
+
     settings = _settings()
     run_migrations(settings.database_url)
     console.print("[green]Base de datos al día.[/green]")
@@ -132,6 +128,10 @@ def webhook_send(
     ] = None,
 ) -> None:
     """Firma y envía un evento de factura al webhook, como lo hará el módulo de facturación."""
+    import httpx
+
+    from smartbilling_crm.facturacion import firma
+
     settings = _settings()
     url = url or _url_del_crm(settings)
     body = json.dumps(
@@ -185,6 +185,8 @@ def demo_command() -> None:
     dos años de facturas y pagos, actividades y oportunidades, de modo que aparecen todos
     los estados (prospecto, activo, dormido, VIP, perdido) y las alertas. Ejecutarla dos
     veces no duplica nada: los clientes de la demo que ya existen se dejan como están."""
+    from smartbilling_crm.ops import demo
+
     settings = _settings()
     with (
         _unidad(settings, crea=True) as ctx,
@@ -217,6 +219,9 @@ def exportar_clientes(
 ) -> None:
     """Exporta los clientes, con sus columnas de salud, a un CSV que Excel abre tal cual
     (UTF-8 con BOM, separador ';' y coma decimal)."""
+    from smartbilling_crm.clientes import csv as csv_clientes
+    from smartbilling_crm.kit import ficheros
+
     settings = _settings()
     filtro = csv_clientes.FiltroExportacion(
         estado=estado, sector=sector, riesgo_impago=riesgo_impago, q=q
@@ -262,6 +267,8 @@ def importar_clientes(
     decimal). Cada fila se busca por id, si no por CIF/NIF, si no por email: si existe se
     actualiza, si no se crea. Una celda vacía no cambia nada. Todo o nada: si alguna fila
     se rechaza, no se guarda ninguna y se lista cada rechazo con su línea y su motivo."""
+    from smartbilling_crm.clientes import csv as csv_clientes
+
     informe = _importar_csv(fichero, simular, "Importando clientes", csv_clientes.importar)
     resumen = (
         f"{informe.filas} filas: {informe.nuevos} clientes nuevos, "
@@ -279,6 +286,8 @@ def importar_facturas(
     POST /api/facturas/importar: columnas id, numero, cliente_id o cif_nif, fecha_emision,
     fecha_vencimiento, base_imponible, total, fecha_pago y anulada (sí/no). Importar dos
     veces el mismo fichero no cambia nada. Todo o nada, con cada rechazo y su línea."""
+    from smartbilling_crm.facturacion import csv as csv_facturas
+
     informe = _importar_csv(fichero, simular, "Importando facturas", csv_facturas.importar)
     resumen = (
         f"{informe.filas} filas: {informe.nuevos} facturas nuevas, "
@@ -295,6 +304,11 @@ class _Deshacer(Exception):
 def _fabrica(settings: Settings, *, crea: bool = False) -> Iterator[sessionmaker[Session]]:
     """A migrated database and a session factory on it. Only a command that `crea` may
     start a SQLite file that is not there."""
+    from sqlalchemy.exc import OperationalError
+
+    from smartbilling_crm.kit.db import create_db_engine, create_session_factory
+    from smartbilling_crm.kit.db import migrate as run_migrations
+
     if not crea:
         _exigir_base(settings)
     try:
@@ -318,6 +332,9 @@ def _fabrica(settings: Settings, *, crea: bool = False) -> Iterator[sessionmaker
 def _unidad(settings: Settings, *, crea: bool = False) -> Iterator[Contexto]:
     """A migrated database and one unit of work (as a request has): its effects run and it
     is committed at the end of the block, rolled back if it raises."""
+    from smartbilling_crm.kit.contexto import unidad_de_trabajo
+    from smartbilling_crm.salud import service as salud_service
+
     with (
         _fabrica(settings, crea=crea) as factory,
         unidad_de_trabajo(
@@ -344,6 +361,8 @@ def _importar_csv(
 ) -> csv_es.InformeImportacion:
     """Run one CSV import as a single unit of work, kept only when every row is accepted
     and it is not a dry run; list the refused rows."""
+    from smartbilling_crm.kit import csv_es
+
     settings = _settings()
     texto = _leer_csv(fichero)
     try:
@@ -360,6 +379,8 @@ def _importar_csv(
 
 
 def _leer_csv(fichero: Path) -> str:
+    from smartbilling_crm.kit import csv_es, ficheros
+
     try:
         return csv_es.decodificar(ficheros.leer_limitado(fichero))
     except ficheros.FicheroNoAdmitido as exc:
@@ -396,6 +417,8 @@ def _resumen(resumen: str, correcto: bool, simular: bool, rechazadas: int) -> No
 def _exigir_base(settings: Settings) -> None:
     """Refuse (exit 2) to read a SQLite file that does not exist: run from the wrong folder,
     the command would otherwise create an empty database and report zero rows."""
+    from smartbilling_crm.kit.db import sqlite_file
+
     fichero = sqlite_file(settings.database_url)
     if fichero is not None and not fichero.exists():
         _fail(
@@ -414,6 +437,8 @@ def _url_del_crm(settings: Settings) -> str:
 def _settings() -> Settings:
     # Read afresh on every command (not the cached process settings), and say what is
     # wrong in one line instead of a traceback.
+    from smartbilling_crm.kit.schemas import ZONA_NEGOCIO
+
     try:
         settings = Settings()
     except ValidationError as exc:

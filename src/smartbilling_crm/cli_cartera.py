@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from sqlalchemy.orm import Session, sessionmaker
 
-from smartbilling_crm.cartera import contadores
 from smartbilling_crm.cli import _e, _fabrica, _fail, _settings, console
-from smartbilling_crm.kit.db import CARTERA_LOCK_KEY, OcupadoError, cerrojo_exclusivo, transaction
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
 
 
 def verificar_cartera(
@@ -29,6 +29,9 @@ def verificar_cartera(
     trigger borrado a mano). Sin --reparar no cambia nada y sale con código 1 si hay
     diferencias; con --reparar suma a cada total lo que le falta, sin parar el servidor.
     """
+    from smartbilling_crm.cartera import contadores
+    from smartbilling_crm.kit.db import transaction
+
     settings = _settings()
     with _fabrica(settings) as factory, _un_reparador(factory, reparar):
         with contadores.instantanea(factory) as session:
@@ -70,6 +73,8 @@ def verificar_cartera(
 @contextmanager
 def _un_reparador(factory: sessionmaker[Session], reparar: bool) -> Iterator[None]:
     """Two repairs at once would each add the difference they found: one at a time."""
+    from smartbilling_crm.kit.db import CARTERA_LOCK_KEY, OcupadoError, cerrojo_exclusivo
+
     if not reparar:
         yield
         return

@@ -8,7 +8,6 @@ from typing import Annotated
 import typer
 
 from smartbilling_crm.cli import _e, _exigir_base, _fail, _progreso, _settings, console
-from smartbilling_crm.ops import copias
 
 
 def backup(
@@ -17,6 +16,8 @@ def backup(
     """Hace una copia consistente de la base de datos sin parar el servidor.
     SQLite: con la API de copia en caliente de SQLite. PostgreSQL: con pg_dump (formato
     custom; se restaura con pg_restore)."""
+    from smartbilling_crm.ops import copias
+
     settings = _settings()
     _exigir_base(settings)
     try:

@@ -9,8 +9,7 @@ from typing import Annotated
 import typer
 
 from smartbilling_crm.cli import _fabrica, _fail, _progreso, _settings, console
-from smartbilling_crm.salud import recalculo
-from smartbilling_crm.salud.lote import PROCESOS_MAXIMOS, procesos_por_defecto
+from smartbilling_crm.salud.procesos import PROCESOS_MAXIMOS, procesos_por_defecto
 
 
 def recalcular(
@@ -42,6 +41,8 @@ def recalcular(
 
     Para un cron diario, p. ej.: 15 6 * * *  cd /srv/crm && .venv/bin/smartbilling-crm recalcular
     """
+    from smartbilling_crm.salud import recalculo  # the engines: imported to run, not for --help
+
     settings = _settings()
     if procesos == 0:
         procesos = procesos_por_defecto()

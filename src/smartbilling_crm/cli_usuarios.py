@@ -9,7 +9,6 @@ import typer
 
 from smartbilling_crm.cli import _fail, _settings, _unidad, console
 from smartbilling_crm.kit.excepciones import DomainError
-from smartbilling_crm.usuarios import service as usuarios_service
 
 usuarios_app = typer.Typer(help="Cuentas del panel web (crear, listar, desactivar).")
 VARIABLE_CONTRASENA = "CRM_USUARIO_CONTRASENA"
@@ -19,6 +18,8 @@ VARIABLE_CONTRASENA = "CRM_USUARIO_CONTRASENA"
 def usuarios_crear(email: Annotated[str, typer.Argument(help="Email con el que entrará")]) -> None:
     """Crea una cuenta del panel. La contraseña se pide por teclado (dos veces), o se toma
     de la variable CRM_USUARIO_CONTRASENA para scripts."""
+    from smartbilling_crm.usuarios import service as usuarios_service
+
     settings = _settings()
     contrasena = os.environ.get(VARIABLE_CONTRASENA) or typer.prompt(
         "Contraseña", hide_input=True, confirmation_prompt="Repítela"
@@ -34,6 +35,8 @@ def usuarios_crear(email: Annotated[str, typer.Argument(help="Email con el que e
 @usuarios_app.command("listar")
 def usuarios_listar() -> None:
     """Las cuentas del panel, activas o no, con su último acceso."""
+    from smartbilling_crm.usuarios import service as usuarios_service
+
     settings = _settings()
     with _unidad(settings) as ctx:
         usuarios = usuarios_service.listar(ctx.session)
@@ -51,6 +54,8 @@ def usuarios_listar() -> None:
 @usuarios_app.command("desactivar")
 def usuarios_desactivar(email: Annotated[str, typer.Argument(help="Email de la cuenta")]) -> None:
     """Desactiva una cuenta: no puede entrar y sus sesiones abiertas dejan de valer."""
+    from smartbilling_crm.usuarios import service as usuarios_service
+
     settings = _settings()
     with _unidad(settings) as ctx:
         try:

@@ -217,14 +217,7 @@ def recolector_de_lotes() -> Iterator[None]:
         gc.set_threshold(*antes)
 
 
-PROCESOS_MAXIMOS = 4  # by default: past that, storing the batches is what limits the run
 NICE_TRABAJADORES = 10  # the workers' scheduling priority (lower than the service's)
-
-
-def procesos_por_defecto() -> int:
-    """Worker processes for `recalcular` when not told: one per core this process may run
-    on (its affinity, which containers restrict), up to `PROCESOS_MAXIMOS`."""
-    return min(len(os.sched_getaffinity(0)), PROCESOS_MAXIMOS)
 
 
 @dataclass(frozen=True)
