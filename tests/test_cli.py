@@ -106,7 +106,12 @@ def test_webhook_send_reports_a_refusal_with_a_non_zero_exit(
     ]  # fmt: skip
     result = runner.invoke(app, args, env=_env(db))
     assert result.exit_code == 1
-    assert "422" in result.output
+    lineas = result.output.strip().splitlines()
+    assert lineas[0].endswith("-> HTTP 422")
+    # The service's Spanish detail on one line, not its problem+json body.
+    assert lineas[1].startswith("Rechazado: ")
+    assert "Cliente desconocido: el cliente_id 'nadie' no está en el CRM" in lineas[1]
+    assert len(lineas) == 2
 
 
 def test_bad_production_settings_are_one_clear_line(db: Backend) -> None:
@@ -116,8 +121,27 @@ def test_bad_production_settings_are_one_clear_line(db: Backend) -> None:
         env=_env(db, CRM_ENV="production", CRM_API_KEYS="", CRM_WEBHOOK_SECRETS=""),
     )
     assert result.exit_code == 2
-    assert "CRM_API_KEYS is missing" in result.output
+    assert "configuración de producción rechazada: falta CRM_API_KEYS" in result.output
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("variable", "valor", "mensaje"),
+    [
+        ("CRM_TIMEZONE", "Mars/Base", "CRM_TIMEZONE: zona horaria desconocida 'Mars/Base'"),
+        ("CRM_DIAS_DORMIDO", "0", "CRM_DIAS_DORMIDO: debe ser mayor o igual que 1"),
+        ("CRM_PORT", "99999", "CRM_PORT: debe ser menor o igual que 65535"),
+        ("CRM_WORKERS", "dos", "CRM_WORKERS: debe ser un número entero"),
+    ],
+)
+def test_a_bad_setting_is_named_in_one_spanish_line(
+    db: Backend, variable: str, valor: str, mensaje: str
+) -> None:
+    result = runner.invoke(app, ["migrate"], env=_env(db, **{variable: valor}))
+    assert result.exit_code == 2
+    assert result.output.strip() == f"Error: configuración no válida: {mensaje}" + (
+        " (p. ej. Europe/Madrid)" if variable == "CRM_TIMEZONE" else ""
+    )
 
 
 @pytest.mark.parametrize(

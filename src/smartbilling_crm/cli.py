@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from pydantic import ValidationError
@@ -174,9 +174,16 @@ def webhook_send(
     except httpx.HTTPError as exc:
         _fail(f"No se pudo conectar con {url}: {exc}")
     console.print(f"webhook-id {_e(msg_id)} -> HTTP {response.status_code}")
-    print(response.text)
-    if response.status_code >= 300:
-        raise typer.Exit(1)
+    if response.status_code < 300:
+        print(response.text)  # the result as JSON, for a script
+        return
+    # A refusal: its Spanish `detail` on one line (the service answers problem+json).
+    try:
+        detalle = str(response.json()["detail"])
+    except (ValueError, KeyError, TypeError):
+        detalle = response.text
+    console.print(f"[red]Rechazado:[/red] {_e(detalle)}")
+    raise typer.Exit(1)
 
 
 @app.command("demo")
@@ -221,10 +228,16 @@ def exportar_clientes(
     (UTF-8 con BOM, separador ';' y coma decimal)."""
     from smartbilling_crm.clientes import csv as csv_clientes
     from smartbilling_crm.kit import ficheros
+    from smartbilling_crm.kit.schemas import EstadoClienteIn, RiesgoImpagoIn
 
     settings = _settings()
+    # Checked as the API checks GET /api/clientes/exportar.csv: a misspelt filter is an
+    # error, not an empty file.
     filtro = csv_clientes.FiltroExportacion(
-        estado=estado, sector=sector, riesgo_impago=riesgo_impago, q=q
+        estado=_opcion("--estado", EstadoClienteIn, estado),
+        sector=sector,
+        riesgo_impago=_opcion("--riesgo-impago", RiesgoImpagoIn, riesgo_impago),
+        q=q,
     )
     with _unidad(settings) as ctx:
         if destino == "-":
@@ -442,9 +455,37 @@ def _settings() -> Settings:
     try:
         settings = Settings()
     except ValidationError as exc:
-        _fail("configuración no válida: " + "; ".join(str(e["msg"]) for e in exc.errors()))
+        _fail("configuración no válida: " + _errores_de_configuracion(exc))
     ZONA_NEGOCIO.set(settings.tz)  # naive dates in CSV files are read in this zone
     return settings
+
+
+def _opcion(nombre: str, tipo: Any, valor: str | None) -> str | None:
+    """An option's value validated with the API's own type (its accepted spellings, its
+    Spanish message); exit 2 when it is not one of them."""
+    if valor is None:
+        return None
+    from pydantic import TypeAdapter
+
+    from smartbilling_crm.kit.errores import mensaje_es
+
+    try:
+        return str(TypeAdapter(tipo).validate_python(valor))
+    except ValidationError as exc:
+        _fail(f"{nombre} {valor!r}: " + mensaje_es(exc.errors()[0]))
+
+
+def _errores_de_configuracion(exc: ValidationError) -> str:
+    """Each wrong setting as "VARIABLE: what is wrong", in Spanish (the API's own wording of
+    pydantic's errors); a rule across several variables names them itself."""
+    from smartbilling_crm.kit.errores import mensaje_es
+
+    return "; ".join(
+        ".".join(str(parte) for parte in e["loc"]) + ": " + mensaje_es(e)
+        if e["loc"]
+        else mensaje_es(e)
+        for e in exc.errors()
+    )
 
 
 def _fail(message: str) -> NoReturn:

@@ -63,7 +63,12 @@ class Settings(BaseSettings):
     @field_validator("timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:
-        ZoneInfo(value)  # raises for an unknown zone
+        # ZoneInfo raises KeyError (ZoneInfoNotFoundError) for an unknown zone, which
+        # pydantic does not turn into a validation error: say it as one, in Spanish.
+        try:
+            ZoneInfo(value)
+        except (ValueError, KeyError):
+            raise ValueError(f"zona horaria desconocida {value!r} (p. ej. Europe/Madrid)") from None
         return value
 
     @property
@@ -130,19 +135,20 @@ class Settings(BaseSettings):
             ("CRM_WEBHOOK_SECRETS", self.webhook_secrets),
         ):
             if not values:
-                problems.append(f"{name} is missing")
+                problems.append(f"falta {name}")
             elif any(_is_placeholder(v) for v in values):
-                problems.append(f"{name} holds a placeholder or development value")
+                problems.append(f"{name} lleva un valor de ejemplo o de desarrollo")
         if not self.secret_key:
-            problems.append("CRM_SECRET_KEY is missing")
+            problems.append("falta CRM_SECRET_KEY")
         elif _is_placeholder(self.secret_key) or len(self.secret_key) < SECRET_KEY_MIN:
             problems.append(
-                f"CRM_SECRET_KEY must be a random value of at least {SECRET_KEY_MIN} characters"
+                f"CRM_SECRET_KEY debe ser un valor aleatorio de al menos {SECRET_KEY_MIN} "
+                "caracteres"
             )
         if any(len(key) < 24 for key in self.api_keys):
-            problems.append("CRM_API_KEYS: every key must have at least 24 characters")
+            problems.append("CRM_API_KEYS: cada clave debe tener al menos 24 caracteres")
         if problems:
-            raise ValueError("production settings refused: " + "; ".join(problems))
+            raise ValueError("configuración de producción rechazada: " + "; ".join(problems))
         return self
 
 

@@ -109,6 +109,28 @@ def test_the_http_export_is_the_same_csv_and_takes_the_list_filters(
     assert anon.get("/api/clientes/exportar.csv").status_code == 401
 
 
+@pytest.mark.parametrize(
+    ("opcion", "valor", "admitidos"),
+    [
+        ("--estado", "dormido", "'prospecto', 'cliente_activo', 'cliente_dormido'"),
+        ("--riesgo-impago", "altisimo", "'bajo', 'medio', 'alto' o 'critico'"),
+    ],
+)
+def test_the_cli_export_refuses_a_filter_the_api_refuses(
+    db: Backend, api: httpx.Client, tmp_path: Path, opcion: str, valor: str, admitidos: str
+) -> None:
+    """Not a file with no rows: the same 422 as the API's, as exit 2 and one line."""
+    destino = tmp_path / "c.csv"
+    result = _cli(db, "exportar-clientes", str(destino), opcion, valor)
+    assert result.exit_code == 2
+    assert f"{opcion} '{valor}': valor no admitido; se admite {admitidos}" in result.output
+    assert not destino.exists()
+    clave = opcion.removeprefix("--").replace("-", "_")
+    assert api.get("/api/clientes/exportar.csv", params={clave: valor}).status_code == 422
+    # The API's spellings are the CLI's: any case, no accent needed.
+    assert _cli(db, "exportar-clientes", str(destino), "--estado", "VIP").exit_code == 0
+
+
 def test_import_creates_and_updates_by_id_cif_or_email_from_a_comma_file(
     db: Backend, api: httpx.Client, make_cliente: Any, tmp_path: Path
 ) -> None:
