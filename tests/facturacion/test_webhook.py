@@ -343,6 +343,41 @@ def test_erasing_a_client_erases_its_ledger(
     assert ledger(db) == []
 
 
+def test_a_delivery_retried_after_its_client_was_erased_is_a_repeat(
+    api: httpx.Client, cliente: dict[str, Any], db: Backend
+) -> None:
+    """README, GDPR: an old delivery retried later is answered `duplicado` and recreates
+    nothing, while the client is gone and once SmartBilling creates it again."""
+    aplicado = send(api, evento("emitida"), now=NOW, msg_id="msg_antes_del_borrado")
+    assert aplicado.json()["estado"] == "procesado"
+    assert api.delete("/api/clientes/abc123").status_code == 204
+
+    ausente = send(api, evento("emitida"), now=NOW, msg_id="msg_antes_del_borrado")
+    assert ausente.status_code == 200, ausente.text
+    assert ausente.json() == {
+        "estado": "duplicado",
+        "webhook_id": "msg_antes_del_borrado",
+        "factura_id": "fac_2025_0123",
+        "cliente_id": None,
+    }
+    # A delivery never applied, for the absent client, is still refused (and recorded nowhere).
+    nuevo = send(api, evento("emitida", factura_id="fac_2"), now=NOW, msg_id="msg_nuevo")
+    assert nuevo.status_code == 422
+    assert "Cliente desconocido" in nuevo.json()["detail"]
+
+    creado = {"id": "abc123", "nombre_empresa": "Otra vez S.L.", "email": "otra@vez.es"}
+    assert api.post("/api/clientes/", json=creado).status_code == 201
+    otra_vez = send(api, evento("emitida"), now=NOW, msg_id="msg_antes_del_borrado")
+    assert otra_vez.json()["estado"] == "duplicado"
+    assert ledger(db) == []
+    assert (
+        send(api, evento("emitida", factura_id="fac_2"), now=NOW, msg_id="msg_nuevo").json()[
+            "estado"
+        ]
+        == "procesado"
+    )
+
+
 # --- backfill --------------------------------------------------------------------
 
 

@@ -86,6 +86,18 @@ def record_event(
     return session.execute(stmt, fila).first() is not None
 
 
+_APLICADO = select(_EVENTOS.c.webhook_id).where(
+    _EVENTOS.c.webhook_id.in_([bindparam("webhook_id"), bindparam("borrado")])
+)
+
+
+def ya_aplicado(session: Session, webhook_id: str) -> bool:
+    """The webhook id was applied before (also to a client since erased): a read, for a
+    delivery whose client is not there to lock (`record_event` is the hot path's check)."""
+    parametros = {"webhook_id": webhook_id, "borrado": clave_borrada(webhook_id)}
+    return session.execute(_APLICADO, parametros).first() is not None
+
+
 def lock_cliente(session: Session, cliente_id: str) -> Cliente | None:
     """The client row, locked until commit: one client's invoices are applied one at a time."""
     return session.scalars(_BLOQUEO, {"id": cliente_id}).first()

@@ -237,6 +237,11 @@ def procesar_evento(
     # transaction and then finds it recorded.
     cliente = facturas_repo.lock_cliente_de(ctx.session, factura.cliente_id, factura.cif_nif)
     if cliente is None:
+        # A repeat of a delivery applied to a client since erased: what it did is gone
+        # with the client, and it is still a repeat (its pseudonymised record), so it is
+        # answered as one, not refused as if it were new.
+        if facturas_repo.ya_aplicado(ctx.session, webhook_id):
+            return ResultadoEvento(estado="duplicado", webhook_id=webhook_id, factura_id=factura.id)
         raise _cliente_desconocido(factura)
     cliente_id = cliente.id
     if not facturas_repo.record_event(ctx.session, webhook_id, evento.tipo, factura.id, ctx.now):
