@@ -99,8 +99,12 @@ def riesgo_perdida_modelo(
     if estado == EstadoCliente.CLIENTE_PERDIDO:
         return 100, ["Marcado como cliente perdido: riesgo de pérdida 100/100"]
     if prediccion is None or dias_desde_ultima_compra is None:
+        if estado == EstadoCliente.PROSPECTO:
+            sin_historial = "Sin compras todavía"
+        else:  # active by a won opportunity that has no invoice yet
+            sin_historial = "Sin facturas todavía (la venta ganada aún no se ha facturado)"
         return 0, [
-            "Sin compras todavía: no hay historial para estimar si volverá a comprar "
+            f"{sin_historial}: no hay historial para estimar si volverá a comprar "
             "(riesgo de pérdida 0/100)"
         ]
     score = prediccion.riesgo_perdida_score
