@@ -31,7 +31,6 @@ actualizar-dependencias:
 	rm -rf .venv-nuevo
 
 run: $(STAMP)
-	@echo "Panel: http://127.0.0.1:8000 (usuario demo@smartbilling.local, contraseña demo-cambiame)"
 	@echo "¿Primera vez? Carga la cartera de demostración (en otra terminal): $(BIN)/smartbilling-crm demo"
 	$(BIN)/smartbilling-crm serve
 
