@@ -18,6 +18,7 @@ from typing import Any
 
 import httpx
 import pytest
+import uvicorn
 from pydantic import ValidationError
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
@@ -73,7 +74,8 @@ def test_serve_tells_every_worker_how_many_share_the_budget(
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/crm.db")
     monkeypatch.setenv("CRM_DB_MAX_CONEXIONES", "20")
     llamadas: list[dict[str, Any]] = []
-    monkeypatch.setattr(cli.uvicorn, "run", lambda *a, **kw: llamadas.append(kw))
+    # `serve` imports uvicorn when it runs: its `run` is replaced on the module itself.
+    monkeypatch.setattr(uvicorn, "run", lambda *a, **kw: llamadas.append(kw))
     result = CliRunner().invoke(cli.app, ["serve", "--workers", "4"])
     assert result.exit_code == 0, result.output
     assert llamadas[0]["workers"] == 4
