@@ -129,6 +129,7 @@ def test_bad_production_settings_are_one_clear_line(db: Backend) -> None:
     ("variable", "valor", "mensaje"),
     [
         ("CRM_TIMEZONE", "Mars/Base", "CRM_TIMEZONE: zona horaria desconocida 'Mars/Base'"),
+        ("CRM_TIMEZONE", "Europe", "CRM_TIMEZONE: zona horaria desconocida 'Europe'"),
         ("CRM_DIAS_DORMIDO", "0", "CRM_DIAS_DORMIDO: debe ser mayor o igual que 1"),
         ("CRM_PORT", "99999", "CRM_PORT: debe ser menor o igual que 65535"),
         ("CRM_WORKERS", "dos", "CRM_WORKERS: debe ser un número entero"),

@@ -3,4 +3,5 @@
 
 from smartbilling_crm.cli import app
 
-app(prog_name="smartbilling-crm")
+if __name__ == "__main__":
+    app(prog_name="smartbilling-crm")

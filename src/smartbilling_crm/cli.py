@@ -177,8 +177,8 @@ def webhook_send(
     # A refusal: its Spanish `detail` on one line (the service answers problem+json).
     try:
         detalle = str(response.json()["detail"])
-    except (ValueError, KeyError, TypeError):
-        detalle = response.text
+    except (ValueError, KeyError, TypeError):  # not the CRM's answer (a proxy's page...)
+        detalle = " ".join(response.text.split())[:300] or response.reason_phrase
     console.print(f"[red]Rechazado:[/red] {_e(detalle)}")
     raise typer.Exit(1)
 

@@ -63,11 +63,12 @@ class Settings(BaseSettings):
     @field_validator("timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:
-        # ZoneInfo raises KeyError (ZoneInfoNotFoundError) for an unknown zone, which
-        # pydantic does not turn into a validation error: say it as one, in Spanish.
+        # ZoneInfo raises KeyError (ZoneInfoNotFoundError) for an unknown zone and OSError
+        # for a folder of zones or an overlong name, which pydantic does not turn into a
+        # validation error: say it as one, in Spanish.
         try:
             ZoneInfo(value)
-        except (ValueError, KeyError):
+        except (ValueError, KeyError, OSError):  # OSError: "Europe", a folder of zones
             raise ValueError(f"zona horaria desconocida {value!r} (p. ej. Europe/Madrid)") from None
         return value
 

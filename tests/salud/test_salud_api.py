@@ -134,6 +134,24 @@ def test_sin_facturas_no_se_inventan_numeros(db: Backend, api: httpx.Client) -> 
     assert ficha(api, "nuevo")["estado"] == "prospecto"
 
 
+def test_una_venta_ganada_sin_factura_no_dice_sin_compras(db: Backend, api: httpx.Client) -> None:
+    """Won, not invoiced yet: active, and its reason does not say it never bought."""
+    db.clock.set(HOY)
+    crear_cliente(api, "ganado", "Ganado S.L.")
+    creada = api.post(
+        "/api/clientes/ganado/oportunidades",
+        json={"nombre_proyecto": "Web nueva", "monto_estimado": 1000},
+    )
+    assert creada.status_code == 201, creada.text
+    ganada = api.put(f"/api/clientes/oportunidades/{creada.json()['id']}/ganada")
+    assert ganada.status_code == 200, ganada.text
+    assert ficha(api, "ganado")["estado"] == "cliente_activo"
+    assert salud(api, "ganado")["motivos"][-1] == (
+        "Sin compras facturadas hasta hoy: no hay historial para estimar si volverá a "
+        "comprar (riesgo de pérdida 0/100)"
+    )
+
+
 def test_una_sola_compra_no_tiene_frecuencia(db: Backend, api: httpx.Client) -> None:
     db.clock.set(HOY)
     crear_cliente(api, "una", "Una Vez S.L.")

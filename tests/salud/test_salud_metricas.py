@@ -616,14 +616,15 @@ def test_sin_compras_no_se_inventa_el_riesgo_de_perdida() -> None:
     ]
 
 
-def test_una_venta_ganada_sin_facturar_no_dice_sin_compras() -> None:
-    """Active by a won opportunity, with no invoice yet: its reason does not contradict
-    its state ("Sin compras todavía" beside cliente_activo)."""
-    resultado = salud([], estado="cliente_activo")
+@pytest.mark.parametrize("estado", ["cliente_activo", "cliente_dormido"])
+def test_quien_compro_sin_factura_hasta_hoy_no_dice_sin_compras(estado: str) -> None:
+    """Active (or dormant) by a won opportunity with no invoice, or by an invoice dated after
+    today: its reason does not contradict its state ("Sin compras todavía" beside it)."""
+    resultado = salud([], estado=estado)
     assert resultado.riesgo_perdida_score == 0
     assert resultado.motivos_perdida == [
-        "Sin facturas todavía (la venta ganada aún no se ha facturado): no hay historial "
-        "para estimar si volverá a comprar (riesgo de pérdida 0/100)"
+        "Sin compras facturadas hasta hoy: no hay historial para estimar si volverá a "
+        "comprar (riesgo de pérdida 0/100)"
     ]
 
 

@@ -99,10 +99,13 @@ def riesgo_perdida_modelo(
     if estado == EstadoCliente.CLIENTE_PERDIDO:
         return 100, ["Marcado como cliente perdido: riesgo de pérdida 100/100"]
     if prediccion is None or dias_desde_ultima_compra is None:
+        # A client with a purchase the model cannot read yet (a won deal not invoiced, an
+        # invoice dated after today) is not a prospect: its reason must not say it never
+        # bought, beside its state.
         if estado == EstadoCliente.PROSPECTO:
             sin_historial = "Sin compras todavía"
-        else:  # active by a won opportunity that has no invoice yet
-            sin_historial = "Sin facturas todavía (la venta ganada aún no se ha facturado)"
+        else:
+            sin_historial = "Sin compras facturadas hasta hoy"
         return 0, [
             f"{sin_historial}: no hay historial para estimar si volverá a comprar "
             "(riesgo de pérdida 0/100)"
