@@ -31,16 +31,6 @@ RECALCULO_LOCK_KEY = 0x5342_43524D52
 # `verificar-cartera --reparar`: two repairs at once would both add the same difference.
 CARTERA_LOCK_KEY = 0x5342_43524D43
 SQLITE_BUSY_TIMEOUT_MS = 5000
-# SQLite copies the write-ahead log into the database (a checkpoint, which waits for the
-# disk) inside the commit that takes the log past this many pages. With SQLite's 1,000, the
-# commit of one signed invoice event in about 17 did it (an event writes ~57 pages, most of
-# them index pages), and the server's writes, which take turns, all waited behind it. Ten
-# times fewer, larger copies write each page rewritten meanwhile once: the hook served 10 to
-# 17 % more events a second on a 20k-client file (bench/ANALYSIS.md, 2026-12-05). The cost:
-# the commit that crosses the mark copies up to ten times more, and the log file stays at
-# its largest size (~40 MB; more while a long read, such as a backup, holds an old
-# snapshot) and is reused from its start.
-PAGINAS_WAL_VOLCADO = 10_000
 
 
 @dataclass(frozen=True)
@@ -105,7 +95,6 @@ def _sqlite_pragmas(busy_timeout_ms: int) -> Callable[[Any, Any], None]:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute(f"PRAGMA wal_autocheckpoint={PAGINAS_WAL_VOLCADO}")
         cursor.close()
 
     return on_connect
