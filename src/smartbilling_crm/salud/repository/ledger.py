@@ -40,10 +40,21 @@ _COLUMNAS = (Factura.cliente_id, *COLUMNAS_FACTURA, Cobro.cobro_id, Cobro.fecha,
 # statement's result would), each with its column type's own processor for the dialect,
 # and unpacks the rows by name. 0.144 → 0.091 s a batch of a thousand clients (12k
 # invoices) on SQLite, whose statement alone takes 0.036 s.
+# The payments are also filtered by client (a payment's client is its invoice's): without
+# it PostgreSQL hashed every live payment of the portfolio for each batch of `recalcular`
+# (a batch's statement 135 → 72 ms of the server's time at 20k clients; on SQLite, whose
+# plan stays the same, +2 %).
 _FACTURAS_Y_COBROS = (
     select(*(type_coerce(c, NullType()) for c in _COLUMNAS))
     .select_from(Factura)
-    .outerjoin(Cobro, and_(Cobro.factura_id == Factura.factura_id, Cobro.devuelto.is_(False)))
+    .outerjoin(
+        Cobro,
+        and_(
+            Cobro.factura_id == Factura.factura_id,
+            Cobro.devuelto.is_(False),
+            _de(Cobro.cliente_id),
+        ),
+    )
     .where(_de(Factura.cliente_id))
     .order_by(Factura.fecha_emision, Factura.factura_id, Cobro.fecha, Cobro.cobro_id)
 )
