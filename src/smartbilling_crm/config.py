@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     migrate_on_start: bool = Field(True, alias="CRM_MIGRATE_ON_START")
     rate_limit_per_minute: int = Field(0, ge=0, le=1_000_000, alias="CRM_RATE_LIMIT_POR_MINUTO")
     sqlite_busy_timeout_ms: int = Field(5000, ge=0, le=600_000, alias="CRM_SQLITE_BUSY_TIMEOUT_MS")
+    # The pages of a SQLite file a server process keeps in memory, all its connections
+    # together (`kit.db.create_db_engine`).
+    sqlite_cache_mb: int = Field(32, ge=2, le=65_536, alias="CRM_SQLITE_CACHE_MB")
     db_connect_timeout_s: int = Field(5, ge=1, le=120, alias="CRM_DB_CONNECT_TIMEOUT_S")
     db_statement_timeout_s: int = Field(8, ge=1, le=600, alias="CRM_DB_STATEMENT_TIMEOUT_S")
     # The connection budget: every server process (`CRM_WORKERS` of them) gets an equal

@@ -79,6 +79,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             # than CRM_DB_MAX_CONEXIONES together.
             pool=pool,
             pool_timeout_s=settings.db_pool_timeout_s,
+            sqlite_cache_mb=settings.sqlite_cache_mb,
         )
         app.state.engine = engine
         # As many requests at once as the pool has connections (`deps.reservar_conexion`).

@@ -86,7 +86,7 @@ def sqlite_file(url: str) -> Path | None:
     return Path(parsed.database).absolute()
 
 
-def _sqlite_pragmas(busy_timeout_ms: int) -> Callable[[Any, Any], None]:
+def _sqlite_pragmas(busy_timeout_ms: int, cache_mb: int | None) -> Callable[[Any, Any], None]:
     def on_connect(dbapi_connection: Any, _record: Any) -> None:
         # pysqlite's own transaction handling would defer BEGIN; let SQLAlchemy emit it.
         dbapi_connection.isolation_level = None
@@ -95,6 +95,13 @@ def _sqlite_pragmas(busy_timeout_ms: int) -> Callable[[Any, Any], None]:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        if cache_mb is not None:
+            # Each connection may cache up to `cache_mb` of pages (SQLite's default: 2 MB),
+            # and SQLite recycles cached pages across all of this process' connections to
+            # keep its heap near `cache_mb` (the soft heap limit is per process): a pool
+            # of 30 connections holds at most about `cache_mb`, not 30 times it.
+            cursor.execute(f"PRAGMA cache_size={-int(cache_mb) * 1024}")
+            cursor.execute(f"PRAGMA soft_heap_limit={int(cache_mb) * 1024 * 1024}")
         cursor.close()
 
     return on_connect
@@ -174,6 +181,7 @@ def create_db_engine(
     statement_timeout_s: float | None = None,
     pool: PoolPorProceso | None = None,
     pool_timeout_s: float | None = None,
+    sqlite_cache_mb: int | None = None,
     **kwargs: Any,
 ) -> Engine:
     """An engine for `url` with the project's connection settings.
@@ -194,6 +202,10 @@ def create_db_engine(
     (without it, 10 + 20 on PostgreSQL and SQLAlchemy's 5 + 10 on SQLite). A request that
     finds them all busy waits `pool_timeout_s` (default `connect_timeout_s`), then
     `sqlalchemy.exc.TimeoutError`: a 503 with Retry-After (`kit.errores`).
+
+    `sqlite_cache_mb` (the server's engine, `CRM_SQLITE_CACHE_MB`): how much of the file
+    SQLite keeps in memory for this process' connections together; None keeps SQLite's
+    default of 2 MB per connection (the batch commands, which read each page once).
     """
     url = normalise_url(url)
     espera = pool_timeout_s if pool_timeout_s is not None else connect_timeout_s
@@ -217,7 +229,7 @@ def create_db_engine(
             pool_timeout=espera,
             **kwargs,
         )
-        event.listen(engine, "connect", _sqlite_pragmas(busy_timeout_ms))
+        event.listen(engine, "connect", _sqlite_pragmas(busy_timeout_ms, sqlite_cache_mb))
         event.listen(engine, "begin", _sqlite_begin)
         return engine
     kwargs.setdefault("pool_size", 10)
