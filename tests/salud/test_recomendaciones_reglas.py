@@ -411,7 +411,7 @@ def test_cliente_dormido_y_vip_dormido(
         ("2025-12-15", 0, None),  # closes today: not late yet
         (None, 14, "no hay actividad con el cliente desde hace 14 días"),
         ("2026-01-31", 13, None),
-        ("2026-01-31", None, "no hay ninguna actividad registrada con el cliente"),
+        ("2026-01-31", None, "no hay ninguna interacción registrada con el cliente"),
     ],
 )
 def test_oportunidad_estancada(
@@ -571,7 +571,9 @@ def test_un_cliente_perdido_no_recibe_alerta_de_riesgo_de_perdida() -> None:
     [
         (
             [],
-            Alerta("inactividad", "baja", "No hay ninguna actividad registrada con TechCorp S.L."),
+            Alerta(
+                "inactividad", "baja", "No hay ninguna interacción registrada con TechCorp S.L."
+            ),
             ["Programar un primer contacto con Juan Pérez (Gerente)"],
         ),
         ([dias_atras(15)], None, []),

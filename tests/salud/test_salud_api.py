@@ -297,6 +297,34 @@ def test_el_paso_del_tiempo_cambia_la_salud_y_recalcular_lo_lleva_a_la_lista(
     assert fila_de_lista(api, "c-grande")["estado"] == ficha(api, "c-grande")["estado"] == "vip"
 
 
+def test_una_tarea_pendiente_no_rompe_un_silencio_y_hecha_si(
+    db: Backend, api: httpx.Client
+) -> None:
+    """Contract §8: completed tasks are interactions; a pending one, overdue or not, is
+    something nobody did, and must not hide how long the client has gone without one."""
+    db.clock.set(HOY)  # 20/01/2026
+    crear_cliente(api, "callado", "Callado S.L.")
+    ruta = "/api/clientes/callado/actividades"
+    llamada = {"tipo": "llamada", "titulo": "Primera llamada", "fecha": "2026-01-02T10:00:00"}
+    assert api.post(ruta, json=llamada).status_code == 201
+    tarea = api.post(
+        ruta, json={"tipo": "tarea", "titulo": "Enviar catálogo", "fecha": "2026-01-16T09:00:00"}
+    )
+    assert tarea.status_code == 201, tarea.text
+
+    antes = salud(api, "callado")
+    assert antes["dias_sin_actividad"] == 18  # the call of 02/01, not the pending task
+    assert antes["numero_actividades_ultimos_30_dias"] == 1
+    assert antes["fecha_última_interaccion"] == "2026-01-02T10:00:00+01:00"
+
+    hecha = api.patch(f"{ruta}/{tarea.json()['id']}", json={"completada": True})
+    assert hecha.status_code == 200, hecha.text
+    despues = salud(api, "callado")
+    assert despues["dias_sin_actividad"] == 4  # the task, done, dated 16/01
+    assert despues["numero_actividades_ultimos_30_dias"] == 2
+    assert despues["fecha_última_interaccion"] == "2026-01-16T09:00:00+01:00"
+
+
 def test_un_pago_por_webhook_se_refleja_en_la_salud(db: Backend, api: httpx.Client) -> None:
     db.clock.set(HOY)
     crear_cliente(api, "abc123", "Empresa XYZ S.L.")
@@ -383,6 +411,8 @@ def test_recomendaciones_nombran_factura_importe_contacto_y_oportunidad(
         ("tarea_vencida", "alta"),  # 8 days: more than 7
         ("compra_atrasada", "media"),  # expected 31/12/2025, 20 days late (< one gap)
         ("oportunidad_estancada", "media"),
+        # The only activity is a task nobody did: no interaction yet (contract §8).
+        ("inactividad", "baja"),
     ]
     mensajes = {a["tipo"]: a["mensaje"] for a in body["alertas"]}
     assert mensajes["factura_vencida"] == (

@@ -104,7 +104,7 @@ def regla_inactividad(ctx: ContextoCliente) -> Hallazgos:
                 Alerta(
                     "inactividad",
                     Severidad.BAJA,
-                    punto(f"No hay ninguna actividad registrada con {ctx.nombre_empresa}"),
+                    punto(f"No hay ninguna interacción registrada con {ctx.nombre_empresa}"),
                 ),
             ),
             acciones=(AccionSugerida(Severidad.BAJA, f"Programar un primer contacto con {quien}"),),

@@ -156,7 +156,7 @@ def regla_oportunidad_estancada(ctx: ContextoCliente) -> Hallazgos:
         if cierre is not None and cierre < ctx.hoy:
             motivo = f"su cierre estimado era el {fecha(cierre)} ({hace((ctx.hoy - cierre).days)})"
         elif silencio is None:
-            motivo = "no hay ninguna actividad registrada con el cliente"
+            motivo = "no hay ninguna interacción registrada con el cliente"
         elif silencio >= OPORTUNIDAD_SIN_ACTIVIDAD:
             motivo = f"no hay actividad con el cliente desde hace {dias(silencio)}"
         else:

@@ -16,6 +16,7 @@ from typing import Any, NamedTuple, cast
 
 from sqlalchemy import (
     Table,
+    and_,
     bindparam,
     delete,
     func,
@@ -23,6 +24,7 @@ from sqlalchemy import (
     literal,
     literal_column,
     null,
+    or_,
     select,
     union_all,
     update,
@@ -212,7 +214,12 @@ class ActividadDeClientes:
 
 
 _RECIENTE, _ULTIMA, _TAREA_PENDIENTE, _GANADA = range(4)
-_HUMANA = Actividad.tipo.not_in(TIPOS_DEL_LEDGER)
+# Human interactions (contract §8): not the ledger's entries, and a task only once done (a
+# pending task, overdue or not, is something nobody did: it must not end a silence).
+_HUMANA = and_(
+    Actividad.tipo.not_in(TIPOS_DEL_LEDGER),
+    or_(Actividad.tipo != str(TipoActividad.TAREA), Actividad.completada.is_(True)),
+)
 _SIN_TEXTO = null()
 # Four reads in one statement, tagged, in the tasks' order: each client's pending tasks,
 # the dates of its human interactions in (desde, hasta], its newest one up to `hasta`, and
