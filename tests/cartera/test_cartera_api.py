@@ -255,7 +255,8 @@ def test_alertas_de_la_cartera(cartera: None, api: httpx.Client) -> None:
     assert any("«Migración» (10.000,00 €)" in f["mensaje"] for f in estancadas["alertas"])
     ambos = alertas(api, severidad="baja", tipo="sin_contacto_principal")
     assert ambos["total"] == 4
-    assert alertas(api, tipo="no_existe")["total"] == 0
+    # A closed vocabulary (contract §10): an unknown type is a 422, not an empty list.
+    assert api.get("/api/alertas", params={"tipo": "no_existe"}).status_code == 422
 
     # Pages of the same order.
     pagina = alertas(api, skip=4, limit=5)
@@ -268,10 +269,25 @@ def test_alertas_de_la_cartera(cartera: None, api: httpx.Client) -> None:
 
 @pytest.mark.parametrize(
     "params",
-    [{"limit": 101}, {"limit": 0}, {"skip": -1}, {"severidad": "grave"}, {"tipo": "DROP TABLE"}],
+    [
+        {"limit": 101},
+        {"limit": 0},
+        {"skip": -1},
+        {"severidad": "grave"},
+        {"tipo": "DROP TABLE"},
+        {"tipo": "factura_vencidas"},  # misspelt: not an empty list
+    ],
 )
 def test_alertas_parametros_invalidos_422(api: httpx.Client, params: dict[str, Any]) -> None:
-    assert api.get("/api/alertas", params=params).status_code == 422
+    response = api.get("/api/alertas", params=params)
+    assert response.status_code == 422
+    (campo,) = params
+    assert campo in response.json()["detail"]
+
+
+def test_un_tipo_de_alerta_mal_escrito_dice_cuales_hay(api: httpx.Client) -> None:
+    detail = api.get("/api/alertas", params={"tipo": "factura_vencidas"}).json()["detail"]
+    assert "factura_vencida" in detail and "tarea_vencida" in detail
 
 
 def test_alertas_se_refrescan_al_anadir_un_contacto(cartera: None, api: httpx.Client) -> None:

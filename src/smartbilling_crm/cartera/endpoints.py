@@ -8,13 +8,16 @@ from fastapi import APIRouter, Query
 
 from smartbilling_crm.cartera import service as cartera_service
 from smartbilling_crm.cartera.schemas import AlertaList, Dashboard, Pipeline
-from smartbilling_crm.dominio import Severidad
+from smartbilling_crm.dominio import Severidad, TipoAlerta
 from smartbilling_crm.kit.deps import ApiKeyDep, ContextoDep, EnUnidadDep
 from smartbilling_crm.kit.errores import INVALID, UNAUTHORIZED
 
 router = APIRouter(dependencies=[ApiKeyDep], tags=["Cartera"])
 
 SeveridadFiltro = Annotated[Severidad | None, Query(description="baja | media | alta | critica")]
+# A closed vocabulary: a misspelt type (`factura_vencidas`) is a 422 naming the valid
+# ones, not an empty list that reads as "no overdue invoices".
+TipoFiltro = Annotated[TipoAlerta | None, Query(description="el tipo de alerta")]
 
 
 @router.get(
@@ -27,7 +30,7 @@ SeveridadFiltro = Annotated[Severidad | None, Query(description="baja | media | 
 async def listar_alertas(
     unidad: EnUnidadDep,
     severidad: SeveridadFiltro = None,
-    tipo: Annotated[str | None, Query(max_length=40, pattern="^[a-z_]+$")] = None,
+    tipo: TipoFiltro = None,
     skip: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
 ) -> AlertaList:
