@@ -18,6 +18,7 @@ from rich.markup import escape
 from rich.progress import Progress
 
 from smartbilling_crm.config import DEV_API_KEY, DEV_USER_EMAIL, DEV_USER_PASSWORD, Settings
+from smartbilling_crm.kit.formato import cantidad
 
 # What a command needs is imported when it runs, not here: `smartbilling-crm --help` and
 # the light commands do not pay for the web stack, the engines and the CSV validators
@@ -200,7 +201,8 @@ def demo_command() -> None:
     for omitido in resultado.omitidos:
         console.print(f"[yellow]Omitido[/yellow] {_e(str(omitido))}")
     console.print(
-        f"[green]Cartera de demostración lista:[/green] {resultado.creados} clientes creados, "
+        "[green]Cartera de demostración lista:[/green] "
+        f"{cantidad(resultado.creados, 'cliente creado', 'clientes creados')}, "
         f"{resultado.existentes} ya estaban."
     )
     console.print(

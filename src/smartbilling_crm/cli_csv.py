@@ -12,6 +12,7 @@ import typer
 from pydantic import ValidationError
 
 from smartbilling_crm.cli import _e, _fail, _progreso, _settings, _unidad, console
+from smartbilling_crm.kit.formato import cantidad
 
 if TYPE_CHECKING:
     from smartbilling_crm.kit import csv_es
@@ -54,15 +55,18 @@ def exportar_clientes(
         except ficheros.FicheroNoAdmitido as exc:
             _fail(str(exc))
         except OSError as exc:
-            _fail(f"no se pudo escribir {destino}: {exc.strerror}")
+            _fail(f"no se pudo escribir {destino}: {ficheros.motivo(exc)}")
         try:
             with salida as fichero, _progreso("Exportando clientes") as avance:
                 for chunk in csv_clientes.exportar(ctx, filtro, progreso=avance):
                     fichero.write(chunk)
         except OSError as exc:
-            _fail(f"no se pudo escribir {destino}: {exc.strerror}")
+            _fail(f"no se pudo escribir {destino}: {ficheros.motivo(exc)}")
         total = csv_clientes.contar(ctx.session, filtro)
-    console.print(f"[green]{total} clientes exportados[/green] a {_e(destino)}.")
+    console.print(
+        f"[green]{cantidad(total, 'cliente exportado', 'clientes exportados')}[/green] "
+        f"a {_e(destino)}."
+    )
 
 
 SimularOpt = Annotated[
@@ -87,8 +91,10 @@ def importar_clientes(
 
     informe = _importar_csv(fichero, simular, "Importando clientes", csv_clientes.importar)
     resumen = (
-        f"{informe.filas} filas: {informe.nuevos} clientes nuevos, "
-        f"{informe.actualizados} actualizados, {informe.sin_cambios} sin cambios"
+        f"{cantidad(informe.filas, 'fila', 'filas')}: "
+        f"{cantidad(informe.nuevos, 'cliente nuevo', 'clientes nuevos')}, "
+        f"{cantidad(informe.actualizados, 'actualizado', 'actualizados')}, "
+        f"{informe.sin_cambios} sin cambios"
     )
     _resumen(resumen, informe.correcto, simular, len(informe.rechazos))
 
@@ -105,8 +111,10 @@ def importar_facturas(
 
     informe = _importar_csv(fichero, simular, "Importando facturas", csv_facturas.importar)
     resumen = (
-        f"{informe.filas} filas: {informe.nuevos} facturas nuevas, "
-        f"{informe.actualizados} actualizadas, {informe.sin_cambios} sin cambios"
+        f"{cantidad(informe.filas, 'fila', 'filas')}: "
+        f"{cantidad(informe.nuevos, 'factura nueva', 'facturas nuevas')}, "
+        f"{cantidad(informe.actualizados, 'actualizada', 'actualizadas')}, "
+        f"{informe.sin_cambios} sin cambios"
     )
     _resumen(resumen, informe.correcto, simular, len(informe.rechazos))
 
@@ -147,7 +155,7 @@ def _leer_csv(fichero: Path) -> str:
     except FileNotFoundError:
         _fail(f"no existe el fichero {fichero}")
     except OSError as exc:
-        _fail(f"no se pudo leer {fichero}: {exc.strerror}")
+        _fail(f"no se pudo leer {fichero}: {ficheros.motivo(exc)}")
 
 
 MAX_RECHAZOS_MOSTRADOS = 100
@@ -157,13 +165,15 @@ def _informar_rechazos(rechazos: list[csv_es.Rechazo]) -> None:
     for rechazo in rechazos[:MAX_RECHAZOS_MOSTRADOS]:
         console.print(f"[red]Rechazada[/red] {_e(str(rechazo))}")
     if len(rechazos) > MAX_RECHAZOS_MOSTRADOS:
-        console.print(f"... y {len(rechazos) - MAX_RECHAZOS_MOSTRADOS} filas rechazadas más.")
+        resto = len(rechazos) - MAX_RECHAZOS_MOSTRADOS
+        console.print(f"... y {cantidad(resto, 'fila rechazada', 'filas rechazadas')} más.")
 
 
 def _resumen(resumen: str, correcto: bool, simular: bool, rechazadas: int) -> None:
     if not correcto:
         console.print(
-            f"[red]No se ha guardado nada:[/red] {rechazadas} filas rechazadas. "
+            "[red]No se ha guardado nada:[/red] "
+            f"{cantidad(rechazadas, 'fila rechazada', 'filas rechazadas')}. "
             f"Corrígelas y vuelve a importar el fichero. ({resumen})"
         )
         raise typer.Exit(1)

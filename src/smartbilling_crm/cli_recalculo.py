@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from smartbilling_crm.cli import _fabrica, _fail, _progreso, _settings, console
+from smartbilling_crm.kit.formato import cantidad
 from smartbilling_crm.salud.procesos import PROCESOS_MAXIMOS, procesos_por_defecto
 
 
@@ -68,6 +69,7 @@ def recalcular(
             )
     reanudado = " (reanudado tras el último lote confirmado)" if resultado.reanudado else ""
     console.print(
-        f"[green]{resultado.clientes} clientes recalculados[/green] "
+        f"[green]{cantidad(resultado.clientes, 'cliente recalculado', 'clientes recalculados')}"
+        "[/green] "
         f"(a fecha {resultado.fecha_calculo:%d/%m/%Y}){reanudado}."
     )

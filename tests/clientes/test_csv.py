@@ -66,6 +66,21 @@ def _cartera(api: httpx.Client, make_cliente: Any) -> None:
     assert api.post("/api/facturas/importar", json=[factura]).status_code == 200
 
 
+def test_counts_agree_with_their_words_and_a_missing_folder_is_said_in_spanish(
+    db: Backend, api: httpx.Client, make_cliente: Any, tmp_path: Path
+) -> None:
+    make_cliente(id="solo", email="solo@uno.es")
+    result = _cli(db, "exportar-clientes", str(tmp_path / "uno.csv"))
+    assert result.exit_code == 0, result.output
+    assert "1 cliente exportado a" in result.output
+
+    result = _cli(db, "exportar-clientes", str(tmp_path / "no-existe" / "uno.csv"))
+    assert result.exit_code == 2
+    assert "no se pudo escribir" in result.output
+    assert "la carpeta no existe" in result.output
+    assert "No such file" not in result.output  # the C library's English
+
+
 def test_an_exported_csv_imported_back_changes_nothing(
     db: Backend, api: httpx.Client, make_cliente: Any, tmp_path: Path
 ) -> None:
@@ -149,7 +164,7 @@ def test_import_creates_and_updates_by_id_cif_or_email_from_a_comma_file(
     )
     result = _cli(db, "importar-clientes", str(fichero))
     assert result.exit_code == 0, result.output
-    assert "1 clientes nuevos, 3 actualizados, 0 sin cambios" in result.output
+    assert "1 cliente nuevo, 3 actualizados, 0 sin cambios" in result.output
 
     uno = api.get("/api/clientes/por-id").json()
     assert uno["nombre_empresa"] == "Uno Renombrada S.L."
@@ -209,7 +224,7 @@ def test_dry_run_reports_what_it_would_do_and_writes_nothing(
     fichero.write_text("id;ciudad\na;Teruel\n", encoding="utf-8")
     result = _cli(db, "importar-clientes", "--dry-run", str(fichero))
     assert result.exit_code == 0, result.output
-    assert "Simulación" in result.output and "1 actualizados" in result.output
+    assert "Simulación" in result.output and "1 actualizado," in result.output
     assert _snapshot(db) == antes
 
 

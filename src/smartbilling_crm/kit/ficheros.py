@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 from pathlib import Path
 from typing import IO
@@ -36,3 +37,24 @@ def crear_nuevo(path: Path) -> IO[str]:
     except FileExistsError as exc:
         raise FicheroNoAdmitido(f"{path} ya existe; elige otro nombre o bórralo antes") from exc
     return os.fdopen(fd, "w", encoding="utf-8", newline="")
+
+
+# Why the system refused a file, in the CLI's language (`strerror` is the C library's,
+# in English: "No such file or directory").
+_MOTIVOS = {
+    errno.ENOENT: "la carpeta no existe",
+    errno.ENOTDIR: "una parte de la ruta no es una carpeta",
+    errno.EISDIR: "es una carpeta",
+    errno.EACCES: "no hay permiso",
+    errno.EPERM: "no hay permiso",
+    errno.EROFS: "el disco es de solo lectura",
+    errno.ENOSPC: "no queda espacio en el disco",
+    errno.EDQUOT: "se ha superado la cuota de disco",
+    errno.ENAMETOOLONG: "el nombre es demasiado largo",
+    errno.ELOOP: "demasiados enlaces simbólicos en la ruta",
+}
+
+
+def motivo(exc: OSError) -> str:
+    """Why `exc` happened, in Spanish; the system's own words for anything unusual."""
+    return _MOTIVOS.get(exc.errno or 0, exc.strerror or str(exc))

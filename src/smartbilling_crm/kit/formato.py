@@ -31,9 +31,14 @@ def fecha(day: date) -> str:
     return day.strftime("%d/%m/%Y")  # the platform's own rendering of years before 1000
 
 
+def cantidad(n: int, singular: str, plural: str) -> str:
+    """'1 cliente nuevo', '0 clientes nuevos', '3 clientes nuevos': the words agree with n."""
+    return f"{n} {singular if abs(n) == 1 else plural}"
+
+
 def dias(n: int) -> str:
     """'1 día', '12 días'."""
-    return f"{n} día" if abs(n) == 1 else f"{n} días"
+    return cantidad(n, "día", "días")
 
 
 def hace(n: int) -> str:
