@@ -338,7 +338,7 @@ def test_invoice_import_refuses_the_whole_file_naming_each_bad_line(
     salida = " ".join(result.output.split())
     assert "línea 3: cliente desconocido" in salida
     assert "línea 4: fecha_emision: '31/02/2024' no es una fecha" in salida
-    assert "línea 5: fecha_vencimiento es anterior a fecha_emision" in salida
+    assert "línea 5: fecha_vencimiento: es anterior a fecha_emision (2024-01-10)" in salida
     assert "línea 6: base_imponible: 'cien' no es un número" in salida
     assert _count(db, "facturas_ledger") == 0
 

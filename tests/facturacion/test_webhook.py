@@ -187,6 +187,34 @@ def test_non_euro_invoice_is_refused(api: httpx.Client, cliente: dict[str, Any])
     response = send(api, evento("emitida", moneda="USD"), now=NOW)
     assert response.status_code == 422
     assert "EUR" in response.json()["detail"]
+    # The field itself, for a client developer's form or log: not the whole invoice.
+    assert [e["campo"] for e in response.json()["errors"]] == ["factura.moneda"]
+    assert timeline(api) == []
+
+
+@pytest.mark.parametrize(
+    ("campos", "campo", "mensaje"),
+    [
+        (
+            {"fecha_vencimiento": "2024-01-01"},
+            "factura.fecha_vencimiento",
+            "es anterior a fecha_emision",
+        ),
+        ({"total": "-1210.00"}, "factura.total", "mismo signo que base_imponible"),
+        (
+            {"rectifica": "fac_2025_0123", "base": -100, "total": -121},
+            "factura.rectifica",
+            "no puede rectificarse a sí misma",
+        ),
+    ],
+)
+def test_a_rule_about_two_fields_points_at_the_later_one(
+    api: httpx.Client, cliente: dict[str, Any], campos: dict[str, Any], campo: str, mensaje: str
+) -> None:
+    response = send(api, evento("emitida", **campos), now=NOW)
+    assert response.status_code == 422, response.text
+    (error,) = response.json()["errors"]
+    assert error["campo"] == campo and mensaje in error["mensaje"]
     assert timeline(api) == []
 
 

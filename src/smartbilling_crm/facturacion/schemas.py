@@ -6,7 +6,15 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from smartbilling_crm.kit.schemas import (
     ExternalId,
@@ -146,23 +154,53 @@ class FacturaIn(SinNulModel):
         "fecha e importe; idempotentes por id",
     )
 
-    @model_validator(mode="after")
-    def _rules(self) -> FacturaIn:
-        if self.moneda.upper() != "EUR":
-            raise ValueError(f"moneda {self.moneda!r} no admitida: el CRM solo lleva euros (EUR)")
-        self.moneda = "EUR"
-        if self.cliente_id is None and not self.cif_nif:
-            raise ValueError("hace falta cliente_id o cif_nif para saber de qué cliente es")
-        if self.fecha_vencimiento is not None and self.fecha_vencimiento < self.fecha_emision:
-            raise ValueError("fecha_vencimiento es anterior a fecha_emision")
-        if (self.base_imponible < 0) != (self.total < 0) and self.base_imponible and self.total:
-            raise ValueError("base_imponible y total deben tener el mismo signo")
-        if self.rectifica is not None and self.rectifica == self.id:
+    # Each rule on the field it is about, so a 422's `errors[].campo` points at it
+    # (`factura.moneda`, not `factura`); a rule about two fields sits on the later one and
+    # reads the earlier one from `info.data` (absent when that one was itself invalid).
+
+    @field_validator("fecha_vencimiento")
+    @classmethod
+    def _vence_tras_emitirse(cls, value: date | None, info: ValidationInfo) -> date | None:
+        emision = info.data.get("fecha_emision")
+        if value is not None and emision is not None and value < emision:
+            raise ValueError(f"es anterior a fecha_emision ({emision.isoformat()})")
+        return value
+
+    @field_validator("total")
+    @classmethod
+    def _mismo_signo(cls, value: Decimal, info: ValidationInfo) -> Decimal:
+        base = info.data.get("base_imponible")
+        if base is not None and base and value and (base < 0) != (value < 0):
+            raise ValueError("debe tener el mismo signo que base_imponible")
+        return value
+
+    @field_validator("moneda")
+    @classmethod
+    def _solo_euros(cls, value: str) -> str:
+        if value.upper() != "EUR":
+            raise ValueError(f"'{value}' no admitida: el CRM solo lleva euros (EUR)")
+        return "EUR"
+
+    @field_validator("rectifica")
+    @classmethod
+    def _no_a_si_misma(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is not None and value == info.data.get("id"):
             raise ValueError("una factura no puede rectificarse a sí misma")
-        ids_cobro = [c.id for c in self.cobros or ()]
+        return value
+
+    @field_validator("cobros")
+    @classmethod
+    def _cobros_distintos(cls, value: list[CobroCompleto] | None) -> list[CobroCompleto] | None:
+        ids_cobro = [c.id for c in value or ()]
         if len(set(ids_cobro)) != len(ids_cobro):
             repetido = next(i for i in ids_cobro if ids_cobro.count(i) > 1)
-            raise ValueError(f"el cobro '{repetido}' aparece dos veces en factura.cobros")
+            raise ValueError(f"el cobro '{repetido}' aparece dos veces")
+        return value
+
+    @model_validator(mode="after")
+    def _rules(self) -> FacturaIn:
+        if self.cliente_id is None and not self.cif_nif:
+            raise ValueError("hace falta cliente_id o cif_nif para saber de qué cliente es")
         self.cif_nif = _compact(self.cif_nif)
         return self
 
