@@ -110,6 +110,16 @@ def test_unknown_tamano_empresa_is_422(api: httpx.Client) -> None:
     assert_invalid(crear(api, **{"tamaño_empresa": "enorme"}), "tamaño_empresa")
 
 
+def test_both_spellings_of_one_field_are_refused_saying_so(api: httpx.Client) -> None:
+    response = crear(api, **{"tamaño_empresa": "grande", "tamano_empresa": "pequena"})
+    assert response.status_code == 422
+    assert (
+        "'tamaño_empresa' y 'tamano_empresa' son el mismo campo: envía solo uno"
+        in (response.json()["detail"])
+    )
+    assert "desconocido" not in response.json()["detail"]
+
+
 def test_naive_fecha_primer_contacto_is_madrid_time(api: httpx.Client) -> None:
     body = crear(api, fecha_primer_contacto="2026-01-15T10:00:00").json()
 

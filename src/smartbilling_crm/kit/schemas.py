@@ -26,6 +26,7 @@ from pydantic import (
     StringConstraints,
     WithJsonSchema,
     field_validator,
+    model_validator,
 )
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema
@@ -294,6 +295,22 @@ class InputModel(SinNulModel):
     """Request bodies: unknown and read-only fields are refused with 422."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _una_grafia(cls, data: Any) -> Any:
+        """A field sent in both its spellings (`tamaño_empresa` and `tamano_empresa`) is
+        refused saying so; pydantic would call the second one an unknown field."""
+        if isinstance(data, dict):
+            for campo in cls.model_fields.values():
+                alias = campo.validation_alias
+                if isinstance(alias, AliasChoices):
+                    dos = [n for n in alias.choices if isinstance(n, str) and n in data]
+                    if len(dos) > 1:
+                        raise ValueError(
+                            f"'{dos[0]}' y '{dos[1]}' son el mismo campo: envía solo uno"
+                        )
+        return data
 
 
 class OutputModel(BaseModel):
