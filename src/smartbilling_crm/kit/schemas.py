@@ -109,9 +109,14 @@ _MADRID = ZoneInfo("Europe/Madrid")
 ZONA_NEGOCIO: ContextVar[tzinfo | None] = ContextVar("zona_negocio", default=None)
 
 
+def zona_negocio() -> tzinfo:
+    """The business time zone of this request (or CLI run): what "local" means."""
+    return ZONA_NEGOCIO.get() or _MADRID
+
+
 def _assume_business_timezone(value: datetime) -> datetime:
     if value.tzinfo is None:
-        value = value.replace(tzinfo=ZONA_NEGOCIO.get() or _MADRID)
+        value = value.replace(tzinfo=zona_negocio())
     try:
         # Stored in UTC: an instant at the edge of year 1 or 9999 has no UTC form.
         value.astimezone(UTC)
@@ -138,7 +143,7 @@ LocalDatetime = Annotated[
 def _in_business_timezone(value: datetime) -> datetime:
     if value.tzinfo is None:  # stored instants are UTC
         value = value.replace(tzinfo=UTC)
-    return value.astimezone(ZONA_NEGOCIO.get() or _MADRID)
+    return value.astimezone(zona_negocio())
 
 
 # Every instant goes out with the business time zone's offset, one style everywhere

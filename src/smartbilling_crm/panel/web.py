@@ -26,6 +26,7 @@ from smartbilling_crm.kit.contexto import Contexto
 from smartbilling_crm.kit.deps import ContextoDep
 from smartbilling_crm.kit.errores import errores_de_campo
 from smartbilling_crm.kit.excepciones import DomainError
+from smartbilling_crm.kit.schemas import zona_negocio
 from smartbilling_crm.usuarios import service as usuarios_service
 from smartbilling_crm.usuarios.service import UsuarioVista
 
@@ -73,10 +74,24 @@ def _cifra(value: float | None, sufijo: str = "") -> str:
     return "—" if value is None else f"{formato.decimal1(value)}{sufijo}"
 
 
+def _local(value: datetime) -> datetime:
+    """An instant as the business time zone sees it (the API's offset for this request).
+    Stored instants come back aware (UTC); a naive one is read as local time, as the
+    API reads a naive input."""
+    tz = zona_negocio()
+    return value.replace(tzinfo=tz) if value.tzinfo is None else value.astimezone(tz)
+
+
 def _fecha(value: date | datetime | None) -> str:
+    """The local day: 00:30 in Madrid is that day, not the UTC day before."""
     if value is None:
         return "—"
-    return formato.fecha(value.date() if isinstance(value, datetime) else value)
+    return formato.fecha(_local(value).date() if isinstance(value, datetime) else value)
+
+
+def _iso(value: date | datetime) -> str:
+    """For `<time datetime>`: ISO 8601 with the business zone's offset, as the API writes it."""
+    return _local(value).isoformat() if isinstance(value, datetime) else value.isoformat()
 
 
 def _etiqueta(value: object) -> str:
@@ -107,7 +122,13 @@ entorno = Environment(
     lstrip_blocks=True,
 )
 entorno.filters.update(
-    euros=_euros, fecha=_fecha, etiqueta=_etiqueta, clase=_clase, cifra=_cifra, hace=formato.hace
+    euros=_euros,
+    fecha=_fecha,
+    iso=_iso,
+    etiqueta=_etiqueta,
+    clase=_clase,
+    cifra=_cifra,
+    hace=formato.hace,
 )
 entorno.globals.update(quote=quote, opciones=_opciones)
 
