@@ -253,7 +253,9 @@ def editar_contacto(
 ) -> Response:
     formulario = f"contacto-{contacto_id}"
     try:
-        cambio = a_modelo(ContactoUpdate, datos, CAMPOS_CONTACTO, casillas=CASILLAS_CONTACTO)
+        cambio = a_modelo(
+            ContactoUpdate, datos, CAMPOS_CONTACTO, casillas=CASILLAS_CONTACTO, vaciar=True
+        )
     except ErroresFormulario as exc:
         return _con_errores(request, ctx, usuario, cliente_id, formulario, datos, exc)
     return _enviar(
@@ -333,7 +335,7 @@ def editar_cliente(
     request: Request, ctx: ContextoDep, usuario: UsuarioDep, datos: FormDep, cliente_id: str
 ) -> Response:
     try:
-        cambio = a_modelo(ClienteUpdate, datos, CAMPOS_CLIENTE)
+        cambio = a_modelo(ClienteUpdate, datos, CAMPOS_CLIENTE, vaciar=True)
     except ErroresFormulario as exc:
         return _con_errores(request, ctx, usuario, cliente_id, "editar", datos, exc)
     return _enviar(

@@ -230,10 +230,19 @@ def a_modelo(
     campos: tuple[str, ...],
     *,
     casillas: tuple[str, ...] = (),
+    vaciar: bool = False,
 ) -> ModelT:
-    """The API's input model from a form: empty fields are left out, checkboxes are
-    booleans; pydantic's Spanish messages become `ErroresFormulario`."""
+    """The API's input model from a form: checkboxes are booleans; pydantic's Spanish
+    messages become `ErroresFormulario`.
+
+    An empty field is left out of a new record (the default applies). An edit form
+    (`vaciar`) sends it as null, as a PATCH clears a field: otherwise emptying the phone
+    would keep the old one behind a "saved". A field the form does not carry stays out
+    either way, so it is left as it is. The model refuses null where a value is required,
+    and the user reads that it cannot be emptied."""
     valores: dict[str, Any] = {c: datos[c].strip() for c in campos if datos.get(c, "").strip()}
+    vaciados = {c for c in campos if c in datos and c not in valores} if vaciar else set()
+    valores.update(dict.fromkeys(vaciados))
     for casilla in casillas:
         valores[casilla] = casilla in datos
     try:
@@ -245,6 +254,8 @@ def a_modelo(
             str(api["campo"] or ""): _en_espanol(crudo)
             for api, crudo in zip(campos_api, crudos, strict=True)
         }
+        for campo in vaciados & por_campo.keys():
+            por_campo[campo] = "es obligatorio y no puede quedar vacío"
         raise ErroresFormulario(por_campo, "Revisa los campos marcados") from exc
 
 
