@@ -79,3 +79,46 @@ def test_the_contact_edit_form_clears_and_refuses_the_same_way(
     assert bien.status_code == 303
     editado = api.get(f"/api/clientes/{c}/contactos/{contacto['id']}").json()
     assert (editado["rol"], editado["email"], editado["telefono"]) == ("Gerente", None, None)
+
+
+def test_every_money_field_reads_spanish_amounts(
+    panel: httpx.Client, api: httpx.Client, make_cliente: Any
+) -> None:
+    c = make_cliente()["id"]
+    ruta = f"/clientes/{c}"
+    for texto in ("1500,50", "1.234,56", "1.500", "2500.75", "3 000 €"):
+        response = enviar(
+            panel,
+            ruta,
+            f"{ruta}/oportunidades",
+            {"nombre_proyecto": f"Proyecto {texto}", "monto_estimado": texto},
+        )
+        assert response.status_code == 303, (texto, response.text[-2000:])
+    importes = {
+        o["nombre_proyecto"]: o["monto_estimado"]
+        for o in api.get(f"/api/clientes/{c}/oportunidades").json()
+    }
+    assert importes == {
+        "Proyecto 1500,50": 1500.5,
+        "Proyecto 1.234,56": 1234.56,
+        "Proyecto 1.500": 1500,
+        "Proyecto 2500.75": 2500.75,
+        "Proyecto 3 000 €": 3000,
+    }
+    # The field is text (a number input would send nothing for "1.234,56").
+    assert 'name="monto_estimado" type="text"' in panel.get(ruta).text
+
+    mal = enviar(
+        panel, ruta, f"{ruta}/oportunidades", {"nombre_proyecto": "X", "monto_estimado": "mucho"}
+    )
+    assert mal.status_code == 422 and 'id="oportunidad-monto_estimado-error"' in mal.text
+    assert "debe ser un importe" in mal.text
+
+    # Closing as won reads them the same way, and refuses what the API refuses.
+    op = next(o for o in api.get(f"/api/clientes/{c}/oportunidades").json())
+    cerrar = f"{ruta}/oportunidades/{op['id']}/cerrar"
+    tres = enviar(panel, ruta, cerrar, {"resultado": "ganada", "valor_final": "10,555"})
+    assert tres.status_code == 422 and "2 decimales" in tres.text
+    ganada = enviar(panel, ruta, cerrar, {"resultado": "ganada", "valor_final": "1.234"})
+    assert ganada.status_code == 303
+    assert api.get(f"/api/clientes/{c}/oportunidades/{op['id']}").json()["valor_ganado"] == 1234

@@ -4,7 +4,6 @@ feature's service; a refused one shows the page again with the message by its fi
 from __future__ import annotations
 
 from collections.abc import Callable
-from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -35,6 +34,7 @@ from smartbilling_crm.panel.web import (
     a_modelo,
     avisar,
     ejecutar,
+    importe,
     render,
 )
 from smartbilling_crm.usuarios.service import UsuarioVista
@@ -270,7 +270,7 @@ def crear_oportunidad(
     request: Request, ctx: ContextoDep, usuario: UsuarioDep, datos: FormDep, cliente_id: str
 ) -> Response:
     try:
-        nueva = a_modelo(OportunidadCreate, datos, CAMPOS_OPORTUNIDAD)
+        nueva = a_modelo(OportunidadCreate, datos, CAMPOS_OPORTUNIDAD, importes=("monto_estimado",))
     except ErroresFormulario as exc:
         return _con_errores(request, ctx, usuario, cliente_id, "oportunidad", datos, exc)
     return _enviar(
@@ -278,24 +278,6 @@ def crear_oportunidad(
         lambda: oportunidades_service.crear(ctx, cliente_id, nueva),
         f"Oportunidad creada: {nueva.nombre_proyecto}",
     )  # fmt: skip
-
-
-def _importe(texto: str | None) -> Decimal | None:
-    """A Spanish or plain amount ("42.000,50", "42000.5"); ErroresFormulario if not one."""
-    if not texto or not texto.strip():
-        return None
-    limpio = texto.strip().replace("€", "").replace(" ", "")
-    if "," in limpio:
-        limpio = limpio.replace(".", "").replace(",", ".")
-    try:
-        valor = Decimal(limpio)
-    except InvalidOperation as exc:
-        raise ErroresFormulario(
-            {"valor_final": "no es un importe"}, "Revisa los campos marcados"
-        ) from exc
-    if not valor.is_finite() or valor < 0 or valor > Decimal("999999999999.99"):
-        raise ErroresFormulario({"valor_final": "no es un importe válido"}, "Revisa el importe")
-    return valor.quantize(Decimal("0.01"))
 
 
 @router.post("/clientes/{cliente_id}/oportunidades/{oportunidad_id}/cerrar", response_model=None)
@@ -310,7 +292,7 @@ def cerrar_oportunidad(
     formulario = f"oportunidad-{oportunidad_id}"
     try:
         oportunidades_service.obtener(ctx.session, cliente_id, oportunidad_id)
-        valor = _importe(datos.get("valor_final"))
+        valor = importe(datos, "valor_final")
     except NotFoundError as exc:
         exc_form = ErroresFormulario({}, exc.detail)
         return _con_errores(request, ctx, usuario, cliente_id, formulario, datos, exc_form)

@@ -8,6 +8,7 @@ account is looked up on every request, so a deactivated user is out at once.
 from __future__ import annotations
 
 import hmac
+import re
 import secrets
 from collections.abc import Mapping
 from datetime import date, datetime
@@ -19,14 +20,14 @@ from urllib.parse import quote
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from smartbilling_crm.kit import csv_es, formato
 from smartbilling_crm.kit.contexto import Contexto
 from smartbilling_crm.kit.deps import ContextoDep
 from smartbilling_crm.kit.errores import errores_de_campo
 from smartbilling_crm.kit.excepciones import DomainError
-from smartbilling_crm.kit.schemas import zona_negocio
+from smartbilling_crm.kit.schemas import MoneyIn, zona_negocio
 from smartbilling_crm.usuarios import service as usuarios_service
 from smartbilling_crm.usuarios.service import UsuarioVista
 
@@ -230,6 +231,7 @@ def a_modelo(
     campos: tuple[str, ...],
     *,
     casillas: tuple[str, ...] = (),
+    importes: tuple[str, ...] = (),
     vaciar: bool = False,
 ) -> ModelT:
     """The API's input model from a form: checkboxes are booleans; pydantic's Spanish
@@ -239,8 +241,12 @@ def a_modelo(
     (`vaciar`) sends it as null, as a PATCH clears a field: otherwise emptying the phone
     would keep the old one behind a "saved". A field the form does not carry stays out
     either way, so it is left as it is. The model refuses null where a value is required,
-    and the user reads that it cannot be emptied."""
+    and the user reads that it cannot be emptied. `importes` are read as `importe_en_texto`
+    reads them, and then checked by the model like any amount of the API."""
     valores: dict[str, Any] = {c: datos[c].strip() for c in campos if datos.get(c, "").strip()}
+    for campo in importes:
+        if campo in valores:
+            valores[campo] = importe_en_texto(valores[campo])
     vaciados = {c for c in campos if c in datos and c not in valores} if vaciar else set()
     valores.update(dict.fromkeys(vaciados))
     for casilla in casillas:
@@ -259,10 +265,38 @@ def a_modelo(
         raise ErroresFormulario(por_campo, "Revisa los campos marcados") from exc
 
 
+# Dots as thousands separators, with no decimals ("1.500", "12.345.678").
+_MILES = re.compile(r"-?\d{1,3}(\.\d{3})+")
+_IMPORTE = TypeAdapter(MoneyIn)
+
+
+def importe_en_texto(texto: str) -> str:
+    """A typed amount as a plain decimal: "1.234,56" -> "1234.56", "1500,5" -> "1500.5",
+    "1.500" -> "1500", "3 000 €" -> "3000"; a plain "2500.75" as it is. A dot followed by
+    three digits and no comma is a thousands separator: an amount has two decimals."""
+    limpio = re.sub(r"[\s€]", "", texto)
+    if "," in limpio:
+        return limpio.replace(".", "").replace(",", ".")
+    return limpio.replace(".", "") if _MILES.fullmatch(limpio) else limpio
+
+
+def importe(datos: Mapping[str, str], campo: str) -> Decimal | None:
+    """An optional amount field, read as every money field of the panel and checked as
+    the API checks an amount (at most two decimals, not negative); None when empty."""
+    texto = datos.get(campo, "").strip()
+    if not texto:
+        return None
+    try:
+        return _IMPORTE.validate_python(importe_en_texto(texto))
+    except ValidationError as exc:
+        mensaje = _en_espanol(exc.errors()[0])
+        raise ErroresFormulario({campo: mensaje}, "Revisa el importe") from exc
+
+
 _MENSAJES_FORMULARIO = {
     "int_parsing": "debe ser un número entero",
     "int_from_float": "debe ser un número entero",
-    "decimal_parsing": "debe ser un importe (por ejemplo 1500 o 1500.50)",
+    "decimal_parsing": "debe ser un importe (por ejemplo 1500, 1500,50 o 1.500,50)",
     "float_parsing": "debe ser un número",
     "datetime_parsing": "debe ser una fecha y hora",
     "datetime_from_date_parsing": "debe ser una fecha y hora",
