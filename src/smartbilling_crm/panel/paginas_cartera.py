@@ -24,6 +24,7 @@ from smartbilling_crm.panel.web import (
     a_modelo,
     avisar,
     ejecutar,
+    entero,
     render,
 )
 
@@ -101,7 +102,7 @@ def _valor(enum_cls: type[EstadoCliente] | type[RiesgoImpago], texto: str | None
     if not texto:
         return None
     por_plegado = {fold(m.value): m.value for m in enum_cls}
-    return por_plegado.get(fold(texto))
+    return por_plegado.get(fold(texto[:40]))
 
 
 def _filtro(
@@ -132,8 +133,7 @@ def _lista(
     if ordenar not in ORDENES:
         ordenar = "fecha_actualizacion"
     orden = "asc" if params.get("orden") == "asc" else "desc"
-    pagina_txt = params.get("pagina") or "1"
-    pagina = max(1, min(int(pagina_txt), 10_000)) if pagina_txt.isdigit() else 1
+    pagina = entero(params.get("pagina"), 1, 1, 10_000)
     filtro = clientes_service.FiltroClientes(
         skip=(pagina - 1) * POR_PAGINA,
         limit=POR_PAGINA,
@@ -172,13 +172,13 @@ def clientes(
     request: Request,
     ctx: ContextoDep,
     usuario: UsuarioDep,
-    q: Annotated[str | None, Query(max_length=200)] = None,
-    estado: Annotated[str | None, Query(max_length=40)] = None,
-    riesgo_impago: Annotated[str | None, Query(max_length=40)] = None,
-    sector: Annotated[str | None, Query(max_length=100)] = None,
-    ordenar_por: Annotated[str | None, Query(max_length=40)] = None,
-    orden: Annotated[str | None, Query(max_length=4)] = None,
-    pagina: Annotated[str | None, Query(max_length=6)] = None,
+    q: Annotated[str | None, Query()] = None,
+    estado: Annotated[str | None, Query()] = None,
+    riesgo_impago: Annotated[str | None, Query()] = None,
+    sector: Annotated[str | None, Query()] = None,
+    ordenar_por: Annotated[str | None, Query()] = None,
+    orden: Annotated[str | None, Query()] = None,
+    pagina: Annotated[str | None, Query()] = None,
 ) -> HTMLResponse:
     params = {
         "q": q,
@@ -196,10 +196,10 @@ def clientes(
 def exportar(
     ctx: ContextoDep,
     _u: UsuarioDep,
-    q: Annotated[str | None, Query(max_length=200)] = None,
-    estado: Annotated[str | None, Query(max_length=40)] = None,
-    riesgo_impago: Annotated[str | None, Query(max_length=40)] = None,
-    sector: Annotated[str | None, Query(max_length=100)] = None,
+    q: Annotated[str | None, Query()] = None,
+    estado: Annotated[str | None, Query()] = None,
+    riesgo_impago: Annotated[str | None, Query()] = None,
+    sector: Annotated[str | None, Query()] = None,
 ) -> Response:
     """The list's CSV (the API's own export), with the page's filters."""
     filtro = csv_clientes.FiltroExportacion(**_filtro(q, estado, riesgo_impago, sector))

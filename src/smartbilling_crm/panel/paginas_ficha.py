@@ -34,8 +34,10 @@ from smartbilling_crm.panel.web import (
     a_modelo,
     avisar,
     ejecutar,
+    entero,
     importe,
     render,
+    si,
 )
 from smartbilling_crm.usuarios.service import UsuarioVista
 
@@ -136,12 +138,18 @@ def ficha(
     ctx: ContextoDep,
     usuario: UsuarioDep,
     cliente_id: str,
-    tipo: Annotated[str | None, Query(max_length=20)] = None,
-    pendientes: Annotated[bool, Query()] = False,
-    pagina: Annotated[int, Query(ge=0, le=10_000)] = 0,
+    tipo: Annotated[str | None, Query()] = None,
+    pendientes: Annotated[str | None, Query()] = None,
+    pagina: Annotated[str | None, Query()] = None,
 ) -> HTMLResponse:
     return _pagina(
-        request, ctx, usuario, cliente_id, tipo=tipo, pendientes=pendientes, pagina=pagina
+        request,
+        ctx,
+        usuario,
+        cliente_id,
+        tipo=tipo,
+        pendientes=si(pendientes),
+        pagina=entero(pagina, 0, 0, 10_000),
     )
 
 

@@ -134,6 +134,25 @@ entorno.filters.update(
 entorno.globals.update(quote=quote, opciones=_opciones)
 
 
+# A page's query parameters are typed by hand or kept in a bookmark: one the page cannot use
+# is ignored (or a text cut to its limit), so the user still gets the page rather than the
+# API's JSON problem. They arrive as plain text (no FastAPI bounds, which answer that JSON);
+# the server's own cap on the request line bounds their size.
+_SI = frozenset({"1", "true", "on", "yes", "y", "t", "si", "sí"})
+
+
+def entero(texto: str | None, defecto: int, minimo: int, maximo: int) -> int:
+    """A page number from the query: the default unless plain digits, kept in range."""
+    if texto is None or not (texto.isascii() and texto.isdigit()):
+        return defecto
+    return max(minimo, min(int(texto), maximo))
+
+
+def si(texto: str | None) -> bool:
+    """A checkbox from the query: on only for a yes ("true", "1", "on", ...)."""
+    return texto is not None and texto.strip().lower() in _SI
+
+
 def csrf_token(request: Request) -> str:
     """This session's CSRF token (made on first use)."""
     token = request.session.get("csrf")

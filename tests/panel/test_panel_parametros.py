@@ -1,0 +1,91 @@
+"""A panel page given a query parameter it cannot use still answers its HTML page (with the
+panel's security headers), never the API's JSON problem: the parameter is ignored, a long
+search is cut, as a bad `/clientes?pagina=abc` always was."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+
+def _es_la_pagina(response: httpx.Response, texto: str) -> None:
+    assert response.status_code == 200, response.text[:300]
+    assert response.headers["content-type"].startswith("text/html")
+    assert response.headers["content-security-policy"].startswith("default-src 'self'")
+    assert response.headers["cache-control"] == "no-store"
+    assert texto in response.text
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"q": "a" * 201},
+        {"sector": "s" * 201},
+        {"estado": "e" * 41},
+        {"riesgo_impago": "r" * 41},
+        {"ordenar_por": "o" * 41},
+        {"orden": "ascendente"},
+        {"pagina": "1234567"},
+        {"pagina": "-3"},
+    ],
+    ids=lambda p: next(iter(p)),
+)
+def test_the_client_list_tolerates_a_bad_parameter(
+    panel: httpx.Client, make_cliente: Any, params: dict[str, str]
+) -> None:
+    make_cliente(nombre_empresa="Aaaa S.L.")
+    _es_la_pagina(panel.get("/clientes", params=params), "Nuevo cliente")
+
+
+def test_a_long_search_is_cut_and_still_searches(panel: httpx.Client, make_cliente: Any) -> None:
+    make_cliente(nombre_empresa="Aaaa S.L.")
+    response = panel.get("/clientes", params={"q": "a" * 201})
+    _es_la_pagina(response, "Ningún cliente coincide")
+    assert f'value="{"a" * 200}"' in response.text
+
+
+def test_the_export_tolerates_a_long_filter(panel: httpx.Client, make_cliente: Any) -> None:
+    make_cliente(nombre_empresa="Aaaa S.L.", sector_industria="s" * 100)
+    response = panel.get("/clientes/exportar.csv", params={"sector": "s" * 201})
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/csv")
+    assert "Aaaa S.L." in response.content.decode("utf-8-sig")
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"pagina": "-3"},
+        {"pagina": "abc"},
+        {"pagina": "99999999"},
+        {"pendientes": "quizas"},
+        {"tipo": "t" * 21},
+    ],
+    ids=lambda p: f"{next(iter(p))}={next(iter(p.values()))[:8]}",
+)
+def test_the_ficha_tolerates_a_bad_parameter(
+    panel: httpx.Client, api: httpx.Client, make_cliente: Any, params: dict[str, str]
+) -> None:
+    c = make_cliente()["id"]
+    api.post(f"/api/clientes/{c}/actividades", json={"tipo": "email", "titulo": "Correo previo"})
+    response = panel.get(f"/clientes/{c}", params=params)
+    _es_la_pagina(response, "Historial")
+    if params.get("pagina") != "99999999":
+        assert "Correo previo" in response.text  # read as the first page, unfiltered
+
+
+def test_the_ficha_still_reads_its_good_parameters(
+    panel: httpx.Client, api: httpx.Client, make_cliente: Any
+) -> None:
+    c = make_cliente()["id"]
+    api.post(f"/api/clientes/{c}/actividades", json={"tipo": "tarea", "titulo": "Enviar oferta"})
+    api.post(
+        f"/api/clientes/{c}/actividades",
+        json={"tipo": "tarea", "titulo": "Llamar ya", "completada": True},
+    )
+    solo = panel.get(f"/clientes/{c}", params={"pendientes": "true"}).text
+    assert "Enviar oferta" in solo and "Llamar ya" not in solo
+    assert 'name="pendientes" value="true" checked' in solo
+    segunda = panel.get(f"/clientes/{c}", params={"pagina": "1"}).text
+    assert "Enviar oferta" not in segunda and "← Más recientes" in segunda
