@@ -82,7 +82,7 @@ def hecho(request: Request, ctx: ContextoDep, _u: UsuarioDep, datos: FormDep) ->
 
 @router.post("/hoy/posponer", response_model=None)
 def posponer(request: Request, ctx: ContextoDep, _u: UsuarioDep, datos: FormDep) -> Response:
-    dias = int(datos["dias"]) if datos.get("dias", "").isdigit() else 0
+    dias = entero(datos.get("dias"), 0, 0, 10_000)
     try:
         ejecutar(
             ctx,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -30,6 +31,7 @@ from smartbilling_crm.panel import service as panel_service
 from smartbilling_crm.panel.web import (
     ErroresFormulario,
     FormDep,
+    NoEncontrado,
     UsuarioDep,
     a_modelo,
     avisar,
@@ -153,6 +155,24 @@ def ficha(
     )
 
 
+def _no_encontrado(
+    request: Request, usuario: UsuarioVista, cliente_id: str, mensaje: str
+) -> HTMLResponse:
+    """A form about something that is not (or no longer) there: a 404 page, whose link
+    goes back to the ficha the form came from."""
+    return render(
+        request,
+        "error.html",
+        {
+            "titulo": "No se ha encontrado",
+            "mensaje": f"{mensaje}. Puede que se haya borrado: vuelve a la ficha y recárgala.",
+            "volver": (f"/clientes/{quote(cliente_id, safe='')}", "Volver a la ficha"),
+        },
+        status_code=404,
+        usuario=usuario,
+    )
+
+
 def _enviar(
     request: Request,
     ctx: Contexto,
@@ -167,6 +187,8 @@ def _enviar(
     refusal the ficha again with the messages next to the fields."""
     try:
         ejecutar(ctx, accion)
+    except NoEncontrado as exc:
+        return _no_encontrado(request, usuario, cliente_id, exc.resumen)
     except ErroresFormulario as exc:
         return _pagina(
             request,
@@ -298,15 +320,19 @@ def cerrar_oportunidad(
     oportunidad_id: str,
 ) -> Response:
     formulario = f"oportunidad-{oportunidad_id}"
+    resultado = datos.get("resultado")
     try:
+        # The opportunity must be this client's: marcar_* only take its id.
         oportunidades_service.obtener(ctx.session, cliente_id, oportunidad_id)
+        if resultado not in ("ganada", "perdida"):
+            # Only the two buttons send it; anything else must not count as lost.
+            raise ErroresFormulario({}, "El resultado debe ser ganada o perdida")
         valor = importe(datos, "valor_final")
     except NotFoundError as exc:
-        exc_form = ErroresFormulario({}, exc.detail)
-        return _con_errores(request, ctx, usuario, cliente_id, formulario, datos, exc_form)
+        return _no_encontrado(request, usuario, cliente_id, exc.detail)
     except ErroresFormulario as exc:
         return _con_errores(request, ctx, usuario, cliente_id, formulario, datos, exc)
-    if datos.get("resultado") == "ganada":
+    if resultado == "ganada":
         return _enviar(
             request, ctx, usuario, cliente_id, formulario, datos,
             lambda: oportunidades_service.marcar_ganada(ctx, oportunidad_id, valor),

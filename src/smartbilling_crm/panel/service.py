@@ -13,7 +13,7 @@ from smartbilling_crm.cartera import service as cartera_service
 from smartbilling_crm.cartera.schemas import AlertaCartera, Dashboard, Pipeline
 from smartbilling_crm.clientes import service as clientes_service
 from smartbilling_crm.clientes.schemas import ClienteRead
-from smartbilling_crm.dominio import TipoActividad
+from smartbilling_crm.dominio import TipoActividad, TipoAlerta
 from smartbilling_crm.facturacion import service as facturacion_service
 from smartbilling_crm.kit import repository as base_repo
 from smartbilling_crm.kit.contexto import Contexto
@@ -30,6 +30,7 @@ ALERTAS_MOSTRADAS = 40
 DIAS_POSPONER = (1, 7, 30)
 DIAS_TRAS_HECHO = 7
 TIMELINE_PAGINA = 20
+TIPOS_ALERTA = frozenset(t.value for t in TipoAlerta)
 
 
 @dataclass
@@ -65,17 +66,26 @@ def posponer(ctx: Contexto, cliente_id: str, tipo: str, dias: int) -> date:
     """Hide this alert of this client from Hoy for `dias` days."""
     if dias not in DIAS_POSPONER:
         raise InvalidInputError("Solo se puede posponer 1, 7 o 30 días", field="dias")
-    if not tipo or len(tipo) > 40:
-        raise InvalidInputError("Tipo de alerta no válido", field="tipo")
+    _tipo_de_alerta(tipo)
     base_repo.asegurar_cliente(ctx.session, cliente_id)
     hasta = ctx.hoy + timedelta(days=dias)
     panel_repo.posponer(ctx.session, cliente_id, tipo, hasta)
     return hasta
 
 
+def _tipo_de_alerta(tipo: str) -> None:
+    """Only an alert Hoy can show can be put off: another value hides nothing."""
+    if tipo not in TIPOS_ALERTA:
+        raise InvalidInputError("Tipo de alerta no válido", field="tipo")
+
+
 def hecho(ctx: Contexto, cliente_id: str, tipo: str, mensaje: str) -> ActividadRead:
     """ "Done": a completed task in the client's timeline, and the alert rests a week."""
-    titulo = f"Hecho: {mensaje}".strip()
+    _tipo_de_alerta(tipo)
+    if not mensaje.strip():
+        # The task's title says what was done: "Hecho:" alone tells the timeline nothing.
+        raise InvalidInputError("Falta el texto de la alerta", field="mensaje")
+    titulo = f"Hecho: {mensaje.strip()}"
     if len(titulo) > 200:
         titulo = titulo[:199] + "…"
     actividad = actividades_service.crear(

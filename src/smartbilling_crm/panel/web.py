@@ -26,7 +26,7 @@ from smartbilling_crm.kit import csv_es, formato
 from smartbilling_crm.kit.contexto import Contexto
 from smartbilling_crm.kit.deps import ContextoDep
 from smartbilling_crm.kit.errores import errores_de_campo
-from smartbilling_crm.kit.excepciones import DomainError
+from smartbilling_crm.kit.excepciones import DomainError, NotFoundError
 from smartbilling_crm.kit.schemas import MoneyIn, zona_negocio
 from smartbilling_crm.usuarios import service as usuarios_service
 from smartbilling_crm.usuarios.service import UsuarioVista
@@ -330,12 +330,19 @@ def _en_espanol(error: Any) -> str:
     return _MENSAJES_FORMULARIO.get(str(error.get("type")), "") or csv_es.mensaje_en_espanol(error)
 
 
+class NoEncontrado(ErroresFormulario):
+    """A form about a record that is not there (a stale page, a made-up id). Pages that
+    answer a form with a page show a 404; those that answer with a notice show it."""
+
+
 def ejecutar(ctx: Contexto, accion: Any, *args: Any, **kwargs: Any) -> Any:
     """Run a service write in a savepoint: a refused write (DomainError) leaves nothing
     behind and becomes `ErroresFormulario` with the service's own message."""
     try:
         with ctx.session.begin_nested():
             return accion(*args, **kwargs)
+    except NotFoundError as exc:
+        raise NoEncontrado({}, exc.detail) from exc
     except DomainError as exc:
         por_campo = {str(e.get("campo") or ""): str(e.get("mensaje")) for e in exc.errors or []}
         raise ErroresFormulario(por_campo, exc.detail) from exc

@@ -1,0 +1,89 @@
+"""Forms whose hidden fields a user never types, posted with values the page would never
+send (a stale page, a crafted request): refused in Spanish, nothing written, and an id that
+is not there is a 404 page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from ..conftest import Backend
+from .conftest import cargar_demo, enviar
+
+
+def _oportunidad(api: httpx.Client, cliente_id: str) -> dict[str, Any]:
+    body = {"nombre_proyecto": "Renovación", "monto_estimado": 1000}
+    op: dict[str, Any] = api.post(f"/api/clientes/{cliente_id}/oportunidades", json=body).json()
+    return op
+
+
+def test_closing_with_an_unknown_result_is_refused(
+    panel: httpx.Client, api: httpx.Client, make_cliente: Any
+) -> None:
+    c = make_cliente()["id"]
+    op = _oportunidad(api, c)
+    ruta = f"/clientes/{c}"
+    response = enviar(panel, ruta, f"{ruta}/oportunidades/{op['id']}/cerrar", {"resultado": "otro"})
+    assert response.status_code == 422
+    assert "ganada o perdida" in response.text
+    assert "marcada como perdida" not in response.text
+    sin = enviar(panel, ruta, f"{ruta}/oportunidades/{op['id']}/cerrar", {})
+    assert sin.status_code == 422
+    assert api.get(f"/api/clientes/{c}/oportunidades/{op['id']}").json()["estado"] == "identificada"
+
+
+def test_unknown_ids_in_the_ficha_forms_are_a_404_page(
+    panel: httpx.Client, api: httpx.Client, make_cliente: Any
+) -> None:
+    c = make_cliente()["id"]
+    otro = make_cliente()["id"]
+    ajena = _oportunidad(api, otro)  # another client's opportunity is not this one's
+    ruta = f"/clientes/{c}"
+    for accion, datos in (
+        (f"{ruta}/oportunidades/no-existe/cerrar", {"resultado": "ganada"}),
+        (f"{ruta}/oportunidades/{ajena['id']}/cerrar", {"resultado": "perdida"}),
+        (f"{ruta}/actividades/no-existe/completar", {}),
+        (f"{ruta}/contactos/no-existe", {"nombre_completo": "Ana", "rol": "Gerente"}),
+    ):
+        response = enviar(panel, ruta, accion, datos)
+        assert response.status_code == 404, accion
+        assert response.headers["content-type"].startswith("text/html")
+        assert "no encontrad" in response.text and "No se ha encontrado" in response.text
+        assert f'href="{ruta}"' in response.text  # back to the ficha
+    assert api.get(f"/api/clientes/{otro}/oportunidades/{ajena['id']}").json()["estado"] == (
+        "identificada"
+    )
+
+
+def test_hoy_refuses_an_unknown_alert_type_or_an_empty_done(
+    panel: httpx.Client, api: httpx.Client, db: Backend
+) -> None:
+    cargar_demo(db)
+    alerta = api.get("/api/alertas", params={"limit": 1}).json()["alertas"][0]
+    cliente_id = alerta["cliente_id"]
+    antes = api.get(f"/api/clientes/{cliente_id}/actividades").headers["x-total-count"]
+
+    pospuesta = enviar(
+        panel, "/", "/hoy/posponer", {"cliente_id": cliente_id, "tipo": "inventada", "dias": "7"}
+    )
+    assert pospuesta.status_code == 303
+    hoy = panel.get("/").text
+    assert "Tipo de alerta no válido" in hoy and "Pospuesta" not in hoy
+
+    for datos in (
+        {"tipo": "inventada", "mensaje": "Llamar"},
+        {"tipo": alerta["tipo"]},
+        {"tipo": alerta["tipo"], "mensaje": "   "},
+    ):
+        hecho = enviar(panel, "/", "/hoy/hecho", {"cliente_id": cliente_id, **datos})
+        assert hecho.status_code == 303
+        assert "Anotado en el historial" not in panel.get("/").text
+    after = api.get(f"/api/clientes/{cliente_id}/actividades").headers["x-total-count"]
+    assert after == antes  # no "Hecho:" task written
+
+    raro = enviar(
+        panel, "/", "/hoy/posponer", {"cliente_id": cliente_id, "tipo": alerta["tipo"], "dias": "²"}
+    )
+    assert raro.status_code == 303
+    assert "Solo se puede posponer" in panel.get("/").text
