@@ -1,5 +1,5 @@
 """The Spanish formats every message uses: money with a thousands dot and a decimal comma,
-rounded half up to the cent; dates as day/month/year."""
+rounded half up to the cent; dates as day/month/year; counts agreeing with their noun."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from smartbilling_crm.kit.formato import euros, fecha
+from smartbilling_crm.kit.formato import cantidad, dias, euros, fecha
 
 
 @pytest.mark.parametrize(
@@ -44,3 +44,10 @@ def test_euros(importe: Decimal | int | float, texto: str) -> None:
 )
 def test_fecha(dia: date, texto: str) -> None:
     assert fecha(dia) == texto
+
+
+def test_a_count_takes_the_singular_for_one_only() -> None:
+    assert cantidad(1, "cliente", "clientes") == "1 cliente"
+    assert cantidad(0, "cliente", "clientes") == "0 clientes"
+    assert cantidad(2, "cliente", "clientes") == "2 clientes"
+    assert (dias(1), dias(-1), dias(30)) == ("1 día", "-1 día", "30 días")

@@ -163,7 +163,7 @@ def test_done_and_snooze_from_hoy(panel: httpx.Client, db: Backend, api: httpx.C
     assert timeline[0]["titulo"].startswith("Hecho: ") and timeline[0]["completada"]
     hoy = panel.get("/").text
     assert not _en_hoy(hoy, cliente_id, tipo)  # resting for a week
-    assert "pospuestas no se muestran" in hoy
+    assert "1 pospuesta no se muestra." in hoy  # one alert resting, in the singular
 
     otra = api.get("/api/alertas", params={"limit": 1, "skip": 1}).json()["alertas"][0]
     enviar(

@@ -32,7 +32,8 @@ def fecha(day: date) -> str:
 
 
 def cantidad(n: int, singular: str, plural: str) -> str:
-    """'1 cliente nuevo', '0 clientes nuevos', '3 clientes nuevos': the words agree with n."""
+    """A count with its noun agreeing: (1, 'cliente', 'clientes') -> '1 cliente',
+    (0, ...) -> '0 clientes' (Spanish uses the singular for one only)."""
     return f"{n} {singular if abs(n) == 1 else plural}"
 
 

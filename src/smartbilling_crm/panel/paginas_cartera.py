@@ -11,7 +11,7 @@ from smartbilling_crm.clientes import csv as csv_clientes
 from smartbilling_crm.clientes import service as clientes_service
 from smartbilling_crm.clientes.schemas import ClienteCreate, OrdenarClientesPor
 from smartbilling_crm.dominio import EstadoCliente, EstadoOportunidad, RiesgoImpago
-from smartbilling_crm.kit import csv_es
+from smartbilling_crm.kit import csv_es, formato
 from smartbilling_crm.kit.deps import ContextoDep
 from smartbilling_crm.kit.validators import fold
 from smartbilling_crm.oportunidades import service as oportunidades_service
@@ -92,7 +92,7 @@ def posponer(request: Request, ctx: ContextoDep, _u: UsuarioDep, datos: FormDep)
             datos.get("tipo", ""),
             dias,
         )
-        avisar(request, f"Pospuesta {dias} {'día' if dias == 1 else 'días'}.")
+        avisar(request, f"Pospuesta {formato.dias(dias)}.")
     except ErroresFormulario as exc:
         avisar(request, exc.resumen)
     return RedirectResponse("/", status_code=303)

@@ -130,6 +130,8 @@ entorno.filters.update(
     clase=_clase,
     cifra=_cifra,
     hace=formato.hace,
+    cantidad=formato.cantidad,
+    dias=formato.dias,
 )
 entorno.globals.update(quote=quote, opciones=_opciones)
 
