@@ -90,13 +90,7 @@ def importar_clientes(
     from smartbilling_crm.clientes import csv as csv_clientes
 
     informe = _importar_csv(fichero, simular, "Importando clientes", csv_clientes.importar)
-    resumen = (
-        f"{cantidad(informe.filas, 'fila', 'filas')}: "
-        f"{cantidad(informe.nuevos, 'cliente nuevo', 'clientes nuevos')}, "
-        f"{cantidad(informe.actualizados, 'actualizado', 'actualizados')}, "
-        f"{informe.sin_cambios} sin cambios"
-    )
-    _resumen(resumen, informe.correcto, simular, len(informe.rechazos))
+    _resumen(informe, simular, ("cliente nuevo", "clientes nuevos"), "actualizado")
 
 
 def importar_facturas(
@@ -110,13 +104,7 @@ def importar_facturas(
     from smartbilling_crm.facturacion import csv as csv_facturas
 
     informe = _importar_csv(fichero, simular, "Importando facturas", csv_facturas.importar)
-    resumen = (
-        f"{cantidad(informe.filas, 'fila', 'filas')}: "
-        f"{cantidad(informe.nuevos, 'factura nueva', 'facturas nuevas')}, "
-        f"{cantidad(informe.actualizados, 'actualizada', 'actualizadas')}, "
-        f"{informe.sin_cambios} sin cambios"
-    )
-    _resumen(resumen, informe.correcto, simular, len(informe.rechazos))
+    _resumen(informe, simular, ("factura nueva", "facturas nuevas"), "actualizada")
 
 
 class _Deshacer(Exception):
@@ -169,11 +157,24 @@ def _informar_rechazos(rechazos: list[csv_es.Rechazo]) -> None:
         console.print(f"... y {cantidad(resto, 'fila rechazada', 'filas rechazadas')} más.")
 
 
-def _resumen(resumen: str, correcto: bool, simular: bool, rechazadas: int) -> None:
-    if not correcto:
+def _resumen(
+    informe: csv_es.InformeImportacion,
+    simular: bool,
+    nuevos: tuple[str, str],
+    actualizado: str,
+) -> None:
+    """The import's outcome in one line: its rows, the new records (`nuevos`: singular and
+    plural), the updated ones (`actualizado`, of the records' gender) and the unchanged."""
+    resumen = (
+        f"{cantidad(informe.filas, 'fila', 'filas')}: "
+        f"{cantidad(informe.nuevos, *nuevos)}, "
+        f"{cantidad(informe.actualizados, actualizado, actualizado + 's')}, "
+        f"{informe.sin_cambios} sin cambios"
+    )
+    if not informe.correcto:
         console.print(
             "[red]No se ha guardado nada:[/red] "
-            f"{cantidad(rechazadas, 'fila rechazada', 'filas rechazadas')}. "
+            f"{cantidad(len(informe.rechazos), 'fila rechazada', 'filas rechazadas')}. "
             f"Corrígelas y vuelve a importar el fichero. ({resumen})"
         )
         raise typer.Exit(1)
