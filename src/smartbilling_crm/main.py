@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, nullcontext
 from datetime import UTC, datetime
 from typing import Any
 
@@ -22,11 +22,13 @@ from smartbilling_crm.contactos import endpoints as contactos
 from smartbilling_crm.facturacion import endpoints as facturacion
 from smartbilling_crm.kit import sistema
 from smartbilling_crm.kit.db import (
+    PuntosDeControl,
     create_db_engine,
     create_session_factory,
     is_sqlite,
     migrate,
     pool_por_proceso,
+    sqlite_file,
     transaction,
 )
 from smartbilling_crm.kit.documentacion import instalar_documentacion, operation_id
@@ -70,6 +72,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if settings.migrate_on_start:
             await run_in_threadpool(migrate, settings.database_url)
         pool = pool_por_proceso(settings.db_max_conexiones, settings.workers)
+        fichero = sqlite_file(settings.database_url)
         engine = create_db_engine(
             settings.database_url,
             busy_timeout_ms=settings.sqlite_busy_timeout_ms,
@@ -80,6 +83,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             pool=pool,
             pool_timeout_s=settings.db_pool_timeout_s,
             sqlite_cache_mb=settings.sqlite_cache_mb,
+            sqlite_checkpoints_aparte=fichero is not None,
         )
         app.state.engine = engine
         # As many requests at once as the pool has connections (`deps.reservar_conexion`).
@@ -94,10 +98,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.session_factory = create_session_factory(engine)
         if settings.env == "development":
             await run_in_threadpool(_usuario_demo, app.state.session_factory, settings)
-        try:
-            yield
-        finally:
-            engine.dispose()
+        # SQLite: the write-ahead log is copied into the file by a thread of its own, not
+        # by the commit of whichever request crosses 1,000 pages (`kit.db.PuntosDeControl`).
+        with PuntosDeControl(fichero) if fichero is not None else nullcontext():
+            try:
+                yield
+            finally:
+                engine.dispose()
 
     app = FastAPI(
         title="SmartBilling CRM",

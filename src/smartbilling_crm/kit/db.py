@@ -8,7 +8,10 @@ or a file lock next to the SQLite file) so several workers can start at once.
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
+import sqlite3
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -31,6 +34,7 @@ RECALCULO_LOCK_KEY = 0x5342_43524D52
 # `verificar-cartera --reparar`: two repairs at once would both add the same difference.
 CARTERA_LOCK_KEY = 0x5342_43524D43
 SQLITE_BUSY_TIMEOUT_MS = 5000
+logger = logging.getLogger("smartbilling_crm")
 
 
 @dataclass(frozen=True)
@@ -86,7 +90,9 @@ def sqlite_file(url: str) -> Path | None:
     return Path(parsed.database).absolute()
 
 
-def _sqlite_pragmas(busy_timeout_ms: int, cache_mb: int | None) -> Callable[[Any, Any], None]:
+def _sqlite_pragmas(
+    busy_timeout_ms: int, cache_mb: int | None, autocheckpoint: int | None
+) -> Callable[[Any, Any], None]:
     def on_connect(dbapi_connection: Any, _record: Any) -> None:
         # pysqlite's own transaction handling would defer BEGIN; let SQLAlchemy emit it.
         dbapi_connection.isolation_level = None
@@ -102,6 +108,8 @@ def _sqlite_pragmas(busy_timeout_ms: int, cache_mb: int | None) -> Callable[[Any
             # of 30 connections holds at most about `cache_mb`, not 30 times it.
             cursor.execute(f"PRAGMA cache_size={-int(cache_mb) * 1024}")
             cursor.execute(f"PRAGMA soft_heap_limit={int(cache_mb) * 1024 * 1024}")
+        if autocheckpoint is not None:
+            cursor.execute(f"PRAGMA wal_autocheckpoint={int(autocheckpoint)}")
         cursor.close()
 
     return on_connect
@@ -182,6 +190,7 @@ def create_db_engine(
     pool: PoolPorProceso | None = None,
     pool_timeout_s: float | None = None,
     sqlite_cache_mb: int | None = None,
+    sqlite_checkpoints_aparte: bool = False,
     **kwargs: Any,
 ) -> Engine:
     """An engine for `url` with the project's connection settings.
@@ -206,6 +215,10 @@ def create_db_engine(
     `sqlite_cache_mb` (the server's engine, `CRM_SQLITE_CACHE_MB`): how much of the file
     SQLite keeps in memory for this process' connections together; None keeps SQLite's
     default of 2 MB per connection (the batch commands, which read each page once).
+
+    `sqlite_checkpoints_aparte` (the server's engine, which runs `PuntosDeControl`): its
+    commits no longer copy the write-ahead log into the file every 1,000 pages; they do
+    it only past `AUTOCHECKPOINT_RESPALDO`, should the checkpointer fall behind.
     """
     url = normalise_url(url)
     espera = pool_timeout_s if pool_timeout_s is not None else connect_timeout_s
@@ -229,7 +242,10 @@ def create_db_engine(
             pool_timeout=espera,
             **kwargs,
         )
-        event.listen(engine, "connect", _sqlite_pragmas(busy_timeout_ms, sqlite_cache_mb))
+        autocheckpoint = AUTOCHECKPOINT_RESPALDO if sqlite_checkpoints_aparte else None
+        event.listen(
+            engine, "connect", _sqlite_pragmas(busy_timeout_ms, sqlite_cache_mb, autocheckpoint)
+        )
         event.listen(engine, "begin", _sqlite_begin)
         return engine
     kwargs.setdefault("pool_size", 10)
@@ -252,6 +268,79 @@ def create_db_engine(
     engine = create_engine(url, hide_parameters=True, connect_args=connect_args, **kwargs)
     _postgresql_bounded(engine, statement_timeout_s)
     return engine
+
+
+# SQLite in WAL mode copies the log's pages into the database file (a checkpoint) when a
+# commit leaves the log past 1,000 pages: that commit writes them and syncs the file while
+# its request holds the process's write turn. At 100k clients a webhook event appends
+# about 57 pages, so every 17th event paid for a checkpoint: 2.1 ms a commit on average,
+# 1.3 ms of it the checkpoints (bench/ANALYSIS.md). The server checkpoints in a thread of
+# its own instead (`PuntosDeControl`); its commits checkpoint only past this many pages.
+AUTOCHECKPOINT_RESPALDO = 10_000
+
+
+class PuntosDeControl:
+    """The server's SQLite checkpoints, off the request path: a thread with a connection of
+    its own that every `intervalo_s` copies what it can of the log into the file without
+    waiting for anybody (PASSIVE) while requests go on writing, and once the log passes
+    `reinicio_paginas` takes the write lock for the little left (RESTART), so the next
+    writer starts the log over (a log written to without pause is never fully copied by
+    passive checkpoints alone, and grows without end). If the lock or a reader keeps it
+    waiting more than `espera_ms` it gives up until the next turn.
+
+    Writers still checkpoint past `AUTOCHECKPOINT_RESPALDO` pages if this thread cannot
+    keep up; the batch commands, in processes of their own, keep SQLite's 1,000."""
+
+    def __init__(
+        self,
+        fichero: Path,
+        *,
+        intervalo_s: float = 0.1,
+        reinicio_paginas: int = 1000,
+        espera_ms: int = 20,
+    ) -> None:
+        self.fichero = fichero
+        self.intervalo_s = intervalo_s
+        self.reinicio_paginas = reinicio_paginas
+        self.espera_ms = espera_ms
+        self._parar = threading.Event()
+        self._hilo = threading.Thread(target=self._bucle, name="sqlite-checkpoints", daemon=True)
+
+    def __enter__(self) -> PuntosDeControl:
+        self._hilo.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._parar.set()
+        self._hilo.join()
+
+    def _bucle(self) -> None:
+        try:  # read-write, never created: a missing file is the server's error to report
+            conexion = sqlite3.connect(
+                f"{self.fichero.as_uri()}?mode=rw", uri=True, isolation_level=None
+            )
+        except sqlite3.Error as error:
+            logger.warning("sin checkpoints aparte (%s): los hará cada escritura", error)
+            return
+        try:
+            conexion.execute(f"PRAGMA busy_timeout={int(self.espera_ms)}")
+            avisado = False
+            while not self._parar.wait(self.intervalo_s):
+                try:
+                    self.una_vez(conexion)
+                    avisado = False
+                except sqlite3.Error as error:
+                    if not avisado:  # once per spell of failures, not ten times a second
+                        logger.warning("checkpoint de SQLite fallido: %s", error)
+                        avisado = True
+        finally:
+            conexion.close()
+
+    def una_vez(self, conexion: sqlite3.Connection) -> None:
+        """One turn: a passive checkpoint, and a restart if the log has grown past the limit."""
+        _ocupado, paginas, _copiadas = conexion.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        if paginas >= self.reinicio_paginas:
+            conexion.execute("PRAGMA wal_checkpoint(RESTART)").fetchone()
 
 
 def create_session_factory(engine: Engine) -> sessionmaker[Session]:
