@@ -11,12 +11,8 @@ from pathlib import Path
 
 import httpx
 
-from smartbilling_crm.kit.db import (
-    AUTOCHECKPOINT_RESPALDO,
-    PuntosDeControl,
-    create_db_engine,
-    migrate,
-)
+from smartbilling_crm.kit.db import create_db_engine, migrate
+from smartbilling_crm.kit.puntos_de_control import AUTOCHECKPOINT_RESPALDO, PuntosDeControl
 from smartbilling_crm.main import create_app
 
 from .conftest import API_KEY, ServerThread, make_settings

@@ -22,7 +22,6 @@ from smartbilling_crm.contactos import endpoints as contactos
 from smartbilling_crm.facturacion import endpoints as facturacion
 from smartbilling_crm.kit import sistema
 from smartbilling_crm.kit.db import (
-    PuntosDeControl,
     create_db_engine,
     create_session_factory,
     is_sqlite,
@@ -42,6 +41,7 @@ from smartbilling_crm.kit.middleware import (
     SecurityHeadersMiddleware,
     ZonaHorariaMiddleware,
 )
+from smartbilling_crm.kit.puntos_de_control import PuntosDeControl
 from smartbilling_crm.oportunidades import endpoints as oportunidades
 from smartbilling_crm.panel import routes as panel
 from smartbilling_crm.salud import endpoints as salud
