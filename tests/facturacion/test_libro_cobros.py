@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 
 from ..conftest import Backend
-from ..salud_helpers import HOY, crear_cliente, importar, recomendaciones, salud
+from ..salud_helpers import HOY, crear_cliente, importar, recalcular, recomendaciones, salud
 from ..webhook_helpers import evento, factura, send
 
 # HOY is 20/01/2026. An invoice of 605 € (500 + 21 % VAT) issued 01/11/2025, due 01/12/2025:
@@ -297,3 +297,41 @@ def test_una_factura_dos_veces_en_el_mismo_lote(db: Backend, api: httpx.Client) 
     assert [c["id"] for c in libro["cobros"]] == ["f1/pagada"]
     entradas = api.get("/api/clientes/c1/actividades").json()
     assert sorted(e["tipo"] for e in entradas) == ["factura", "pago"]
+
+
+def test_un_sobrepago_no_cuenta_como_pagado_tarde(db: Backend, api: httpx.Client) -> None:
+    """QA's case: 1.210 € issued 01/10/2025, due 31/10; 300 € paid on 20/10 (on time), then
+    2.000 € on 30/11 (late). Of those 2.000 €, 910 € settle the invoice and 1.090 € are the
+    client's credit: on time is 300 ÷ 1.210, not 300 ÷ 2.300 (13 %)."""
+    db.clock.set(HOY)
+    crear_cliente(api, "c1", "Sobrepagos S.L.")
+    sobrepagada = {
+        "factura_id": "f_1210",
+        "cliente_id": "c1",
+        "numero": "2025/1210",
+        "fecha_emision": "2025-10-01",
+        "fecha_vencimiento": "2025-10-31",
+        "base": "1000.00",
+        "total": "1210.00",
+    }
+    _enviar(api, evento("emitida", **sobrepagada))
+    for cobro in (
+        {"id": "cob_300", "fecha": "2025-10-20", "importe": 300},
+        {"id": "cob_2000", "fecha": "2025-11-30", "importe": 2000},
+    ):
+        _enviar(api, {**evento("cobro", **sobrepagada), "cobro": cobro})
+
+    libro = _exportadas(api, "c1")["f_1210"]
+    assert (libro["pendiente"], libro["fecha_pago"]) == (0.0, "2025-11-30")
+    # 300 ÷ 1.210 on time; (300 × 19 + 910 × 60) ÷ 1.210 days to pay; 910 € 30 days late.
+    esperado = {
+        "porcentaje_pagos_a_tiempo": 24.8,
+        "dias_promedio_para_pagar": 49.8,
+        "dias_medios_de_retraso": 22.6,
+        "saldo_a_favor": 1090.0,
+        "importe_pendiente": 0.0,
+    }
+    # As the webhook wrote it (the one-client engine), then the daily recompute (the batch).
+    assert {k: salud(api, "c1")[k] for k in esperado} == esperado
+    assert recalcular(api)["clientes"] == 1
+    assert {k: salud(api, "c1")[k] for k in esperado} == esperado

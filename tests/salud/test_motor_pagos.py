@@ -185,3 +185,47 @@ def test_level_from_the_probability_relative_to_the_portfolio() -> None:
     historia = [pagada(700 - 30 * k, 690 - 30 * k) for k in range(19)] + [pagada(130, 70)]
     r = p.comportamiento_pago(historia, HOY, PRIOR)
     assert (r.probabilidad_pago_tardio, r.riesgo_impago_nivel) == (0.092, "bajo")
+
+
+# QA's case: an invoice of 1.210 € issued 01/10/2025, due 31/10/2025; 300 € paid on time
+# (20/10, 19 days after issue), then 2.000 € late (30/11, 60 days, 30 days late). The ledger
+# settles the invoice with the 2.000 € (300 + 910) and keeps 1.090 € as credit balance.
+SOBREPAGADA = p.FacturaCobro(
+    fecha_emision=date(2025, 10, 1),
+    fecha_vencimiento=date(2025, 10, 31),
+    total=D("1210"),
+    pendiente=D("0"),
+    cobros=(p.Cobro(date(2025, 11, 30), D("2000")), p.Cobro(date(2025, 10, 20), D("300"))),
+)
+
+
+def test_an_overpayment_counts_only_up_to_the_invoice_total() -> None:
+    r = p.comportamiento_pago([SOBREPAGADA], date(2026, 1, 20), PRIOR)
+    # 300 ÷ 1.210, not 300 ÷ 2.300 (13,0): the 1.090 € beyond the total were not paid late.
+    assert r.porcentaje_pagos_a_tiempo == 24.8
+    # (300 × 19 + 910 × 60) ÷ 1.210 = 49,83, not (300 × 19 + 2.000 × 60) ÷ 2.300 = 54,7.
+    assert r.dias_promedio_para_pagar == 49.8
+    # 910 × 30 ÷ 1.210 = 22,56, not 2.000 × 30 ÷ 2.300 = 26,1.
+    assert r.dias_medios_de_retraso == 22.6
+    assert (r.facturas_tardias, r.facturas_con_resultado) == (1, 1)
+    assert r.importe_pendiente == D("0.00")
+
+
+def test_a_payment_after_the_invoice_was_settled_does_not_make_it_late() -> None:
+    """Paid in full on time, then paid again (a duplicate transfer) late: the ledger settled
+    it on time (the payment that completed its total) and the second payment is credit."""
+    duplicada = p.FacturaCobro(
+        fecha_emision=date(2025, 10, 1),
+        fecha_vencimiento=date(2025, 10, 31),
+        total=D("1210"),
+        pendiente=D("0"),
+        cobros=(p.Cobro(date(2025, 10, 20), D("1210")), p.Cobro(date(2025, 12, 5), D("1210"))),
+    )
+    r = p.comportamiento_pago([duplicada], date(2026, 1, 20), PRIOR)
+    assert r.porcentaje_pagos_a_tiempo == 100.0
+    assert (r.dias_promedio_para_pagar, r.dias_medios_de_retraso) == (19.0, 0.0)
+    assert (r.facturas_tardias, r.facturas_con_resultado) == (0, 1)
+    # As it stood before the overpayment arrived, the invoice owed what it owes after it:
+    # 910 €, not the 2.000 € paid on 30/11.
+    antes = p.comportamiento_pago([SOBREPAGADA], date(2025, 11, 15), PRIOR)
+    assert antes.importe_pendiente == antes.importe_vencido == D("910.00")

@@ -109,3 +109,33 @@ def test_fuera_de_lo_que_cabe_en_centimos_enteros_responde_el_motor_escalar() ->
     assert pagos_lote.comportamiento_pago_lote(ledgers, date.max, prior) == esperado
     assert esperado[1].importe_pendiente == Decimal("0.00")
     assert esperado[3].max_dias_vencida == (date.max - HOY).days - 30
+
+
+def test_un_sobrepago_cuenta_solo_hasta_el_total_de_la_factura() -> None:
+    """QA's case, as the ledger stores it: 1.210 € issued 01/10/2025, due 31/10; 300 €
+    paid 20/10 (on time), 2.000 € paid 30/11 (late), settled that day, 1.090 € of credit.
+    Next to it, an invoice paid once on time and then paid again late by mistake."""
+    sobrepagada = FacturaHecho(
+        "f1", "2025/0001", date(2025, 10, 1), date(2025, 10, 31), Decimal("1000"),
+        Decimal("1210"), date(2025, 11, 30), False, Decimal(0), Decimal(0),
+        ((date(2025, 10, 20), Decimal("300")), (date(2025, 11, 30), Decimal("2000"))),
+    )  # fmt: skip
+    duplicada = FacturaHecho(
+        "f2", "2025/0002", date(2025, 10, 1), date(2025, 10, 31), Decimal("1000"),
+        Decimal("1210"), date(2025, 10, 20), False, Decimal(0), Decimal(0),
+        ((date(2025, 10, 20), Decimal("1210")), (date(2025, 12, 5), Decimal("1210"))),
+    )  # fmt: skip
+    prior = PriorPagos(0.3, 5.0, 0, 0, "por_defecto")
+    uno, otro = pagos_lote.comportamiento_pago_lote([[sobrepagada], [duplicada]], HOY, prior)
+    # 300 ÷ 1.210 (not 300 ÷ 2.300 = 13,0); (300 × 19 + 910 × 60) ÷ 1.210 days.
+    assert uno.porcentaje_pagos_a_tiempo == 24.8
+    assert (uno.dias_promedio_para_pagar, uno.dias_medios_de_retraso) == (49.8, 22.6)
+    assert (uno.facturas_tardias, uno.facturas_con_resultado) == (1, 1)
+    # Settled on time on 20/10, as the ledger says (`fecha_pago`): not late.
+    assert otro.porcentaje_pagos_a_tiempo == 100.0
+    assert (otro.dias_promedio_para_pagar, otro.facturas_tardias) == (19.0, 0)
+    for facturas, lote in (([sobrepagada], uno), ([duplicada], otro)):
+        assert comportamiento_pago(facturas_de_cobro(facturas), HOY, prior) == lote
+    # As of 15/11, before the 2.000 € arrived, the invoice owed 910 €.
+    (antes,) = pagos_lote.comportamiento_pago_lote([[sobrepagada]], date(2025, 11, 15), prior)
+    assert antes.importe_vencido == Decimal("910.00")

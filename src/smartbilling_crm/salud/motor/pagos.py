@@ -2,7 +2,10 @@
 
 Each invoice the client owes (total > 0; credit notes are never owed) comes as a
 `FacturaCobro`: issue and due dates, total, what is still pending (`pendiente` = total − its
-payments − credit applied to it, as the ledger keeps it) and its payments as of `hoy`.
+payments − credit applied to it, as the ledger keeps it) and its payments as of `hoy`. Its
+payments count, in date order, only up to its total (`hasta_el_total`, as the ledger applies
+them): what the client paid beyond it is credit (`saldo_a_favor`), not money paid on time or
+late, and weighs nothing in the days to pay.
 
 - **Settled**: `pendiente` ≤ 0. Its settlement date is the payment that completed what was owed
   (owed = payments + pending, i.e. the total less any credit). An invoice settled by credit
@@ -110,8 +113,29 @@ def vencimiento(factura: FacturaCobro, plazo_dias: int = PLAZO_PAGO_DIAS) -> dat
     return desplazar_acotado(factura.fecha_emision, plazo_dias)
 
 
+def hasta_el_total(factura: FacturaCobro) -> FacturaCobro:
+    """The invoice's payments as payments of it: in date order (ties in their given order),
+    each counts only up to what the invoice still owed, its total, as the ledger settles
+    (`facturacion.libro`: payments before credit, the excess is `saldo_a_favor`). What goes
+    beyond is the client's credit, not money paid on time or late: 300 € on time and then
+    2.000 € late on an invoice of 1.210 € are 300 € on time and 910 € late (and the invoice
+    was settled by the 2.000 €). Untouched unless the payments add up to more than the total."""
+    if sum((c.importe for c in factura.cobros), CERO) <= factura.total:
+        return factura
+    acumulado = contado = CERO
+    cobros = []
+    for cobro in sorted(factura.cobros, key=lambda c: c.fecha):
+        acumulado += cobro.importe
+        hasta = min(acumulado, factura.total)
+        cobros.append(Cobro(cobro.fecha, hasta - contado))
+        contado = hasta
+    return replace(factura, cobros=tuple(cobros))
+
+
 def a_fecha(factura: FacturaCobro, hoy: date) -> FacturaCobro:
-    """The same invoice as it stood on `hoy`: later payments undone (they were pending)."""
+    """The same invoice as it stood on `hoy`: its payments counted up to its total
+    (`hasta_el_total`), and later ones undone (what they paid of it was pending)."""
+    factura = hasta_el_total(factura)
     posteriores = [c for c in factura.cobros if c.fecha > hoy]
     if not posteriores:
         return factura

@@ -8,6 +8,10 @@ and reasons then come from the scalar engine's own `pagos.resultado`, so both sa
 same thing in the same words: `tests/salud/test_pagos_lote.py` pins them figure for figure
 on thousands of random ledgers.
 
+An overpaid invoice's payments are held to its total as the scalar engine holds them
+(`pagos.hasta_el_total`), vectorised too, and only when some invoice of the batch is
+overpaid.
+
 A client with an amount that is not whole cents (the ledger stores cents; an amount from
 elsewhere may not be) is scored by the scalar engine.
 """
@@ -152,9 +156,18 @@ def _agregados(filas: _Filas, n: int, hoy: int) -> Callable[[int], Agregados]:
     importe = np.array(filas.importe, dtype=np.int64)
     m = len(cliente)
 
+    # Payments count up to the invoice's total (`pagos.hasta_el_total`): an overpaid
+    # invoice's payments paid min(its total, all of them).
+    pagado = _suma(de_factura, importe, m)
+    if (pagado > total).any():
+        importe = _hasta_el_total(total, pagado, de_factura, fecha, importe)
+        pagado = np.minimum(pagado, total)
+
     # As of `hoy` (`pagos.a_fecha`): a later payment was still pending then.
     futuro = fecha > hoy
-    pendiente = pendiente + _suma(de_factura[futuro], importe[futuro], m)
+    posterior = _suma(de_factura[futuro], importe[futuro], m)
+    pendiente = pendiente + posterior
+    pagado = pagado - posterior
     de_factura, fecha, importe = de_factura[~futuro], fecha[~futuro], importe[~futuro]
 
     # What is owed, by how long past due.
@@ -182,7 +195,6 @@ def _agregados(filas: _Filas, n: int, hoy: int) -> Callable[[int], Agregados]:
     dias_retraso_c = _suma(quien, imp * np.maximum(0, fecha[cuenta] - vence[fc]), n)
 
     # On-time share of the settled-or-overdue amount.
-    pagado = _suma(de_factura, importe, m)
     puntual = fecha <= vence[de_factura]
     a_tiempo = _suma(de_factura[puntual], importe[puntual], m)
     total_debido = pagado + np.maximum(0, pendiente)
@@ -216,6 +228,27 @@ def _agregados(filas: _Filas, n: int, hoy: int) -> Callable[[int], Agregados]:
         )
 
     return agregados
+
+
+def _hasta_el_total(
+    total: Enteros, pagado: Enteros, de_factura: Enteros, fecha: Enteros, importe: Enteros
+) -> Enteros:
+    """`importe` with the payments of each invoice paid beyond its total (`pagado` > total)
+    counted, in date order (ties in their given order), only up to it: each one what it
+    brought the running sum, held at the total (`pagos.hasta_el_total`)."""
+    filas = np.flatnonzero((pagado > total)[de_factura])
+    orden = filas[np.lexsort((filas, fecha[filas], de_factura[filas]))]
+    factura = de_factura[orden]
+    inicio = np.flatnonzero(np.r_[True, factura[1:] != factura[:-1]])
+    tamanos = np.diff(np.r_[inicio, len(factura)])
+    acumulado = np.cumsum(importe[orden])
+    acumulado -= np.repeat(np.r_[0, acumulado[:-1]][inicio], tamanos)
+    hasta = np.minimum(acumulado, total[factura])
+    previo = np.r_[0, hasta[:-1]]
+    previo[inicio] = 0
+    salida = importe.copy()
+    salida[orden] = hasta - previo
+    return salida
 
 
 def _resultados(
