@@ -2,10 +2,9 @@
 
 Each invoice the client owes (total > 0; credit notes are never owed) comes as a
 `FacturaCobro`: issue and due dates, total, what is still pending (`pendiente` = total − its
-payments − credit applied to it, as the ledger keeps it) and its payments as of `hoy`. Its
-payments count, in date order, only up to its total (`hasta_el_total`, as the ledger applies
-them): what the client paid beyond it is credit (`saldo_a_favor`), not money paid on time or
-late, and weighs nothing in the days to pay.
+payments − credit applied to it, as the ledger keeps it) and its payments as of `hoy`
+(`factura_cobro`: counted only up to the total, as the ledger applies them; what was paid
+beyond it is the client's credit, not money paid on time or late).
 
 - **Settled**: `pendiente` ≤ 0. Its settlement date is the payment that completed what was owed
   (owed = payments + pending, i.e. the total less any credit). An invoice settled by credit
@@ -46,7 +45,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Literal
@@ -55,8 +54,15 @@ import numpy as np
 from scipy import optimize, special  # type: ignore[import-untyped]
 
 from smartbilling_crm.kit.formato import dias, euros
+from smartbilling_crm.salud.motor.factura_cobro import PLAZO_PAGO_DIAS as PLAZO_PAGO_DIAS
+from smartbilling_crm.salud.motor.factura_cobro import Cobro as Cobro
+from smartbilling_crm.salud.motor.factura_cobro import FacturaCobro as FacturaCobro
+from smartbilling_crm.salud.motor.factura_cobro import a_fecha as a_fecha
+from smartbilling_crm.salud.motor.factura_cobro import fecha_liquidacion as fecha_liquidacion
+from smartbilling_crm.salud.motor.factura_cobro import hasta_el_total as hasta_el_total
+from smartbilling_crm.salud.motor.factura_cobro import pago_tardio as pago_tardio
+from smartbilling_crm.salud.motor.factura_cobro import vencimiento as vencimiento
 from smartbilling_crm.salud.motor.hechos import (
-    desplazar_acotado,
     redondear,
     texto_porcentaje,
     un_decimal,
@@ -64,7 +70,6 @@ from smartbilling_crm.salud.motor.hechos import (
 
 CENTIMO = Decimal("0.01")
 CERO = Decimal(0)
-PLAZO_PAGO_DIAS = 30  # Ley 3/2004: due 30 days after issue when the invoice says nothing
 
 # Empirical-Bayes prior of the late-payment probability.
 MIN_CLIENTES_PRIOR = 5
@@ -84,91 +89,6 @@ DSO_VENTANA_DIAS = 90
 
 TRAMOS = ("no_vencido", "d1_30", "d31_60", "d61_90", "mas_90")
 Nivel = Literal["bajo", "medio", "alto", "critico"]
-
-
-@dataclass(frozen=True)
-class Cobro:
-    """A payment received for an invoice."""
-
-    fecha: date
-    importe: Decimal
-
-
-@dataclass(frozen=True)
-class FacturaCobro:
-    """One invoice the client owes, as of `hoy` (payments after `hoy` must not be listed)."""
-
-    fecha_emision: date
-    fecha_vencimiento: date | None
-    total: Decimal
-    pendiente: Decimal
-    cobros: tuple[Cobro, ...] = ()
-    numero: str = ""
-
-
-def vencimiento(factura: FacturaCobro, plazo_dias: int = PLAZO_PAGO_DIAS) -> date:
-    """The due date, or issue + `plazo_dias` when the invoice has none."""
-    if factura.fecha_vencimiento is not None:
-        return factura.fecha_vencimiento
-    return desplazar_acotado(factura.fecha_emision, plazo_dias)
-
-
-def hasta_el_total(factura: FacturaCobro) -> FacturaCobro:
-    """The invoice's payments as payments of it: in date order (ties in their given order),
-    each counts only up to what the invoice still owed, its total, as the ledger settles
-    (`facturacion.libro`: payments before credit, the excess is `saldo_a_favor`). What goes
-    beyond is the client's credit, not money paid on time or late: 300 € on time and then
-    2.000 € late on an invoice of 1.210 € are 300 € on time and 910 € late (and the invoice
-    was settled by the 2.000 €). Untouched unless the payments add up to more than the total."""
-    if sum((c.importe for c in factura.cobros), CERO) <= factura.total:
-        return factura
-    acumulado = contado = CERO
-    cobros = []
-    for cobro in sorted(factura.cobros, key=lambda c: c.fecha):
-        acumulado += cobro.importe
-        hasta = min(acumulado, factura.total)
-        cobros.append(Cobro(cobro.fecha, hasta - contado))
-        contado = hasta
-    return replace(factura, cobros=tuple(cobros))
-
-
-def a_fecha(factura: FacturaCobro, hoy: date) -> FacturaCobro:
-    """The same invoice as it stood on `hoy`: its payments counted up to its total
-    (`hasta_el_total`), and later ones undone (what they paid of it was pending)."""
-    factura = hasta_el_total(factura)
-    posteriores = [c for c in factura.cobros if c.fecha > hoy]
-    if not posteriores:
-        return factura
-    return replace(
-        factura,
-        cobros=tuple(c for c in factura.cobros if c.fecha <= hoy),
-        pendiente=factura.pendiente + sum((c.importe for c in posteriores), CERO),
-    )
-
-
-def fecha_liquidacion(factura: FacturaCobro) -> date | None:
-    """The date of the payment that settled the invoice; None if open or settled by credit."""
-    if factura.pendiente > 0 or not factura.cobros:
-        return None
-    pagos = sorted(factura.cobros, key=lambda c: c.fecha)
-    debido = sum((c.importe for c in pagos), CERO) + factura.pendiente
-    acumulado = CERO
-    for cobro in pagos:
-        acumulado += cobro.importe
-        if acumulado >= debido:
-            return cobro.fecha
-    return pagos[-1].fecha
-
-
-def pago_tardio(factura: FacturaCobro, hoy: date, plazo_dias: int = PLAZO_PAGO_DIAS) -> bool | None:
-    """True if paid late or overdue now, False if settled on time, None without an outcome."""
-    vence = vencimiento(factura, plazo_dias)
-    if factura.pendiente > 0:
-        return True if vence < hoy else None
-    liquidada = fecha_liquidacion(factura)
-    if liquidada is None:
-        return None
-    return liquidada > vence
 
 
 def _de_cobro(facturas: Iterable[FacturaCobro]) -> list[FacturaCobro]:

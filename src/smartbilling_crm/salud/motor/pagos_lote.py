@@ -9,7 +9,7 @@ same thing in the same words: `tests/salud/test_pagos_lote.py` pins them figure 
 on thousands of random ledgers.
 
 An overpaid invoice's payments are held to its total as the scalar engine holds them
-(`pagos.hasta_el_total`), vectorised too, and only when some invoice of the batch is
+(`factura_cobro.hasta_el_total`), vectorised too, and only when some invoice of the batch is
 overpaid.
 
 A client with an amount that is not whole cents (the ledger stores cents; an amount from
@@ -91,7 +91,7 @@ class _Filas:
             emision = f.fecha_emision.toordinal()
             if f.fecha_vencimiento is not None:
                 vence = f.fecha_vencimiento.toordinal()
-            else:  # `pagos.vencimiento`: issue + plazo, held within the calendar
+            else:  # `factura_cobro.vencimiento`: issue + plazo, held within the calendar
                 vence = min(max(emision + plazo_dias, 1), _MAX_ORDINAL)
             total, pendiente = _centimos(f.total), _centimos(pendiente_de(f))
             cobros = [(d.toordinal(), _centimos(i)) for d, i in cobros_de(f)]
@@ -156,14 +156,14 @@ def _agregados(filas: _Filas, n: int, hoy: int) -> Callable[[int], Agregados]:
     importe = np.array(filas.importe, dtype=np.int64)
     m = len(cliente)
 
-    # Payments count up to the invoice's total (`pagos.hasta_el_total`): an overpaid
+    # Payments count up to the invoice's total (`factura_cobro.hasta_el_total`): an overpaid
     # invoice's payments paid min(its total, all of them).
     pagado = _suma(de_factura, importe, m)
     if (pagado > total).any():
         importe = _hasta_el_total(total, pagado, de_factura, fecha, importe)
         pagado = np.minimum(pagado, total)
 
-    # As of `hoy` (`pagos.a_fecha`): a later payment was still pending then.
+    # As of `hoy` (`factura_cobro.a_fecha`): a later payment was still pending then.
     futuro = fecha > hoy
     posterior = _suma(de_factura[futuro], importe[futuro], m)
     pendiente = pendiente + posterior
@@ -235,7 +235,7 @@ def _hasta_el_total(
 ) -> Enteros:
     """`importe` with the payments of each invoice paid beyond its total (`pagado` > total)
     counted, in date order (ties in their given order), only up to it: each one what it
-    brought the running sum, held at the total (`pagos.hasta_el_total`)."""
+    brought the running sum, held at the total (`factura_cobro.hasta_el_total`)."""
     filas = np.flatnonzero((pagado > total)[de_factura])
     orden = filas[np.lexsort((filas, fecha[filas], de_factura[filas]))]
     factura = de_factura[orden]
@@ -260,7 +260,7 @@ def _resultados(
     importe: Enteros,
     hoy: int,
 ) -> tuple[NDArray[np.bool_], NDArray[np.bool_]]:
-    """Per invoice (`pagos.pago_tardio`): (late, has an outcome). Open: late once past due.
+    """Per invoice (`factura_cobro.pago_tardio`): (late, has an outcome). Open: late once past due.
     Settled: by the payment that completed what was owed (`debido`: its payments plus what
     is pending, ≤ 0 once settled), taken in date order (ties in their given order), late
     if after the due date; settled by credit alone: no outcome."""
