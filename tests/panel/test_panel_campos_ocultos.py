@@ -87,3 +87,52 @@ def test_hoy_refuses_an_unknown_alert_type_or_an_empty_done(
     )
     assert raro.status_code == 303
     assert "Solo se puede posponer" in panel.get("/").text
+
+
+def _pagina_404(response: httpx.Response, volver: str) -> None:
+    assert response.status_code == 404
+    assert response.headers["content-type"].startswith("text/html")
+    assert "No se ha encontrado" in response.text and "no encontrad" in response.text
+    assert f'href="{volver}"' in response.text
+
+
+def test_moving_an_unknown_opportunity_in_the_pipeline_is_a_404_page(
+    panel: httpx.Client, api: httpx.Client, make_cliente: Any
+) -> None:
+    c = make_cliente()["id"]
+    otro = make_cliente()["id"]
+    ajena = _oportunidad(api, otro)
+    for datos in (
+        {"cliente_id": c, "oportunidad_id": "no-existe", "estado": "negociación"},
+        {"cliente_id": c, "oportunidad_id": ajena["id"], "estado": "negociación"},
+        {"cliente_id": "no-existe", "oportunidad_id": ajena["id"], "estado": "negociación"},
+    ):
+        response = enviar(panel, "/pipeline", "/pipeline/mover", datos)
+        _pagina_404(response, "/pipeline")
+        assert "Volver al pipeline" in response.text
+    assert api.get(f"/api/clientes/{otro}/oportunidades/{ajena['id']}").json()["estado"] == (
+        "identificada"
+    )
+    # A refusal about the data, not the id, keeps its notice on the pipeline.
+    mal = enviar(
+        panel,
+        "/pipeline",
+        "/pipeline/mover",
+        {"cliente_id": otro, "oportunidad_id": ajena["id"], "estado": "inventada"},
+    )
+    assert mal.status_code == 303 and mal.headers["location"] == "/pipeline"
+
+
+def test_hoy_actions_about_an_unknown_client_are_a_404_page(
+    panel: httpx.Client, api: httpx.Client, db: Backend
+) -> None:
+    cargar_demo(db)
+    alerta = api.get("/api/alertas", params={"limit": 1}).json()["alertas"][0]
+    for accion, datos in (
+        ("/hoy/hecho", {"tipo": alerta["tipo"], "mensaje": alerta["mensaje"]}),
+        ("/hoy/posponer", {"tipo": alerta["tipo"], "dias": "7"}),
+    ):
+        response = enviar(panel, "/", accion, {"cliente_id": "no-existe", **datos})
+        _pagina_404(response, "/")
+        assert "Cliente &#39;no-existe&#39; no encontrado" in response.text
+    assert "Anotado en el historial" not in panel.get("/").text

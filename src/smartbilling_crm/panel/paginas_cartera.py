@@ -20,13 +20,16 @@ from smartbilling_crm.panel import service as panel_service
 from smartbilling_crm.panel.web import (
     ErroresFormulario,
     FormDep,
+    NoEncontrado,
     UsuarioDep,
     a_modelo,
     avisar,
     ejecutar,
     entero,
+    no_encontrado,
     render,
 )
+from smartbilling_crm.usuarios.service import UsuarioVista
 
 router = APIRouter(include_in_schema=False)
 
@@ -63,8 +66,17 @@ def hoy(request: Request, ctx: ContextoDep, usuario: UsuarioDep) -> HTMLResponse
     )
 
 
+def _no_encontrado_en_hoy(request: Request, usuario: UsuarioVista, mensaje: str) -> Response:
+    return no_encontrado(
+        request,
+        usuario,
+        f"{mensaje}. Puede que se haya borrado: vuelve a Hoy y recarga la página.",
+        ("/", "Volver a Hoy"),
+    )
+
+
 @router.post("/hoy/hecho", response_model=None)
-def hecho(request: Request, ctx: ContextoDep, _u: UsuarioDep, datos: FormDep) -> Response:
+def hecho(request: Request, ctx: ContextoDep, usuario: UsuarioDep, datos: FormDep) -> Response:
     try:
         ejecutar(
             ctx,
@@ -75,13 +87,15 @@ def hecho(request: Request, ctx: ContextoDep, _u: UsuarioDep, datos: FormDep) ->
             datos.get("mensaje", ""),
         )
         avisar(request, "Anotado en el historial del cliente.")
+    except NoEncontrado as exc:
+        return _no_encontrado_en_hoy(request, usuario, exc.resumen)
     except ErroresFormulario as exc:
         avisar(request, exc.resumen)
     return RedirectResponse("/", status_code=303)
 
 
 @router.post("/hoy/posponer", response_model=None)
-def posponer(request: Request, ctx: ContextoDep, _u: UsuarioDep, datos: FormDep) -> Response:
+def posponer(request: Request, ctx: ContextoDep, usuario: UsuarioDep, datos: FormDep) -> Response:
     dias = entero(datos.get("dias"), 0, 0, 10_000)
     try:
         ejecutar(
@@ -93,6 +107,8 @@ def posponer(request: Request, ctx: ContextoDep, _u: UsuarioDep, datos: FormDep)
             dias,
         )
         avisar(request, f"Pospuesta {formato.dias(dias)}.")
+    except NoEncontrado as exc:
+        return _no_encontrado_en_hoy(request, usuario, exc.resumen)
     except ErroresFormulario as exc:
         avisar(request, exc.resumen)
     return RedirectResponse("/", status_code=303)
@@ -239,7 +255,7 @@ def pipeline(request: Request, ctx: ContextoDep, usuario: UsuarioDep) -> HTMLRes
 
 
 @router.post("/pipeline/mover", response_model=None)
-def mover(request: Request, ctx: ContextoDep, _u: UsuarioDep, datos: FormDep) -> Response:
+def mover(request: Request, ctx: ContextoDep, usuario: UsuarioDep, datos: FormDep) -> Response:
     try:
         cambio = a_modelo(OportunidadUpdate, datos, ("estado",))
         oportunidad = ejecutar(
@@ -252,6 +268,14 @@ def mover(request: Request, ctx: ContextoDep, _u: UsuarioDep, datos: FormDep) ->
         )
         avisar(
             request, f"{oportunidad.nombre_proyecto}: ahora en {oportunidad.estado.capitalize()}."
+        )
+    except NoEncontrado as exc:
+        return no_encontrado(
+            request,
+            usuario,
+            f"{exc.resumen}. Puede que se haya cerrado o borrado: vuelve al pipeline y "
+            "recarga la página.",
+            ("/pipeline", "Volver al pipeline"),
         )
     except ErroresFormulario as exc:
         avisar(request, exc.resumen + " " + " ".join(exc.errores.values()))

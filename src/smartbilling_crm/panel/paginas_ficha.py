@@ -38,6 +38,7 @@ from smartbilling_crm.panel.web import (
     ejecutar,
     entero,
     importe,
+    no_encontrado,
     render,
     si,
 )
@@ -158,18 +159,12 @@ def ficha(
 def _no_encontrado(
     request: Request, usuario: UsuarioVista, cliente_id: str, mensaje: str
 ) -> HTMLResponse:
-    """A form about something that is not (or no longer) there: a 404 page, whose link
-    goes back to the ficha the form came from."""
-    return render(
+    """A 404 page whose link goes back to the ficha the form came from."""
+    return no_encontrado(
         request,
-        "error.html",
-        {
-            "titulo": "No se ha encontrado",
-            "mensaje": f"{mensaje}. Puede que se haya borrado: vuelve a la ficha y recárgala.",
-            "volver": (f"/clientes/{quote(cliente_id, safe='')}", "Volver a la ficha"),
-        },
-        status_code=404,
-        usuario=usuario,
+        usuario,
+        f"{mensaje}. Puede que se haya borrado: vuelve a la ficha y recárgala.",
+        (f"/clientes/{quote(cliente_id, safe='')}", "Volver a la ficha"),
     )
 
 

@@ -188,6 +188,20 @@ def render(
     )
 
 
+def no_encontrado(
+    request: Request, usuario: UsuarioVista, mensaje: str, volver: tuple[str, str]
+) -> HTMLResponse:
+    """A form about something that is not (or no longer) there: a 404 page whose link
+    (`volver`: address, text) goes back to the page the form came from."""
+    return render(
+        request,
+        "error.html",
+        {"titulo": "No se ha encontrado", "mensaje": mensaje, "volver": volver},
+        status_code=404,
+        usuario=usuario,
+    )
+
+
 def avisar(request: Request, texto: str) -> None:
     """A one-off notice shown on the next page (after a redirect)."""
     request.session["aviso"] = texto
@@ -333,8 +347,8 @@ def _en_espanol(error: Any) -> str:
 
 
 class NoEncontrado(ErroresFormulario):
-    """A form about a record that is not there (a stale page, a made-up id). Pages that
-    answer a form with a page show a 404; those that answer with a notice show it."""
+    """A form about a record that is not there (a stale page, a made-up id): every page
+    answers it with a 404 page (`no_encontrado`), not with a notice."""
 
 
 def ejecutar(ctx: Contexto, accion: Any, *args: Any, **kwargs: Any) -> Any:
