@@ -4,11 +4,13 @@ is not there is a 404 page."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 
 from ..conftest import Backend
+from ..webhook_helpers import evento, send
 from .conftest import cargar_demo, enviar
 
 
@@ -136,3 +138,25 @@ def test_hoy_actions_about_an_unknown_client_are_a_404_page(
         _pagina_404(response, "/")
         assert "Cliente &#39;no-existe&#39; no encontrado" in response.text
     assert "Anotado en el historial" not in panel.get("/").text
+
+
+def test_completing_an_activity_that_is_not_a_task_is_refused(
+    panel: httpx.Client, api: httpx.Client, make_cliente: Any
+) -> None:
+    c = make_cliente()["id"]
+    ruta = f"/clientes/{c}"
+    llamada = api.post(
+        f"/api/clientes/{c}/actividades", json={"tipo": "llamada", "titulo": "Llamada"}
+    ).json()
+    response = enviar(panel, ruta, f"{ruta}/actividades/{llamada['id']}/completar", {})
+    assert response.status_code == 422
+    assert "Solo se pueden completar las tareas: esta actividad es una llamada" in response.text
+    assert "Tarea completada" not in response.text
+    assert api.get(f"/api/clientes/{c}/actividades/{llamada['id']}").json()["completada"] is False
+
+    # An invoice's entry: the API's own refusal, shown by the timeline.
+    send(api, evento("emitida", factura_id="fac_t1", cliente_id=c), now=datetime.now(UTC))
+    entrada = api.get(f"/api/clientes/{c}/actividades", params={"tipo": "factura"}).json()[0]
+    response = enviar(panel, ruta, f"{ruta}/actividades/{entrada['id']}/completar", {})
+    assert response.status_code == 422
+    assert "las mantiene el webhook de facturación" in response.text

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from smartbilling_crm.actividades import service as actividades_service
-from smartbilling_crm.actividades.schemas import ActividadCreate, ActividadUpdate
+from smartbilling_crm.actividades.schemas import ActividadCreate
 from smartbilling_crm.clientes import service as clientes_service
 from smartbilling_crm.clientes.schemas import ClienteUpdate
 from smartbilling_crm.contactos import service as contactos_service
@@ -244,10 +244,10 @@ def completar_tarea(
     cliente_id: str,
     actividad_id: str,
 ) -> Response:
-    cambio = ActividadUpdate(completada=True, resultado=datos.get("resultado") or None)
+    resultado = datos.get("resultado") or None
     return _enviar(
         request, ctx, usuario, cliente_id, "historial", datos,
-        lambda: actividades_service.actualizar(ctx, cliente_id, actividad_id, cambio),
+        lambda: panel_service.completar_tarea(ctx, cliente_id, actividad_id, resultado),
         "Tarea completada.",
     )  # fmt: skip
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from smartbilling_crm.actividades import service as actividades_service
-from smartbilling_crm.actividades.schemas import ActividadCreate, ActividadRead
+from smartbilling_crm.actividades.schemas import ActividadCreate, ActividadRead, ActividadUpdate
 from smartbilling_crm.cartera import service as cartera_service
 from smartbilling_crm.cartera.schemas import AlertaCartera, Dashboard, Pipeline
 from smartbilling_crm.clientes import service as clientes_service
@@ -95,6 +95,25 @@ def hecho(ctx: Contexto, cliente_id: str, tipo: str, mensaje: str) -> ActividadR
     )
     posponer(ctx, cliente_id, tipo, DIAS_TRAS_HECHO)
     return actividad
+
+
+def completar_tarea(
+    ctx: Contexto, cliente_id: str, actividad_id: str, resultado: str | None
+) -> ActividadRead:
+    """The timeline's "Completar": only a task is completed. An invoice's or a payment's
+    entry gets the API's own refusal (the invoice hook keeps it); any other activity
+    (a call, an email...) has nothing to complete, and saying "Tarea completada" of it
+    would be false."""
+    actividad = actividades_service.obtener(ctx.session, cliente_id, actividad_id)
+    tipo = actividad.tipo
+    if tipo != TipoActividad.TAREA and tipo not in actividades_service.TIPOS_DEL_SISTEMA:
+        articulo = "un" if tipo == TipoActividad.EMAIL else "una"
+        raise InvalidInputError(
+            f"Solo se pueden completar las tareas: esta actividad es {articulo} {tipo}",
+            field="tipo",
+        )
+    cambio = ActividadUpdate(completada=True, resultado=resultado)
+    return actividades_service.actualizar(ctx, cliente_id, actividad_id, cambio)
 
 
 @dataclass
