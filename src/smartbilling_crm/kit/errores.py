@@ -3,15 +3,16 @@ exception handlers and the Spanish field errors of a 422. The one place errors a
 
 from __future__ import annotations
 
+import inspect
 import json
 import logging
 import traceback
-from collections.abc import MutableMapping
+from collections.abc import Callable, Mapping, MutableMapping
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
@@ -308,6 +309,36 @@ def install_error_handlers(app: FastAPI) -> None:
             SinConexionError.MENSAJE,
             headers={"Retry-After": str(SinConexionError.retry_after)},
         )
+
+
+def paginas_para(
+    app: FastAPI,
+    es_suya: Callable[[Request], bool],
+    validacion: Callable[[Request, list[dict[str, Any]]], Response],
+    http: Callable[[Request, int, Mapping[str, str] | None], Response],
+) -> None:
+    """Routes for which `es_suya` holds (the panel's) answer a request FastAPI refused
+    with `validacion` (given the Spanish field errors) and an HTTP error with `http`
+    (status, headers); every other route keeps the problem+json above. Call after
+    `install_error_handlers`: it stands in front of the handlers installed there."""
+    validacion_api = app.exception_handlers[RequestValidationError]
+    http_api = app.exception_handlers[StarletteHTTPException]
+
+    async def _del_api(handler: Any, request: Request, exc: Exception) -> Response:
+        respuesta = handler(request, exc)
+        return await respuesta if inspect.isawaitable(respuesta) else respuesta
+
+    @app.exception_handler(RequestValidationError)
+    async def validacion_o_pagina(request: Request, exc: RequestValidationError) -> Response:
+        if es_suya(request):
+            return validacion(request, _field_errors(exc.errors()))
+        return await _del_api(validacion_api, request, exc)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_o_pagina(request: Request, exc: StarletteHTTPException) -> Response:
+        if es_suya(request):
+            return http(request, exc.status_code, exc.headers)
+        return await _del_api(http_api, request, exc)
 
 
 def describir_error(exc: BaseException) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from smartbilling_crm.panel.web import (
     ErroresFormulario,
     FormDep,
     NoEncontrado,
+    RutaPanel,
     UsuarioDep,
     a_modelo,
     avisar,
@@ -31,7 +32,7 @@ from smartbilling_crm.panel.web import (
 )
 from smartbilling_crm.usuarios.service import UsuarioVista
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=RutaPanel)
 
 POR_PAGINA = 25
 CAMPOS_CLIENTE = (

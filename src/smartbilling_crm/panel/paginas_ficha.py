@@ -32,6 +32,7 @@ from smartbilling_crm.panel.web import (
     ErroresFormulario,
     FormDep,
     NoEncontrado,
+    RutaPanel,
     UsuarioDep,
     a_modelo,
     avisar,
@@ -44,7 +45,7 @@ from smartbilling_crm.panel.web import (
 )
 from smartbilling_crm.usuarios.service import UsuarioVista
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=RutaPanel)
 
 CAMPOS_ACTIVIDAD = (
     "tipo",

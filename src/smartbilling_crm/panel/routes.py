@@ -3,7 +3,8 @@ pages and the ficha in their modules. `instalar` is the one thing `main` calls."
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Mapping
+from typing import Annotated, Any
 from urllib.parse import quote, urlsplit
 
 from fastapi import APIRouter, FastAPI, Query, Request
@@ -13,6 +14,7 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from smartbilling_crm.config import DEV_USER_EMAIL, DEV_USER_PASSWORD, Settings
 from smartbilling_crm.kit.deps import ContextoDep
+from smartbilling_crm.kit.errores import paginas_para
 from smartbilling_crm.panel import paginas_cartera, paginas_ficha
 from smartbilling_crm.panel.limitador import Limitador
 from smartbilling_crm.panel.web import (
@@ -20,6 +22,7 @@ from smartbilling_crm.panel.web import (
     CsrfNoValido,
     FormDep,
     NecesitaSesion,
+    RutaPanel,
     csrf_token,
     render,
 )
@@ -27,8 +30,20 @@ from smartbilling_crm.usuarios import service as usuarios_service
 
 SESION_MAX_S = 12 * 3600
 COOKIE = "crm_sesion"
+# What a panel page says for an HTTP error of one of its routes: (title, message).
+ERRORES_HTTP = {
+    400: (
+        "Petición no válida",
+        "No se ha podido leer lo que ha enviado el navegador. Vuelve a la página, "
+        "recárgala y envía el formulario de nuevo.",
+    ),
+    405: (
+        "Esta dirección no se abre así",
+        "Es la dirección de un formulario: vuelve a la página y usa su botón.",
+    ),
+}
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=RutaPanel)
 
 
 def _destino_seguro(siguiente: str | None) -> str:
@@ -94,6 +109,41 @@ router.include_router(paginas_cartera.router)
 router.include_router(paginas_ficha.router)
 
 
+def _del_panel(request: Request) -> bool:
+    return isinstance(request.scope.get("route"), RutaPanel)
+
+
+def _pagina_de_validacion(request: Request, errores: list[dict[str, Any]]) -> Response:
+    """A panel route's parameter FastAPI refused (a bound, a type): a page saying which,
+    in the API's Spanish words."""
+    detalle = "; ".join(f"{e['campo'] or 'petición'}: {e['mensaje']}" for e in errores[:5])
+    return render(
+        request,
+        "error.html",
+        {
+            "titulo": "Datos no válidos",
+            "mensaje": f"La página no admite lo que se le ha pedido ({detalle}). "
+            "Vuelve atrás y prueba de nuevo.",
+        },
+        status_code=422,
+    )
+
+
+def _pagina_de_error_http(
+    request: Request, status: int, cabeceras: Mapping[str, str] | None
+) -> Response:
+    titulo, mensaje = ERRORES_HTTP.get(
+        status, ("No se ha podido atender", f"La petición no se ha podido atender ({status}).")
+    )
+    return render(
+        request,
+        "error.html",
+        {"titulo": titulo, "mensaje": mensaje},
+        status_code=status,
+        cabeceras=cabeceras,
+    )
+
+
 def instalar(app: FastAPI, settings: Settings) -> None:
     """Add the panel to the app: its routes, static files, session cookie and handlers."""
     app.state.limitador_entrar = Limitador()
@@ -107,6 +157,9 @@ def instalar(app: FastAPI, settings: Settings) -> None:
         same_site="lax",
         https_only=settings.env == "production",
     )
+
+    # A panel route's request errors are pages; the API's routes keep problem+json.
+    paginas_para(app, _del_panel, _pagina_de_validacion, _pagina_de_error_http)
 
     @app.exception_handler(NecesitaSesion)
     async def a_entrar(request: Request, exc: NecesitaSesion) -> Response:

@@ -19,6 +19,7 @@ from urllib.parse import quote
 
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse
+from fastapi.routing import APIRoute
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
@@ -171,6 +172,7 @@ def render(
     *,
     status_code: int = 200,
     usuario: UsuarioVista | None = None,
+    cabeceras: Mapping[str, str] | None = None,
 ) -> HTMLResponse:
     """An HTML page: the template with the session's user, CSRF token and notice."""
     valores = {
@@ -184,7 +186,7 @@ def render(
     return HTMLResponse(
         html,
         status_code=status_code,
-        headers={"Content-Security-Policy": CSP, "Cache-Control": "no-store"},
+        headers={**(cabeceras or {}), "Content-Security-Policy": CSP, "Cache-Control": "no-store"},
     )
 
 
@@ -200,6 +202,11 @@ def no_encontrado(
         status_code=404,
         usuario=usuario,
     )
+
+
+class RutaPanel(APIRoute):
+    """A route of the panel: its errors are HTML pages, not the API's problem+json
+    (`routes.instalar` looks for this class on the route that failed)."""
 
 
 def avisar(request: Request, texto: str) -> None:

@@ -1,0 +1,81 @@
+"""A panel route's request error is a page in Spanish, never the API's problem+json; the
+API's routes keep answering problem+json for the same kinds of error."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import httpx
+from fastapi import APIRouter, Query
+
+from smartbilling_crm.main import create_app
+from smartbilling_crm.panel.web import RutaPanel
+
+from ..conftest import API_KEY, Backend, ServerThread, make_settings
+
+
+def _pagina(response: httpx.Response, status: int) -> str:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("text/html")
+    assert "Content-Security-Policy" in response.headers  # the panel's own headers
+    assert '"detail"' not in response.text
+    return response.text
+
+
+def test_a_form_the_server_cannot_read_is_a_400_page(panel: httpx.Client) -> None:
+    # A multipart body without its boundary: the form parser gives up before any field.
+    response = panel.post(
+        "/hoy/hecho", content=b"x", headers={"Content-Type": "multipart/form-data"}
+    )
+    pagina = _pagina(response, 400)
+    assert "No se ha podido leer lo que ha enviado el navegador" in pagina
+    assert "Missing boundary" not in pagina
+
+
+def test_opening_a_form_address_is_a_405_page(panel: httpx.Client) -> None:
+    response = panel.get("/pipeline/mover")
+    pagina = _pagina(response, 405)
+    assert "Esta dirección no se abre así" in pagina
+    assert response.headers["allow"] == "POST"
+
+
+def test_the_api_keeps_its_problem_json(api: httpx.Client) -> None:
+    limite = api.get("/api/clientes/", params={"limit": 500})
+    assert limite.status_code == 422
+    assert limite.headers["content-type"] == "application/problem+json"
+    assert limite.json()["errors"][0]["campo"] == "limit"
+    metodo = api.get("/api/facturas/importar")
+    assert metodo.status_code == 405
+    assert metodo.headers["content-type"] == "application/problem+json"
+    assert metodo.json()["detail"] == "Método no permitido en esta ruta"
+
+
+def test_a_panel_route_with_a_query_bound_answers_a_422_page(db: Backend) -> None:
+    """Panel pages take their query parameters as text today (358b278); a page that
+    bounds one with FastAPI, as the API does, still answers a page, not JSON."""
+    app = create_app(make_settings(db.url, CRM_API_KEYS=API_KEY))
+    pagina_de_prueba = APIRouter(include_in_schema=False, route_class=RutaPanel)
+
+    @pagina_de_prueba.get("/prueba-panel")
+    def prueba(pagina: Annotated[int, Query(ge=1, le=100)] = 1) -> dict[str, int]:
+        return {"pagina": pagina}
+
+    app.include_router(pagina_de_prueba)
+    server = ServerThread(app)
+    server.start()
+    try:
+        with httpx.Client(base_url=server.base_url, timeout=30) as client:
+            assert client.get("/prueba-panel", params={"pagina": 3}).json() == {"pagina": 3}
+            response = client.get("/prueba-panel", params={"pagina": 0})
+            pagina = _pagina(response, 422)
+            assert "Datos no válidos" in pagina
+            assert "pagina: debe ser mayor o igual que 1" in pagina
+            api = client.get(
+                "/api/clientes/",
+                params={"limit": 0},
+                headers={"Authorization": f"Bearer {API_KEY}"},
+            )
+            assert api.status_code == 422
+            assert api.headers["content-type"] == "application/problem+json"
+    finally:
+        server.stop()
