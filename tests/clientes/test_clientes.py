@@ -330,6 +330,30 @@ def test_patch_estado_accepts_only_cliente_perdido(
     assert response.json()["estado"] == "cliente_perdido"
 
 
+def test_post_estado_accepts_what_patch_accepts(api: httpx.Client) -> None:
+    """`estado` is an editable field on create as on PATCH: only `cliente_perdido` (a
+    client brought over from SmartBilling already lost); the rest is the system's."""
+    for n, estado in enumerate(("vip", "cliente_activo", "prospecto", "cliente_dormido")):
+        body = {"nombre_empresa": "Nueva S.L.", "email": f"n{n}@nueva.es", "estado": estado}
+        error = assert_invalid(api.post("/api/clientes/", json=body), "estado")
+        assert "a mano solo puede marcarse 'cliente_perdido'" in error["detail"]
+        assert "campo desconocido" not in str(error)
+    body = {"nombre_empresa": "Nueva S.L.", "email": "x@nueva.es", "estado": "jubilado"}
+    assert_invalid(api.post("/api/clientes/", json=body), "estado")
+    assert api.get("/api/clientes/").json()["total"] == 0  # nothing created
+
+    body = {"id": "perdida", "nombre_empresa": "Perdida S.L.", "email": "p@perdida.es"}
+    response = api.post("/api/clientes/", json={**body, "estado": "cliente_perdido"})
+    assert response.status_code == 201, response.text
+    assert response.json()["estado"] == "cliente_perdido"
+    assert api.get("/api/clientes/perdida").json()["estado"] == "cliente_perdido"
+    # Null is no state given: the system's, as when it is left out.
+    sin = {"nombre_empresa": "Sin S.L.", "email": "s@sin.es", "estado": None}
+    response = api.post("/api/clientes/", json=sin)
+    assert response.status_code == 201, response.text
+    assert response.json()["estado"] == "prospecto"
+
+
 # --- 404 --------------------------------------------------------------------------------
 
 

@@ -75,6 +75,12 @@ class _ClienteFields(InputModel):
     notas: LongText | None = None
 
 
+ESTADO_A_MANO = (
+    "Solo `cliente_perdido` (se marca a mano; una factura nueva lo reactiva): el resto de "
+    "estados los calcula el sistema"
+)
+
+
 class ClienteCreate(_ClienteFields):
     """A new client; `id` is its id in SmartBilling (a UUID is made when omitted)."""
 
@@ -83,6 +89,8 @@ class ClienteCreate(_ClienteFields):
     id: ExternalId | None = None
     nombre_empresa: Text200
     email: EmailIn
+    # As on PATCH: a client that arrives already lost; omitted or null, the system's state.
+    estado: EstadoClienteIn | None = Field(None, description=ESTADO_A_MANO)
 
 
 class ClienteUpdate(_ClienteFields):
@@ -93,7 +101,7 @@ class ClienteUpdate(_ClienteFields):
     # Fields whose column is NOT NULL may be left out but not emptied: not nullable here.
     nombre_empresa: Text200 = omitible()
     email: EmailIn = omitible()
-    estado: EstadoClienteIn = omitible()
+    estado: EstadoClienteIn = omitible(description=ESTADO_A_MANO)
     fecha_primer_contacto: LocalDatetime = omitible()
 
 

@@ -67,8 +67,20 @@ def _check_unique(
             )
 
 
+def _estado_a_mano(estado: str) -> None:
+    """The one state a client is put in by hand, on create as on PATCH."""
+    if estado != EstadoCliente.CLIENTE_PERDIDO:
+        raise InvalidInputError(
+            "El estado lo calcula el sistema; a mano solo puede marcarse 'cliente_perdido' "
+            "(una factura nueva lo reactiva)",
+            field="estado",
+        )
+
+
 def registrar(ctx: Contexto, data: ClienteCreate) -> Cliente:
     """Create a client; its health row and alerts follow at commit (it is touched)."""
+    if data.estado is not None:
+        _estado_a_mano(data.estado)
     if data.id is not None and base_repo.get(ctx.session, Cliente, data.id) is not None:
         raise ConflictError(
             f"Ya existe un cliente con id '{data.id}'",
@@ -76,6 +88,8 @@ def registrar(ctx: Contexto, data: ClienteCreate) -> Cliente:
         )
     _check_unique(ctx.session, None, data.email, data.cif_nif)
     fields = data.model_dump(exclude_unset=True, exclude={"id"})
+    if fields.get("estado") is None:
+        fields.pop("estado", None)  # null is no state given: the column's default
     cliente = Cliente(**fields)
     if data.id is not None:
         cliente.id = data.id
@@ -100,12 +114,8 @@ def modificar(ctx: Contexto, cliente_id: str, data: ClienteUpdate) -> Cliente:
     """Apply a partial update; `estado` only accepts `cliente_perdido` (set by hand)."""
     cliente = base_repo.cliente_o_404(ctx.session, cliente_id)
     changes = cambios(data, Cliente)
-    if "estado" in changes and changes["estado"] != EstadoCliente.CLIENTE_PERDIDO:
-        raise InvalidInputError(
-            "El estado lo calcula el sistema; a mano solo puede marcarse 'cliente_perdido' "
-            "(una factura nueva lo reactiva)",
-            field="estado",
-        )
+    if "estado" in changes:
+        _estado_a_mano(changes["estado"])
     _check_unique(ctx.session, cliente_id, changes.get("email"), changes.get("cif_nif"))
     if "estado" in changes and ctx.tocado(cliente_id):
         # Marking a client lost by hand comes after what this unit of work already did to
