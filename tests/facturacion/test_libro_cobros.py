@@ -155,6 +155,41 @@ def test_pagada_se_puede_devolver_y_emitida_despues_no_la_despaga(
     assert salud(api, "c1")["importe_vencido"] == 605.0
 
 
+def test_un_cobro_devuelto_sin_importe_lo_dice_en_el_historial(
+    db: Backend, api: httpx.Client
+) -> None:
+    """A returned payment the timeline can give no amount for says why, never a bare
+    "Devuelto el cobro el …"."""
+    db.clock.set(HOY)
+    crear_cliente(api, "c1", "Recibos S.L.")
+    _enviar(api, evento("emitida", **VENCIDA))
+    # A payment id the CRM never saw, without an amount: the contract only requires the id.
+    _enviar(api, _cobro("cobro_devuelto", {"id": "cob_desconocido"}))
+    pago = api.get("/api/clientes/c1/actividades", params={"tipo": "pago"}).json()[0]
+    assert pago["titulo"] == "Cobro devuelto de la factura 2025/0605"
+    assert pago["descripcion"] == (
+        "Devuelto el cobro 'cob_desconocido' el 20/01/2026: el CRM no lo tenía registrado, "
+        "importe desconocido. Quedan 605,00 € pendientes."
+    )
+    assert _exportadas(api, "c1")["f_605"]["pendiente"] == 605.0  # nothing was collected
+    # The payment itself arrives late: its amount replaces "importe desconocido".
+    _enviar(api, _cobro("cobro", {"id": "cob_desconocido", "fecha": "2026-01-15", "importe": 100}))
+    pago = api.get("/api/clientes/c1/actividades", params={"tipo": "pago"}).json()[0]
+    assert pago["descripcion"].startswith("Devuelto el cobro de 100,00 € el 20/01/2026.")
+    assert _exportadas(api, "c1")["f_605"]["pendiente"] == 605.0  # still returned
+
+    # The payment of a `factura.pagada` has no amount of its own: it settled the invoice.
+    crear_cliente(api, "c2", "Domiciliados S.L.")
+    _enviar(api, evento("pagada", **{**VENCIDA, "factura_id": "f_2", "cliente_id": "c2"},
+                        fecha_pago="2026-01-10"))  # fmt: skip
+    _enviar(api, _cobro("cobro_devuelto", {"id": "f_2/pagada"}, factura_id="f_2", cliente_id="c2"))
+    pago = api.get("/api/clientes/c2/actividades", params={"tipo": "pago"}).json()[0]
+    assert pago["descripcion"] == (
+        "Devuelto el pago del 10/01/2026 (el que saldaba la factura) el 20/01/2026. "
+        "Quedan 605,00 € pendientes."
+    )
+
+
 def test_un_evento_de_una_version_anterior_no_cambia_nada(db: Backend, api: httpx.Client) -> None:
     """The issue's case: a delayed retry of an old event overwrote a newer correction."""
     db.clock.set(HOY)

@@ -121,6 +121,22 @@ def _a_instante(day: date, tz: ZoneInfo) -> datetime:
     return datetime.combine(day, time(0, 0), tzinfo=tz)
 
 
+def _devolucion(cobro: Cobro, cuando: date) -> str:
+    """One returned payment in the timeline, with its amount where the CRM knows it."""
+    if cobro.importe is not None:
+        return f"Devuelto el cobro de {euros(cobro.importe)} el {fecha(cuando)}."
+    if cobro.cobro_id == id_pagada(cobro.factura_id) and cobro.fecha is not None:
+        # A `factura.pagada` carries no amount: its payment settled what the invoice owed.
+        pagada = fecha(cobro.fecha)
+        return f"Devuelto el pago del {pagada} (el que saldaba la factura) el {fecha(cuando)}."
+    # The return of a payment that never reached the CRM (the contract asks only its id):
+    # nothing says how much it was, and the timeline says so rather than print no amount.
+    return (
+        f"Devuelto el cobro '{cobro.cobro_id}' el {fecha(cuando)}: el CRM no lo tenía "
+        "registrado, importe desconocido."
+    )
+
+
 def actualizar_historial_pagos(
     ctx: Contexto,
     factura: Factura,
@@ -154,9 +170,7 @@ def actualizar_historial_pagos(
                 f"Cobrados {euros(cobrado)} en {len(vivos)} cobros (el último, el {fecha(ultima)})."
             )
     for devuelto in devueltos:
-        importe = f" de {euros(devuelto.importe)}" if devuelto.importe is not None else ""
-        cuando = devuelto.fecha_devolucion or ctx.hoy
-        partes.append(f"Devuelto el cobro{importe} el {fecha(cuando)}.")
+        partes.append(_devolucion(devuelto, devuelto.fecha_devolucion or ctx.hoy))
     if factura.pendiente > 0:
         partes.append(f"Quedan {euros(factura.pendiente)} pendientes.")
     momentos = [c.fecha for c in vivos if c.fecha is not None]
