@@ -40,7 +40,7 @@ def test_help_explains_every_command() -> None:
         assert command in result.output
         help_text = runner.invoke(app, [command, "--help"])
         assert help_text.exit_code == 0, command
-        assert "Usage" in help_text.output
+        assert "Uso: " in help_text.output
 
 
 def test_python_m_runs_the_same_commands() -> None:

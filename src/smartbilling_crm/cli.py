@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import Progress
 
+from smartbilling_crm.cli_es import ComandoEs, GrupoEs
 from smartbilling_crm.config import DEV_API_KEY, DEV_USER_EMAIL, DEV_USER_PASSWORD, Settings
 from smartbilling_crm.kit.formato import cantidad
 
@@ -28,8 +29,11 @@ if TYPE_CHECKING:
 
     from smartbilling_crm.kit.contexto import Contexto
 
+# Every group and command is built with cli_es's classes: typer's own text in Spanish.
 app = typer.Typer(
-    help="SmartBilling CRM: el servidor y las tareas del operador.", no_args_is_help=True
+    cls=GrupoEs,
+    help="SmartBilling CRM: el servidor y las tareas del operador.",
+    no_args_is_help=True,
 )
 # soft_wrap: messages carry paths and URLs an operator copies; never break them at 80 columns.
 # Text from files and the database is printed literally: no emoji codes (":x:") and
@@ -39,7 +43,7 @@ console = Console(stderr=True, soft_wrap=True, emoji=False, highlight=False)
 _e = escape
 
 
-@app.command()
+@app.command(cls=ComandoEs)
 def serve(
     host: Annotated[
         str | None, typer.Option(help="Dirección (por defecto CRM_HOST, 127.0.0.1)")
@@ -89,7 +93,7 @@ def serve(
     )
 
 
-@app.command()
+@app.command(cls=ComandoEs)
 def migrate() -> None:
     """Aplica las migraciones pendientes a DATABASE_URL y termina."""
     from smartbilling_crm.kit.db import migrate as run_migrations
@@ -99,7 +103,7 @@ def migrate() -> None:
     console.print("[green]Base de datos al día.[/green]")
 
 
-@app.command("webhook-send")
+@app.command("webhook-send", cls=ComandoEs)
 def webhook_send(
     factura_id: Annotated[str, typer.Option("--id", help="Id de la factura en SmartBilling")],
     numero: Annotated[str, typer.Option(help="Número visible, p. ej. 2025/0123")],
@@ -184,12 +188,15 @@ def webhook_send(
     raise typer.Exit(1)
 
 
-@app.command("demo")
+@app.command("demo", cls=ComandoEs)
 def demo_command() -> None:
-    """Carga una cartera de demostración: unas 30 empresas españolas con contactos,
-    dos años de facturas y pagos, actividades y oportunidades, de modo que aparecen todos
-    los estados (prospecto, activo, dormido, VIP, perdido) y las alertas. Ejecutarla dos
-    veces no duplica nada: los clientes de la demo que ya existen se dejan como están."""
+    """Carga una cartera de demostración (unas 30 empresas españolas).
+
+    Con contactos, dos años de facturas y pagos, actividades y oportunidades, de modo que
+    aparecen todos los estados (prospecto, activo, dormido, VIP, perdido) y las alertas.
+    Ejecutarla dos veces no duplica nada: los clientes de la demo que ya existen se dejan
+    como están.
+    """
     from smartbilling_crm.ops import demo
 
     settings = _settings()
@@ -331,9 +338,9 @@ from smartbilling_crm.cli_recalculo import recalcular  # noqa: E402
 from smartbilling_crm.cli_usuarios import usuarios_app  # noqa: E402
 
 app.add_typer(usuarios_app, name="usuarios")
-app.command("backup")(backup)
-app.command("recalcular")(recalcular)
-app.command("verificar-cartera")(verificar_cartera)
-app.command("exportar-clientes")(exportar_clientes)
-app.command("importar-clientes")(importar_clientes)
-app.command("importar-facturas")(importar_facturas)
+app.command("backup", cls=ComandoEs)(backup)
+app.command("recalcular", cls=ComandoEs)(recalcular)
+app.command("verificar-cartera", cls=ComandoEs)(verificar_cartera)
+app.command("exportar-clientes", cls=ComandoEs)(exportar_clientes)
+app.command("importar-clientes", cls=ComandoEs)(importar_clientes)
+app.command("importar-facturas", cls=ComandoEs)(importar_facturas)

@@ -20,9 +20,10 @@ def verificar_cartera(
         typer.Option("--reparar", help="Corrige los totales que no cuadran con las filas"),
     ] = False,
 ) -> None:
-    """Comprueba que los totales del panel y del dashboard (clientes por estado, ingresos
-    esperados, alertas, embudo, deuda por vencimiento, próximas facturas) cuadran con las
-    filas de las que salen.
+    """Comprueba que los totales del panel y del dashboard cuadran con las filas.
+
+    Los totales: clientes por estado, ingresos esperados, alertas, embudo, deuda por
+    vencimiento y próximas facturas, frente a las filas de las que salen.
 
     Los mantienen los triggers de la base de datos en cada escritura; solo se descuadran
     si algo escribe sin ellos (un TRUNCATE en PostgreSQL, una restauración parcial, un

@@ -14,8 +14,10 @@ def backup(
     destino: Annotated[Path, typer.Argument(help="Fichero de la copia (no debe existir)")],
 ) -> None:
     """Hace una copia consistente de la base de datos sin parar el servidor.
+
     SQLite: con la API de copia en caliente de SQLite. PostgreSQL: con pg_dump (formato
-    custom; se restaura con pg_restore)."""
+    custom; se restaura con pg_restore).
+    """
     from smartbilling_crm.ops import copias
 
     settings = _settings()

@@ -29,8 +29,10 @@ def exportar_clientes(
     ] = None,
     q: Annotated[str | None, typer.Option(help="Busca en nombre, email y CIF/NIF")] = None,
 ) -> None:
-    """Exporta los clientes, con sus columnas de salud, a un CSV que Excel abre tal cual
-    (UTF-8 con BOM, separador ';' y coma decimal)."""
+    """Exporta los clientes, con sus columnas de salud, a un CSV que Excel abre tal cual.
+
+    UTF-8 con BOM, separador ';' y coma decimal.
+    """
     from smartbilling_crm.clientes import csv as csv_clientes
     from smartbilling_crm.kit import ficheros
     from smartbilling_crm.kit.schemas import EstadoClienteIn, RiesgoImpagoIn
@@ -83,10 +85,13 @@ def importar_clientes(
     fichero: Annotated[Path, typer.Argument(help="CSV con una fila por cliente")],
     simular: SimularOpt = False,
 ) -> None:
-    """Crea o actualiza clientes desde un CSV (';' o ',' como separador; coma o punto
-    decimal). Cada fila se busca por id, si no por CIF/NIF, si no por email: si existe se
-    actualiza, si no se crea. Una celda vacía no cambia nada. Todo o nada: si alguna fila
-    se rechaza, no se guarda ninguna y se lista cada rechazo con su línea y su motivo."""
+    """Crea o actualiza clientes desde un CSV; todo o nada.
+
+    Separador ';' o ','; coma o punto decimal. Cada fila se busca por id, si no por
+    CIF/NIF, si no por email: si existe se actualiza, si no se crea. Una celda vacía no
+    cambia nada. Si alguna fila se rechaza, no se guarda ninguna y se lista cada rechazo
+    con su línea y su motivo.
+    """
     from smartbilling_crm.clientes import csv as csv_clientes
 
     informe = _importar_csv(fichero, simular, "Importando clientes", csv_clientes.importar)
@@ -97,10 +102,13 @@ def importar_facturas(
     fichero: Annotated[Path, typer.Argument(help="CSV con una fila por factura")],
     simular: SimularOpt = False,
 ) -> None:
-    """Carga el historial de facturas desde un CSV, con las reglas de
-    POST /api/facturas/importar: columnas id, numero, cliente_id o cif_nif, fecha_emision,
-    fecha_vencimiento, base_imponible, total, fecha_pago y anulada (sí/no). Importar dos
-    veces el mismo fichero no cambia nada. Todo o nada, con cada rechazo y su línea."""
+    """Carga el historial de facturas desde un CSV; todo o nada.
+
+    Con las reglas de POST /api/facturas/importar: columnas id, numero, cliente_id o
+    cif_nif, fecha_emision, fecha_vencimiento, base_imponible, total, fecha_pago y anulada
+    (sí/no). Importar dos veces el mismo fichero no cambia nada. Si alguna fila se
+    rechaza, no se guarda ninguna y se lista cada rechazo con su línea.
+    """
     from smartbilling_crm.facturacion import csv as csv_facturas
 
     informe = _importar_csv(fichero, simular, "Importando facturas", csv_facturas.importar)

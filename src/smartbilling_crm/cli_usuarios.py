@@ -8,22 +8,27 @@ from typing import Annotated
 import typer
 
 from smartbilling_crm.cli import _fail, _settings, _unidad, console
+from smartbilling_crm.cli_es import ComandoEs, GrupoEs
 from smartbilling_crm.kit.excepciones import DomainError
 
-usuarios_app = typer.Typer(help="Cuentas del panel web (crear, listar, desactivar).")
+usuarios_app = typer.Typer(
+    cls=GrupoEs,
+    help="Cuentas del panel web (crear, listar, desactivar).",
+)
 VARIABLE_CONTRASENA = "CRM_USUARIO_CONTRASENA"
 
 
-@usuarios_app.command("crear")
+@usuarios_app.command("crear", cls=ComandoEs)
 def usuarios_crear(email: Annotated[str, typer.Argument(help="Email con el que entrará")]) -> None:
-    """Crea una cuenta del panel. La contraseña se pide por teclado (dos veces), o se toma
-    de la variable CRM_USUARIO_CONTRASENA para scripts."""
+    """Crea una cuenta del panel.
+
+    La contraseña se pide por teclado (dos veces), o se toma de la variable
+    CRM_USUARIO_CONTRASENA para scripts.
+    """
     from smartbilling_crm.usuarios import service as usuarios_service
 
     settings = _settings()
-    contrasena = os.environ.get(VARIABLE_CONTRASENA) or typer.prompt(
-        "Contraseña", hide_input=True, confirmation_prompt="Repítela"
-    )
+    contrasena = os.environ.get(VARIABLE_CONTRASENA) or _pedir_contrasena()
     with _unidad(settings) as ctx:
         try:
             usuario = usuarios_service.crear(ctx.session, email, contrasena, ctx.now)
@@ -32,7 +37,17 @@ def usuarios_crear(email: Annotated[str, typer.Argument(help="Email con el que e
     console.print(f"[green]Usuario creado:[/green] {usuario.email}")
 
 
-@usuarios_app.command("listar")
+def _pedir_contrasena() -> str:
+    """The password, typed twice until both agree. (typer.prompt's own confirmation says
+    "The two entered values do not match." in English, with no way to word it.)"""
+    while True:
+        contrasena: str = typer.prompt("Contraseña", hide_input=True)
+        if typer.prompt("Repítela", hide_input=True) == contrasena:
+            return contrasena
+        console.print("[red]Error:[/red] las dos contraseñas no coinciden; escríbela otra vez.")
+
+
+@usuarios_app.command("listar", cls=ComandoEs)
 def usuarios_listar() -> None:
     """Las cuentas del panel, activas o no, con su último acceso."""
     from smartbilling_crm.usuarios import service as usuarios_service
@@ -51,7 +66,7 @@ def usuarios_listar() -> None:
         console.print("No hay usuarios. Crea uno con: smartbilling-crm usuarios crear EMAIL")
 
 
-@usuarios_app.command("desactivar")
+@usuarios_app.command("desactivar", cls=ComandoEs)
 def usuarios_desactivar(email: Annotated[str, typer.Argument(help="Email de la cuenta")]) -> None:
     """Desactiva una cuenta: no puede entrar y sus sesiones abiertas dejan de valer."""
     from smartbilling_crm.usuarios import service as usuarios_service

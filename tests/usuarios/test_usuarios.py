@@ -113,6 +113,19 @@ def test_the_password_is_asked_twice_without_the_variable(db: Backend) -> None:
     assert "eva@empresa.es" in [u.email for u in _usuarios(db)]
 
 
+def test_two_different_passwords_are_asked_again_in_spanish(db: Backend) -> None:
+    result = runner.invoke(
+        app,
+        ["usuarios", "crear", "leo@empresa.es"],
+        env=_env(db),
+        input="clave-de-leo-1\notra-clave-9\nclave-de-leo-1\nclave-de-leo-1\n",
+    )
+    assert result.exit_code == 0, result.output
+    assert "las dos contraseñas no coinciden" in result.output
+    assert "do not match" not in result.output
+    assert "leo@empresa.es" in [u.email for u in _usuarios(db)]
+
+
 def _usuarios(db: Backend) -> list[usuarios_service.UsuarioVista]:
     with transaction(db.app.state.session_factory) as session:
         return usuarios_service.listar(session)
