@@ -30,7 +30,7 @@ import inspect
 import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, cast
 
 # Imported at start-up (about 40 ms, for rich.markdown) so that its constants are Spanish
 # before anything is parsed or drawn; typer itself would import it only for help or errors.
@@ -218,53 +218,42 @@ def _parrafos(ayuda: str | None) -> str | None:
     )
 
 
-class ComandoEs(TyperCommand):
+class _EnEspanol:
+    """What both classes below add to typer's: Spanish usage line, option help and usage
+    errors, and docstring paragraphs the terminal wraps. First in their bases, so its
+    `super()` is typer's command or group."""
+
+    help: str | None
+
+    def get_params(self, ctx: Any) -> list[Any]:
+        return _parametros_en_espanol(super().get_params(ctx))  # type: ignore[misc]
+
+    def format_usage(self, ctx: Any, formatter: Any) -> None:
+        _uso(cast(TyperCommand | TyperGroup, self), ctx, formatter)
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        self.help = _parrafos(self.help)
+        super().format_help(ctx, formatter)  # type: ignore[misc]
+
+    def make_context(
+        self, info_name: str | None, args: list[str], parent: Any = None, **extra: Any
+    ) -> Any:
+        with _errores_en_espanol():
+            return super().make_context(info_name, args, parent, **extra)  # type: ignore[misc]
+
+    def invoke(self, ctx: Any) -> Any:
+        # For a group, also where an unknown command ("Did you mean...") and a missing one
+        # are refused.
+        with _errores_en_espanol():
+            return super().invoke(ctx)  # type: ignore[misc]
+
+
+class ComandoEs(_EnEspanol, TyperCommand):
     """A command whose framework text is Spanish: `@app.command(cls=ComandoEs)`."""
 
-    def get_params(self, ctx: Any) -> list[Any]:
-        return _parametros_en_espanol(super().get_params(ctx))
 
-    def format_usage(self, ctx: Any, formatter: Any) -> None:
-        _uso(self, ctx, formatter)
-
-    def format_help(self, ctx: Any, formatter: Any) -> None:
-        self.help = _parrafos(self.help)
-        super().format_help(ctx, formatter)
-
-    def make_context(
-        self, info_name: str | None, args: list[str], parent: Any = None, **extra: Any
-    ) -> Any:
-        with _errores_en_espanol():
-            return super().make_context(info_name, args, parent, **extra)
-
-    def invoke(self, ctx: Any) -> Any:
-        with _errores_en_espanol():
-            return super().invoke(ctx)
-
-
-class GrupoEs(TyperGroup):
+class GrupoEs(_EnEspanol, TyperGroup):
     """A group of commands whose framework text is Spanish: `typer.Typer(cls=GrupoEs)`."""
-
-    def get_params(self, ctx: Any) -> list[Any]:
-        return _parametros_en_espanol(super().get_params(ctx))
-
-    def format_usage(self, ctx: Any, formatter: Any) -> None:
-        _uso(self, ctx, formatter)
-
-    def format_help(self, ctx: Any, formatter: Any) -> None:
-        self.help = _parrafos(self.help)
-        super().format_help(ctx, formatter)
-
-    def make_context(
-        self, info_name: str | None, args: list[str], parent: Any = None, **extra: Any
-    ) -> Any:
-        with _errores_en_espanol():
-            return super().make_context(info_name, args, parent, **extra)
-
-    def invoke(self, ctx: Any) -> Any:
-        # Also where an unknown command ("Did you mean...") and a missing one are refused.
-        with _errores_en_espanol():
-            return super().invoke(ctx)
 
 
 def _textos_de_rich(nombres: Sequence[str]) -> None:
