@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import pytest
 
 from smartbilling_crm.kit.db import create_db_engine, migrate
 from smartbilling_crm.kit.puntos_de_control import AUTOCHECKPOINT_RESPALDO, PuntosDeControl
@@ -82,35 +84,45 @@ def _esperar(condicion: object, segundos: float = 10.0) -> bool:
     return False
 
 
-def test_the_thread_copies_the_log_into_the_file_and_the_log_starts_over(tmp_path: Path) -> None:
+@pytest.fixture
+def base(tmp_path: Path) -> Iterator[tuple[Path, sqlite3.Connection]]:
+    """A migrated file and a `_testigo` connection on it, held open for the whole test."""
     fichero = tmp_path / "crm.db"
     migrate(f"sqlite:///{fichero}")
     testigo = _testigo(fichero)
     try:
-        antes = fichero.stat().st_size
-        _escribir_en_el_log(fichero, 1500)
-        assert fichero.stat().st_size == antes  # all of it still in the log
-        with PuntosDeControl(fichero, intervalo_s=0.02, reinicio_paginas=1000):
-            # Copied into the file...
-            assert _esperar(lambda: fichero.stat().st_size >= antes + 1400 * PAGINA)
-            # ...and the log is started over: the next writer reuses it instead of growing
-            # it (the thread restarts a log past `reinicio_paginas` on its next turns).
-            tamano = _paginas_en_el_log(fichero)
-            time.sleep(0.5)
-            _escribir_en_el_log(fichero, 500)
-            assert _paginas_en_el_log(fichero) == tamano
-        assert testigo.execute("SELECT count(*) FROM relleno").fetchone() == (2000,)
+        yield fichero, testigo
     finally:
         testigo.close()
 
 
-def test_a_log_written_to_without_pause_is_started_over_not_grown(tmp_path: Path) -> None:
+def test_the_thread_copies_the_log_into_the_file_and_the_log_starts_over(
+    base: tuple[Path, sqlite3.Connection],
+) -> None:
+    fichero, testigo = base
+    antes = fichero.stat().st_size
+    _escribir_en_el_log(fichero, 1500)
+    assert fichero.stat().st_size == antes  # all of it still in the log
+    with PuntosDeControl(fichero, intervalo_s=0.02, reinicio_paginas=1000):
+        # Copied into the file...
+        assert _esperar(lambda: fichero.stat().st_size >= antes + 1400 * PAGINA)
+        # ...and, all of it copied, the log is started over: the next writer reuses it
+        # instead of growing it. (With a writer that pauses, passive copies suffice;
+        # the restarts are for one that does not, the next test.)
+        tamano = _paginas_en_el_log(fichero)
+        time.sleep(0.5)
+        _escribir_en_el_log(fichero, 500)
+        assert _paginas_en_el_log(fichero) == tamano
+    assert testigo.execute("SELECT count(*) FROM relleno").fetchone() == (2000,)
+
+
+def test_a_log_written_to_without_pause_is_started_over_not_grown(
+    base: tuple[Path, sqlite3.Connection],
+) -> None:
     """Passive checkpoints alone never catch up with a writer that does not pause, and a log
-    is only started over when all of it has been copied: it grew by 400 MB over a bench's
-    2,500 webhook events. The thread's restarts keep it near `reinicio_paginas`."""
-    fichero = tmp_path / "crm.db"
-    migrate(f"sqlite:///{fichero}")
-    testigo = _testigo(fichero)
+    is only started over when all of it has been copied: without the restarts it grows
+    without end. The thread's restarts keep it bounded."""
+    fichero, _testigo_abierto = base
     escritor = sqlite3.connect(fichero, isolation_level=None)
     try:
         escritor.execute("PRAGMA wal_autocheckpoint=0")
@@ -133,22 +145,16 @@ def test_a_log_written_to_without_pause_is_started_over_not_grown(tmp_path: Path
         assert mayor < escrito, (escrito, mayor)
     finally:
         escritor.close()
-        testigo.close()
 
 
-def test_without_the_thread_the_log_is_not_copied(tmp_path: Path) -> None:
-    """The control of the test above: nothing else copies a writer's log meanwhile."""
-    fichero = tmp_path / "crm.db"
-    migrate(f"sqlite:///{fichero}")
-    testigo = _testigo(fichero)
-    try:
-        antes = fichero.stat().st_size
-        _escribir_en_el_log(fichero, 1500)
-        time.sleep(0.5)
-        assert fichero.stat().st_size == antes
-        assert _paginas_en_el_log(fichero) >= 1500
-    finally:
-        testigo.close()
+def test_without_the_thread_the_log_is_not_copied(base: tuple[Path, sqlite3.Connection]) -> None:
+    """The control of the first of these tests: nothing else copies a writer's log meanwhile."""
+    fichero, _testigo_abierto = base
+    antes = fichero.stat().st_size
+    _escribir_en_el_log(fichero, 1500)
+    time.sleep(0.5)
+    assert fichero.stat().st_size == antes
+    assert _paginas_en_el_log(fichero) >= 1500
 
 
 def test_a_missing_file_is_not_created_by_the_thread(tmp_path: Path) -> None:
