@@ -183,6 +183,15 @@ def test_closed_vocabularies_are_enums(
     assert values <= set(_enum_of(spec, prop)), prop
 
 
+@pytest.mark.parametrize("model", ["ClienteCreate", "ClienteUpdate"])
+def test_estado_offers_only_what_can_be_set_by_hand(spec: dict[str, Any], model: str) -> None:
+    # The other states parse (the service refuses them with a 422 that says why), but a
+    # generated client or a fuzzer reading the schema must not be offered them.
+    prop = spec["components"]["schemas"][model]["properties"]["estado"]
+    offered = {v for branch in prop.get("anyOf", [prop]) for v in _enum_of(spec, branch)}
+    assert offered == {"cliente_perdido"}, prop
+
+
 def test_no_untyped_json_response(spec: dict[str, Any]) -> None:
     for method, path, operation in operations(spec):
         for status, response in operation["responses"].items():

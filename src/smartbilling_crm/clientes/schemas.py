@@ -15,7 +15,7 @@ from smartbilling_crm.dominio import EstadoCliente, RiesgoImpago, SaludGeneral, 
 from smartbilling_crm.facturacion.schemas import FacturaRead
 from smartbilling_crm.kit.schemas import (
     EmailIn,
-    EstadoClienteIn,
+    EstadoClienteManualIn,
     ExternalId,
     InputModel,
     Instante,
@@ -90,7 +90,7 @@ class ClienteCreate(_ClienteFields):
     nombre_empresa: Text200
     email: EmailIn
     # As on PATCH: a client that arrives already lost; omitted or null, the system's state.
-    estado: EstadoClienteIn | None = Field(None, description=ESTADO_A_MANO)
+    estado: EstadoClienteManualIn | None = Field(None, description=ESTADO_A_MANO)
 
 
 class ClienteUpdate(_ClienteFields):
@@ -101,7 +101,7 @@ class ClienteUpdate(_ClienteFields):
     # Fields whose column is NOT NULL may be left out but not emptied: not nullable here.
     nombre_empresa: Text200 = omitible()
     email: EmailIn = omitible()
-    estado: EstadoClienteIn = omitible(description=ESTADO_A_MANO)
+    estado: EstadoClienteManualIn = omitible(description=ESTADO_A_MANO)
     fecha_primer_contacto: LocalDatetime = omitible()
 
 

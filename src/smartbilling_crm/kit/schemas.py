@@ -73,6 +73,13 @@ TipoActividadManualIn = Annotated[
     ),
 ]
 EstadoOportunidadIn = Annotated[EstadoOportunidad, _accept_ascii(EstadoOportunidad)]
+# The one state a client is put in by hand (create and PATCH): the other states parse, so
+# the service can refuse them with a 422 that says why, but the schema offers only this one.
+EstadoClienteManualIn = Annotated[
+    EstadoCliente,
+    _accept_ascii(EstadoCliente),
+    WithJsonSchema({"type": "string", "enum": [EstadoCliente.CLIENTE_PERDIDO.value]}),
+]
 
 
 def _money_to_json(value: Decimal) -> float:
