@@ -7,6 +7,8 @@ from typing import Annotated
 
 import httpx
 from fastapi import APIRouter, Query
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 
 from smartbilling_crm.main import create_app
 from smartbilling_crm.panel.web import RutaPanel
@@ -77,5 +79,59 @@ def test_a_panel_route_with_a_query_bound_answers_a_422_page(db: Backend) -> Non
             )
             assert api.status_code == 422
             assert api.headers["content-type"] == "application/problem+json"
+    finally:
+        server.stop()
+
+
+NAVEGADOR = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
+
+
+def test_an_address_no_route_serves_is_a_404_page_for_a_browser(api: httpx.Client) -> None:
+    # No session needed: a mistyped link is answered before any page asks for one.
+    response = api.get("/clientes/x/typo", headers=NAVEGADOR)
+    pagina = _pagina(response, 404)
+    assert "Página no encontrada" in pagina
+    assert 'href="/"' in pagina
+    # An API client (or a browser) under /api/ keeps the problem+json.
+    for headers in ({}, NAVEGADOR):
+        perdida = api.get("/api/clientez/", headers=headers)
+        assert perdida.status_code == 404
+        assert perdida.headers["content-type"] == "application/problem+json"
+        assert perdida.json()["detail"] == "Ruta no encontrada"
+    # A script outside /api/ that does not ask for HTML gets JSON too.
+    assert api.get("/nada").headers["content-type"] == "application/problem+json"
+
+
+def test_a_busy_database_on_a_panel_page_is_a_503_page(db: Backend) -> None:
+    app = create_app(make_settings(db.url, CRM_API_KEYS=API_KEY))
+    paginas = APIRouter(include_in_schema=False, route_class=RutaPanel)
+    api = APIRouter()
+
+    @paginas.get("/ocupada")
+    @api.get("/api/ocupada")
+    def ocupada() -> None:
+        raise OperationalError("UPDATE x", {}, Exception("database is locked"))
+
+    @paginas.get("/sin-conexion")
+    @api.get("/api/sin-conexion")
+    def sin_conexion() -> None:
+        raise SQLAlchemyTimeoutError("QueuePool limit reached")
+
+    app.include_router(paginas)
+    app.include_router(api)
+    server = ServerThread(app)
+    server.start()
+    try:
+        with httpx.Client(base_url=server.base_url, timeout=30) as client:
+            for ruta in ("/ocupada", "/sin-conexion"):
+                response = client.get(ruta, headers=NAVEGADOR)
+                pagina = _pagina(response, 503)
+                assert "Base de datos ocupada" in pagina
+                assert "recarga la página" in pagina
+                assert int(response.headers["retry-after"]) > 0
+                de_la_api = client.get("/api" + ruta)
+                assert de_la_api.status_code == 503
+                assert de_la_api.headers["content-type"] == "application/problem+json"
+                assert de_la_api.headers["retry-after"] == response.headers["retry-after"]
     finally:
         server.stop()

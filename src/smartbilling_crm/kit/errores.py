@@ -318,8 +318,9 @@ def paginas_para(
     http: Callable[[Request, int, Mapping[str, str] | None], Response],
 ) -> None:
     """Routes for which `es_suya` holds (the panel's) answer a request FastAPI refused
-    with `validacion` (given the Spanish field errors) and an HTTP error with `http`
-    (status, headers); every other route keeps the problem+json above. Call after
+    with `validacion` (given the Spanish field errors), and an HTTP error or a database
+    that is busy or unreachable (503) with `http` (status, headers); every other route
+    keeps the problem+json above. Call after
     `install_error_handlers`: it stands in front of the handlers installed there."""
     validacion_api = app.exception_handlers[RequestValidationError]
     http_api = app.exception_handlers[StarletteHTTPException]
@@ -339,6 +340,25 @@ def paginas_para(
         if es_suya(request):
             return http(request, exc.status_code, exc.headers)
         return await _del_api(http_api, request, exc)
+
+    # A database that is busy or gone (503 and its Retry-After, as the API answers it).
+    for tipo in (OperationalError, SQLAlchemyTimeoutError):
+        app.add_exception_handler(tipo, _503_o_pagina(app.exception_handlers[tipo], es_suya, http))
+
+
+def _503_o_pagina(
+    api: Any,
+    es_suya: Callable[[Request], bool],
+    http: Callable[[Request, int, Mapping[str, str] | None], Response],
+) -> Callable[[Request, Exception], Any]:
+    async def manejar(request: Request, exc: Exception) -> Response:
+        respuesta: Response = await api(request, exc)
+        if not es_suya(request):
+            return respuesta
+        espera = {"Retry-After": respuesta.headers["retry-after"]}
+        return http(request, respuesta.status_code, espera)
+
+    return manejar
 
 
 def describir_error(exc: BaseException) -> dict[str, Any]:

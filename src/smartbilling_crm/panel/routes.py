@@ -37,9 +37,18 @@ ERRORES_HTTP = {
         "No se ha podido leer lo que ha enviado el navegador. Vuelve a la página, "
         "recárgala y envía el formulario de nuevo.",
     ),
+    404: (
+        "Página no encontrada",
+        "Esta dirección no existe en el panel (¿un enlace antiguo o mal copiado?).",
+    ),
     405: (
         "Esta dirección no se abre así",
         "Es la dirección de un formulario: vuelve a la página y usa su botón.",
+    ),
+    503: (
+        "Base de datos ocupada",
+        "La base de datos está ocupada o no responde. Espera unos segundos y recarga la "
+        "página (si enviabas un formulario, no se ha guardado: envíalo otra vez).",
     ),
 }
 
@@ -110,7 +119,13 @@ router.include_router(paginas_ficha.router)
 
 
 def _del_panel(request: Request) -> bool:
-    return isinstance(request.scope.get("route"), RutaPanel)
+    """A panel route's request, or a browser's for an address no route serves (a mistyped
+    or outdated link) outside the API: the API's clients keep their problem+json."""
+    ruta = request.scope.get("route")
+    if ruta is not None:
+        return isinstance(ruta, RutaPanel)
+    fuera_de_la_api = request.url.path.split("/")[1] != "api"
+    return fuera_de_la_api and "text/html" in request.headers.get("accept", "")
 
 
 def _pagina_de_validacion(request: Request, errores: list[dict[str, Any]]) -> Response:
