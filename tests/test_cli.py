@@ -97,6 +97,55 @@ def test_webhook_send_signs_and_delivers_an_invoice(db: Backend, make_cliente: A
         assert conn.execute(text("SELECT numero FROM facturas_ledger")).scalar() == "2026/0001"
 
 
+def test_webhook_send_sends_every_event_type(db: Backend, make_cliente: Any) -> None:
+    """A partial payment, its return and a credit note, as the invoicing module sends them:
+    the ledger reads what each one did."""
+    cliente = make_cliente(id="cli_tipos")
+    factura = [
+        "webhook-send", "--url", db.server.base_url, "--cliente-id", cliente["id"],
+        "--fecha-emision", "2026-01-10", "--fecha-vencimiento", "2026-02-09",
+    ]  # fmt: skip
+    original = [*factura, "--id", "fac_t1", "--numero", "2026/0101", "--base", "1000.00",
+                "--total", "1210.00"]  # fmt: skip
+
+    def enviar(*args: str) -> None:
+        result = runner.invoke(app, list(args), env=_env(db))
+        assert result.exit_code == 0, result.output
+        assert '"procesado"' in result.output
+
+    def pendiente(factura_id: str) -> Any:
+        with db.engine.connect() as conn:
+            return conn.execute(
+                text("SELECT pendiente FROM facturas_ledger WHERE factura_id = :f"),
+                {"f": factura_id},
+            ).scalar()
+
+    enviar(*original)
+    enviar(*original, "--tipo", "factura.cobro", "--cobro-id", "cob_1",
+           "--cobro-fecha", "2026-01-20", "--cobro-importe", "500.00")  # fmt: skip
+    assert float(pendiente("fac_t1")) == 710.0
+    enviar(*original, "--tipo", "factura.cobro_devuelto", "--cobro-id", "cob_1")
+    assert float(pendiente("fac_t1")) == 1210.0
+    enviar(*factura, "--id", "fac_t1_r", "--numero", "2026/R001", "--base", "-1000.00",
+           "--total", "-1210.00", "--rectifica", "fac_t1")  # fmt: skip
+    assert float(pendiente("fac_t1")) == 0.0
+    enviar(*original, "--tipo", "factura.anulada")
+
+    desconocido = runner.invoke(app, [*original, "--tipo", "factura.devuelta"], env=_env(db))
+    assert desconocido.exit_code == 2  # a usage error, as a bad option is
+    assert "Tipo de evento desconocido 'factura.devuelta'" in desconocido.output
+    assert "factura.cobro_devuelto" in desconocido.output
+
+
+def test_webhook_send_knows_the_webhooks_event_types() -> None:
+    from typing import get_args
+
+    from smartbilling_crm.cli import TIPOS_DE_EVENTO
+    from smartbilling_crm.facturacion.schemas import TipoEvento
+
+    assert set(TIPOS_DE_EVENTO) == set(get_args(TipoEvento))
+
+
 def test_webhook_send_reports_a_refusal_with_a_non_zero_exit(
     db: Backend, make_cliente: Any
 ) -> None:

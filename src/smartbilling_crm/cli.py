@@ -9,7 +9,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from pydantic import ValidationError
@@ -103,6 +103,17 @@ def migrate() -> None:
     console.print("[green]Base de datos al día.[/green]")
 
 
+# The webhook's event types (`facturacion.schemas.TipoEvento`; a test keeps them equal),
+# spelled here so that `--help` does not import the schemas.
+TIPOS_DE_EVENTO = (
+    "factura.emitida",
+    "factura.pagada",
+    "factura.anulada",
+    "factura.cobro",
+    "factura.cobro_devuelto",
+)
+
+
 @app.command("webhook-send", cls=ComandoEs)
 def webhook_send(
     factura_id: Annotated[str, typer.Option("--id", help="Id de la factura en SmartBilling")],
@@ -110,9 +121,7 @@ def webhook_send(
     total: Annotated[str, typer.Option(help="Total con IVA, p. ej. 2500.00")],
     base: Annotated[str, typer.Option(help="Base imponible, p. ej. 2066.12")],
     fecha_emision: Annotated[str, typer.Option(help="AAAA-MM-DD")],
-    tipo: Annotated[
-        str, typer.Option(help="factura.emitida | factura.pagada | factura.anulada")
-    ] = "factura.emitida",
+    tipo: Annotated[str, typer.Option(help=" | ".join(TIPOS_DE_EVENTO))] = "factura.emitida",
     cliente_id: Annotated[str | None, typer.Option(help="Id del cliente en SmartBilling")] = None,
     cif_nif: Annotated[str | None, typer.Option(help="CIF/NIF del cliente")] = None,
     fecha_vencimiento: Annotated[str | None, typer.Option(help="AAAA-MM-DD")] = None,
@@ -128,32 +137,55 @@ def webhook_send(
     secreto: Annotated[
         str | None, typer.Option(help="whsec_...; por defecto el primero de CRM_WEBHOOK_SECRETS")
     ] = None,
+    rectifica: Annotated[
+        str | None,
+        typer.Option(help="Rectificativa (importes negativos): id de la factura que corrige"),
+    ] = None,
+    cobro_id: Annotated[
+        str | None,
+        typer.Option(help="factura.cobro y factura.cobro_devuelto: id del cobro"),
+    ] = None,
+    cobro_fecha: Annotated[
+        str | None, typer.Option(help="factura.cobro: AAAA-MM-DD del cobro")
+    ] = None,
+    cobro_importe: Annotated[
+        str | None, typer.Option(help="factura.cobro: importe cobrado, p. ej. 500.00")
+    ] = None,
 ) -> None:
-    """Firma y envía un evento de factura al webhook, como lo hará el módulo de facturación."""
+    """Firma y envía un evento de factura al webhook, como lo hará el módulo de facturación.
+
+    Cualquier tipo de evento: emitida (y una rectificativa, con --rectifica), pagada,
+    cobro parcial y cobro devuelto (con --cobro-id...), anulada.
+    """
     import httpx
 
     from smartbilling_crm.facturacion import firma
 
+    if tipo not in TIPOS_DE_EVENTO:
+        _fail(f"Tipo de evento desconocido '{tipo}': se admite {' | '.join(TIPOS_DE_EVENTO)}")
     settings = _settings()
     url = url or _url_del_crm(settings)
-    body = json.dumps(
-        {
-            "tipo": tipo,
-            "factura": {
-                "id": factura_id,
-                "numero": numero,
-                "cliente_id": cliente_id,
-                "cif_nif": cif_nif,
-                "fecha_emision": fecha_emision,
-                "fecha_vencimiento": fecha_vencimiento,
-                "base_imponible": base,
-                "total": total,
-                "moneda": "EUR",
-                "fecha_pago": fecha_pago,
-            },
+    evento: dict[str, Any] = {
+        "tipo": tipo,
+        "factura": {
+            "id": factura_id,
+            "numero": numero,
+            "cliente_id": cliente_id,
+            "cif_nif": cif_nif,
+            "fecha_emision": fecha_emision,
+            "fecha_vencimiento": fecha_vencimiento,
+            "base_imponible": base,
+            "total": total,
+            "moneda": "EUR",
+            "fecha_pago": fecha_pago,
+            "rectifica": rectifica,
         },
-        ensure_ascii=False,
-    ).encode()
+    }
+    if cobro_id is not None:
+        # Only what was given: a return names just the payment (the service says what is missing).
+        cobro = {"id": cobro_id, "fecha": cobro_fecha, "importe": cobro_importe}
+        evento["cobro"] = {k: v for k, v in cobro.items() if v is not None}
+    body = json.dumps(evento, ensure_ascii=False).encode()
     secret = secreto or (settings.webhook_secrets[0] if settings.webhook_secrets else None)
     if not secret:
         _fail("No hay secreto: pasa --secreto o define CRM_WEBHOOK_SECRETS")
