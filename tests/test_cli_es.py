@@ -172,3 +172,19 @@ def test_each_command_s_summary_is_one_line() -> None:
     for ruta, comando in _ordenes(typer.main.get_command(app)):
         resumen = inspect.cleandoc(comando.help or "").split("\n\n")[0]
         assert "\n" not in resumen, ruta
+
+
+def test_every_help_s_type_column_is_spanish() -> None:
+    """typer labels each value's type in English (`<str>`, `<int range>`, `<path>`) and a
+    flag, which takes no value, as `<bool>`: Spanish labels, and none for a flag."""
+    vistas: set[str] = set()
+    for ruta, _ in _ordenes(typer.main.get_command(app)):
+        codigo, salida = _salida([*ruta.split()[1:], "--help"])
+        assert codigo == 0, (ruta, salida)
+        for ingles in ("<str>", "<int", "<path>", "<bool>", "<float"):
+            assert ingles not in salida, (ruta, ingles, salida)
+        vistas |= {e for e in ("<texto>", "<entero>", "<ruta>") if e in salida}
+    assert vistas == {"<texto>", "<entero>", "<ruta>"}
+    _, recalcular = _salida(["recalcular", "--help"])
+    linea = next(linea for linea in recalcular.splitlines() if "--desde-cero" in linea)
+    assert "<" not in linea  # a flag: no type at all

@@ -115,6 +115,14 @@ TEXTOS: dict[str, str] = {
     "{tipo} {ruta} is not writable.": "no se puede escribir en {ruta}.",
     "Value {valor} is not a valid {tipo}.": "{valor} no es un {tipo} válido.",
     "Value must be an iterable.": "Debe ser una lista de valores.",
+    # The type column of the help (a flag's <bool> is not shown: it takes no value).
+    "<str>": "<texto>",
+    "<int>": "<entero>",
+    "<int range>": "<entero>",
+    "<float>": "<número>",
+    "<float range>": "<número>",
+    "<path>": "<ruta>",
+    "<bool>": "<sí/no>",
 }
 
 # The constants of typer.rich_utils that hold text, translated through the table.
@@ -191,13 +199,33 @@ def _errores_en_espanol() -> Iterator[None]:
 
 
 def _parametros_en_espanol(parametros: list[Any]) -> list[Any]:
-    """The framework's options (--help, --install-completion...) with Spanish help; this
-    CLI's own help is Spanish already and is not in the table."""
+    """The framework's options (--help, --install-completion...) with Spanish help (this
+    CLI's own help is Spanish already and is not in the table), and every parameter's type
+    label in the help's type column in Spanish (`<texto>`, `<entero>`...; none for a flag)."""
     for parametro in parametros:
         ayuda = getattr(parametro, "help", None)
         if ayuda:
             parametro.help = traducir(ayuda)
+        etiqueta = getattr(parametro, "display_type_rich", None)
+        if etiqueta is not None and not isinstance(etiqueta, _TipoEnEspanol):
+            parametro.display_type_rich = _TipoEnEspanol(
+                etiqueta, bandera=bool(getattr(parametro, "is_flag", False))
+            )
     return parametros
+
+
+class _TipoEnEspanol:
+    """A parameter's `display_type_rich` (the label typer draws in the type column),
+    translated; set once on the parameter, whose usage-line name is left as it is."""
+
+    def __init__(self, original: Any, *, bandera: bool) -> None:
+        self.original, self.bandera = original, bandera
+
+    def __call__(self, ctx: Any) -> str | None:
+        if self.bandera:
+            return None
+        etiqueta = self.original(ctx)
+        return etiqueta if etiqueta is None else traducir(etiqueta)
 
 
 def _uso(comando: TyperCommand | TyperGroup, ctx: Any, formatter: Any) -> None:
