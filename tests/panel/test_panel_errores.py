@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 
+from smartbilling_crm.kit.excepciones import SinConexionError
 from smartbilling_crm.main import create_app
 from smartbilling_crm.panel.web import RutaPanel
 
@@ -117,13 +118,18 @@ def test_a_busy_database_on_a_panel_page_is_a_503_page(db: Backend) -> None:
     def sin_conexion() -> None:
         raise SQLAlchemyTimeoutError("QueuePool limit reached")
 
+    @paginas.get("/sin-turno")
+    @api.get("/api/sin-turno")
+    def sin_turno() -> None:  # what `deps.reservar_conexion` raises after its wait
+        raise SinConexionError(SinConexionError.MENSAJE_ESCRITURA)
+
     app.include_router(paginas)
     app.include_router(api)
     server = ServerThread(app)
     server.start()
     try:
         with httpx.Client(base_url=server.base_url, timeout=30) as client:
-            for ruta in ("/ocupada", "/sin-conexion"):
+            for ruta in ("/ocupada", "/sin-conexion", "/sin-turno"):
                 response = client.get(ruta, headers=NAVEGADOR)
                 pagina = _pagina(response, 503)
                 assert "Base de datos ocupada" in pagina

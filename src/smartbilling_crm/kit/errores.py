@@ -320,8 +320,8 @@ def paginas_para(
     """Routes for which `es_suya` holds (the panel's) answer a request FastAPI refused
     with `validacion` (given the Spanish field errors), and an HTTP error or a database
     that is busy or unreachable (503) with `http` (status, headers); every other route
-    keeps the problem+json above. Call after
-    `install_error_handlers`: it stands in front of the handlers installed there."""
+    keeps the problem+json above. Call after `install_error_handlers`: it stands in front
+    of the handlers installed there."""
     validacion_api = app.exception_handlers[RequestValidationError]
     http_api = app.exception_handlers[StarletteHTTPException]
 
@@ -341,8 +341,9 @@ def paginas_para(
             return http(request, exc.status_code, exc.headers)
         return await _del_api(http_api, request, exc)
 
-    # A database that is busy or gone (503 and its Retry-After, as the API answers it).
-    for tipo in (OperationalError, SQLAlchemyTimeoutError):
+    # A database that is busy or gone, or no connection free in time (`SinConexionError`,
+    # a DomainError): the 503 and its Retry-After, as the API answers them.
+    for tipo in (OperationalError, SQLAlchemyTimeoutError, DomainError):
         app.add_exception_handler(tipo, _503_o_pagina(app.exception_handlers[tipo], es_suya, http))
 
 
@@ -353,10 +354,10 @@ def _503_o_pagina(
 ) -> Callable[[Request, Exception], Any]:
     async def manejar(request: Request, exc: Exception) -> Response:
         respuesta: Response = await api(request, exc)
-        if not es_suya(request):
-            return respuesta
-        espera = {"Retry-After": respuesta.headers["retry-after"]}
-        return http(request, respuesta.status_code, espera)
+        if respuesta.status_code != 503 or not es_suya(request):
+            return respuesta  # a panel page handles its own domain errors
+        espera = respuesta.headers.get("retry-after")
+        return http(request, 503, {"Retry-After": espera} if espera else None)
 
     return manejar
 
