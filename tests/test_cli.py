@@ -163,6 +163,35 @@ def test_webhook_send_reports_a_refusal_with_a_non_zero_exit(
     assert len(lineas) == 2
 
 
+def test_serve_on_a_port_in_use_says_so_in_spanish(db: Backend) -> None:
+    import socket
+
+    with socket.socket() as ocupado:
+        ocupado.bind(("127.0.0.1", 0))
+        ocupado.listen()
+        puerto = ocupado.getsockname()[1]
+        result = runner.invoke(app, ["serve", "--port", str(puerto)], env=_env(db))
+    assert result.exit_code == 2
+    assert f"El puerto {puerto} de 127.0.0.1 ya está en uso" in result.output
+    assert "CRM_PORT" in result.output
+
+
+def test_webhook_send_to_nobody_says_so_in_spanish(db: Backend) -> None:
+    import socket
+
+    with socket.socket() as libre:  # a port nobody listens on once closed
+        libre.bind(("127.0.0.1", 0))
+        puerto = libre.getsockname()[1]
+    args = [
+        "webhook-send", "--url", f"http://127.0.0.1:{puerto}", "--id", "f", "--numero", "1",
+        "--fecha-emision", "2026-01-10", "--base", "1", "--total", "1",
+    ]  # fmt: skip
+    result = runner.invoke(app, args, env=_env(db))
+    assert result.exit_code == 2
+    assert "nadie responde ahí (¿está el servidor en marcha?)" in result.output
+    assert "Errno" not in result.output
+
+
 def test_bad_production_settings_are_one_clear_line(db: Backend) -> None:
     result = runner.invoke(
         app,

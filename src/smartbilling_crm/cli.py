@@ -68,6 +68,7 @@ def serve(
     port = port or settings.port
     workers = settings.workers
     pool = pool_por_proceso(settings.db_max_conexiones, workers)
+    _puerto_libre(host, port)
     console.print(f"SmartBilling CRM en http://{host}:{port}")
     console.print(f"Panel: http://{host}:{port}/  ·  API: http://{host}:{port}/docs")
     if settings.env == "development":
@@ -101,6 +102,26 @@ def migrate() -> None:
     settings = _settings()
     run_migrations(settings.database_url)
     console.print("[green]Base de datos al día.[/green]")
+
+
+def _puerto_libre(host: str, port: int) -> None:
+    """Refuse, in Spanish and before anything starts, an address the server could not
+    listen on (uvicorn would say it in English, after the migrations, with exit code 3)."""
+    import errno
+    import socket
+
+    try:
+        familia = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+        with socket.socket(familia, socket.SOCK_STREAM) as prueba:
+            prueba.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+            prueba.bind((host, port))
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            _fail(
+                f"El puerto {port} de {host} ya está en uso (¿hay otro servidor en marcha?): "
+                "para este, usa otro con CRM_PORT o --port"
+            )
+        _fail(f"No se puede escuchar en {host}:{port} ({exc.strerror or exc})")
 
 
 # The webhook's event types (`facturacion.schemas.TipoEvento`; a test keeps them equal),
@@ -205,6 +226,10 @@ def webhook_send(
         response = httpx.post(
             url.rstrip("/") + "/api/webhooks/facturas", content=body, headers=headers, timeout=30
         )
+    except httpx.ConnectError:
+        _fail(f"No se pudo conectar con {url}: nadie responde ahí (¿está el servidor en marcha?)")
+    except httpx.TimeoutException:
+        _fail(f"{url} no ha respondido en 30 s")
     except httpx.HTTPError as exc:
         _fail(f"No se pudo conectar con {url}: {exc}")
     console.print(f"webhook-id {_e(msg_id)} -> HTTP {response.status_code}")
