@@ -73,6 +73,10 @@ def test_una_rectificativa_salda_la_factura_que_corrige(db: Backend, api: httpx.
     assert libro["f_605"]["credito_aplicado"] == 605.0
     assert libro["f_605"]["fecha_pago"] is None  # settled by credit, not paid
     assert libro["r_968"]["rectifica"] == "f_605"
+    # The timeline names the corrected invoice by its number, as every other entry does.
+    actividades = api.get("/api/clientes/c1/actividades").json()
+    entrada = next(a for a in actividades if a["titulo"].startswith("Factura rectificativa"))
+    assert "Rectifica la factura 2025/0605." in entrada["descripcion"]
     assert libro["r_968"]["pendiente"] == 0.0  # a credit note is never owed
     # The corrected invoice's timeline entry says how it was settled.
     entradas = api.get("/api/clientes/c1/actividades", params={"tipo": "factura"}).json()

@@ -178,6 +178,15 @@ def _escribir_actividad(
     actividad.completada = True
 
 
+def _numero_de(ctx: Contexto, factura_id: str, cliente_id: str) -> str:
+    """The visible number of the client's invoice `factura_id` (the settlement has just
+    loaded the client's ledger: no statement); its id when the CRM does not have it."""
+    factura = ctx.session.get(Factura, factura_id)
+    if factura is None or factura.cliente_id != cliente_id:
+        return factura_id
+    return factura.numero
+
+
 def _actualizar_historial(
     ctx: Contexto, fila: Factura, tz: ZoneInfo, existentes: Mapping[tuple[str, str], Actividad]
 ) -> None:
@@ -189,7 +198,7 @@ def _actualizar_historial(
     if fila.fecha_vencimiento is not None:
         detalle.append(f"Vence el {fecha(fila.fecha_vencimiento)}.")
     if fila.rectifica:
-        detalle.append(f"Rectifica la factura {fila.rectifica}.")
+        detalle.append(f"Rectifica la factura {_numero_de(ctx, fila.rectifica, fila.cliente_id)}.")
     if fila.fecha_pago is not None:
         detalle.append(f"Pagada el {fecha(fila.fecha_pago)}.")
     elif not fila.anulada and fila.total > 0 and fila.pendiente <= 0:
