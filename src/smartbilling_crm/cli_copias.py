@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from smartbilling_crm.cli import _e, _exigir_base, _fail, _progreso, _settings, console
+from smartbilling_crm.kit.formato import decimal1
 
 
 def backup(
@@ -23,13 +24,15 @@ def backup(
     settings = _settings()
     _exigir_base(settings)
     try:
+        copias.comprobar_destino(destino)  # refused before any progress bar is drawn
         with _progreso("Copiando la base de datos") as avance:
             resultado = copias.copiar(settings.database_url, destino, progreso=avance)
     except copias.CopiaError as exc:
         _fail(str(exc))
+    metodo = "copia en caliente de SQLite" if resultado.metodo == "sqlite-backup" else "pg_dump"
     console.print(
         f"[green]Copia hecha[/green] en {_e(str(resultado.destino))} "
-        f"({resultado.bytes / 1_048_576:.1f} MiB, {resultado.metodo})."
+        f"({decimal1(round(resultado.bytes / 1_048_576, 1))} MiB, con {metodo})."
     )
     if resultado.metodo == "pg_dump":
         restaurar = " ".join(copias.comando_pg_restore(settings.database_url, destino))

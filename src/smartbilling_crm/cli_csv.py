@@ -183,7 +183,8 @@ def _resumen(
         console.print(
             "[red]No se ha guardado nada:[/red] "
             f"{cantidad(len(informe.rechazos), 'fila rechazada', 'filas rechazadas')}. "
-            f"Corrígelas y vuelve a importar el fichero. ({resumen})"
+            f"{'Corrígela' if len(informe.rechazos) == 1 else 'Corrígelas'} y vuelve a "
+            f"importar el fichero. ({resumen})"
         )
         raise typer.Exit(1)
     if simular:

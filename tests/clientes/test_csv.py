@@ -204,9 +204,20 @@ def test_a_refused_row_is_reported_by_line_and_nothing_is_written(
     assert "línea 5: email 'buena@x.es' repetido: ya aparece en la línea 2" in salida
     assert "línea 6: margen_promedio: '12,3,4' no es un número" in salida
     assert "línea 7: no hay ningún cliente con id 'ok-5', pero su CIF/NIF" in salida
-    assert "No se ha guardado nada" in salida
+    assert "No se ha guardado nada: 5 filas rechazadas. Corrígelas" in salida
     assert "Traceback" not in result.output
     assert _snapshot(db) == antes  # not even line 2, which was fine
+
+
+def test_one_refused_row_is_spoken_of_in_the_singular(db: Backend, tmp_path: Path) -> None:
+    fichero = tmp_path / "c.csv"
+    fichero.write_text(
+        "id;nombre_empresa;email\nok-1;Buena S.L.;buena@x.es\nok-2;Mala;no-es-un-email\n",
+        encoding="utf-8",
+    )
+    result = _cli(db, "importar-clientes", str(fichero))
+    assert result.exit_code == 1
+    assert "1 fila rechazada. Corrígela y vuelve a importar" in " ".join(result.output.split())
 
 
 def test_dry_run_reports_what_it_would_do_and_writes_nothing(

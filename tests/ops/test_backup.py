@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import sqlite3
 import threading
@@ -71,6 +72,8 @@ def test_a_backup_taken_while_the_server_runs_restores_every_row(
     result = runner.invoke(app, ["backup", str(destino)], env=_env(db))
     assert result.exit_code == 0, result.output
     assert "Copia hecha" in result.output
+    # Its size the Spanish way ("0,9 MiB"), and how it was made in words, not a token.
+    assert re.search(r"\(\d+(,\d)? MiB, con (copia en caliente de SQLite|pg_dump)\)", result.output)
     if db.name == "postgresql":
         assert "pg_restore" in result.output  # how to restore it
     assert not list(tmp_path.glob("*.parcial"))
@@ -135,6 +138,7 @@ def test_backup_refuses_to_overwrite_in_one_line(db: Backend, tmp_path: Path) ->
     result = runner.invoke(app, ["backup", str(destino)], env=_env(db))
     assert result.exit_code == 2
     assert f"{destino} ya existe" in result.output  # one line: the path can be copied
+    assert "Copiando" not in result.output  # refused before any progress bar
     assert destino.read_text() == "no me borres"
     result = runner.invoke(app, ["backup", str(tmp_path / "no" / "hay" / "carpeta")], env=_env(db))
     assert result.exit_code == 2

@@ -36,12 +36,17 @@ class ResultadoCopia:
     metodo: str  # "sqlite-backup" | "pg_dump"
 
 
-def copiar(url: str, destino: Path, *, progreso: Progreso | None = None) -> ResultadoCopia:
-    """Back `url` up into the file `destino` (which must not exist)."""
+def comprobar_destino(destino: Path) -> None:
+    """`CopiaError` unless `destino` is a new file in an existing folder."""
     if destino.exists():
         raise CopiaError(f"{destino} ya existe; elige otro nombre (no se sobrescriben copias)")
     if not destino.parent.is_dir():
         raise CopiaError(f"no existe la carpeta {destino.parent}")
+
+
+def copiar(url: str, destino: Path, *, progreso: Progreso | None = None) -> ResultadoCopia:
+    """Back `url` up into the file `destino` (which must not exist)."""
+    comprobar_destino(destino)
     if is_sqlite(url):
         return _copiar_sqlite(url, destino, progreso)
     return _copiar_postgresql(url, destino)
