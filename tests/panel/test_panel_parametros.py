@@ -89,3 +89,22 @@ def test_the_ficha_still_reads_its_good_parameters(
     assert 'name="pendientes" value="true" checked' in solo
     segunda = panel.get(f"/clientes/{c}", params={"pagina": "1"}).text
     assert "Enviar oferta" not in segunda and "← Más recientes" in segunda
+
+
+def test_a_page_past_the_end_shows_the_last_one_and_links_are_clean(
+    panel: httpx.Client, make_cliente: Any
+) -> None:
+    """An old link to page 99 of a list that has shrunk: its last page (not "Ningún cliente
+    coincide" under a count of clients), and the page links carry no stray `&`."""
+    for i in range(27):  # two pages of 25
+        make_cliente(nombre_empresa=f"Empresa {i:02d} S.L.", email=f"e{i}@x.es")
+    response = panel.get("/clientes", params={"pagina": "99", "ordenar_por": "nombre_empresa"})
+    _es_la_pagina(response, "Página 2 de 2")
+    assert "Ningún cliente coincide" not in response.text
+    assert "Empresa 00 S.L." in response.text  # descending by name: the last page has the first
+    assert (
+        'href="/clientes?ordenar_por=nombre_empresa&amp;orden=desc&amp;pagina=1"' in response.text
+    )
+    filtrada = panel.get("/clientes", params={"q": "Empresa", "pagina": "2"})
+    assert 'href="/clientes?q=Empresa&amp;ordenar_por=' in filtrada.text
+    assert "?&amp;" not in response.text + filtrada.text

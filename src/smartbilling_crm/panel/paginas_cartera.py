@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -159,8 +160,12 @@ def _lista(
         **filtro_,
     )
     lista = clientes_service.listar(ctx.session, filtro)
-    consulta = {k: v for k, v in filtro_.items() if v}
     paginas = max(1, -(-lista.total // POR_PAGINA))
+    if pagina > paginas:  # an old link past the end: its last page, not an empty one
+        pagina = paginas
+        filtro = dataclasses.replace(filtro, skip=(pagina - 1) * POR_PAGINA)
+        lista = clientes_service.listar(ctx.session, filtro)
+    consulta = {k: v for k, v in filtro_.items() if v}
     return render(
         request,
         "clientes.html",
