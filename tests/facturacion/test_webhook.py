@@ -442,6 +442,7 @@ def test_import_backfills_history_idempotently(
     }
     again = api.post("/api/facturas/importar", json=historico)
     assert again.json()["sin_cambios"] == 3 and again.json()["nuevas"] == 0
+    assert again.json()["clientes_afectados"] == 0  # nothing of any client changed
     body = api.get("/api/clientes/abc123").json()
     assert body["ltv"] == 300.0
     assert body["fecha_primera_compra"] == "2025-09-01"

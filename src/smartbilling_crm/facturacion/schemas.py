@@ -308,7 +308,9 @@ class ResultadoImportacion(OutputModel):
     nuevas: int
     actualizadas: int
     sin_cambios: int
-    clientes_afectados: int
+    clientes_afectados: int = Field(
+        description="Clientes con alguna factura nueva o cambiada por esta importación"
+    )
 
 
 class CobroRead(OutputModel):

@@ -315,6 +315,7 @@ def importar(ctx: Contexto, facturas: list[FacturaIn]) -> ResultadoImportacion:
             )
         por_cliente[cliente_id].append(factura)
     nuevas = actualizadas = sin_cambios = 0
+    afectados: set[str] = set()  # clients with an invoice new or changed by this import
     # Clients in a fixed order, so two concurrent imports cannot deadlock on their locks.
     for cliente_id in sorted(por_cliente):
         cliente = facturas_repo.lock_cliente(ctx.session, cliente_id)
@@ -335,6 +336,8 @@ def importar(ctx: Contexto, facturas: list[FacturaIn]) -> ResultadoImportacion:
             nuevas += cambio.nueva
             actualizadas += cambio.modificada and not cambio.nueva
             sin_cambios += not cambio.modificada
+            if cambio.modificada:
+                afectados.add(cliente_id)
             compra_nueva |= cambio.compra_nueva
         _liquidar_y_anotar(ctx, cliente_id, filas, nuevas_del_cliente)
         _actualizar_cliente(ctx, cliente, compra_nueva)
@@ -343,7 +346,7 @@ def importar(ctx: Contexto, facturas: list[FacturaIn]) -> ResultadoImportacion:
         nuevas=nuevas,
         actualizadas=actualizadas,
         sin_cambios=sin_cambios,
-        clientes_afectados=len(por_cliente),
+        clientes_afectados=len(afectados),
     )
 
 
