@@ -493,3 +493,64 @@ def test_on_postgresql_a_new_alert_text_stays_on_its_page(fresh_url: str, backen
         assert hot == 1000  # at fillfactor 100: 0 (the last page's few when it has room)
     finally:
         engine.dispose()
+
+
+ANTES_DEL_RESTO_GUARDADO = "8e1f3a5c7b92"  # the revision before `importe_liquidado`
+
+
+def test_a_pagada_settlement_gets_the_amount_it_was_settled_for(fresh_url: str) -> None:
+    """Stored `factura.pagada` payments get the rest they stood for until now (the total
+    less the invoice's other live payments, never below 0): no figure moves on upgrade."""
+    config = alembic_config(fresh_url)
+    command.upgrade(config, ANTES_DEL_RESTO_GUARDADO)
+    engine = create_engine(fresh_url)
+    cobros = (
+        # id, invoice, amount (None: a pagada), returned
+        ("a/pagada", "a", None, False),
+        ("a_1", "a", "500.00", False),
+        ("a_2", "a", "100.00", True),  # returned: it does not count
+        ("b/pagada", "b", None, False),
+        ("c_1", "c", "900.00", False),
+        ("c/pagada", "c", None, False),  # overpaid by the explicit payment: 0
+    )
+    try:
+        with engine.begin() as conn:
+            _insertar_cliente(conn, "c1", None)
+            for factura_id, total in (("a", "1210.00"), ("b", "605.00"), ("c", "800.00")):
+                conn.execute(
+                    text(
+                        "INSERT INTO facturas_ledger (factura_id, cliente_id, numero, "
+                        "fecha_emision, fecha_vencimiento, base_imponible, total, moneda, "
+                        "anulada, pendiente, credito_aplicado, fecha_creacion, "
+                        "fecha_actualizacion) VALUES (:id, 'c1', :id, '2026-01-10', "
+                        "'2026-02-09', :total, :total, 'EUR', false, 0, 0, :t, :t)"
+                    ),
+                    {"id": factura_id, "total": total, "t": "2026-01-01"},
+                )
+            for cobro_id, factura_id, importe, devuelto in cobros:
+                conn.execute(
+                    text(
+                        "INSERT INTO cobros_ledger (cobro_id, factura_id, cliente_id, fecha, "
+                        "importe, devuelto, fecha_creacion, fecha_actualizacion) VALUES "
+                        "(:id, :f, 'c1', '2026-01-20', :importe, :devuelto, :t, :t)"
+                    ),
+                    {"id": cobro_id, "f": factura_id, "importe": importe,
+                     "devuelto": devuelto, "t": "2026-01-01"},
+                )  # fmt: skip
+        engine.dispose()
+        command.upgrade(config, "head")
+        with engine.connect() as conn:
+            filas = conn.execute(
+                text("SELECT cobro_id, importe_liquidado FROM cobros_ledger ORDER BY cobro_id")
+            ).all()
+        liquidado = {cobro_id: None if v is None else float(v) for cobro_id, v in filas}
+        assert liquidado == {
+            "a/pagada": 710.0,
+            "a_1": None,
+            "a_2": None,
+            "b/pagada": 605.0,
+            "c/pagada": 0.0,
+            "c_1": None,
+        }
+    finally:
+        engine.dispose()

@@ -159,6 +159,64 @@ def test_pagada_se_puede_devolver_y_emitida_despues_no_la_despaga(
     assert salud(api, "c1")["importe_vencido"] == 605.0
 
 
+def test_pagada_salda_lo_que_se_debia_ese_dia_no_el_total(db: Backend, api: httpx.Client) -> None:
+    """A `factura.pagada` pays what the invoice still owed on its day: after a credit note
+    naming it, the rest (the credit is not counted twice, so it cannot settle another
+    invoice nobody paid); after a partial payment that is later returned, the rest (the
+    return reopens the invoice by its amount); a payment dated after it is the client's
+    money, not a smaller, later settlement."""
+    db.clock.set(HOY)
+    # The credit note, then the payment of the rest: the other invoice still owes.
+    crear_cliente(api, "c1", "Abonos S.L.")
+    x = {**VENCIDA, "factura_id": "f_x", "numero": "2025/0001", "base": "1000.00",
+         "total": "1210.00"}  # fmt: skip
+    _enviar(api, evento("emitida", **x))
+    _enviar(api, evento("emitida", **VENCIDA))  # 605 €, nobody pays it
+    _enviar(api, evento("emitida", factura_id="r_x", cliente_id="c1", numero="R2025/0001",
+                        fecha_emision="2025-11-10", base="-500.00", total="-605.00",
+                        rectifica="f_x"))  # fmt: skip
+    _enviar(api, evento("pagada", **x, fecha_pago="2025-11-20"))
+    libro = _exportadas(api, "c1")
+    assert libro["f_x"]["pendiente"] == 0.0 and libro["f_x"]["credito_aplicado"] == 605.0
+    assert libro["f_605"]["pendiente"] == 605.0 and libro["f_605"]["credito_aplicado"] == 0.0
+    body = salud(api, "c1")
+    assert body["importe_vencido"] == 605.0 and body["facturas_vencidas"] == 1
+    assert body["saldo_a_favor"] == 0.0
+
+    # A partial payment, the rest paid, then the partial payment comes back: 200 € owed.
+    crear_cliente(api, "c2", "Devoluciones S.L.")
+    y = {**VENCIDA, "factura_id": "f_y", "cliente_id": "c2"}
+    _enviar(api, evento("emitida", **y))
+    _enviar(api, _cobro("cobro", {"id": "rb1", "fecha": "2025-11-10", "importe": 200}, **y))
+    _enviar(api, evento("pagada", **y, fecha_pago="2025-11-20"))
+    assert _exportadas(api, "c2")["f_y"]["pendiente"] == 0.0
+    _enviar(api, _cobro("cobro_devuelto", {"id": "rb1"}, **y))
+    assert _exportadas(api, "c2")["f_y"]["pendiente"] == 200.0
+    assert salud(api, "c2")["importe_vencido"] == 200.0
+
+    # Paid in full on time, then 100 € more a month later: on time, 100 € in favour.
+    crear_cliente(api, "c3", "Pagadores S.L.")
+    z = {**VENCIDA, "factura_id": "f_z", "cliente_id": "c3"}
+    _enviar(api, evento("pagada", **z, fecha_pago="2025-11-20"))  # due 01/12
+    _enviar(api, _cobro("cobro", {"id": "extra", "fecha": "2025-12-20", "importe": 100}, **z))
+    libro = _exportadas(api, "c3")
+    assert libro["f_z"]["fecha_pago"] == "2025-11-20"
+    body = salud(api, "c3")
+    assert body["saldo_a_favor"] == 100.0
+    assert body["porcentaje_pagos_a_tiempo"] == 100.0
+    assert body["dias_medios_de_retraso"] == 0.0
+    # The daily recompute reads the settled amounts as the write's refresh did (the
+    # ledger's figures; it refits the portfolio's models, which move the others).
+    del_libro = ("importe_pendiente", "importe_vencido", "facturas_vencidas", "saldo_a_favor",
+                 "porcentaje_pagos_a_tiempo", "dias_promedio_para_pagar",
+                 "dias_medios_de_retraso", "antiguedad_deuda", "dso_dias")  # fmt: skip
+    antes = {c: salud(api, c) for c in ("c1", "c2", "c3")}
+    recalcular(api)
+    for cliente_id, cifras in antes.items():
+        despues = salud(api, cliente_id)
+        assert {k: despues[k] for k in del_libro} == {k: cifras[k] for k in del_libro}
+
+
 def test_un_cobro_devuelto_sin_importe_lo_dice_en_el_historial(
     db: Backend, api: httpx.Client
 ) -> None:

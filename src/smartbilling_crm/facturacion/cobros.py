@@ -101,8 +101,15 @@ def reliquidar(ctx: Contexto, cliente_id: str) -> tuple[Liquidacion, list[Cobro]
     cobros = list(facturas_repo.cobros_of_cliente(ctx.session, cliente_id))
     resultado = liquidar(
         [Apunte(f.factura_id, f.fecha_emision, f.total, f.anulada, f.rectifica) for f in facturas],
-        [Pago(c.cobro_id, c.factura_id, c.fecha, c.importe, c.devuelto) for c in cobros],
+        [
+            Pago(c.cobro_id, c.factura_id, c.fecha, c.importe, c.devuelto, c.fecha_devolucion)
+            for c in cobros
+        ],
     )
+    for cobro in cobros:  # what each `factura.pagada` settled, for the health engines
+        liquidado = resultado.importe_pago.get(cobro.cobro_id)
+        if cobro.importe is None and liquidado is not None and cobro.importe_liquidado != liquidado:
+            cobro.importe_liquidado = liquidado
     cambiadas: list[Factura] = []
     for factura in facturas:
         nuevo = (

@@ -4,8 +4,11 @@ Recomputed from scratch, for the whole client, after every change to its invoice
 payments, so the result does not depend on the order events arrived in:
 
 1. **Payments**: each invoice's live payments (not returned) are added up. The payment
-   of a `factura.pagada` event (`importe` None) is "the rest": the invoice's total less
-   its other live payments (never negative).
+   of a `factura.pagada` event (`importe` None) on day d is "the rest": what the invoice
+   still owed on d, its total less the payments counted on d (dated d or before, and not
+   returned by then: one returned later did count, and its return reopens the invoice)
+   and less the credit of the credit notes naming it issued by d; never negative. A
+   payment dated after d was paid beyond the rest: the client's money, not a smaller rest.
 2. **Owed**: a live invoice of positive total owes `total − payments` (at least 0); what
    was paid beyond its total is the client's money (`saldo_a_favor`), as is every payment
    on a cancelled invoice.
@@ -50,6 +53,15 @@ class Pago:
     fecha: date | None
     importe: Decimal | None
     devuelto: bool = False
+    fecha_devolucion: date | None = None  # when it came back (None: long ago)
+
+    def contaba_el(self, dia: date) -> bool:
+        """Counted on `dia`: paid by then (or undated) and not returned by then."""
+        if self.fecha is not None and self.fecha > dia:
+            return False
+        return not self.devuelto or (
+            self.fecha_devolucion is not None and self.fecha_devolucion > dia
+        )
 
 
 @dataclass
@@ -64,9 +76,23 @@ class Liquidacion:
 
 
 def resto(total: Decimal, explicitos: Decimal) -> Decimal:
-    """What a `factura.pagada` settlement pays: the invoice's total less its other live
-    payments, never negative (a credit note's settlement pays nothing)."""
+    """What a `factura.pagada` settlement pays: the invoice's total less what payments
+    and credit already covered, never negative (a credit note's settlement pays nothing)."""
     return max(CERO, total - explicitos) if total > 0 else CERO
+
+
+def _resto_el(
+    apunte: Apunte, pago: Pago, todos: Sequence[Pago], abonos: Sequence[tuple[date, Decimal]]
+) -> Decimal:
+    """The rest a `factura.pagada` settlement pays on its day (module docstring, step 1).
+    Undated (rows from before payments had dates): the total less every live payment."""
+    dia = pago.fecha
+    if dia is None:
+        vivos = (p.importe for p in todos if p.importe is not None and not p.devuelto)
+        return resto(apunte.total, sum(vivos, CERO))
+    pagado = sum((p.importe for p in todos if p.importe is not None and p.contaba_el(dia)), CERO)
+    abonado = sum((credito for emitida, credito in abonos if emitida <= dia), CERO)
+    return resto(apunte.total, pagado + abonado)
 
 
 def _orden(apunte: Apunte) -> tuple[date, str]:
@@ -81,11 +107,14 @@ def liquidar(apuntes: Sequence[Apunte], pagos: Sequence[Pago]) -> Liquidacion:
     """Apply payments and credit notes to the client's invoices (module docstring)."""
     resultado = Liquidacion()
     por_factura: dict[str, list[Pago]] = defaultdict(list)
+    todos: dict[str, list[Pago]] = defaultdict(list)  # returned ones too
     for pago in pagos:
+        todos[pago.factura_id].append(pago)
         if not pago.devuelto:
             por_factura[pago.factura_id].append(pago)
     conocidas = {a.factura_id: a for a in apuntes}
     saldo = CERO
+    abonos = _abonos_por_factura(apuntes, por_factura)
 
     pagado: dict[str, Decimal] = {}
     for apunte in apuntes:
@@ -93,7 +122,9 @@ def liquidar(apuntes: Sequence[Apunte], pagos: Sequence[Pago]) -> Liquidacion:
         explicito = sum((p.importe for p in vivos if p.importe is not None), CERO)
         for pago in vivos:
             if pago.importe is None:
-                liquidado = resto(apunte.total, explicito)
+                liquidado = _resto_el(
+                    apunte, pago, todos[apunte.factura_id], abonos.get(apunte.factura_id, [])
+                )
                 resultado.importe_pago[pago.cobro_id] = liquidado
                 explicito += liquidado
             else:
@@ -145,6 +176,25 @@ def liquidar(apuntes: Sequence[Apunte], pagos: Sequence[Pago]) -> Liquidacion:
         )
     resultado.saldo_a_favor = saldo
     return resultado
+
+
+def _abonos_por_factura(
+    apuntes: Sequence[Apunte], por_factura: dict[str, list[Pago]]
+) -> dict[str, list[tuple[date, Decimal]]]:
+    """Per invoice, the credit notes that name it: (issue date, credit offered). A credit
+    note's own payments are refunds paid out on it (its settlement pays nothing)."""
+    abonos: dict[str, list[tuple[date, Decimal]]] = defaultdict(list)
+    for nota in apuntes:
+        if nota.anulada or nota.total >= 0 or nota.rectifica is None:
+            continue
+        reembolsado = sum(
+            (p.importe for p in por_factura.get(nota.factura_id, []) if p.importe is not None),
+            CERO,
+        )
+        credito = max(CERO, -nota.total - reembolsado)
+        if credito > 0:
+            abonos[nota.rectifica].append((nota.fecha_emision, credito))
+    return abonos
 
 
 def _fecha_liquidacion(apunte: Apunte, vivos: list[Pago], resultado: Liquidacion) -> date | None:

@@ -55,7 +55,7 @@ class Cobro(Base):
     """A payment received for an invoice (contract §7), keyed by its id in SmartBilling.
 
     `importe` None is the payment of a `factura.pagada` event (id "{factura}/pagada"):
-    it settles whatever the other payments left of the invoice's total. A returned
+    it settles what the invoice still owed on its day (`importe_liquidado`). A returned
     payment (`factura.cobro_devuelto`) stays, marked `devuelto`, and no longer counts.
     """
 
@@ -70,6 +70,9 @@ class Cobro(Base):
     )
     fecha: Mapped[date | None] = mapped_column(Date)
     importe: Mapped[Decimal | None] = mapped_column(Money())
+    # Of a `factura.pagada` payment: the rest it settled, as the last settlement of the
+    # client's ledger computed it (`facturacion.libro`); what the health engines read.
+    importe_liquidado: Mapped[Decimal | None] = mapped_column(Money())
     devuelto: Mapped[bool] = mapped_column(Boolean, default=False)
     fecha_devolucion: Mapped[date | None] = mapped_column(Date)
     fecha_creacion: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

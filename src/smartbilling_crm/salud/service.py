@@ -125,9 +125,9 @@ class Evaluacion:
 def _factura_hecho(
     columnas: tuple[Any, ...], cobros: list[tuple[date | None, Decimal | None]]
 ) -> FacturaHecho:
-    """A ledger row and its live payments; an amountless settlement is the rest (`libro`)."""
-    # Nearly every invoice has no payment or only payments with their amount: nothing to
-    # add up unless one is a `factura.pagada` settlement.
+    """A ledger row and its live payments. A `factura.pagada` settlement comes with the
+    rest the ledger settled it for; one it has not settled yet (none after a settlement)
+    is taken as the total less the other payments."""
     if not cobros:
         return _FACTURA(*columnas, ())
     if all(i is not None for _, i in cobros):

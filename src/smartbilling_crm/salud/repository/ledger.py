@@ -10,7 +10,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, select, type_coerce
+from sqlalchemy import and_, func, select, type_coerce
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 from sqlalchemy.types import NullType
@@ -31,7 +31,9 @@ COLUMNAS_FACTURA = (
     Factura.pendiente,
     Factura.credito_aplicado,
 )
-_COLUMNAS = (Factura.cliente_id, *COLUMNAS_FACTURA, Cobro.cobro_id, Cobro.fecha, Cobro.importe)
+# A payment's amount; a `factura.pagada` one's is the rest the ledger settled it for.
+_IMPORTE = func.coalesce(Cobro.importe, Cobro.importe_liquidado)
+_COLUMNAS = (Factura.cliente_id, *COLUMNAS_FACTURA, Cobro.cobro_id, Cobro.fecha, _IMPORTE)
 
 # Each invoice of the clients with its live (not returned) payments, oldest invoice first:
 # one row per payment, or one with no payment (`cobro_id` NULL); one statement, not two.
@@ -93,8 +95,9 @@ def _conversores(dialecto: Dialect) -> tuple[Conversor, ...]:
 
 def facturas(session: Session, ids: Sequence[str]) -> dict[str, LibroDeCliente]:
     """Per client, its invoices oldest first, each as plain column tuples
-    (`COLUMNAS_FACTURA`) with its live payments: (day, amount), the amount None for a
-    `factura.pagada` settlement (the rest of the invoice).
+    (`COLUMNAS_FACTURA`) with its live payments: (day, amount); a `factura.pagada`
+    settlement's amount is the rest the ledger settled it for (None only for one the
+    ledger has not settled yet).
 
     Columns, not entities: the engine only reads them, and skipping the identity map
     and the unused timestamp columns is a quarter of `recalcular`'s time.
