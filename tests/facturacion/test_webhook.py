@@ -449,6 +449,31 @@ def test_import_backfills_history_idempotently(
     assert sorted(e["tipo"] for e in timeline(api)) == ["factura"] * 3 + ["pago"] * 2
 
 
+def test_import_refuses_a_field_it_does_not_know_and_records_nothing(
+    api: httpx.Client, cliente: dict[str, Any], db: Backend
+) -> None:
+    """A typo in the backfill (`fechapago`) would store a paid invoice as unpaid: refused,
+    naming the field; the webhook keeps ignoring fields it does not know."""
+    lote = [
+        factura("fac_ok"),
+        {**factura("fac_typo"), "fechapago": "2025-12-20"},
+        {**factura("fac_cobro"), "cobros": [{"id": "c1", "fecha": "2025-12-20",
+                                             "importe": 10, "imprte": 10}]},
+    ]  # fmt: skip
+    response = api.post("/api/facturas/importar", json=lote)
+    assert response.status_code == 422, response.text
+    errores = {e["campo"]: e["mensaje"] for e in response.json()["errors"]}
+    assert errores == {
+        "1.fechapago": "campo desconocido: 'fechapago'",
+        "2.cobros.0.imprte": "campo desconocido: 'imprte'",
+    }
+    assert "1.fechapago: campo desconocido" in response.json()["detail"]
+    assert ledger(db) == []
+    # The webhook ignores it: the invoicing module may add fields.
+    evento_con_extra = {"tipo": "factura.emitida", "factura": {**factura("fac_w"), "nuevo": 1}}
+    assert send(api, evento_con_extra, now=NOW).status_code == 200
+
+
 def test_import_with_an_unknown_client_records_nothing(
     api: httpx.Client, cliente: dict[str, Any], db: Backend
 ) -> None:

@@ -74,9 +74,10 @@ class CobroIn(SinNulModel):
 
 
 class CobroCompleto(SinNulModel):
-    """A payment of the invoice in a backfill: id, date and amount."""
+    """A payment of the invoice in a backfill: id, date and amount. Extra fields are kept
+    aside (`model_extra`): the webhook ignores them, the backfill refuses them."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="allow")
 
     id: CobroId
     fecha: date = Field(description="Fecha del cobro, no posterior a hoy")
@@ -98,10 +99,12 @@ FACTURA_EXAMPLE: dict[str, Any] = {
 
 
 class FacturaIn(SinNulModel):
-    """An invoice as the invoicing module sends it. Unknown extra fields are ignored,
-    so the sender can add fields without breaking the hook."""
+    """An invoice as the invoicing module sends it. Unknown extra fields are ignored by
+    the hook, so the sender can add fields without breaking it; the backfill, written by
+    hand or by a script, refuses them (`campos_desconocidos`): a typo such as
+    `fechapago` would otherwise store a paid invoice as unpaid."""
 
-    model_config = ConfigDict(extra="ignore", json_schema_extra={"examples": [FACTURA_EXAMPLE]})
+    model_config = ConfigDict(extra="allow", json_schema_extra={"examples": [FACTURA_EXAMPLE]})
 
     id: ExternalId
     numero: Annotated[
@@ -345,3 +348,12 @@ class FacturaRead(OutputModel):
     cobros: list[CobroRead] = Field(
         default_factory=list, description="Sus cobros, también los devueltos"
     )
+
+
+def campos_desconocidos(factura: FacturaIn) -> list[str]:
+    """The fields of `factura` (and of its payments) that it does not know, as paths from
+    the invoice (`fechapago`, `cobros.0.fehca`)."""
+    campos = list(factura.model_extra or {})
+    for posicion, cobro in enumerate(factura.cobros or ()):
+        campos += [f"cobros.{posicion}.{campo}" for campo in cobro.model_extra or {}]
+    return campos

@@ -37,6 +37,7 @@ from smartbilling_crm.facturacion.schemas import (
     FacturaRead,
     ResultadoEvento,
     ResultadoImportacion,
+    campos_desconocidos,
     cobro_fuera_de_rango,
     fechas_fuera_de_rango,
 )
@@ -305,6 +306,18 @@ def _liquidar_y_anotar(
 def importar(ctx: Contexto, facturas: list[FacturaIn]) -> ResultadoImportacion:
     """History backfill: the hook's ledger rules, idempotent by invoice id, all or nothing."""
     por_cliente: dict[str, list[FacturaIn]] = defaultdict(list)
+    desconocidos = [
+        {
+            "campo": f"{posicion}.{campo}",
+            "mensaje": f"campo desconocido: '{campo.rsplit('.', 1)[-1]}'",
+            "tipo": "extra_forbidden",
+        }
+        for posicion, factura in enumerate(facturas)
+        for campo in campos_desconocidos(factura)
+    ]
+    if desconocidos:
+        resumen = "; ".join(f"{e['campo']}: {e['mensaje']}" for e in desconocidos[:5])
+        raise InvalidInputError(f"Datos no válidos: {resumen}", errors=desconocidos)
     for posicion, factura in enumerate(facturas):
         _comprobar_fechas(factura, ctx.hoy, f"{posicion}.", f"facturas[{posicion}]: ")
         cliente_id = facturas_repo.find_cliente_id(ctx.session, factura.cliente_id, factura.cif_nif)

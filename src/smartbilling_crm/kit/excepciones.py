@@ -35,10 +35,16 @@ class InvalidInputError(DomainError):
     status_code = 422
     title = "Datos no válidos"
 
-    def __init__(self, detail: str, *, field: str | None = None) -> None:
-        errors = (
-            [{"campo": field, "mensaje": detail, "tipo": "regla_de_negocio"}] if field else None
-        )
+    def __init__(
+        self,
+        detail: str,
+        *,
+        field: str | None = None,
+        errors: list[dict[str, Any]] | None = None,
+    ) -> None:
+        """`field`: the one field at fault; `errors`: several, each `campo`, `mensaje`, `tipo`."""
+        if errors is None and field:
+            errors = [{"campo": field, "mensaje": detail, "tipo": "regla_de_negocio"}]
         super().__init__(detail, errors=errors)
 
 
