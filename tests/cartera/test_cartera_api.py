@@ -177,6 +177,21 @@ def test_dashboard(cartera: None, api: httpx.Client) -> None:
         assert alertas(api, severidad=severidad)["total"] == numero
 
 
+def test_a_lost_client_is_not_among_those_at_risk(cartera: None, api: httpx.Client) -> None:
+    """Marked lost, a client's churn score is 100: it used to head "the clients most at
+    risk", pushing out those that can still be kept."""
+    antes = [c["cliente_id"] for c in api.get("/api/dashboard").json()["clientes_en_riesgo"]]
+    for cliente_id in ("b-prospecto", "c-activo"):
+        response = api.patch(f"/api/clientes/{cliente_id}", json={"estado": "cliente_perdido"})
+        assert response.status_code == 200, response.text
+        assert api.get(f"/api/clientes/{cliente_id}/salud").json()["riesgo_perdida_score"] == 100
+    body = api.get("/api/dashboard").json()
+    assert body["clientes_por_estado"]["cliente_perdido"] == 2
+    assert [c["cliente_id"] for c in body["clientes_en_riesgo"]] == [
+        c for c in antes if c != "c-activo"
+    ]
+
+
 def test_dashboard_vacio(db: Backend, api: httpx.Client) -> None:
     db.clock.set(HOY)
     body = api.get("/api/dashboard").json()

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import case, func, select, union_all
 from sqlalchemy.orm import Session
 
-from smartbilling_crm.dominio import Severidad
+from smartbilling_crm.dominio import EstadoCliente, Severidad
 from smartbilling_crm.models import (
     AlertaCliente,
     CarteraPorFecha,
@@ -308,7 +308,14 @@ def contar_esperadas(session: Session, desde: date, hasta: date) -> int:
     return int(total or 0)
 
 
+# A churn score of 100: marked lost by hand (always 100), or under 0.5 % of still being a
+# client by the purchase model. Past saving either way: the dashboard's "clients most at
+# risk" are those that can still be kept, read as a range of the score's index.
+PERDIDO_DEL_TODO = 100
+
+
 def clientes_en_riesgo(session: Session, limit: int) -> Sequence[Any]:
+    """The clients most at risk of leaving that are not lost yet, most at risk first."""
     return session.execute(
         select(
             Cliente.id,
@@ -319,7 +326,11 @@ def clientes_en_riesgo(session: Session, limit: int) -> Sequence[Any]:
             SaludCliente.salud_general,
         )
         .join(SaludCliente, SaludCliente.cliente_id == Cliente.id)
-        .where(SaludCliente.riesgo_perdida_score > 0)
+        .where(
+            SaludCliente.riesgo_perdida_score > 0,
+            SaludCliente.riesgo_perdida_score < PERDIDO_DEL_TODO,
+            Cliente.estado != EstadoCliente.CLIENTE_PERDIDO,
+        )
         .order_by(SaludCliente.riesgo_perdida_score.desc(), SaludCliente.cliente_id)
         .limit(limit)
     ).all()
