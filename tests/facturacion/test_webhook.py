@@ -348,6 +348,11 @@ def test_a_purchase_reactivates_a_lost_client(api: httpx.Client, cliente: dict[s
         now=NOW,
     )
     assert api.get("/api/clientes/abc123").json()["estado"] == "cliente_perdido"
+    # ...nor does an old invoice the CRM had not seen (the backfill): it would come back
+    # as dormant, which is not coming back...
+    importada = factura("fac_hist", fecha_emision="2025-01-01", fecha_vencimiento="2025-01-31")
+    assert api.post("/api/facturas/importar", json=[importada]).status_code == 200
+    assert api.get("/api/clientes/abc123").json()["estado"] == "cliente_perdido"
     # ...a new purchase does.
     send(api, evento("emitida", factura_id="fac_new", fecha_emision="2026-01-15"), now=NOW)
     assert api.get("/api/clientes/abc123").json()["estado"] in ("cliente_activo", "vip")

@@ -86,6 +86,22 @@ def d(iso: str) -> date:
             id="perdido que compra: activo",
         ),
         pytest.param(
+            "cliente_perdido",
+            "2025-01-01",
+            False,
+            True,
+            "cliente_perdido",
+            id="perdido con una factura antigua (importada): sigue perdido",
+        ),
+        pytest.param(
+            "cliente_perdido",
+            "2025-10-16",
+            False,
+            True,
+            "cliente_activo",
+            id="perdido que compra hace 60 días: activo",
+        ),
+        pytest.param(
             "cliente_activo",
             None,
             False,

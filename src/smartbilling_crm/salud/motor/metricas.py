@@ -231,12 +231,17 @@ def calcular_estado(
     en_top_ltv: bool,
     compra_nueva: bool = False,
 ) -> str:
-    """Lifecycle state of contract §4; cliente_perdido stays until a new purchase."""
-    if estado_actual == EstadoCliente.CLIENTE_PERDIDO and not compra_nueva:
+    """Lifecycle state of contract §4. cliente_perdido stays until a new purchase makes the
+    client active again: one within `dias_dormido` days (an old invoice loaded by the
+    backfill is new to the CRM, but it does not bring a lost client back as dormant)."""
+    dormido = ultima_compra is not None and (hoy - ultima_compra).days > dias_dormido
+    if estado_actual == EstadoCliente.CLIENTE_PERDIDO and (
+        not compra_nueva or ultima_compra is None or dormido
+    ):
         return str(EstadoCliente.CLIENTE_PERDIDO)
     if ultima_compra is None:
         return str(EstadoCliente.PROSPECTO)
-    if (hoy - ultima_compra).days > dias_dormido:
+    if dormido:
         return str(EstadoCliente.CLIENTE_DORMIDO)
     return str(EstadoCliente.VIP if en_top_ltv else EstadoCliente.CLIENTE_ACTIVO)
 
