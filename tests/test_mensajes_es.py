@@ -156,6 +156,18 @@ def test_api_422_messages_are_spanish_and_name_the_field(
     assert any(says in m for m in mensajes), mensajes
 
 
+@pytest.mark.parametrize(
+    ("params", "campo", "maximo"),
+    [({"q": "a" * 201}, "q", 200), ({"sector": "s" * 201}, "sector", 100)],
+)
+def test_a_text_query_parameter_too_long_is_counted_in_characters(
+    api: httpx.Client, params: dict[str, str], campo: str, maximo: int
+) -> None:
+    error = assert_invalid(api.get("/api/clientes/", params=params), campo)
+    mensaje = next(e["mensaje"] for e in error["errors"] if e["campo"] == campo)
+    assert mensaje == f"demasiado largo (máximo {maximo} caracteres)"
+
+
 def test_unknown_client_message_names_only_what_was_sent(api: httpx.Client) -> None:
     body = {
         "id": "fac_2",

@@ -195,6 +195,10 @@ def mensaje_es(error: Any) -> str:
     """The Spanish message of one pydantic error (a dict of `ValidationError.errors()`)."""
     kind = str(error.get("type", ""))
     ctx = error.get("ctx") or {}
+    if kind in ("too_long", "too_short") and isinstance(error.get("input"), str):
+        # A bound on a text that pydantic reports as a sequence's (a query parameter's
+        # max_length on an annotated str): characters, not "elementos".
+        kind = "string_" + kind
     if kind in ("value_error", "assertion_error"):
         # Our own validators raise Spanish messages; pydantic prefixes them in English.
         cause = ctx.get("error")
