@@ -439,8 +439,13 @@ def test_texts_that_grow_when_folded_are_stored_and_found(
 
 
 @pytest.mark.parametrize(
-    "q", ["panaderia", "MUNOZ", "Panadería Muñoz", "hornomunoz", "12345674", "b1234"]
-)
+    "q",
+    [
+        "panaderia", "MUNOZ", "Panadería Muñoz", "hornomunoz", "12345674", "b1234",
+        # The tax id as the API reads it on input: with its VAT prefix, spaces, dashes.
+        "ESB12345674", "B 12345674", "b-12.345.674", "ES B12345674",
+    ],
+)  # fmt: skip
 def test_search_is_case_and_accent_insensitive(
     api: httpx.Client, make_cliente: MakeCliente, q: str
 ) -> None:

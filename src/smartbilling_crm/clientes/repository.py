@@ -11,7 +11,12 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import ColumnClause
 
 from smartbilling_crm.kit.repository import storable
-from smartbilling_crm.kit.validators import clave_sector, fold
+from smartbilling_crm.kit.validators import (
+    clave_sector,
+    compact_tax_id,
+    fold,
+    tax_id_has_known_shape,
+)
 from smartbilling_crm.models import TABLA_BUSQUEDA_SQLITE, Cliente, ContadorCartera, SaludCliente
 
 
@@ -174,11 +179,22 @@ def _contar(session: Session, filtro: FiltroClientes, texto: str, conditions: li
     return session.scalar(select(func.count()).select_from(Cliente).where(*conditions)) or 0
 
 
+def texto_de_busqueda(q: str | None) -> str:
+    """What `q` searches for: folded (case and accents), and a tax id in the compact form
+    it is stored in, as the API reads it on input ("ES B-07004435" finds B07004435)."""
+    if not q or not q.strip():
+        return ""
+    compacto = compact_tax_id(q)
+    if compacto != q.strip() and tax_id_has_known_shape(compacto):
+        return fold(compacto)
+    return fold(q.strip())
+
+
 def list_page(
     session: Session, filtro: FiltroClientes
 ) -> tuple[list[tuple[Cliente, SaludCliente | None]], int]:
     """One page of clients with their stored health row, and the total that matches."""
-    texto = fold(filtro.q.strip()) if filtro.q else ""
+    texto = texto_de_busqueda(filtro.q)
     ordenar_por_indice = True
     if len(texto) >= MINIMO_TRIGRAMAS and _indice_trigramas(session):
         conditions, ordenar_por_indice, total = _por_trigramas(session, filtro, texto)
