@@ -366,6 +366,21 @@ def test_proxima_factura_en_7_dias(ultima: str, estado: str, mensaje: str | None
     assert hallazgos.alertas == ((Alerta("proxima_factura", "baja", mensaje),) if mensaje else ())
 
 
+def test_una_compra_atrasada_no_se_anuncia_tambien_como_proxima() -> None:
+    """Irregular purchases (gaps of 1, 54, 5, 1 and 30 days): by its own cadence (a median
+    of 5 days) the next one is 15 days late, while the model expects it in 5 days. The
+    owner reads one of them, the late one, not both."""
+    ctx = contexto(
+        facturas=_compras(
+            "2025-08-26", "2025-08-27", "2025-10-20", "2025-10-25", "2025-10-26", "2025-11-25"
+        )
+    )
+    assert ctx.salud.fecha_proxima_factura_esperada == d("2025-12-20")  # in 5 days
+    tipos = [a.tipo for a in generar(ctx).alertas]
+    assert "compra_atrasada" in tipos
+    assert "proxima_factura" not in tipos
+
+
 @pytest.mark.parametrize(
     ("estado", "en_top_ltv", "esperado"),
     [

@@ -33,18 +33,24 @@ def _ultima_compra(ctx: ContextoCliente) -> date | None:
     return ctx.salud.fecha_ultima_compra
 
 
+def _atrasada(ctx: ContextoCliente) -> bool:
+    """By the client's own cadence its next purchase is already late."""
+    proxima = ctx.salud.fecha_segun_cadencia
+    return (
+        proxima is not None
+        and ctx.salud.frecuencia_compra_dias is not None
+        and _ultima_compra(ctx) is not None
+        and proxima < ctx.hoy
+        and ctx.estado != EstadoCliente.CLIENTE_PERDIDO
+    )
+
+
 def regla_compra_atrasada(ctx: ContextoCliente) -> Hallazgos:
     """The next purchase by the client's own cadence is already late."""
     proxima = ctx.salud.fecha_segun_cadencia
     frecuencia = ctx.salud.frecuencia_compra_dias
     ultima = _ultima_compra(ctx)
-    if (
-        proxima is None
-        or frecuencia is None
-        or ultima is None
-        or proxima >= ctx.hoy
-        or ctx.estado == EstadoCliente.CLIENTE_PERDIDO
-    ):
+    if not _atrasada(ctx) or proxima is None or frecuencia is None or ultima is None:
         return NADA
     retraso = (ctx.hoy - proxima).days
     # More than one whole gap late means it has already skipped a purchase.
@@ -70,13 +76,16 @@ def regla_compra_atrasada(ctx: ContextoCliente) -> Hallazgos:
 
 
 def regla_proxima_factura(ctx: ContextoCliente) -> Hallazgos:
-    """By its cadence the client should buy again within the next 7 days."""
+    """By the purchase model the client should buy again within the next 7 days. Not when
+    its own cadence says that purchase is already late: "Compra atrasada" says so, and
+    "expected in 5 days" beside it would contradict it."""
     proxima = ctx.salud.fecha_proxima_factura_esperada
     promedio = ctx.salud.monto_promedio_factura
     if (
         proxima is None
         or not ctx.hoy <= proxima <= desplazar_acotado(ctx.hoy, PROXIMA_FACTURA_DIAS)
         or ctx.estado in (EstadoCliente.CLIENTE_DORMIDO, EstadoCliente.CLIENTE_PERDIDO)
+        or _atrasada(ctx)
     ):
         return NADA
     faltan = (proxima - ctx.hoy).days
