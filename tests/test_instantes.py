@@ -77,3 +77,21 @@ def test_every_instant_carries_madrids_offset(api: httpx.Client, make_cliente: M
     # The invoice's timeline entry is the invoice's day in Madrid, not a UTC instant.
     entrada = next(a for a in export["actividades"] if a["tipo"] == "factura")
     assert entrada["fecha"].startswith("2025-12-12T00:00:00+01:00")
+
+
+def test_an_instant_before_standard_time_keeps_its_exact_moment(
+    api: httpx.Client, make_cliente: MakeCliente
+) -> None:
+    """Madrid's offset until 1901 was -00:14:44, which ±HH:MM cannot carry: read as -00:14,
+    the instant moved by 44 seconds. Such an instant goes out in UTC, exactly."""
+    cliente = make_cliente()
+    url = f"/api/clientes/{cliente['id']}/actividades"
+    for enviada in ("1850-06-01T12:00:00", "1850-06-01T12:00:00+01:00"):
+        creada = api.post(url, json={"tipo": "nota", "titulo": "x", "fecha": enviada})
+        assert creada.status_code == 201, creada.text
+        leida = creada.json()["fecha"]
+        momento = datetime.fromisoformat(enviada)
+        if momento.tzinfo is None:
+            momento = momento.replace(tzinfo=MADRID)  # naive input: the business zone
+        assert datetime.fromisoformat(leida) == momento, leida
+        assert leida.endswith("Z")

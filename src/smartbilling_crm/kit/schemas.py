@@ -150,7 +150,13 @@ LocalDatetime = Annotated[
 def _in_business_timezone(value: datetime) -> datetime:
     if value.tzinfo is None:  # stored instants are UTC
         value = value.replace(tzinfo=UTC)
-    return value.astimezone(zona_negocio())
+    local = value.astimezone(zona_negocio())
+    offset = local.utcoffset()
+    if offset is not None and offset.seconds % 60:
+        # Before standard time (Madrid kept -00:14:44 until 1901) the offset has seconds,
+        # which the JSON's ±HH:MM cannot carry: the instant would move. Said in UTC instead.
+        return value.astimezone(UTC)
+    return local
 
 
 # Every instant goes out with the business time zone's offset, one style everywhere
