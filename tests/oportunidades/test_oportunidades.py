@@ -172,6 +172,30 @@ def test_mark_lost_with_reason(api: httpx.Client, db: Backend, make_cliente: Mak
     assert body["valor_ganado"] is None
 
 
+def test_won_and_lost_take_their_value_in_a_json_body_too(
+    api: httpx.Client, make_cliente: MakeCliente
+) -> None:
+    """A client developer sending `{"motivo": ...}` as JSON had a 200 and the reason
+    dropped: the body is read now, the query parameter still works, and both with
+    different values is refused naming the field."""
+    cliente = make_cliente()
+    perdida = crear(api, cliente, estado="negociacion")
+    url = f"/api/clientes/oportunidades/{perdida['id']}/perdida"
+    response = api.put(url, json={"motivo": "Precio demasiado alto"})
+    assert response.status_code == 200, response.text
+    assert response.json()["motivo_perdida"] == "Precio demasiado alto"
+
+    ganada = crear(api, cliente, estado="negociacion")
+    url = f"/api/clientes/oportunidades/{ganada['id']}/ganada"
+    assert_invalid(
+        api.put(url, params={"valor_final": 100}, json={"valor_final": 200}), "valor_final"
+    )
+    response = api.put(url, json={"valor_final": 1234.5})
+    assert response.status_code == 200, response.text
+    assert response.json()["valor_ganado"] == 1234.5
+    assert_invalid(api.put(url, json={"motivo": "x"}), "motivo")  # not a field of `ganada`
+
+
 def test_mark_lost_without_reason(api: httpx.Client, make_cliente: MakeCliente) -> None:
     response = perder(api, crear(api, make_cliente())["id"])
 

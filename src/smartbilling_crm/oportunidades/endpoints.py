@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, TypeVar
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Body, Query, Response
 
 from smartbilling_crm.kit.deps import ApiKeyDep, ContextoDep, con_total
 from smartbilling_crm.kit.errores import LISTA_CON_TOTAL, READ, WRITE
+from smartbilling_crm.kit.excepciones import InvalidInputError
 from smartbilling_crm.kit.schemas import CleanStr, EstadoOportunidadIn, MoneyIn
 from smartbilling_crm.oportunidades import service as oportunidades_service
 from smartbilling_crm.oportunidades.schemas import (
+    GanadaIn,
     OportunidadCreate,
     OportunidadRead,
     OportunidadUpdate,
+    PerdidaIn,
 )
 
 router = APIRouter(tags=["Oportunidades"], dependencies=[ApiKeyDep])
+_T = TypeVar("_T")
 POR_CLIENTE = "/api/clientes/{cliente_id}/oportunidades"
 
 
@@ -99,10 +103,13 @@ def marcar_oportunidad_ganada(
         MoneyIn | None,
         Query(description="Valor final del contrato (€); por defecto, el estimado"),
     ] = None,
+    cuerpo: Annotated[GanadaIn | None, Body()] = None,
 ) -> OportunidadRead:
     """Cierra la oportunidad como ganada: probabilidad 100, fecha de cierre y valor ganado.
-    Un prospecto con una oportunidad ganada pasa a cliente activo."""
-    return oportunidades_service.marcar_ganada(ctx, oportunidad_id, valor_final)
+    Un prospecto con una oportunidad ganada pasa a cliente activo. `valor_final` va en la
+    consulta (como en el diseño original) o en un cuerpo JSON."""
+    valor = _de_uno(valor_final, cuerpo.valor_final if cuerpo else None, "valor_final")
+    return oportunidades_service.marcar_ganada(ctx, oportunidad_id, valor)
 
 
 @router.put(
@@ -117,6 +124,20 @@ def marcar_oportunidad_perdida(
     motivo: Annotated[
         CleanStr | None, Query(max_length=500, description="Por qué se perdió")
     ] = None,
+    cuerpo: Annotated[PerdidaIn | None, Body()] = None,
 ) -> OportunidadRead:
-    """Cierra la oportunidad como perdida, con un motivo opcional."""
-    return oportunidades_service.marcar_perdida(ctx, oportunidad_id, motivo)
+    """Cierra la oportunidad como perdida, con un motivo opcional, en la consulta (como en
+    el diseño original) o en un cuerpo JSON."""
+    razon = _de_uno(motivo, cuerpo.motivo if cuerpo else None, "motivo")
+    return oportunidades_service.marcar_perdida(ctx, oportunidad_id, razon)
+
+
+def _de_uno(en_consulta: _T | None, en_cuerpo: _T | None, campo: str) -> _T | None:
+    """A value given in the query string or in the body (a body the endpoint once ignored,
+    silently): both, and different, is refused rather than one of them picked."""
+    if en_consulta is not None and en_cuerpo is not None and en_consulta != en_cuerpo:
+        raise InvalidInputError(
+            f"'{campo}' va en la consulta o en el cuerpo, no en los dos con valores distintos",
+            field=campo,
+        )
+    return en_consulta if en_consulta is not None else en_cuerpo

@@ -74,3 +74,17 @@ class OportunidadRead(OutputModel):
     motivo_perdida: str | None
     fecha_creacion: Instante
     fecha_actualizacion: Instante
+
+
+class GanadaIn(InputModel):
+    """What `…/ganada` may also take as a JSON body (the seed's query parameter still works)."""
+
+    valor_final: MoneyIn | None = Field(
+        None, description="Valor final del contrato (€); por defecto, el estimado"
+    )
+
+
+class PerdidaIn(InputModel):
+    """What `…/perdida` may also take as a JSON body (the seed's query parameter still works)."""
+
+    motivo: Text500 | None = Field(None, description="Por qué se perdió")
