@@ -194,6 +194,9 @@ def test_won_and_lost_take_their_value_in_a_json_body_too(
     assert response.status_code == 200, response.text
     assert response.json()["valor_ganado"] == 1234.5
     assert_invalid(api.put(url, json={"motivo": "x"}), "motivo")  # not a field of `ganada`
+    roto = api.put(url, content=b"{no es json", headers={"Content-Type": "application/json"})
+    assert roto.status_code == 422
+    assert roto.json()["errors"][0]["mensaje"] == "el cuerpo no es un JSON válido"
 
 
 def test_mark_lost_without_reason(api: httpx.Client, make_cliente: MakeCliente) -> None:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Annotated, TypeVar
 
-from fastapi import APIRouter, Body, Query, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, ValidationError
 
 from smartbilling_crm.kit.deps import ApiKeyDep, ContextoDep, con_total
 from smartbilling_crm.kit.errores import LISTA_CON_TOTAL, READ, WRITE
@@ -21,6 +24,27 @@ from smartbilling_crm.oportunidades.schemas import (
 
 router = APIRouter(tags=["Oportunidades"], dependencies=[ApiKeyDep])
 _T = TypeVar("_T")
+_M = TypeVar("_M", bound=BaseModel)
+
+
+def _cuerpo(modelo: type[_M]) -> Callable[[Request], Awaitable[_M | None]]:
+    """An optional JSON body read by hand, so the schema keeps publishing the seed's query
+    parameter as the one form (a published body would be generated alongside it, and the
+    two would mostly disagree); refused with the API's usual 422 when it is not `modelo`."""
+
+    async def leer(request: Request) -> _M | None:
+        crudo = await request.body()
+        if not crudo.strip():
+            return None
+        try:
+            return modelo.model_validate_json(crudo)
+        except ValidationError as exc:
+            errores = [{**e, "loc": ("body", *e["loc"])} for e in exc.errors()]
+            raise RequestValidationError(errores) from None
+
+    return leer
+
+
 POR_CLIENTE = "/api/clientes/{cliente_id}/oportunidades"
 
 
@@ -99,11 +123,11 @@ def actualizar_oportunidad(
 def marcar_oportunidad_ganada(
     ctx: ContextoDep,
     oportunidad_id: str,
+    cuerpo: Annotated[GanadaIn | None, Depends(_cuerpo(GanadaIn))],
     valor_final: Annotated[
         MoneyIn | None,
         Query(description="Valor final del contrato (€); por defecto, el estimado"),
     ] = None,
-    cuerpo: Annotated[GanadaIn | None, Body()] = None,
 ) -> OportunidadRead:
     """Cierra la oportunidad como ganada: probabilidad 100, fecha de cierre y valor ganado.
     Un prospecto con una oportunidad ganada pasa a cliente activo. `valor_final` va en la
@@ -121,10 +145,10 @@ def marcar_oportunidad_ganada(
 def marcar_oportunidad_perdida(
     ctx: ContextoDep,
     oportunidad_id: str,
+    cuerpo: Annotated[PerdidaIn | None, Depends(_cuerpo(PerdidaIn))],
     motivo: Annotated[
         CleanStr | None, Query(max_length=500, description="Por qué se perdió")
     ] = None,
-    cuerpo: Annotated[PerdidaIn | None, Body()] = None,
 ) -> OportunidadRead:
     """Cierra la oportunidad como perdida, con un motivo opcional, en la consulta (como en
     el diseño original) o en un cuerpo JSON."""
@@ -133,8 +157,9 @@ def marcar_oportunidad_perdida(
 
 
 def _de_uno(en_consulta: _T | None, en_cuerpo: _T | None, campo: str) -> _T | None:
-    """A value given in the query string or in the body (a body the endpoint once ignored,
-    silently): both, and different, is refused rather than one of them picked."""
+    """A value given in the query string (the seed's form, the one the schema publishes)
+    or in a JSON body (accepted, not published: once dropped silently, it is read now):
+    both, and different, is refused rather than one of them picked."""
     if en_consulta is not None and en_cuerpo is not None and en_consulta != en_cuerpo:
         raise InvalidInputError(
             f"'{campo}' va en la consulta o en el cuerpo, no en los dos con valores distintos",
