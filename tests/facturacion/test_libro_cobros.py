@@ -240,11 +240,6 @@ def test_pagada_otra_vez_tras_su_devolucion_es_un_pago_nuevo(
         ("f_605/pagada/2", False),
     ]
     assert salud(api, "c1")["importe_vencido"] == 0.0
-    # A date from before the return, in a late event: history, it moves no payment.
-    _enviar(api, evento("emitida", **VENCIDA, fecha_pago="2025-11-10"))
-    libro = _exportadas(api, "c1")
-    assert libro["f_605"]["fecha_pago"] == "2026-01-15"
-    assert [c["fecha"] for c in libro["f_605"]["cobros"]] == ["2025-11-20", "2026-01-15"]
 
     _enviar(api, _cobro("cobro_devuelto", {"id": "f_605/pagada"}))  # the second one
     assert _exportadas(api, "c1")["f_605"]["pendiente"] == 605.0

@@ -76,18 +76,13 @@ def registrar_pagada(ctx: Contexto, factura: Factura, fecha_pago: date) -> bool:
     its payment was returned, a later date is the client paying again: a new payment
     ("{factura}/pagada/2"...); the same date is a replay, and the return stands."""
     pagadas = _pagadas(ctx, factura)
-    ultima = pagadas[-1] if pagadas else None
-    if ultima is not None and ultima.devuelto and ultima.fecha is not None:
-        if fecha_pago <= ultima.fecha:
+    if pagadas and pagadas[-1].devuelto and pagadas[-1].fecha is not None:
+        if fecha_pago <= pagadas[-1].fecha:
             return False
         otra, _ = _fila(ctx, f"{id_pagada(factura.factura_id)}/{len(pagadas) + 1}", factura)
         otra.fecha, otra.importe = fecha_pago, None
         return True
-    devueltas = [p.fecha for p in pagadas[:-1] if p.fecha is not None]
-    if devueltas and fecha_pago <= max(devueltas):
-        return False  # the date of a payment already returned: history, not this payment
-    objetivo = ultima.cobro_id if ultima is not None else id_pagada(factura.factura_id)
-    fila, nueva = _fila(ctx, objetivo, factura)
+    fila, nueva = _fila(ctx, id_pagada(factura.factura_id), factura)
     if nueva or fila.fecha is None or fecha_pago < fila.fecha:
         fila.fecha = fecha_pago
         fila.importe = None
