@@ -217,39 +217,6 @@ def test_pagada_salda_lo_que_se_debia_ese_dia_no_el_total(db: Backend, api: http
         assert {k: despues[k] for k in del_libro} == {k: cifras[k] for k in del_libro}
 
 
-def test_pagada_otra_vez_tras_su_devolucion_es_un_pago_nuevo(
-    db: Backend, api: httpx.Client
-) -> None:
-    """Paid, returned, paid again later: the second `factura.pagada` settles the invoice
-    (it was answered "procesado" and changed nothing); a replay of either keeps what the
-    returns did, and "{id}/pagada" returns the payment that counts."""
-    db.clock.set(HOY)
-    crear_cliente(api, "c1", "Recibos S.L.")
-    _enviar(api, evento("pagada", **VENCIDA, fecha_pago="2025-11-20"))
-    _enviar(api, _cobro("cobro_devuelto", {"id": "f_605/pagada"}))
-    assert _exportadas(api, "c1")["f_605"]["pendiente"] == 605.0
-    _enviar(api, evento("pagada", **VENCIDA, fecha_pago="2025-11-20"))  # a replay
-    assert _exportadas(api, "c1")["f_605"]["pendiente"] == 605.0
-
-    _enviar(api, evento("pagada", **VENCIDA, fecha_pago="2026-01-15"))  # paid again
-    libro = _exportadas(api, "c1")
-    assert libro["f_605"]["pendiente"] == 0.0
-    assert libro["f_605"]["fecha_pago"] == "2026-01-15"
-    assert [(c["id"], c["devuelto"]) for c in libro["f_605"]["cobros"]] == [
-        ("f_605/pagada", True),
-        ("f_605/pagada/2", False),
-    ]
-    assert salud(api, "c1")["importe_vencido"] == 0.0
-
-    _enviar(api, _cobro("cobro_devuelto", {"id": "f_605/pagada"}))  # the second one
-    assert _exportadas(api, "c1")["f_605"]["pendiente"] == 605.0
-    _enviar(api, evento("pagada", **VENCIDA, fecha_pago="2026-01-15"))  # its replay
-    assert _exportadas(api, "c1")["f_605"]["pendiente"] == 605.0
-    pago = api.get("/api/clientes/c1/actividades", params={"tipo": "pago"}).json()[0]
-    assert "Devuelto el pago del 20/11/2025" in pago["descripcion"]
-    assert "Devuelto el pago del 15/01/2026" in pago["descripcion"]
-
-
 def test_un_cobro_devuelto_sin_importe_lo_dice_en_el_historial(
     db: Backend, api: httpx.Client
 ) -> None:

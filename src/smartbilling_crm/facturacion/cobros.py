@@ -57,31 +57,8 @@ def _fila(ctx: Contexto, cobro_id: str, factura: Factura) -> tuple[Cobro, bool]:
     return fila, False
 
 
-def es_pagada(cobro: Cobro) -> bool:
-    """A `factura.pagada` payment: "{factura}/pagada", or "{factura}/pagada/N" for the
-    N-th time the invoice was paid in full again after the previous one was returned."""
-    base = id_pagada(cobro.factura_id)
-    return cobro.cobro_id == base or cobro.cobro_id.startswith(base + "/")
-
-
-def _pagadas(ctx: Contexto, factura: Factura) -> list[Cobro]:
-    """The invoice's `factura.pagada` payments, oldest first."""
-    base_repo.flush(ctx.session)
-    filas = [c for c in facturas_repo.sin_importe(ctx.session, factura.factura_id) if es_pagada(c)]
-    return sorted(filas, key=lambda c: (len(c.cobro_id), c.cobro_id))
-
-
 def registrar_pagada(ctx: Contexto, factura: Factura, fecha_pago: date) -> bool:
-    """The invoice paid in full on `fecha_pago`; the earliest date reported stays. After
-    its payment was returned, a later date is the client paying again: a new payment
-    ("{factura}/pagada/2"...); the same date is a replay, and the return stands."""
-    pagadas = _pagadas(ctx, factura)
-    if pagadas and pagadas[-1].devuelto and pagadas[-1].fecha is not None:
-        if fecha_pago <= pagadas[-1].fecha:
-            return False
-        otra, _ = _fila(ctx, f"{id_pagada(factura.factura_id)}/{len(pagadas) + 1}", factura)
-        otra.fecha, otra.importe = fecha_pago, None
-        return True
+    """The invoice paid in full on `fecha_pago`; the earliest date reported stays."""
     fila, nueva = _fila(ctx, id_pagada(factura.factura_id), factura)
     if nueva or fila.fecha is None or fecha_pago < fila.fecha:
         fila.fecha = fecha_pago
@@ -104,13 +81,8 @@ def registrar_cobro(ctx: Contexto, factura: Factura, cobro: CobroIn | CobroCompl
 
 
 def registrar_devolucion(ctx: Contexto, factura: Factura, cobro: CobroIn) -> bool:
-    """The payment came back: the invoice reopens. Known or not yet, it is kept returned.
-    "{factura}/pagada" names the invoice's `factura.pagada` payment that still counts."""
-    cobro_id = cobro.id
-    if cobro_id == id_pagada(factura.factura_id):
-        vivas = [c for c in _pagadas(ctx, factura) if not c.devuelto]
-        cobro_id = vivas[-1].cobro_id if vivas else cobro_id
-    fila, nueva = _fila(ctx, cobro_id, factura)
+    """The payment came back: the invoice reopens. Known or not yet, it is kept returned."""
+    fila, nueva = _fila(ctx, cobro.id, factura)
     if nueva:
         fila.fecha = cobro.fecha
         fila.importe = cobro.importe
@@ -160,7 +132,7 @@ def _devolucion(cobro: Cobro, cuando: date) -> str:
     """One returned payment in the timeline, with its amount where the CRM knows it."""
     if cobro.importe is not None:
         return f"Devuelto el cobro de {euros(cobro.importe)} el {fecha(cuando)}."
-    if es_pagada(cobro) and cobro.fecha is not None:
+    if cobro.cobro_id == id_pagada(cobro.factura_id) and cobro.fecha is not None:
         # A `factura.pagada` carries no amount: its payment settled what the invoice owed.
         pagada = fecha(cobro.fecha)
         return f"Devuelto el pago del {pagada} (el que saldaba la factura) el {fecha(cuando)}."

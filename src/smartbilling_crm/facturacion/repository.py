@@ -147,14 +147,6 @@ def get_cobro(session: Session, cobro_id: str) -> Cobro | None:
     return session.get(Cobro, cobro_id)
 
 
-def sin_importe(session: Session, factura_id: str) -> Sequence[Cobro]:
-    """The invoice's payments without an amount of their own (`factura.pagada` ones, and
-    returns of payments the CRM never saw)."""
-    return session.scalars(
-        select(Cobro).where(Cobro.factura_id == factura_id, Cobro.importe.is_(None))
-    ).all()
-
-
 def cobros_of_cliente(session: Session, cliente_id: str) -> Sequence[Cobro]:
     """Every payment of the client's invoices, returned ones included."""
     return session.scalars(_COBROS, {"cliente_id": cliente_id}).all()
