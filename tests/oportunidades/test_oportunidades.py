@@ -358,3 +358,36 @@ def test_lost_reason_with_nul_is_422(api: httpx.Client, make_cliente: MakeClient
     oportunidad = crear(api, make_cliente())
 
     assert_invalid(perder(api, oportunidad["id"], motivo="a\u0000"), "motivo")
+
+
+def test_the_body_is_read_before_the_write_turn_is_taken(
+    db: Backend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A client that sends its body slowly must not hold SQLite's write turn meanwhile:
+    every other writer (the webhooks) would wait behind it."""
+    from smartbilling_crm.main import create_app
+    from smartbilling_crm.oportunidades import schemas
+    from tests.conftest import API_KEY, ServerThread, make_settings
+
+    app = create_app(make_settings(db.url, CRM_API_KEYS=API_KEY))
+    tomado: list[bool] = []
+    leer = schemas.PerdidaIn.model_validate_json
+
+    def espia(crudo: Any) -> Any:
+        turno = app.state.turno_de_escritura
+        tomado.append(turno is not None and turno.locked())
+        return leer(crudo)
+
+    monkeypatch.setattr(schemas.PerdidaIn, "model_validate_json", espia)
+    server = ServerThread(app)
+    server.start()
+    try:
+        with httpx.Client(base_url=server.base_url, timeout=30) as client:
+            client.put(
+                "/api/clientes/oportunidades/nada/perdida",
+                json={"motivo": "x"},
+                headers={"Authorization": f"Bearer {API_KEY}"},
+            )
+    finally:
+        server.stop()
+    assert tomado == [False]

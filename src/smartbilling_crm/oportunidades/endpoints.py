@@ -121,9 +121,11 @@ def actualizar_oportunidad(
     responses=WRITE,
 )
 def marcar_oportunidad_ganada(
+    # Read first: FastAPI resolves dependencies in order, and the unit of work below
+    # takes the write turn; a slow body must not hold it.
+    cuerpo: Annotated[GanadaIn | None, Depends(_cuerpo(GanadaIn))],
     ctx: ContextoDep,
     oportunidad_id: str,
-    cuerpo: Annotated[GanadaIn | None, Depends(_cuerpo(GanadaIn))],
     valor_final: Annotated[
         MoneyIn | None,
         Query(description="Valor final del contrato (€); por defecto, el estimado"),
@@ -143,9 +145,11 @@ def marcar_oportunidad_ganada(
     responses=WRITE,
 )
 def marcar_oportunidad_perdida(
+    # Read first: FastAPI resolves dependencies in order, and the unit of work below
+    # takes the write turn; a slow body must not hold it.
+    cuerpo: Annotated[PerdidaIn | None, Depends(_cuerpo(PerdidaIn))],
     ctx: ContextoDep,
     oportunidad_id: str,
-    cuerpo: Annotated[PerdidaIn | None, Depends(_cuerpo(PerdidaIn))],
     motivo: Annotated[
         CleanStr | None, Query(max_length=500, description="Por qué se perdió")
     ] = None,
