@@ -358,6 +358,18 @@ def test_a_purchase_reactivates_a_lost_client(api: httpx.Client, cliente: dict[s
     assert api.get("/api/clientes/abc123").json()["estado"] in ("cliente_activo", "vip")
 
 
+def test_an_old_invoice_does_not_bring_back_a_lost_client_that_bought_lately(
+    api: httpx.Client, cliente: dict[str, Any]
+) -> None:
+    """Marked lost soon after a purchase (its last purchase is recent), then the backfill
+    loads an invoice of 2019: that invoice is no purchase now, whatever the latest is."""
+    send(api, evento("emitida", factura_id="fac_reciente", fecha_emision="2026-01-05"), now=NOW)
+    assert api.patch("/api/clientes/abc123", json={"estado": "cliente_perdido"}).status_code == 200
+    antigua = factura("fac_2019", fecha_emision="2019-03-01", fecha_vencimiento="2019-03-31")
+    assert api.post("/api/facturas/importar", json=[antigua]).status_code == 200
+    assert api.get("/api/clientes/abc123").json()["estado"] == "cliente_perdido"
+
+
 def test_invoice_of_another_client_is_a_conflict(
     api: httpx.Client, cliente: dict[str, Any], db: Backend
 ) -> None:

@@ -137,8 +137,13 @@ def _aplicar_en_ledger(
     if modificada and not nueva:
         fila.fecha_actualizacion = ctx.now
     viva_ahora = not fila.anulada and fila.base_imponible > 0
+    # A purchase that can bring a lost client back: one recent enough to make it active
+    # (an old invoice the backfill loads now is new to the CRM, not a purchase now).
+    reciente = (ctx.hoy - fila.fecha_emision).days <= ctx.settings.dias_dormido
     return fila, Cambio(
-        nueva=nueva, modificada=modificada, compra_nueva=viva_ahora and not viva_antes
+        nueva=nueva,
+        modificada=modificada,
+        compra_nueva=viva_ahora and not viva_antes and reciente,
     )
 
 
