@@ -43,6 +43,7 @@ from smartbilling_crm.facturacion.schemas import (
 )
 from smartbilling_crm.kit import repository as base_repo
 from smartbilling_crm.kit.contexto import Contexto
+from smartbilling_crm.kit.errores import errores_de_campo
 from smartbilling_crm.kit.excepciones import ConflictError, InvalidInputError
 from smartbilling_crm.kit.formato import euros, fecha
 from smartbilling_crm.models import Actividad, Cliente, Factura
@@ -311,15 +312,12 @@ def _liquidar_y_anotar(
 def importar(ctx: Contexto, facturas: list[FacturaIn]) -> ResultadoImportacion:
     """History backfill: the hook's ledger rules, idempotent by invoice id, all or nothing."""
     por_cliente: dict[str, list[FacturaIn]] = defaultdict(list)
-    desconocidos = [
-        {
-            "campo": f"{posicion}.{campo}",
-            "mensaje": f"campo desconocido: '{campo.rsplit('.', 1)[-1]}'",
-            "tipo": "extra_forbidden",
-        }
+    # Worded as the API words an unknown field of any body (`kit.errores`).
+    desconocidos = errores_de_campo(
+        {"type": "extra_forbidden", "loc": (posicion, *campo.split("."))}
         for posicion, factura in enumerate(facturas)
         for campo in campos_desconocidos(factura)
-    ]
+    )
     if desconocidos:
         resumen = "; ".join(f"{e['campo']}: {e['mensaje']}" for e in desconocidos[:5])
         raise InvalidInputError(f"Datos no válidos: {resumen}", errors=desconocidos)
