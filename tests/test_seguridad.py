@@ -128,6 +128,12 @@ def test_cors_is_closed_unless_the_origin_is_configured(
     with httpx.Client(base_url=base_url) as client:
         allowed = client.options("/api/clientes/", headers=preflight)
         assert allowed.headers["access-control-allow-origin"] == "https://app.smartbilling.es"
+        # The client 360 asked again with its tag (`If-None-Match`) is allowed too.
+        con_etiqueta = {
+            **preflight,
+            "Access-Control-Request-Headers": "authorization, if-none-match",
+        }
+        assert client.options("/api/clientes/abc123", headers=con_etiqueta).status_code == 200
         evil = client.options(
             "/api/clientes/", headers={**preflight, "Origin": "https://evil.example"}
         )
@@ -140,7 +146,7 @@ def test_cors_is_closed_unless_the_origin_is_configured(
         exposed = {
             h.strip().lower() for h in simple.headers["access-control-expose-headers"].split(",")
         }
-        assert {"content-disposition", "x-total-count", "x-request-id"} <= exposed
+        assert {"content-disposition", "x-total-count", "x-request-id", "etag"} <= exposed
 
 
 # --- logging: one line per request, no personal data ----------------------------------

@@ -62,6 +62,8 @@ class Settings(BaseSettings):
     db_pool_timeout_s: float = Field(2.0, gt=0, le=60, alias="CRM_DB_POOL_TIMEOUT_S")
     # How many of the hot reads (`deps.EnUnidad` on GET) a worker runs in threads at once.
     hilos_lectura: int = Field(2, ge=1, le=64, alias="CRM_HILOS_LECTURA")
+    # How many rendered client 360s a worker keeps (`clientes.cache`); 0: none.
+    cache_360: int = Field(2000, ge=0, le=1_000_000, alias="CRM_CACHE_360")
 
     @field_validator("timezone")
     @classmethod

@@ -17,6 +17,7 @@ from smartbilling_crm import __version__
 from smartbilling_crm.actividades import endpoints as actividades
 from smartbilling_crm.cartera import endpoints as cartera
 from smartbilling_crm.clientes import endpoints as clientes
+from smartbilling_crm.clientes.cache import Cache360
 from smartbilling_crm.config import DEV_USER_EMAIL, Settings, get_settings
 from smartbilling_crm.contactos import endpoints as contactos
 from smartbilling_crm.facturacion import endpoints as facturacion
@@ -127,6 +128,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ],
     )
     app.state.settings = settings
+    # The client 360s this worker keeps rendered while their clients are unchanged.
+    app.state.cache_360 = Cache360(settings.cache_360)
     instalar_documentacion(app)
     # The declared effect of every unit of work: touched clients get their health refreshed.
     app.state.efectos = (salud_service.refrescar_tocados,)
@@ -146,10 +149,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             CORSMiddleware,
             allow_origins=settings.cors_origins,
             allow_methods=["GET", "POST", "PATCH", "PUT", "DELETE"],
-            allow_headers=["Authorization", "X-API-Key", "Content-Type", "X-Request-ID"],
+            allow_headers=[
+                "Authorization",
+                "X-API-Key",
+                "Content-Type",
+                "X-Request-ID",
+                "If-None-Match",
+            ],
             # What a browser script may read: the CSV's file name, the per-client lists'
-            # totals, the request id to quote in a bug report, and when to retry.
+            # totals, the request id to quote in a bug report, when to retry, and the
+            # client 360's tag to ask again with.
             expose_headers=[
+                "ETag",
                 "Content-Disposition",
                 "X-Total-Count",
                 "X-Request-ID",

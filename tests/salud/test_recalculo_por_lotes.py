@@ -45,7 +45,13 @@ def _cartera(api: httpx.Client, n: int) -> list[str]:
 
 def _salud(db: Backend) -> list[tuple[Any, ...]]:
     with db.engine.connect() as conn:
-        filas = conn.execute(text("SELECT * FROM salud_cliente_extended ORDER BY cliente_id")).all()
+        # Every column but `version`, the row's write count (each run writes it once more).
+        filas = [
+            tuple(v for k, v in fila.items() if k != "version")
+            for fila in conn.execute(
+                text("SELECT * FROM salud_cliente_extended ORDER BY cliente_id")
+            ).mappings()
+        ]
         estados = conn.execute(
             text("SELECT id, estado, riesgo_impago FROM clientes_extended ORDER BY id")
         ).all()

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Query, Response, status
+from fastapi import APIRouter, Body, Header, Query, Request, Response, status
 
 from smartbilling_crm.clientes import csv as csv_clientes
 from smartbilling_crm.clientes import service as clientes_service
+from smartbilling_crm.clientes.cache import etag_coincide
 from smartbilling_crm.clientes.repository import FiltroClientes
 from smartbilling_crm.clientes.schemas import (
     CLIENTE_EXAMPLE,
@@ -27,6 +28,7 @@ from smartbilling_crm.kit.schemas import CleanStr, EstadoClienteIn, RiesgoImpago
 router = APIRouter(prefix="/api/clientes", tags=["Clientes"], dependencies=[ApiKeyDep])
 
 OrdenarPor = Annotated[OrdenarClientesPor, _accept_ascii(OrdenarClientesPor)]
+ETIQUETA = "La versión de esta respuesta: mándala en `If-None-Match` para saber si cambió"
 # The list's and the CSV export's `sector` filter.
 SectorFiltro = Annotated[
     CleanStr | None,
@@ -129,12 +131,41 @@ def exportar_clientes_csv(
     "/{cliente_id}",
     response_model=ClienteRead,
     summary="Cliente 360",
-    responses=READ,
+    responses={
+        **READ,
+        200: {"headers": {"ETag": {"description": ETIQUETA, "schema": {"type": "string"}}}},
+        304: {"description": "Sin cambios desde la etiqueta de `If-None-Match` (sin cuerpo)"},
+    },
 )
-async def obtener_cliente(unidad: EnUnidadDep, cliente_id: str) -> ClienteRead:
+async def obtener_cliente(
+    request: Request,
+    unidad: EnUnidadDep,
+    cliente_id: str,
+    if_none_match: Annotated[
+        str | None, Header(description="Las etiquetas (`ETag`) de la 360 que ya tienes")
+    ] = None,
+) -> Response:
     """El cliente con sus contactos, sus 10 actividades más recientes, sus oportunidades
-    abiertas y su salud."""
-    return await unidad(lambda ctx: clientes_service.obtener_360(ctx, cliente_id))
+    abiertas y su salud.
+
+    Lleva `ETag`: con `If-None-Match` y esa etiqueta, responde `304` sin cuerpo mientras
+    el cliente no haya cambiado."""
+    cache = request.app.state.cache_360
+    hoy = unidad.now.astimezone(unidad.settings.tz).date()
+    marca, cuerpo = await unidad.atajo(
+        lambda conexion, dialecto: clientes_service.guardada_360(
+            conexion, dialecto, cliente_id, cache, hoy
+        )
+    )
+    if cuerpo is None:
+        cuerpo = await unidad(
+            lambda ctx: clientes_service.obtener_360_json(ctx, cliente_id, cache, marca)
+        )
+    # Kept by whoever reads it, but checked every time (the tag says whether it changed).
+    cabeceras = {"ETag": cuerpo.etag, "Cache-Control": "private, no-cache"}
+    if etag_coincide(if_none_match, cuerpo.etag):
+        return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers=cabeceras)
+    return Response(cuerpo.contenido, media_type="application/json", headers=cabeceras)
 
 
 @router.patch(

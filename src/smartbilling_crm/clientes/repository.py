@@ -6,10 +6,12 @@ import weakref
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, column, delete, func, literal_column, select, table
+from sqlalchemy import Engine, bindparam, column, delete, func, literal_column, select, table
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import ColumnClause
 
+from smartbilling_crm.clientes.cache import Marca
 from smartbilling_crm.kit.repository import storable
 from smartbilling_crm.kit.validators import (
     clave_sector,
@@ -60,6 +62,51 @@ def exists(session: Session, cliente_id: str) -> bool:
     if not storable(cliente_id):
         return False
     return session.scalar(select(Cliente.id).where(Cliente.id == cliente_id)) is not None
+
+
+_MARCA_360 = (
+    select(Cliente.fecha_creacion, SaludCliente.version, SaludCliente.fecha_actualizacion)
+    .join(SaludCliente, SaludCliente.cliente_id == Cliente.id)
+    .where(Cliente.id == bindparam("id"))
+)
+_MARCA_SQL: dict[str, tuple[str, bool]] = {}
+
+
+def _marca_sql(dialecto: Dialect, cliente_id: str) -> tuple[str, Any]:
+    """`_MARCA_360` as the driver's SQL, compiled once per dialect, and its parameters."""
+    if dialecto.name not in _MARCA_SQL:
+        compilado = _MARCA_360.compile(dialect=dialecto)
+        _MARCA_SQL[dialecto.name] = (compilado.string, compilado.positional)
+    sql, posicional = _MARCA_SQL[dialecto.name]
+    return sql, (cliente_id,) if posicional else {"id": cliente_id}
+
+
+def marca_360(conexion: Any, dialecto: Dialect, cliente_id: str) -> Marca | None:
+    """What a kept client 360 is checked against (`clientes.cache`), by primary key on a
+    pooled driver connection; None for a client that does not exist or has no health row
+    yet, or when the statement failed (the caller then builds the 360, and reports what is
+    wrong). The driver's values, only ever compared with each other."""
+    if not storable(cliente_id):
+        return None
+    sql, parametros = _marca_sql(dialecto, cliente_id)
+    cursor = conexion.cursor()
+    try:
+        cursor.execute(sql, parametros)
+        fila = cursor.fetchone()
+    except dialecto.loaded_dbapi.Error:
+        return None
+    finally:
+        cursor.close()
+    return Marca(*fila) if fila is not None else None
+
+
+def marca_360_en(session: Session, cliente_id: str) -> Marca | None:
+    """`marca_360` in a unit of work's transaction (it sees what the unit wrote)."""
+    if not storable(cliente_id):
+        return None
+    sql, parametros = _marca_sql(session.get_bind().dialect, cliente_id)
+    fila = session.connection().exec_driver_sql(sql, parametros).first()
+    return Marca(*fila) if fila is not None else None
 
 
 def _escape_like(text: str) -> str:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
 from smartbilling_crm.actividades import service as actividades_service
 from smartbilling_crm.clientes import repository as clientes_repo
+from smartbilling_crm.clientes.cache import Cache360, Cuerpo, Marca, renderizar
 from smartbilling_crm.clientes.schemas import (
     ClienteCreate,
     ClienteDatos,
@@ -156,6 +159,26 @@ def obtener_360(ctx: Contexto, cliente_id: str) -> ClienteRead:
             "salud": salud_service.salud_de(salud),
         }
     )
+
+
+def guardada_360(
+    conexion: Any, dialecto: Dialect, cliente_id: str, cache: Cache360, hoy: date
+) -> tuple[Marca | None, Cuerpo | None]:
+    """The client's stamp (one statement on a driver connection) and its kept 360, if
+    it was kept at that stamp today (`clientes.cache`)."""
+    marca = clientes_repo.marca_360(conexion, dialecto, cliente_id)
+    return marca, cache.leer(cliente_id, marca, hoy) if marca is not None else None
+
+
+def obtener_360_json(
+    ctx: Contexto, cliente_id: str, cache: Cache360, antes: Marca | None
+) -> Cuerpo:
+    """The client 360 as the response's bytes, built; kept if the client's stamp after
+    building it is still `antes`, read before (`clientes.cache`)."""
+    cuerpo = renderizar(obtener_360(ctx, cliente_id).model_dump(mode="json", by_alias=True))
+    if antes is not None and clientes_repo.marca_360_en(ctx.session, cliente_id) == antes:
+        cache.guardar(cliente_id, antes, ctx.hoy, cuerpo)
+    return cuerpo
 
 
 def listar(session: Session, filtro: clientes_repo.FiltroClientes) -> ClienteList:

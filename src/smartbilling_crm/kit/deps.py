@@ -7,12 +7,13 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import anyio
 from fastapi import Depends, Request, Response, Security
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.engine import Dialect
 
 from smartbilling_crm.config import Settings
 from smartbilling_crm.kit.contexto import Contexto, EscrituraNecesaria, unidad_de_trabajo
@@ -169,6 +170,24 @@ class EnUnidad:
             pass
         async with _plaza_de_conexion(self.request, escribe=True):
             return await run_in_threadpool(en_hilo, False)
+
+    async def atajo(self, consulta: Callable[[Any, Dialect], T]) -> T:
+        """A read of one statement by primary key on a pooled driver connection, with no
+        session and no transaction of the app's own: in the read lane, one hop.
+
+        For the client 360's kept bytes (`clientes.cache`): a unit of work and its ORM
+        statement cost 290 µs of Python a read on SQLite, the driver's statement 20."""
+        engine = self.request.app.state.engine
+
+        def en_hilo() -> T:
+            conexion = engine.raw_connection()
+            try:
+                return consulta(conexion, engine.dialect)
+            finally:
+                conexion.close()
+
+        async with _plaza_de_lectura(self.request, self.settings):
+            return await run_in_threadpool(en_hilo)
 
 
 @asynccontextmanager

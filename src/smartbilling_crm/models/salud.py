@@ -59,6 +59,10 @@ class SaludCliente(Base):
     # written before it existed: such a row is stale and the next read recomputes it.
     recomendaciones: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     fecha_calculo: Mapped[date | None] = mapped_column(Date)
+    # One more at every write of the row (`salud.repository.guardar_salud`): with the
+    # client's creation instant, the stamp a kept client 360 is checked against
+    # (`clientes.cache`).
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="0")
     fecha_actualizacion: Mapped[datetime] = mapped_column(
         UTCDateTime(), default=utcnow, onupdate=utcnow
     )

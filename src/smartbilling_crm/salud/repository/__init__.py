@@ -290,7 +290,12 @@ def actividad(
 
 _SALUD = cast(Table, SaludCliente.__table__)
 _SALUD_EXISTENTE = select(SaludCliente.cliente_id).where(_de(SaludCliente.cliente_id))
-_ACTUALIZAR_SALUD = update(_SALUD).where(_SALUD.c.cliente_id == bindparam("_cliente"))
+# Every write counts one more `version` (what a kept client 360 is checked against).
+_ACTUALIZAR_SALUD = (
+    update(_SALUD)
+    .where(_SALUD.c.cliente_id == bindparam("_cliente"))
+    .values(version=_SALUD.c.version + 1)
+)
 
 
 def _para_actualizar(fila: dict[str, Any]) -> dict[str, Any]:
@@ -328,7 +333,8 @@ def guardar_salud(session: Session, filas: list[dict[str, Any]]) -> None:
         session.execute(
             insertar.on_conflict_do_update(
                 index_elements=[_SALUD.c.cliente_id],
-                set_={k: insertar.excluded[k] for k in columnas},
+                set_={k: insertar.excluded[k] for k in columnas}
+                | {"version": _SALUD.c.version + 1},
             ),
             nuevas,
         )
