@@ -79,9 +79,11 @@ MAX_CONEXIONES_PG = {1: 30, WORKERS_PG: 40}
 # R2: rounds per scale and endpoint, alternated between the two scales' servers, and the
 # unrecorded warm-up of each server before an endpoint's rounds (seconds; wrk takes whole ones).
 RONDAS_R2 = 5
-# R1: rounds per figure, alternated between its three servers (of `--seconds` ÷ 5, at least
+# R1: rounds per figure, alternated between its four servers (of `--seconds` ÷ 5, at least
 # 2 s: 10 s per figure by default, as before).
 RONDAS_R1 = 5
+# R1: unrecorded reads of the 360's 1,000 clients before its rounds (`medir_r1`).
+CALENTAR_360_S = 10
 CALENTAR_R2_S = 1
 
 
@@ -482,8 +484,9 @@ def combinar_rondas(rondas: list[Resultado]) -> Resultado:
 
 
 def medir_r1(m: Medidas, crm_url: str, url: str, clientes: int, logs: Path, python: bool) -> None:
-    """R1's three figures (bare endpoint, the 360 read by hand, the client 360) in
-    `RONDAS_R1` rounds alternated bare, by hand, 360, bare…, the three servers up at once,
+    """R1's four figures (bare endpoint, the 360 read by hand, the client 360, the client
+    360 with nothing kept) in `RONDAS_R1` rounds alternated bare, by hand, 360, 360 with
+    nothing kept, bare…, the four servers up at once,
     after 2 s of unrecorded warm-up on each; a figure's rate is its rounds' requests over
     their seconds. Measured one after the other, minutes of this machine's drift fell on
     one figure and not the others (its speed moves by a third within minutes)."""
@@ -493,14 +496,26 @@ def medir_r1(m: Medidas, crm_url: str, url: str, clientes: int, logs: Path, pyth
     with (
         servidor("bare:app", {}, logs) as bare,
         servidor("referencia:app", crm_env(url), logs) as ref,
+        # The same app with nothing kept (`CRM_CACHE_360=0`): every read builds its 360.
+        servidor("smartbilling_crm.main:app", crm_env(url) | {"CRM_CACHE_360": "0"}, logs) as sin,
     ):
         objetivos = {
             "bare": (bare.url, [get("/ok")], [get("/ok")]),
             "referencia": (ref.url, peticiones_360(clientes), peticiones_360(clientes, 200)),
             "360": (crm_url, peticiones_360(clientes), peticiones_360(clientes, 200)),
+            "360 sin caché": (sin.url, peticiones_360(clientes), peticiones_360(clientes, 200)),
         }
         for destino, _, calentar in objetivos.values():
             cargar(destino, calentar, conexiones=CONEXIONES, segundos=2, forzar_python=python)
+        # The kept 360s' steady state: each of the 1,000 clients read once (in order, at
+        # the cold read's rate of 130+ req/s), as a day's first reads would have done.
+        cargar(
+            crm_url,
+            peticiones_360(clientes),
+            conexiones=CONEXIONES,
+            segundos=CALENTAR_360_S,
+            forzar_python=python,
+        )
         rondas: dict[str, list[Resultado]] = {nombre: [] for nombre in objetivos}
         for _ in range(RONDAS_R1):
             for nombre, (destino, peticiones, _) in objetivos.items():
@@ -781,6 +796,14 @@ def filas_resumen(m: Medidas) -> list[str]:
             f"{r360.rps:.0f} ÷ {ref.rps:.0f} = **{ratio:.2f}** | ≥ 0.67 | "
             f"{_si(ratio >= 0.67)} |"
         )
+    sin = m.r1.get("360 sin caché")
+    if sin and "bare" in m.r1 and "referencia" in m.r1:
+        filas.append(
+            f"| R1 with nothing kept (`CRM_CACHE_360=0`: every read builds its 360) ÷ bare; "
+            f"÷ by hand | {sin.rps:.0f} ÷ {m.r1['bare'].rps:.0f} = "
+            f"**{_cociente(sin.rps, m.r1['bare'].rps):.2f}**; ÷ {m.r1['referencia'].rps:.0f} = "
+            f"**{_cociente(sin.rps, m.r1['referencia'].rps):.2f}** | (for reference) | — |"
+        )
     for nombre in R2_ENDPOINTS:
         if (nombre, m.scale) not in m.latencias or (nombre, m.base) not in m.latencias:
             continue
@@ -894,6 +917,7 @@ def informe(m: Medidas) -> str:
         "bare": "bare `async` endpoint",
         "referencia": f"360 by hand (`referencia.py`) @ {m.scale:,}",
         "360": f"client 360 @ {m.scale:,}",
+        "360 sin caché": f"client 360 @ {m.scale:,}, nothing kept (`CRM_CACHE_360=0`)",
         "360 tras R3": f"client 360 @ {m.scale:,}, again after the SQLite webhooks (R3)",
     }
     for clave, nombre in nombres_r1.items():
@@ -975,9 +999,13 @@ def informe(m: Medidas) -> str:
                 if "R2" in m.solo and m.latencias
                 else []
             ),
-            f"- R1's three figures are measured on the same recomputed database in {RONDAS_R1} "
-            "rounds each, alternated (bare, by hand, 360, bare, …), the three servers up at "
-            "once; a figure's rate is its rounds' requests over their seconds. "
+            f"- R1's four figures are measured on the same recomputed database in {RONDAS_R1} "
+            "rounds each, alternated (bare, by hand, 360, 360 with nothing kept, bare, …), the "
+            "four servers up at once; a figure's rate is its rounds' requests over their "
+            "seconds. The 360's server keeps rendered 360s (`CRM_CACHE_360`, 2,000 by "
+            "default) and R1 reads the same 1,000 clients over and over (each read once, "
+            f"{CALENTAR_360_S} s, before its rounds), so its figure is the warm read's; the "
+            "one with nothing kept is the cold read's. "
             "R4 times the cron's daily run: the data are generated as of yesterday and "
             "recomputed in the bench's process as of 24 hours ago (the first run after "
             "loading, timed too), then R4 runs `smartbilling-crm recalcular` in a subprocess "
