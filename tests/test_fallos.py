@@ -29,15 +29,21 @@ def test_postgresql_unreachable_is_503_and_the_service_recovers(
     try:
         with server.client() as client:
             assert client.get("/api/clientes/").status_code == 200
+            body = {"id": "c360", "nombre_empresa": "Cortada S.L.", "email": "c@cortada.es"}
+            assert client.post("/api/clientes/", json=body).status_code == 201
+            assert client.get("/api/clientes/c360").status_code == 200  # kept rendered
 
             proxy.cut()
-            started = time.monotonic()
-            down = client.get("/api/clientes/")
-            assert time.monotonic() - started < 15  # no hang
-            assert down.status_code == 503
-            assert down.json()["detail"].startswith("La base de datos no responde")
-            assert down.headers["retry-after"] == "5"
-            assert "Traceback" not in down.text
+            # The list, and the client 360, whose kept bytes are checked on a driver
+            # connection of their own (`EnUnidad.atajo`).
+            for path in ("/api/clientes/", "/api/clientes/c360"):
+                started = time.monotonic()
+                down = client.get(path)
+                assert time.monotonic() - started < 15, path  # no hang
+                assert down.status_code == 503, (path, down.text)
+                assert down.json()["detail"].startswith("La base de datos no responde")
+                assert down.headers["retry-after"] == "5"
+                assert "Traceback" not in down.text
             health = client.get("/healthz")
             assert health.status_code == 503
             assert health.json() == {
@@ -121,10 +127,14 @@ def test_a_frozen_database_is_503_within_10_seconds_and_the_service_recovers(
             for _ in range(3):  # several pooled connections
                 assert client.get("/api/clientes/").status_code == 200
             assert client.get("/healthz").status_code == 200
+            body = {"id": "c360", "nombre_empresa": "Viva S.L.", "email": "v@viva.es"}
+            assert client.post("/api/clientes/", json=body).status_code == 201
+            assert client.get("/api/clientes/c360").status_code == 200  # kept rendered
 
             proxy.freeze()
             for method, path in [
                 ("GET", "/api/clientes/"),
+                ("GET", "/api/clientes/c360"),
                 ("GET", "/healthz"),
                 ("POST", "/api/clientes/"),
             ]:

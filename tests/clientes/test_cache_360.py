@@ -4,14 +4,14 @@ and answers what a fresh build would, after every kind of write; `ETag` and `304
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
 
 from smartbilling_crm.clientes import repository as clientes_repo
-from smartbilling_crm.clientes.cache import Cache360, etag_coincide
+from smartbilling_crm.clientes.cache import MAX_BYTES, Cache360, Marca, etag_coincide, etiquetar
 from smartbilling_crm.salud import recalculo
 
 from ..conftest import Backend
@@ -78,7 +78,7 @@ def test_una_lectura_repetida_es_una_sentencia_y_los_mismos_bytes(
     assert segunda.content == primera.content
     assert segunda.headers["etag"] == primera.headers["etag"]
     assert segunda.headers["content-type"] == "application/json"
-    assert segunda.headers["cache-control"] == "private, no-cache"
+    assert segunda.headers["cache-control"] == "no-store"  # personal data, as every answer
     assert segunda.json()["salud"]["importe_vencido"] == 2500.0
     assert len(cache) == 1
 
@@ -245,47 +245,60 @@ def test_tras_cada_escritura_la_360_es_la_recien_hecha(
     assert leida != guardada
 
 
-def test_sin_cache_cada_lectura_construye_la_360(db: Backend, api: httpx.Client) -> None:
-    """`CRM_CACHE_360=0`: nothing is kept, the answer is the same."""
+def test_sin_cache_cada_lectura_construye_la_360_sin_sentencias_de_mas(
+    db: Backend, api: httpx.Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`CRM_CACHE_360=0`: nothing is kept, no stamp is read, the answer is the same."""
     db.clock.set(HOY)
     _cliente_con_historia(api)
+    con_cache = _360(api).content
+    marcas: list[str] = []
+    monkeypatch.setattr(clientes_repo, "marca_360", lambda *a: marcas.append(a[2]))
+    monkeypatch.setattr(clientes_repo, "marca_360_en", lambda *a: marcas.append(a[1]))
     guardada = db.app.state.cache_360
     db.app.state.cache_360 = Cache360(0)
     try:
-        _360(api)
-        db.statements.clear()
         respuesta = _360(api)
-        assert len(db.statements) > 1
+        assert respuesta.content == con_cache
+        assert marcas == []
         assert len(db.app.state.cache_360) == 0
         assert "etag" in respuesta.headers
     finally:
         db.app.state.cache_360 = guardada
 
 
-def test_un_cliente_borrado_es_404_aunque_estuviera_guardado(
+def test_un_cliente_borrado_es_404_y_su_360_no_queda_en_memoria(
     db: Backend, api: httpx.Client, cache: Cache360
 ) -> None:
+    """GDPR erasure: its rendered 360 (name, email, contacts) goes with it, dropped by the
+    worker that erased it, and by any other when it looks the client up."""
     db.clock.set(HOY)
     _cliente_con_historia(api)
     _360(api)
+    assert len(cache) == 1
     api.delete(f"/api/clientes/{ID}").raise_for_status()
+    assert len(cache) == 0
+    cache.guardar(ID, Marca("antes", 1, "antes"), HOY.date(), etiquetar(b"{}"))  # another worker's
     assert api.get(f"/api/clientes/{ID}").status_code == 404
+    assert len(cache) == 0
 
 
-def test_la_cache_guarda_las_mas_recientes_hasta_su_capacidad() -> None:
-    from datetime import date, datetime
-
-    from smartbilling_crm.clientes.cache import Marca, renderizar
-
+def test_la_cache_guarda_las_mas_recientes_de_hoy_hasta_su_capacidad() -> None:
     cache = Cache360(2)
     marca = Marca(datetime(2026, 1, 1), 1, datetime(2026, 1, 1))
     hoy = date(2026, 1, 20)
     for cliente in ("a", "b", "c"):
-        cache.guardar(cliente, marca, hoy, renderizar({"id": cliente}))
+        cache.guardar(cliente, marca, hoy, etiquetar(cliente.encode()))
     assert cache.leer("a", marca, hoy) is None  # the least recently used went first
-    assert cache.leer("c", marca, hoy) == renderizar({"id": "c"})
+    assert cache.leer("c", marca, hoy) == etiquetar(b"c")
     assert cache.leer("c", marca, date(2026, 1, 21)) is None  # another day
     assert cache.leer("c", Marca(marca.creado, 2, marca.escrito), hoy) is None
+    # The first 360 kept on a new day takes every one of earlier days with it.
+    cache.guardar("d", marca, date(2026, 1, 21), etiquetar(b"d"))
+    assert len(cache) == 1
+    # One too large to keep is not kept.
+    cache.guardar("e", marca, date(2026, 1, 21), etiquetar(b" " * (MAX_BYTES + 1)))
+    assert cache.leer("e", marca, date(2026, 1, 21)) is None
 
 
 def test_if_none_match() -> None:

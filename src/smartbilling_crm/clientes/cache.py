@@ -14,14 +14,15 @@ in between makes the next read build it again, never serve a body older than its
 The client's creation instant and the row's last write are part of the stamp: an erased
 client created again with the same id starts its health row's version over.
 
-Bounded (`CRM_CACHE_360`, entries per process, least recently used out first); 0 turns
-it off.
+Bounded (`CRM_CACHE_360`, entries per process, least recently used out first; a body
+over `MAX_BYTES` is not kept); 0 turns it off. An erased client's 360 (personal data) is
+dropped by the worker that erased it and by any that looks it up; every entry of an
+earlier day goes with the first 360 kept on a new day.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -47,12 +48,12 @@ class Cuerpo:
     etag: str
 
 
-def renderizar(datos: dict[str, Any]) -> Cuerpo:
-    """The JSON bytes FastAPI would send for `datos` (Starlette's `JSONResponse.render`:
-    UTF-8, no spaces), with a strong entity tag from their digest."""
-    contenido = json.dumps(
-        datos, ensure_ascii=False, allow_nan=False, indent=None, separators=(",", ":")
-    ).encode("utf-8")
+# A 360 is about 5 KB; one with hundreds of contacts or open deals is built every time.
+MAX_BYTES = 64 * 1024
+
+
+def etiquetar(contenido: bytes) -> Cuerpo:
+    """A rendered 360 with a strong entity tag from its digest."""
     return Cuerpo(contenido, '"' + hashlib.blake2b(contenido, digest_size=16).hexdigest() + '"')
 
 
@@ -82,13 +83,21 @@ class Cache360:
             return entrada[2]
 
     def guardar(self, cliente_id: str, marca: Marca, hoy: date, cuerpo: Cuerpo) -> None:
-        if self.capacidad <= 0:
+        if self.capacidad <= 0 or len(cuerpo.contenido) > MAX_BYTES:
             return
         with self._cerrojo:
             self._entradas[cliente_id] = (marca, hoy, cuerpo)
             self._entradas.move_to_end(cliente_id)
-            while len(self._entradas) > self.capacidad:
+            # The least recently read first: those of earlier days, then over capacity.
+            while self._entradas and (
+                len(self._entradas) > self.capacidad or next(iter(self._entradas.values()))[1] < hoy
+            ):
                 self._entradas.popitem(last=False)
+
+    def olvidar(self, cliente_id: str) -> None:
+        """Drop a client's 360 (an erased client)."""
+        with self._cerrojo:
+            self._entradas.pop(cliente_id, None)
 
     def vaciar(self) -> None:
         with self._cerrojo:

@@ -152,17 +152,20 @@ async def obtener_cliente(
     el cliente no haya cambiado."""
     cache = request.app.state.cache_360
     hoy = unidad.now.astimezone(unidad.settings.tz).date()
-    marca, cuerpo = await unidad.atajo(
-        lambda conexion, dialecto: clientes_service.guardada_360(
-            conexion, dialecto, cliente_id, cache, hoy
+    marca, cuerpo = None, None
+    if cache.capacidad > 0:  # `CRM_CACHE_360=0`: built as before, no statement more
+        marca, cuerpo = await unidad.atajo(
+            lambda conexion, dialecto: clientes_service.guardada_360(
+                conexion, dialecto, cliente_id, cache, hoy
+            )
         )
-    )
     if cuerpo is None:
         cuerpo = await unidad(
             lambda ctx: clientes_service.obtener_360_json(ctx, cliente_id, cache, marca)
         )
-    # Kept by whoever reads it, but checked every time (the tag says whether it changed).
-    cabeceras = {"ETag": cuerpo.etag, "Cache-Control": "private, no-cache"}
+    # Personal data: no browser or proxy stores it (`no-store`, as every API answer); a
+    # client that keeps the body itself asks again with its tag.
+    cabeceras = {"ETag": cuerpo.etag}
     if etag_coincide(if_none_match, cuerpo.etag):
         return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers=cabeceras)
     return Response(cuerpo.contenido, media_type="application/json", headers=cabeceras)
@@ -185,9 +188,10 @@ def actualizar_cliente(ctx: ContextoDep, cliente_id: str, cambios: ClienteUpdate
     summary="Borrar cliente (RGPD)",
     responses=READ,
 )
-def borrar_cliente(ctx: ContextoDep, cliente_id: str) -> Response:
+def borrar_cliente(request: Request, ctx: ContextoDep, cliente_id: str) -> Response:
     """Derecho de supresión: borra el cliente y todo lo que el CRM guarda de él."""
     clientes_service.borrar(ctx, cliente_id)
+    request.app.state.cache_360.olvidar(cliente_id)  # its rendered 360 too
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from pydantic import TypeAdapter
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
 from smartbilling_crm.actividades import service as actividades_service
 from smartbilling_crm.clientes import repository as clientes_repo
-from smartbilling_crm.clientes.cache import Cache360, Cuerpo, Marca, renderizar
+from smartbilling_crm.clientes.cache import Cache360, Cuerpo, Marca, etiquetar
 from smartbilling_crm.clientes.schemas import (
     ClienteCreate,
     ClienteDatos,
@@ -33,6 +34,7 @@ from smartbilling_crm.oportunidades import service as oportunidades_service
 from smartbilling_crm.salud import service as salud_service
 
 ACTIVIDADES_RECIENTES = 10
+_JSON_360 = TypeAdapter(ClienteRead)
 # The list's filter, for callers outside this feature (the panel) that may not read the
 # repository.
 FiltroClientes = clientes_repo.FiltroClientes
@@ -167,7 +169,10 @@ def guardada_360(
     """The client's stamp (one statement on a driver connection) and its kept 360, if
     it was kept at that stamp today (`clientes.cache`)."""
     marca = clientes_repo.marca_360(conexion, dialecto, cliente_id)
-    return marca, cache.leer(cliente_id, marca, hoy) if marca is not None else None
+    if marca is None:
+        cache.olvidar(cliente_id)  # erased (or not there yet): nothing of it stays here
+        return None, None
+    return marca, cache.leer(cliente_id, marca, hoy)
 
 
 def obtener_360_json(
@@ -175,7 +180,8 @@ def obtener_360_json(
 ) -> Cuerpo:
     """The client 360 as the response's bytes, built; kept if the client's stamp after
     building it is still `antes`, read before (`clientes.cache`)."""
-    cuerpo = renderizar(obtener_360(ctx, cliente_id).model_dump(mode="json", by_alias=True))
+    # Serialised as FastAPI serialises a `response_model` (pydantic's JSON, aliases).
+    cuerpo = etiquetar(_JSON_360.dump_json(obtener_360(ctx, cliente_id), by_alias=True))
     if antes is not None and clientes_repo.marca_360_en(ctx.session, cliente_id) == antes:
         cache.guardar(cliente_id, antes, ctx.hoy, cuerpo)
     return cuerpo

@@ -14,6 +14,7 @@ from fastapi import Depends, Request, Response, Security
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError
 
 from smartbilling_crm.config import Settings
 from smartbilling_crm.kit.contexto import Contexto, EscrituraNecesaria, unidad_de_trabajo
@@ -178,13 +179,22 @@ class EnUnidad:
         For the client 360's kept bytes (`clientes.cache`): a unit of work and its ORM
         statement cost 290 µs of Python a read on SQLite, the driver's statement 20."""
         engine = self.request.app.state.engine
+        dialecto = engine.dialect
 
         def en_hilo() -> T:
-            conexion = engine.raw_connection()
             try:
-                return consulta(conexion, engine.dialect)
-            finally:
-                conexion.close()
+                conexion = engine.raw_connection()
+                try:
+                    return consulta(conexion, dialecto)
+                finally:
+                    conexion.close()
+            except dialecto.loaded_dbapi.Error as error:
+                # The driver's own error (nothing of SQLAlchemy's wraps a raw connection):
+                # as SQLAlchemy's, so an unreachable, frozen or busy database is the same
+                # 503 as for every other request.
+                raise DBAPIError.instance(
+                    None, None, error, dialecto.loaded_dbapi.Error, dialect=dialecto
+                ) from error
 
         async with _plaza_de_lectura(self.request, self.settings):
             return await run_in_threadpool(en_hilo)

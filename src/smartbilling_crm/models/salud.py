@@ -61,7 +61,8 @@ class SaludCliente(Base):
     fecha_calculo: Mapped[date | None] = mapped_column(Date)
     # One more at every write of the row (`salud.repository.guardar_salud`): with the
     # client's creation instant, the stamp a kept client 360 is checked against
-    # (`clientes.cache`).
+    # (`clientes.cache`). A data migration that rewrites health rows adds one too, or
+    # the workers' kept 360s show the old rows until the next day.
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="0")
     fecha_actualizacion: Mapped[datetime] = mapped_column(
         UTCDateTime(), default=utcnow, onupdate=utcnow
