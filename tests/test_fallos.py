@@ -35,7 +35,7 @@ def test_postgresql_unreachable_is_503_and_the_service_recovers(
 
             proxy.cut()
             # The list, and the client 360, whose kept bytes are checked on a driver
-            # connection of their own (`EnUnidad.atajo`).
+            # connection of their own (`EnUnidad`'s `atajo`).
             for path in ("/api/clientes/", "/api/clientes/c360"):
                 started = time.monotonic()
                 down = client.get(path)

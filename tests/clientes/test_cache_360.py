@@ -308,3 +308,11 @@ def test_if_none_match() -> None:
     assert etag_coincide("*", '"a"')
     assert not etag_coincide(None, '"a"')
     assert not etag_coincide('"b"', '"a"')
+
+
+def test_la_360_declara_su_etiqueta_y_el_304(api: httpx.Client) -> None:
+    """For code generators: the `If-None-Match` header, the `ETag` of the 200 and the 304."""
+    operacion = api.get("/openapi.json").json()["paths"]["/api/clientes/{cliente_id}"]["get"]
+    assert {"name": "if-none-match", "in": "header"}.items() <= operacion["parameters"][-1].items()
+    for codigo in ("200", "304"):
+        assert "ETag" in operacion["responses"][codigo]["headers"], codigo

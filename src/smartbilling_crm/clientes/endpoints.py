@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Header, Query, Request, Response, status
+from sqlalchemy.engine import Dialect
 
 from smartbilling_crm.clientes import csv as csv_clientes
 from smartbilling_crm.clientes import service as clientes_service
-from smartbilling_crm.clientes.cache import etag_coincide
+from smartbilling_crm.clientes.cache import Cuerpo, Marca, etag_coincide
 from smartbilling_crm.clientes.repository import FiltroClientes
 from smartbilling_crm.clientes.schemas import (
     CLIENTE_EXAMPLE,
@@ -28,7 +29,13 @@ from smartbilling_crm.kit.schemas import CleanStr, EstadoClienteIn, RiesgoImpago
 router = APIRouter(prefix="/api/clientes", tags=["Clientes"], dependencies=[ApiKeyDep])
 
 OrdenarPor = Annotated[OrdenarClientesPor, _accept_ascii(OrdenarClientesPor)]
-ETIQUETA = "La versión de esta respuesta: mándala en `If-None-Match` para saber si cambió"
+CABECERA_ETAG = {
+    "ETag": {
+        "description": "La versión de esta respuesta: mándala en `If-None-Match` para saber "
+        "si cambió",
+        "schema": {"type": "string"},
+    }
+}
 # The list's and the CSV export's `sector` filter.
 SectorFiltro = Annotated[
     CleanStr | None,
@@ -133,8 +140,11 @@ def exportar_clientes_csv(
     summary="Cliente 360",
     responses={
         **READ,
-        200: {"headers": {"ETag": {"description": ETIQUETA, "schema": {"type": "string"}}}},
-        304: {"description": "Sin cambios desde la etiqueta de `If-None-Match` (sin cuerpo)"},
+        200: {"headers": CABECERA_ETAG},
+        304: {
+            "description": "Sin cambios desde la etiqueta de `If-None-Match` (sin cuerpo)",
+            "headers": CABECERA_ETAG,
+        },
     },
 )
 async def obtener_cliente(
@@ -152,17 +162,17 @@ async def obtener_cliente(
     el cliente no haya cambiado."""
     cache = request.app.state.cache_360
     hoy = unidad.now.astimezone(unidad.settings.tz).date()
-    marca, cuerpo = None, None
-    if cache.capacidad > 0:  # `CRM_CACHE_360=0`: built as before, no statement more
-        marca, cuerpo = await unidad.atajo(
-            lambda conexion, dialecto: clientes_service.guardada_360(
-                conexion, dialecto, cliente_id, cache, hoy
-            )
-        )
-    if cuerpo is None:
-        cuerpo = await unidad(
-            lambda ctx: clientes_service.obtener_360_json(ctx, cliente_id, cache, marca)
-        )
+    visto: list[Marca | None] = [None]  # the stamp the check read, for the build to keep
+
+    def guardada(conexion: Any, dialecto: Dialect) -> Cuerpo | None:
+        visto[0], cuerpo = clientes_service.guardada_360(conexion, dialecto, cliente_id, cache, hoy)
+        return cuerpo
+
+    cuerpo = await unidad(
+        lambda ctx: clientes_service.obtener_360_json(ctx, cliente_id, cache, visto[0]),
+        # `CRM_CACHE_360=0`: built as before, no statement more.
+        atajo=guardada if cache.capacidad > 0 else None,
+    )
     # Personal data: no browser or proxy stores it (`no-store`, as every API answer); a
     # client that keeps the body itself asks again with its tag.
     cabeceras = {"ETag": cuerpo.etag}

@@ -83,9 +83,9 @@ def _marca_sql(dialecto: Dialect, cliente_id: str) -> tuple[str, Any]:
 
 def marca_360(conexion: Any, dialecto: Dialect, cliente_id: str) -> Marca | None:
     """What a kept client 360 is checked against (`clientes.cache`), by primary key on a
-    pooled driver connection (its errors are the driver's: `EnUnidad.atajo` words them);
-    None for a client that does not exist or has no health row yet. The driver's values,
-    only ever compared with each other."""
+    pooled driver connection (its errors are the driver's, worded by `EnUnidad`'s
+    `atajo`); None for a client that does not exist or has no health row yet. The
+    driver's values, only ever compared with each other."""
     if not storable(cliente_id):
         return None
     sql, parametros = _marca_sql(dialecto, cliente_id)
