@@ -104,3 +104,17 @@ def test_accented_wire_names_are_documented(spec: dict[str, Any]) -> None:
     assert {"tamaño_empresa", "fecha_última_compra"} <= read_props
     assert "duración_minutos" in schemas["ActividadRead"]["properties"]
     assert "fecha_última_interaccion" in schemas["ContactoRead"]["properties"]
+
+
+def test_every_success_is_described_in_spanish(spec: dict[str, Any]) -> None:
+    """FastAPI's own "Successful Response" is said in Spanish, by status."""
+    descripciones = {
+        (codigo, respuesta["description"])
+        for ruta in spec["paths"].values()
+        for operacion in ruta.values()
+        for codigo, respuesta in operacion["responses"].items()
+        if codigo.startswith("2")
+    }
+    assert not [d for d in descripciones if "Successful" in d[1]]
+    assert ("201", "Creado") in descripciones
+    assert ("204", "Hecho, sin cuerpo") in descripciones

@@ -8,6 +8,7 @@ another origin.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import fastapi_offline
 from fastapi import FastAPI
@@ -31,9 +32,32 @@ def operation_id(route: APIRoute) -> str:
     return first + "".join(word.capitalize() for word in rest)
 
 
+# FastAPI's own description of a success ("Successful Response"), in Spanish by status.
+_EXITO = {"200": "Correcto", "201": "Creado", "204": "Hecho, sin cuerpo"}
+
+
+def _exito_en_espanol(app: FastAPI) -> None:
+    """The published description says a success in Spanish, as it says everything else."""
+    generar = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            esquema = generar()
+            for ruta in esquema.get("paths", {}).values():
+                for operacion in ruta.values():
+                    for codigo, respuesta in operacion.get("responses", {}).items():
+                        if respuesta.get("description") == "Successful Response":
+                            respuesta["description"] = _EXITO.get(codigo, "Correcto")
+        return app.openapi_schema or generar()
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def instalar_documentacion(app: FastAPI) -> None:
-    """`/docs` (Swagger UI) and `/redoc` with their assets served by the app itself.
-    The app must be built with `docs_url=None, redoc_url=None`."""
+    """`/docs` (Swagger UI) and `/redoc` with their assets served by the app itself, and
+    the published description's few words of FastAPI's own in Spanish. The app must be
+    built with `docs_url=None, redoc_url=None`."""
+    _exito_en_espanol(app)
     app.mount(ASSETS_URL, StaticFiles(directory=_ASSETS_DIR), name="docs-assets")
     openapi_url = app.openapi_url or "/openapi.json"
     redirect_url = "/docs/oauth2-redirect"
