@@ -38,6 +38,7 @@ from smartbilling_crm.kit.logs import configure_logging
 from smartbilling_crm.kit.middleware import (
     MAX_BODY_BYTES,
     BodyLimitMiddleware,
+    HeadMiddleware,
     RequestLogMiddleware,
     SecurityHeadersMiddleware,
     ZonaHorariaMiddleware,
@@ -171,6 +172,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     panel.instalar(app, settings)
     app.add_middleware(ZonaHorariaMiddleware, tz=settings.tz)
     app.add_middleware(SecurityHeadersMiddleware)
+    # Inside the log (which records HEAD), outside everything else: even a 413 or a 429
+    # answers a HEAD without a body.
+    app.add_middleware(HeadMiddleware)
     app.add_middleware(RequestLogMiddleware)
     configure_logging()
     for router in (

@@ -203,6 +203,34 @@ class RequestLogMiddleware:
             )
 
 
+class HeadMiddleware:
+    """HEAD wherever GET answers: the GET's status and headers, no body (RFC 9110 §9.3.2:
+    a general-purpose server supports HEAD). FastAPI's routes declare GET only, so without
+    this an uptime monitor or a link checker asking with HEAD got 405 on every page.
+
+    The scope is changed in place and restored, so the request log (outside) records HEAD
+    and the route the router matched."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+
+        async def sin_cuerpo(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                message = {**message, "body": b""}
+            await send(message)
+
+        scope["method"] = "GET"
+        try:
+            await self.app(scope, receive, sin_cuerpo)
+        finally:
+            scope["method"] = "HEAD"
+
+
 class ZonaHorariaMiddleware:
     """Naive datetimes in this request are read in the app's business time zone."""
 
