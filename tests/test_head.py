@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Callable
 from typing import Any
 
 import httpx
-import pytest
 
 
 def test_head_of_the_360_is_the_get_without_its_body(
@@ -40,14 +40,33 @@ def test_head_answers_the_errors_a_get_would(api: httpx.Client, anon: httpx.Clie
     assert solo_post.headers["allow"] == "POST"
 
 
-def test_the_request_log_says_head(api: httpx.Client, caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level(logging.INFO, logger="smartbilling_crm.request"):
+class _Lineas(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.lineas: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lineas.append(record.getMessage())
+
+
+def test_the_request_log_says_head(api: httpx.Client) -> None:
+    # A handler on the request logger itself: whether it propagates to the root logger
+    # (where pytest's caplog listens) depends on which test configured logging first.
+    registro = logging.getLogger("smartbilling_crm.request")
+    lineas = _Lineas()
+    nivel = registro.level
+    registro.addHandler(lineas)
+    registro.setLevel(logging.INFO)
+    try:
         api.head("/api/clientes/no-existe", headers={"X-Request-ID": "cabeza-1"})
-    [linea] = [
-        json.loads(r.getMessage())
-        for r in caplog.records
-        if r.name == "smartbilling_crm.request" and "cabeza-1" in r.getMessage()
-    ]
+        # The line is written once the answer has left: the client may read it first.
+        limite = time.monotonic() + 5
+        while not any("cabeza-1" in t for t in lineas.lineas) and time.monotonic() < limite:
+            time.sleep(0.01)
+    finally:
+        registro.removeHandler(lineas)
+        registro.setLevel(nivel)
+    [linea] = [json.loads(t) for t in lineas.lineas if "cabeza-1" in t]
     assert (linea["method"], linea["route"], linea["status"]) == (
         "HEAD",
         "/api/clientes/{cliente_id}",

@@ -23,6 +23,7 @@ from smartbilling_crm.kit.excepciones import (
     SinConexionError,
     UnauthorizedError,
 )
+from smartbilling_crm.kit.parametros import rechazar_desconocidos
 
 T = TypeVar("T")
 
@@ -280,14 +281,17 @@ def _matches_any(candidate: str, keys: list[str]) -> bool:
 
 
 async def require_api_key(
+    request: Request,
     settings: SettingsDep,
     bearer: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
     header_key: Annotated[str | None, Security(_api_key_header)],
 ) -> None:
-    """401 unless the request carries one of the configured API keys."""
+    """401 unless the request carries one of the configured API keys; then 422 for a
+    query parameter the operation does not take (`kit.parametros`)."""
     candidate = bearer.credentials if bearer is not None else header_key
     if not candidate or not _matches_any(candidate, settings.api_keys):
         raise UnauthorizedError("Falta la clave de API o no es válida")
+    rechazar_desconocidos(request)
 
 
 ApiKeyDep = Depends(require_api_key)

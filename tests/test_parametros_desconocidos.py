@@ -1,0 +1,81 @@
+"""A query parameter an operation does not take is a 422 naming it (contract §2: the client
+list's parameters, "anything else 422"), on every operation behind the API key: ignoring
+it silently answered the wrong page or dropped a value the caller meant to send."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+
+from .api_helpers import assert_invalid
+
+MakeCliente = Callable[..., dict[str, Any]]
+
+
+def test_the_client_list_names_an_unknown_parameter_and_what_it_takes(
+    api: httpx.Client, make_cliente: MakeCliente
+) -> None:
+    for _ in range(3):
+        make_cliente()
+    # `limite` is the per-client lists' old name; the client list takes `limit` only.
+    body = assert_invalid(api.get("/api/clientes/", params={"limite": 1}), "limite")
+    [error] = body["errors"]
+    assert error["tipo"] == "parametro_desconocido"
+    assert "'limit'" in error["mensaje"] and "'ordenar_por'" in error["mensaje"]
+    assert body["detail"].startswith("Datos no válidos: limite: parámetro desconocido")
+    # Every parameter it declares is still taken, together.
+    todos = {
+        "skip": 0,
+        "limit": 1,
+        "estado": "prospecto",
+        "sector": "x",
+        "riesgo_impago": "bajo",
+        "q": "empresa",
+        "ordenar_por": "ltv",
+        "orden": "asc",
+    }
+    assert api.get("/api/clientes/", params=todos).status_code == 200
+    assert api.get("/api/clientes/", params={"limit": 1}).json()["limit"] == 1
+
+
+def test_several_unknown_parameters_are_all_named(api: httpx.Client) -> None:
+    body = assert_invalid(api.get("/api/alertas", params={"foo": 1, "bar": 2}), "foo")
+    assert [e["campo"] for e in body["errors"]] == ["bar", "foo"]
+
+
+def test_an_operation_without_parameters_says_it_takes_none(
+    api: httpx.Client, make_cliente: MakeCliente
+) -> None:
+    cliente = make_cliente()
+    body = assert_invalid(api.get(f"/api/clientes/{cliente['id']}", params={"_": "1"}), "_")
+    assert body["errors"][0]["mensaje"].endswith("no admite parámetros en la URL")
+    assert api.get(f"/api/clientes/{cliente['id']}").status_code == 200
+
+
+def test_a_misspelt_value_does_not_close_an_opportunity_without_it(
+    api: httpx.Client, make_cliente: MakeCliente
+) -> None:
+    cliente = make_cliente()
+    url = f"/api/clientes/{cliente['id']}/oportunidades"
+    oportunidad = api.post(url, json={"nombre_proyecto": "Web", "monto_estimado": 1000}).json()
+    ganada = f"/api/clientes/oportunidades/{oportunidad['id']}/ganada"
+    assert_invalid(api.put(ganada, params={"valor_fnal": 900}), "valor_fnal")
+    [sigue] = api.get(url).json()
+    assert sigue["estado"] != "ganada"
+    assert api.put(ganada, params={"valor_final": 900}).json()["valor_ganado"] == 900
+
+
+def test_the_per_client_lists_keep_their_old_parameter_name(
+    api: httpx.Client, make_cliente: MakeCliente
+) -> None:
+    cliente = make_cliente()
+    url = f"/api/clientes/{cliente['id']}/actividades"
+    for nombre in ("limite", "limit"):
+        assert api.get(url, params={nombre: 5}).status_code == 200
+    assert_invalid(api.get(url, params={"limits": 5}), "limits")
+
+
+def test_without_the_key_it_is_401_first(anon: httpx.Client) -> None:
+    assert anon.get("/api/clientes/", params={"foo": 1}).status_code == 401
