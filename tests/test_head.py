@@ -3,6 +3,7 @@ Uptime monitors and link checkers ask with HEAD; FastAPI's routes alone answered
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
@@ -10,6 +11,8 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
+
+from .conftest import API_KEY, Backend
 
 
 def test_head_of_the_360_is_the_get_without_its_body(
@@ -72,3 +75,41 @@ def test_the_request_log_says_head(api: httpx.Client) -> None:
         "/api/clientes/{cliente_id}",
         404,
     )
+
+
+def test_the_server_keeps_seeing_head_while_the_answer_goes_out(
+    db: Backend, make_cliente: Callable[..., dict[str, Any]]
+) -> None:
+    """The app inside sees a GET, the server's own scope keeps HEAD to the end: uvicorn's
+    httptools protocol reads it while it sends, to know that no body follows the
+    `Content-Length` (with the scope turned into a GET it cut every HEAD's connection)."""
+    ruta = f"/api/clientes/{make_cliente()['id']}"
+    scope: dict[str, Any] = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "HEAD",
+        "scheme": "http",
+        "path": ruta,
+        "raw_path": ruta.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"host", b"crm"), (b"authorization", f"Bearer {API_KEY}".encode())],
+        "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", 80),
+    }
+    enviados: list[tuple[str, str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(mensaje: dict[str, Any]) -> None:
+        enviados.append(
+            (mensaje["type"], scope["method"], mensaje.get("status", mensaje.get("body")))
+        )
+
+    asyncio.run(db.app(scope, receive, send))
+    assert enviados[0] == ("http.response.start", "HEAD", 200)
+    assert all(metodo == "HEAD" for _, metodo, _ in enviados)
+    assert all(cuerpo == b"" for tipo, _, cuerpo in enviados if tipo == "http.response.body")
+    assert getattr(scope.get("route"), "path", None) == "/api/clientes/{cliente_id}"

@@ -79,3 +79,9 @@ def test_the_per_client_lists_keep_their_old_parameter_name(
 
 def test_without_the_key_it_is_401_first(anon: httpx.Client) -> None:
     assert anon.get("/api/clientes/", params={"foo": 1}).status_code == 401
+
+
+def test_a_parameter_without_a_name_is_said_so(api: httpx.Client) -> None:
+    respuesta = api.get("/api/alertas?=1")
+    body = assert_invalid(respuesta, "")
+    assert body["detail"].startswith("Datos no válidos: (sin nombre): parámetro desconocido")

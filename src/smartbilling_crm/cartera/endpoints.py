@@ -47,7 +47,7 @@ async def listar_alertas(
     response_model=Dashboard,
     tags=["Cartera"],
     summary="Cuadro de mando",
-    responses=UNAUTHORIZED,
+    responses={**UNAUTHORIZED, **INVALID},
 )
 async def obtener_dashboard(unidad: EnUnidadDep) -> Dashboard:
     """La cartera de un vistazo: clientes por estado, LTV, ingresos esperados, pipeline,
@@ -60,7 +60,7 @@ async def obtener_dashboard(unidad: EnUnidadDep) -> Dashboard:
     response_model=Pipeline,
     tags=["Cartera"],
     summary="Pipeline de ventas",
-    responses=UNAUTHORIZED,
+    responses={**UNAUTHORIZED, **INVALID},
 )
 def obtener_pipeline(ctx: ContextoDep) -> Pipeline:
     """Por etapa: número, importe e importe ponderado; previsión ponderada a 30 y 90 días."""

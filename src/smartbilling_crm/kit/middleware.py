@@ -208,8 +208,10 @@ class HeadMiddleware:
     a general-purpose server supports HEAD). FastAPI's routes declare GET only, so without
     this an uptime monitor or a link checker asking with HEAD got 405 on every page.
 
-    The scope is changed in place and restored, so the request log (outside) records HEAD
-    and the route the router matched."""
+    The app inside gets a copy of the scope that says GET: the server keeps reading its own
+    (uvicorn's httptools protocol decides from it whether the body it sends must match
+    `Content-Length`, and answered a HEAD made GET by cutting the connection). The route
+    the router matched is copied back for the request log, which records HEAD."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -224,11 +226,12 @@ class HeadMiddleware:
                 message = {**message, "body": b""}
             await send(message)
 
-        scope["method"] = "GET"
+        como_get = {**scope, "method": "GET"}
         try:
-            await self.app(scope, receive, sin_cuerpo)
+            await self.app(como_get, receive, sin_cuerpo)
         finally:
-            scope["method"] = "HEAD"
+            if "route" in como_get:
+                scope["route"] = como_get["route"]
 
 
 class ZonaHorariaMiddleware:

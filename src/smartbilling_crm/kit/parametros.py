@@ -56,6 +56,5 @@ def rechazar_desconocidos(request: Request) -> None:
     errores = [
         {"campo": n, "mensaje": mensaje, "tipo": "parametro_desconocido"} for n in desconocidos
     ]
-    raise InvalidInputError(
-        f"Datos no válidos: {', '.join(desconocidos)}: {mensaje}", errors=errores
-    )
+    nombres = ", ".join(n or "(sin nombre)" for n in desconocidos)  # `?=1` has none
+    raise InvalidInputError(f"Datos no válidos: {nombres}: {mensaje}", errors=errores)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 
 from smartbilling_crm.kit.deps import ApiKeyDep, ContextoDep, NowDep, SettingsDep
-from smartbilling_crm.kit.errores import READ, UNAUTHORIZED, problem
+from smartbilling_crm.kit.errores import INVALID, READ, UNAUTHORIZED, problem
 from smartbilling_crm.salud import recalculo
 from smartbilling_crm.salud import service as salud_service
 from smartbilling_crm.salud.schemas import RecomendacionesRead, ResultadoRecalculoRead, SaludRead
@@ -43,7 +43,7 @@ def obtener_recomendaciones(ctx: ContextoDep, cliente_id: str) -> Recomendacione
     response_model=ResultadoRecalculoRead,
     tags=["Salud"],
     summary="Recalcular la salud de todos los clientes",
-    responses={**UNAUTHORIZED, 409: problem(409, "Ya hay un recálculo en curso")},
+    responses={**UNAUTHORIZED, **INVALID, 409: problem(409, "Ya hay un recálculo en curso")},
 )
 def recalcular_salud(
     request: Request, settings: SettingsDep, now: NowDep
