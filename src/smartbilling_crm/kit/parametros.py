@@ -1,5 +1,7 @@
 """Query parameters an operation does not declare are refused (contract §2: the client
-list takes its parameters, "anything else 422"), on every operation of the API.
+list takes its parameters, "anything else 422"), on every operation behind the API key
+(`require_api_key` calls this after the key). The signed webhook is not checked: an event
+from SmartBilling is never refused for what its address carries.
 
 Ignoring them silently hid mistakes: `?limite=10` on the client list (which takes `limit`)
 answered 50 clients, and `?valor_fnal=900` on a won opportunity marked it won without
