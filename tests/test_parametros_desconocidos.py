@@ -4,12 +4,14 @@ it silently answered the wrong page or dropped a value the caller meant to send.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
 import httpx
 
 from .api_helpers import assert_invalid
+from .test_openapi import operations
 
 MakeCliente = Callable[..., dict[str, Any]]
 
@@ -85,3 +87,24 @@ def test_a_parameter_without_a_name_is_said_so(api: httpx.Client) -> None:
     respuesta = api.get("/api/alertas?=1")
     body = assert_invalid(respuesta, "")
     assert body["detail"].startswith("Datos no válidos: (sin nombre): parámetro desconocido")
+
+
+def test_what_each_operation_says_it_takes_is_what_its_openapi_declares(
+    api: httpx.Client,
+) -> None:
+    """The check reads FastAPI's own record of each route's parameters: for every operation
+    behind the key, the 422 lists exactly the query parameters `/openapi.json` declares."""
+    spec = api.get("/openapi.json").json()
+    comprobadas = 0
+    for method, path, operation in operations(spec):
+        if not path.startswith("/api/") or path.startswith("/api/webhooks/"):
+            continue
+        declarados = sorted(
+            p["name"] for p in operation.get("parameters", []) if p["in"] == "query"
+        )
+        url = re.sub(r"\{[^}]+\}", "no-existe", path)
+        body = assert_invalid(api.request(method, url, params={"zz": 1}), "zz")
+        mensaje = body["errors"][0]["mensaje"]
+        assert sorted(re.findall(r"'([^']+)'", mensaje)) == declarados, (method, path)
+        comprobadas += 1
+    assert comprobadas >= 30
