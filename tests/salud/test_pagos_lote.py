@@ -10,7 +10,7 @@ from decimal import Decimal
 
 import pytest
 
-from smartbilling_crm.salud.motor import pagos_lote
+from smartbilling_crm.salud.motor import libro_lote, pagos_lote
 from smartbilling_crm.salud.motor.hechos import FacturaHecho
 from smartbilling_crm.salud.motor.metricas import facturas_de_cobro
 from smartbilling_crm.salud.motor.pagos import PriorPagos, comportamiento_pago
@@ -139,3 +139,50 @@ def test_un_sobrepago_cuenta_solo_hasta_el_total_de_la_factura() -> None:
     # As of 15/11, before the 2.000 € arrived, the invoice owed 910 €.
     (antes,) = pagos_lote.comportamiento_pago_lote([[sobrepagada]], date(2025, 11, 15), prior)
     assert antes.importe_vencido == Decimal("910.00")
+
+
+def _en_centimos(facturas: list[FacturaHecho]) -> bool:
+    importes = [
+        i
+        for f in facturas
+        for i in (f.base_imponible, f.total, f.pendiente or 0, f.credito_aplicado)
+    ] + [i for f in facturas for _, i in (f.cobros or ())]
+    return all(i == round(i, 2) for i in importes)
+
+
+@pytest.mark.parametrize(
+    ("semilla", "hoy", "plazo"), [(5, HOY, 30), (6, date(2025, 3, 31), 45), (7, HOY, 0)]
+)
+def test_el_lote_leido_en_enteros_dice_lo_mismo_que_el_motor(
+    semilla: int, hoy: date, plazo: int
+) -> None:
+    """What the recompute runs: the batch read as integer arrays (`libro_lote`), each
+    client's figures equal to the scalar engine's."""
+    ledgers = [f for f in _cartera(random.Random(semilla), 1500, hoy) if _en_centimos(f)]
+    ids = [f"c{i}" for i in range(len(ledgers))]
+    prior = PriorPagos(0.3, 4.0, 100, 1000)
+    libro = libro_lote.desde_facturas(ids, ledgers)
+    obtenido = pagos_lote.comportamiento_pago_libro(libro, ledgers, hoy, prior, plazo)
+    for facturas, b in zip(ledgers, obtenido, strict=True):
+        assert comportamiento_pago(facturas_de_cobro(facturas), hoy, prior, plazo) == b, facturas
+    assert libro.facturas > 5000 and len(libro.cobro_dia) > 5000
+    assert {r.riesgo_impago_nivel for r in obtenido} == {"bajo", "medio", "alto", "critico"}
+
+
+def test_leido_en_enteros_lo_que_no_cabe_en_int64_responde_el_motor_escalar() -> None:
+    """A client whose amounts add up past ten billion euros (its amount × days would
+    overflow int64), next to ordinary ones and an invoice due at the calendar's end."""
+    enorme = Decimal(10**11)
+    limite = date.max - timedelta(days=3)
+    ledgers = [
+        [FacturaHecho("b", "B", date(1, 1, 1), None, enorme, enorme, date(9000, 1, 1), False)],
+        [FacturaHecho("c", "C", limite, None, Decimal(100), Decimal(100), None, False)],
+        [FacturaHecho("d", "D", HOY, None, Decimal(5), Decimal(5), None, False)],
+        [],
+    ]
+    prior = PriorPagos(0.3, 4.0, 100, 1000)
+    libro = libro_lote.desde_facturas(["b", "c", "d", "e"], ledgers)
+    esperado = [comportamiento_pago(facturas_de_cobro(f), date.max, prior) for f in ledgers]
+    assert pagos_lote.comportamiento_pago_libro(libro, ledgers, date.max, prior) == esperado
+    assert esperado[0].importe_vencido == Decimal("0.00")  # paid in 9000, by date.max
+    assert esperado[2].max_dias_vencida == (date.max - HOY).days - 30

@@ -9,15 +9,17 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from types import ModuleType
-from typing import Any
 
 import httpx
 from sqlalchemy import select
 
+from smartbilling_crm.facturacion import libro
 from smartbilling_crm.models import Cliente, Cobro, Factura
 from smartbilling_crm.salud import lote as salud_lote
 from smartbilling_crm.salud import recalculo
 from smartbilling_crm.salud import service as salud_service
+from smartbilling_crm.salud.motor.hechos import FacturaHecho
+from smartbilling_crm.salud.motor.libro_lote import facturas_hecho
 from smartbilling_crm.salud.repository import ajuste as ajuste_repo
 from smartbilling_crm.salud.repository import ledger
 from smartbilling_crm.salud.repository import recalculo as lote_repo
@@ -133,10 +135,12 @@ def _casos_raros(cliente_id: str) -> list[object]:
     ]
 
 
-def test_el_libro_convertido_a_mano_es_el_de_las_entidades(db: Backend, api: httpx.Client) -> None:
-    """`ledger.facturas` converts the driver's values itself: the same types and the same
-    values to the last digit (a Decimal's scale included), invoice by invoice and payment
-    by payment, as the ORM's entities; returned payments left out."""
+def test_el_libro_en_enteros_es_el_de_las_entidades(db: Backend, api: httpx.Client) -> None:
+    """The ledger read as integers (`ledger.libro_lote`: cents and day ordinals computed by
+    the database) gives the engines the same invoices as the ORM's entities: the same
+    types and values to the last digit (a Decimal's scale included), invoice by invoice
+    and payment by payment; returned payments left out, a settlement without an amount
+    paying the rest, a payment without a day left out."""
     _generador().generar(db.url, 30, seed=15, hoy=HOY.date())
     crear_cliente(api, "Raro-1", "Casos Raros S.L.")
     factory = db.app.state.session_factory
@@ -148,43 +152,63 @@ def test_el_libro_convertido_a_mano_es_el_de_las_entidades(db: Backend, api: htt
         session.commit()
     with factory() as session:
         ids = lote_repo.ids_de_clientes(session, None, 1000)
-        leido = ledger.facturas(session, ids)
-        esperado: dict[str, list[tuple[tuple[object, ...], list[tuple[object, object]]]]] = {}
+        leido = dict(zip(ids, facturas_hecho(ledger.libro_lote(session, ids)), strict=True))
+        esperado: dict[str, list[FacturaHecho]] = {i: [] for i in ids}
         for f in session.scalars(
             select(Factura)
             .where(Factura.cliente_id.in_(ids))
             .order_by(Factura.fecha_emision, Factura.factura_id)
         ):
-            cobros = [
-                (c.fecha, c.importe)
-                for c in session.scalars(
+            vivos = list(
+                session.scalars(
                     select(Cobro)
                     .where(Cobro.factura_id == f.factura_id, Cobro.devuelto.is_(False))
                     .order_by(Cobro.fecha, Cobro.cobro_id)
                 )
-            ]
-            columnas = tuple(getattr(f, c.key) for c in ledger.COLUMNAS_FACTURA)
-            esperado.setdefault(f.cliente_id, []).append((columnas, cobros))
+            )
+            importes = [c.importe if c.importe is not None else c.importe_liquidado for c in vivos]
+            resto = libro.resto(f.total, sum((i for i in importes if i is not None), Decimal(0)))
+            cobros = tuple(
+                (c.fecha, resto if i is None else i)
+                for c, i in zip(vivos, importes, strict=True)
+                if c.fecha is not None
+            )
+            esperado[f.cliente_id].append(
+                FacturaHecho(
+                    f.factura_id,
+                    f.numero,
+                    f.fecha_emision,
+                    f.fecha_vencimiento,
+                    f.base_imponible,
+                    f.total,
+                    f.fecha_pago,
+                    f.anulada,
+                    f.pendiente,
+                    f.credito_aplicado,
+                    cobros,
+                )
+            )
 
-    def exacto(libros: dict[str, Any]) -> list[tuple[str, str, str]]:
+    def exacto(libros: dict[str, list[FacturaHecho]]) -> list[tuple[str, str, str]]:
         return [
             (cliente_id, type(v).__name__, str(v))
-            for cliente_id, libro in sorted(libros.items())
-            for factura, cobros in libro
-            for v in (*factura, *(x for cobro in cobros for x in cobro))
+            for cliente_id, facturas in sorted(libros.items())
+            for factura in facturas
+            for v in (*factura[:-1], *(x for cobro in factura.cobros or () for x in cobro))
         ]
 
-    assert sum(len(libro) for libro in esperado.values()) > 200
+    assert sum(len(facturas) for facturas in esperado.values()) > 200
     assert exacto(leido) == exacto(esperado)
     raro = leido["Raro-1"]
-    assert [len(cobros) for _, cobros in raro] == [3, 0, 0]  # the returned one is left out
-    assert raro[0][1] == [
+    assert [len(f.cobros or ()) for f in raro] == [3, 0, 0]  # the returned one is left out
+    assert raro[0].cobros == (
         (date(2026, 1, 20), Decimal("20.10")),
         (date(2026, 1, 28), Decimal("50.90")),
-        (date(2026, 2, 1), None),
-    ]
-    assert [str(v) for v in raro[0][0][4:6]] == ["100.00", "121.00"]
-    assert raro[0][0][3] is None and raro[1][0][7] is True
+        (date(2026, 2, 1), Decimal("50.00")),  # the settlement: 121 less 71
+    )
+    assert [str(raro[0].base_imponible), str(raro[0].total)] == ["100.00", "121.00"]
+    assert raro[0].fecha_vencimiento is None and raro[1].anulada is True
+    assert str(raro[2].pendiente) == "110.49" and str(raro[2].credito_aplicado) == "10.50"
 
 
 def test_el_ajuste_leido_por_los_trabajadores_es_el_de_una_lectura(db: Backend) -> None:

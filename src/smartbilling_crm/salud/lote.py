@@ -32,9 +32,10 @@ from smartbilling_crm.kit.db import (
     transaction,
 )
 from smartbilling_crm.salud import repository as salud_repo
+from smartbilling_crm.salud.motor.libro_lote import LibroLote
 from smartbilling_crm.salud.motor.modelo_compras import predecir_lote
 from smartbilling_crm.salud.motor.pagos import PriorPagos, ajustar_prior
-from smartbilling_crm.salud.motor.pagos_lote import comportamiento_pago_lote
+from smartbilling_crm.salud.motor.pagos_lote import comportamiento_pago_libro
 from smartbilling_crm.salud.repository import ajuste as ajuste_repo
 from smartbilling_crm.salud.repository import recalculo as lote_repo
 from smartbilling_crm.salud.service import (
@@ -42,7 +43,7 @@ from smartbilling_crm.salud.service import (
     ClienteEvaluable,
     Evaluacion,
     Hechos,
-    cargar_hechos,
+    cargar_hechos_y_libro,
     evaluar,
     filas_alertas,
     filas_salud,
@@ -58,25 +59,33 @@ def evaluar_lote(
     now: datetime,
 ) -> list[Evaluacion]:
     """Load the facts of a batch in a few set-based statements and score it in one pass."""
-    hechos = cargar_hechos(session, [c.id for c in clientes], now, ligero=True)
-    return evaluar_hechos(clientes, hechos, cartera, settings, now)
+    hechos, libro = cargar_hechos_y_libro(session, [c.id for c in clientes], now, ligero=True)
+    return evaluar_hechos(clientes, hechos, libro, cartera, settings, now)
 
 
 def evaluar_hechos(
     clientes: Sequence[ClienteEvaluable],
     hechos: dict[str, Hechos],
+    libro: LibroLote,
     cartera: Cartera,
     settings: Settings,
     now: datetime,
 ) -> list[Evaluacion]:
-    """Score a batch whose facts are loaded (no database access)."""
+    """Score a batch whose facts are loaded (`hechos`, and the ledger as arrays in `libro`,
+    which holds every client of `clientes`): no database access."""
     hoy = now.astimezone(settings.tz).date()
     vacios = Hechos()
     de_cada = [hechos.get(c.id, vacios) for c in clientes]
     predicciones = predecir_lote(cartera.modelo, [historial(h, hoy) for h in de_cada])
-    pagos = comportamiento_pago_lote(
-        [h.facturas for h in de_cada], hoy, cartera.prior, settings.plazo_pago_dias
+    de_libro = comportamiento_pago_libro(
+        libro,
+        [hechos[i].facturas for i in libro.ids],
+        hoy,
+        cartera.prior,
+        settings.plazo_pago_dias,
     )
+    posicion = {cliente_id: i for i, cliente_id in enumerate(libro.ids)}
+    pagos = [de_libro[posicion[c.id]] for c in clientes]
     return [
         evaluar(c, h, cartera, settings, now, prediccion=p, pago=pago)
         for c, h, p, pago in zip(clientes, de_cada, predicciones, pagos, strict=True)
@@ -189,8 +198,8 @@ def puntuar(
     with transaction(factory, read_only=True) as session:
         antes = lote_repo.huellas(session, ids)
         clientes = lote_repo.clientes_leidos(session, ids)
-        hechos = cargar_hechos(session, ids, now, ligero=True)
-    evaluaciones = evaluar_hechos(clientes, hechos, cartera, settings, now)
+        hechos, libro = cargar_hechos_y_libro(session, ids, now, ligero=True)
+    evaluaciones = evaluar_hechos(clientes, hechos, libro, cartera, settings, now)
     return antes, preparar_lote(clientes, evaluaciones, now)
 
 

@@ -22,7 +22,6 @@ from typing import Any, Protocol, cast
 from sqlalchemy.orm import Session
 
 from smartbilling_crm.config import Settings
-from smartbilling_crm.facturacion import libro
 from smartbilling_crm.kit.contexto import Contexto
 from smartbilling_crm.models import Cliente, Contacto, Oportunidad, SaludCliente
 from smartbilling_crm.salud import reglas
@@ -40,6 +39,7 @@ from smartbilling_crm.salud.motor.compras import (
     resumir,
 )
 from smartbilling_crm.salud.motor.hechos import FacturaHecho, OportunidadHecho, Salud
+from smartbilling_crm.salud.motor.libro_lote import LibroLote, facturas_hecho
 from smartbilling_crm.salud.motor.metricas import (
     PRIOR_POR_DEFECTO,
     calcular_estado,
@@ -56,8 +56,6 @@ from smartbilling_crm.salud.motor.pagos import ComportamientoPago, PriorPagos
 from smartbilling_crm.salud.repository import ledger
 
 VENTANA_ACTIVIDAD = timedelta(days=30)
-CERO = Decimal(0)
-_FACTURA: Any = FacturaHecho  # built positionally: `ledger.COLUMNAS_FACTURA`, cobros
 
 
 class _Pendiente:
@@ -122,44 +120,34 @@ class Evaluacion:
         return reglas.generar(self.contexto)
 
 
-def _factura_hecho(
-    columnas: tuple[Any, ...], cobros: list[tuple[date | None, Decimal | None]]
-) -> FacturaHecho:
-    """A ledger row and its live payments. A `factura.pagada` settlement comes with the
-    rest the ledger settled it for; one it has not settled yet (none after a settlement)
-    is taken as the total less the other payments."""
-    if not cobros:
-        return _FACTURA(*columnas, ())
-    if all(i is not None for _, i in cobros):
-        return _FACTURA(*columnas, tuple((d, i) for d, i in cobros if d is not None))
-    liquidado = libro.resto(columnas[5], sum((i for _, i in cobros if i is not None), CERO))
-    return _FACTURA(
-        *columnas, tuple((d, liquidado if i is None else i) for d, i in cobros if d is not None)
-    )
-
-
 def cargar_hechos(
     session: Session, ids: Sequence[str], now: datetime, *, ligero: bool = False
 ) -> dict[str, Hechos]:
     """The facts of `ids` in a few queries (`ligero`: rows of what `evaluar` reads)."""
-    facturas = {
-        cliente_id: [_factura_hecho(columnas, cobros) for columnas, cobros in libro]
-        for cliente_id, libro in ledger.facturas(session, ids).items()
-    }
+    return cargar_hechos_y_libro(session, ids, now, ligero=ligero)[0]
+
+
+def cargar_hechos_y_libro(
+    session: Session, ids: Sequence[str], now: datetime, *, ligero: bool = False
+) -> tuple[dict[str, Hechos], LibroLote]:
+    """`cargar_hechos`, and the ledger as arrays too (the batch engines read those)."""
+    libro = ledger.libro_lote(session, ids)
+    facturas = facturas_hecho(libro)
     abiertas = salud_repo.oportunidades_abiertas(session, ids, ligero=ligero)
     contactos = salud_repo.contactos(session, ids, ligero=ligero)
     actividad = salud_repo.actividad(session, ids, now - VENTANA_ACTIVIDAD, now)
-    return {
+    hechos = {
         cliente_id: Hechos(
-            facturas=facturas.get(cliente_id, []),
+            facturas=facturas[i],
             abiertas=abiertas.get(cliente_id, []),
             contactos=contactos.get(cliente_id, []),
             tareas=actividad.tareas.get(cliente_id, []),
             fechas_actividad=actividad.fechas.get(cliente_id, []),
             ultima_ganada=actividad.ganadas.get(cliente_id),
         )
-        for cliente_id in ids
+        for i, cliente_id in enumerate(libro.ids)
     }
+    return hechos, libro
 
 
 def _oportunidad(fila: Oportunidad, settings: Settings) -> OportunidadHecho:

@@ -21,11 +21,13 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import date
 from decimal import Decimal
+from typing import NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
 
 from smartbilling_crm.salud.motor.hechos import FacturaHecho, cobros_de, pendiente_de
+from smartbilling_crm.salud.motor.libro_lote import SIN_FECHA, LibroLote
 from smartbilling_crm.salud.motor.metricas import facturas_de_cobro
 from smartbilling_crm.salud.motor.pagos import (
     DSO_VENTANA_DIAS,
@@ -80,6 +82,23 @@ class _Filas:
         self.fecha: list[int] = []
         self.importe: list[int] = []
 
+    def columnas(self) -> _Columnas:
+        return _Columnas(
+            *(
+                np.array(valores, dtype=np.int64)
+                for valores in (
+                    self.cliente,
+                    self.emision,
+                    self.vence,
+                    self.total,
+                    self.pendiente,
+                    self.de_factura,
+                    self.fecha,
+                    self.importe,
+                )
+            )
+        )
+
     def anadir(self, posicion: int, facturas: Sequence[FacturaHecho], plazo_dias: int) -> None:
         """One client's invoices (all or none: `_Escalar` leaves the rows untouched)."""
         facturas_ = []
@@ -113,6 +132,19 @@ class _Filas:
                 self.importe.append(importe)
 
 
+class _Columnas(NamedTuple):
+    """The invoices the clients owe and their payments as arrays (what `_agregados` reads)."""
+
+    cliente: Enteros
+    emision: Enteros
+    vence: Enteros
+    total: Enteros
+    pendiente: Enteros
+    de_factura: Enteros  # payment -> its invoice's entry
+    fecha: Enteros
+    importe: Enteros
+
+
 def _suma(indices: Enteros, valores: Enteros, n: int) -> Enteros:
     """Exact integer sums of `valores` by `indices` (0..n-1)."""
     salida = np.zeros(n, dtype=np.int64)
@@ -137,23 +169,63 @@ def comportamiento_pago_lote(
             escalares[posicion] = comportamiento_pago(
                 facturas_de_cobro(facturas), hoy, prior, plazo_dias
             )
-    agregados = _agregados(filas, len(ledgers), hoy.toordinal())
+    agregados = _agregados(filas.columnas(), len(ledgers), hoy.toordinal())
     return [
         escalares[i] if i in escalares else resultado(agregados(i), prior)
         for i in range(len(ledgers))
     ]
 
 
-def _agregados(filas: _Filas, n: int, hoy: int) -> Callable[[int], Agregados]:
+def comportamiento_pago_libro(
+    libro: LibroLote,
+    facturas: Sequence[Sequence[FacturaHecho]],
+    hoy: date,
+    prior: PriorPagos,
+    plazo_dias: int = PLAZO_PAGO_DIAS,
+) -> list[ComportamientoPago]:
+    """`comportamiento_pago_lote` of a batch read as arrays (`libro_lote`), without a
+    Python step per invoice; `facturas` (the same ledger, per client) only for a client
+    whose sums would not fit in int64 (scored by the scalar engine)."""
+    n = libro.n
+    de_cobro = ~libro.anulada & (libro.total > 0)
+    # Every amount of a client, in absolute value, as `_Filas.anadir` adds them up.
+    movido = np.zeros(libro.facturas, dtype=np.int64)
+    np.add.at(movido, libro.de_factura, np.abs(libro.cobro_importe))
+    bruto = _suma(
+        libro.cliente[de_cobro],
+        (libro.total + np.abs(libro.pendiente) + movido)[de_cobro],
+        n,
+    )
+    escalar = bruto > _MAX_CENTIMOS
+    cuenta = de_cobro & ~escalar[libro.cliente]
+    nueva = np.cumsum(cuenta) - 1  # an invoice's entry among those kept
+    cobro = cuenta[libro.de_factura]
+    emision = libro.emision[cuenta]
+    vence = libro.vence[cuenta]
+    # `factura_cobro.vencimiento`: issue + plazo, held within the calendar.
+    vence = np.where(vence == SIN_FECHA, np.clip(emision + plazo_dias, 1, _MAX_ORDINAL), vence)
+    columnas = _Columnas(
+        libro.cliente[cuenta],
+        emision,
+        vence,
+        libro.total[cuenta],
+        libro.pendiente[cuenta],
+        nueva[libro.de_factura[cobro]],
+        libro.cobro_dia[cobro],
+        libro.cobro_importe[cobro],
+    )
+    agregados = _agregados(columnas, n, hoy.toordinal())
+    return [
+        comportamiento_pago(facturas_de_cobro(facturas[i]), hoy, prior, plazo_dias)
+        if escalar[i]
+        else resultado(agregados(i), prior)
+        for i in range(n)
+    ]
+
+
+def _agregados(columnas: _Columnas, n: int, hoy: int) -> Callable[[int], Agregados]:
     """Every client's `Agregados`, as a function of its position in the batch."""
-    cliente = np.array(filas.cliente, dtype=np.int64)
-    emision = np.array(filas.emision, dtype=np.int64)
-    vence = np.array(filas.vence, dtype=np.int64)
-    total = np.array(filas.total, dtype=np.int64)
-    pendiente = np.array(filas.pendiente, dtype=np.int64)
-    de_factura = np.array(filas.de_factura, dtype=np.int64)
-    fecha = np.array(filas.fecha, dtype=np.int64)
-    importe = np.array(filas.importe, dtype=np.int64)
+    cliente, emision, vence, total, pendiente, de_factura, fecha, importe = columnas
     m = len(cliente)
 
     # Payments count up to the invoice's total (`factura_cobro.hasta_el_total`): an overpaid
