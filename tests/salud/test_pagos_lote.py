@@ -162,7 +162,7 @@ def test_el_lote_leido_en_enteros_dice_lo_mismo_que_el_motor(
     ids = [f"c{i}" for i in range(len(ledgers))]
     prior = PriorPagos(0.3, 4.0, 100, 1000)
     libro = libro_lote.desde_facturas(ids, ledgers)
-    obtenido = pagos_lote.comportamiento_pago_libro(libro, ledgers, hoy, prior, plazo)
+    obtenido = pagos_lote.comportamiento_pago_libro(libro, hoy, prior, plazo)
     for facturas, b in zip(ledgers, obtenido, strict=True):
         assert comportamiento_pago(facturas_de_cobro(facturas), hoy, prior, plazo) == b, facturas
     assert libro.facturas > 5000 and len(libro.cobro_dia) > 5000
@@ -183,6 +183,6 @@ def test_leido_en_enteros_lo_que_no_cabe_en_int64_responde_el_motor_escalar() ->
     prior = PriorPagos(0.3, 4.0, 100, 1000)
     libro = libro_lote.desde_facturas(["b", "c", "d", "e"], ledgers)
     esperado = [comportamiento_pago(facturas_de_cobro(f), date.max, prior) for f in ledgers]
-    assert pagos_lote.comportamiento_pago_libro(libro, ledgers, date.max, prior) == esperado
+    assert pagos_lote.comportamiento_pago_libro(libro, date.max, prior) == esperado
     assert esperado[0].importe_vencido == Decimal("0.00")  # paid in 9000, by date.max
     assert esperado[2].max_dias_vencida == (date.max - HOY).days - 30

@@ -13,7 +13,7 @@ import pytest
 
 from smartbilling_crm.salud.motor.compras import compras_diarias, resumir
 from smartbilling_crm.salud.motor.hechos import FacturaHecho, OportunidadHecho
-from smartbilling_crm.salud.motor.metricas import calcular_salud
+from smartbilling_crm.salud.motor.metricas import calcular_salud, figuras_libro
 from smartbilling_crm.salud.motor.modelo_compras import modelo_por_defecto, predecir
 from smartbilling_crm.salud.reglas import (
     NADA,
@@ -133,7 +133,8 @@ def contexto(
         cif_nif_valido=cif_nif_valido,
         en_top_ltv=en_top_ltv,
         salud=salud,
-        facturas=facturas,
+        vencidas=figuras_libro(facturas, hoy).vencidas,
+        de_cobro=figuras_libro(facturas, hoy).de_cobro,
         contactos=contactos,
         oportunidades_abiertas=oportunidades,
         tareas_pendientes=tareas,
@@ -744,7 +745,7 @@ def test_orden_por_severidad_y_tipo_y_determinista() -> None:
     assert claves == sorted(claves)
     barajado = replace(
         ctx,
-        facturas=random.Random(7).sample(list(ctx.facturas), len(ctx.facturas)),
+        vencidas=random.Random(7).sample(list(ctx.vencidas), len(ctx.vencidas)),
         tareas_pendientes=list(reversed(ctx.tareas_pendientes)),
         contactos=list(reversed(ctx.contactos)),
     )

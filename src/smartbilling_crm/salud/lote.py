@@ -32,6 +32,7 @@ from smartbilling_crm.kit.db import (
     transaction,
 )
 from smartbilling_crm.salud import repository as salud_repo
+from smartbilling_crm.salud.motor.figuras_lote import figuras_lote
 from smartbilling_crm.salud.motor.libro_lote import LibroLote
 from smartbilling_crm.salud.motor.modelo_compras import predecir_lote
 from smartbilling_crm.salud.motor.pagos import PriorPagos, ajustar_prior
@@ -43,11 +44,10 @@ from smartbilling_crm.salud.service import (
     ClienteEvaluable,
     Evaluacion,
     Hechos,
-    cargar_hechos_y_libro,
+    cargar_hechos_lote,
     evaluar,
     filas_alertas,
     filas_salud,
-    historial,
 )
 
 
@@ -59,7 +59,7 @@ def evaluar_lote(
     now: datetime,
 ) -> list[Evaluacion]:
     """Load the facts of a batch in a few set-based statements and score it in one pass."""
-    hechos, libro = cargar_hechos_y_libro(session, [c.id for c in clientes], now, ligero=True)
+    hechos, libro = cargar_hechos_lote(session, [c.id for c in clientes], now)
     return evaluar_hechos(clientes, hechos, libro, cartera, settings, now)
 
 
@@ -71,25 +71,30 @@ def evaluar_hechos(
     settings: Settings,
     now: datetime,
 ) -> list[Evaluacion]:
-    """Score a batch whose facts are loaded (`hechos`, and the ledger as arrays in `libro`,
-    which holds every client of `clientes`): no database access."""
+    """Score a batch whose facts are loaded (no database access): the ledger's figures and
+    payment behaviour from `libro`, its arrays (which hold every client of `clientes`)."""
     hoy = now.astimezone(settings.tz).date()
     vacios = Hechos()
-    de_cada = [hechos.get(c.id, vacios) for c in clientes]
-    predicciones = predecir_lote(cartera.modelo, [historial(h, hoy) for h in de_cada])
-    de_libro = comportamiento_pago_libro(
-        libro,
-        [hechos[i].facturas for i in libro.ids],
-        hoy,
-        cartera.prior,
-        settings.plazo_pago_dias,
-    )
+    figuras, historiales = figuras_lote(libro, hoy)
+    pagos = comportamiento_pago_libro(libro, hoy, cartera.prior, settings.plazo_pago_dias)
+    predicciones = predecir_lote(cartera.modelo, historiales)
     posicion = {cliente_id: i for i, cliente_id in enumerate(libro.ids)}
-    pagos = [de_libro[posicion[c.id]] for c in clientes]
-    return [
-        evaluar(c, h, cartera, settings, now, prediccion=p, pago=pago)
-        for c, h, p, pago in zip(clientes, de_cada, predicciones, pagos, strict=True)
-    ]
+    evaluaciones = []
+    for c in clientes:
+        i = posicion[c.id]
+        evaluaciones.append(
+            evaluar(
+                c,
+                hechos.get(c.id, vacios),
+                cartera,
+                settings,
+                now,
+                prediccion=predicciones[i],
+                pago=pagos[i],
+                figuras=figuras[i],
+            )
+        )
+    return evaluaciones
 
 
 @dataclass(frozen=True)
@@ -198,7 +203,7 @@ def puntuar(
     with transaction(factory, read_only=True) as session:
         antes = lote_repo.huellas(session, ids)
         clientes = lote_repo.clientes_leidos(session, ids)
-        hechos, libro = cargar_hechos_y_libro(session, ids, now, ligero=True)
+        hechos, libro = cargar_hechos_lote(session, ids, now)
     evaluaciones = evaluar_hechos(clientes, hechos, libro, cartera, settings, now)
     return antes, preparar_lote(clientes, evaluaciones, now)
 

@@ -42,9 +42,11 @@ from smartbilling_crm.salud.motor.hechos import FacturaHecho, OportunidadHecho, 
 from smartbilling_crm.salud.motor.libro_lote import LibroLote, facturas_hecho
 from smartbilling_crm.salud.motor.metricas import (
     PRIOR_POR_DEFECTO,
+    FigurasLibro,
     calcular_estado,
     calcular_salud,
     es_top_ltv,
+    figuras_libro,
 )
 from smartbilling_crm.salud.motor.modelo_compras import (
     PrediccionCompras,
@@ -93,7 +95,8 @@ class ClienteEvaluable(Protocol):
 
 @dataclass
 class Hechos:
-    """Everything the engines need about one client."""
+    """Everything the engines need about one client. In the recompute's batches
+    `facturas` stays empty: the ledger is read as arrays (`cargar_hechos_lote`)."""
 
     facturas: list[FacturaHecho] = field(default_factory=list)
     abiertas: list[Oportunidad] = field(default_factory=list)
@@ -124,21 +127,28 @@ def cargar_hechos(
     session: Session, ids: Sequence[str], now: datetime, *, ligero: bool = False
 ) -> dict[str, Hechos]:
     """The facts of `ids` in a few queries (`ligero`: rows of what `evaluar` reads)."""
-    return cargar_hechos_y_libro(session, ids, now, ligero=ligero)[0]
+    return _cargar(session, ids, now, ligero=ligero, facturas=True)[0]
 
 
-def cargar_hechos_y_libro(
-    session: Session, ids: Sequence[str], now: datetime, *, ligero: bool = False
+def cargar_hechos_lote(
+    session: Session, ids: Sequence[str], now: datetime
 ) -> tuple[dict[str, Hechos], LibroLote]:
-    """`cargar_hechos`, and the ledger as arrays too (the batch engines read those)."""
+    """The recompute's batches: the facts as rows, and the ledger only as arrays (their
+    engines read those: each `Hechos.facturas` is left empty)."""
+    return _cargar(session, ids, now, ligero=True, facturas=False)
+
+
+def _cargar(
+    session: Session, ids: Sequence[str], now: datetime, *, ligero: bool, facturas: bool
+) -> tuple[dict[str, Hechos], LibroLote]:
     libro = ledger.libro_lote(session, ids)
-    facturas = facturas_hecho(libro)
+    de_cada = facturas_hecho(libro) if facturas else [[] for _ in libro.ids]
     abiertas = salud_repo.oportunidades_abiertas(session, ids, ligero=ligero)
     contactos = salud_repo.contactos(session, ids, ligero=ligero)
     actividad = salud_repo.actividad(session, ids, now - VENTANA_ACTIVIDAD, now)
     hechos = {
         cliente_id: Hechos(
-            facturas=facturas[i],
+            facturas=de_cada[i],
             abiertas=abiertas.get(cliente_id, []),
             contactos=contactos.get(cliente_id, []),
             tareas=actividad.tareas.get(cliente_id, []),
@@ -187,15 +197,19 @@ def evaluar(
     compra_nueva: bool = False,
     prediccion: PrediccionCompras | _Pendiente | None = PENDIENTE,
     pago: ComportamientoPago | None = None,
+    figuras: FigurasLibro | None = None,
 ) -> Evaluacion:
     """Run the pure engines over one client's facts (no database access).
 
-    `prediccion` and `pago`: the purchase model's figures and the payment behaviour when
-    the caller scored a whole batch at once; computed here for a single client otherwise."""
+    `prediccion`, `pago` and `figuras`: the purchase model's figures, the payment behaviour
+    and the ledger's figures when the caller scored a whole batch at once (whose `hechos`
+    then hold no invoices); computed here from `hechos.facturas` otherwise."""
     tz = settings.tz
     hoy = now.astimezone(tz).date()
     facturas = hechos.facturas
-    compras = [f.fecha_emision for f in facturas if not f.anulada and f.base_imponible > 0]
+    if figuras is None:
+        figuras = figuras_libro(facturas, hoy)
+    compras = list(figuras.compras)
     if hechos.ultima_ganada is not None:
         compras.append(hechos.ultima_ganada.astimezone(tz).date())
     en_top = es_top_ltv(cliente.ltv, cartera.umbral_vip)
@@ -222,6 +236,7 @@ def evaluar(
         prior=cartera.prior,
         plazo_dias=settings.plazo_pago_dias,
         pago=pago,
+        figuras=figuras,
     )
     pasadas = [f for f in hechos.fechas_actividad if f <= now]
     contexto = reglas.ContextoCliente(
@@ -233,7 +248,8 @@ def evaluar(
         cif_nif_valido=cliente.cif_nif_valido,
         en_top_ltv=en_top,
         salud=salud,
-        facturas=facturas,
+        vencidas=figuras.vencidas,
+        de_cobro=figuras.de_cobro,
         contactos=[
             reglas.ContactoHecho(
                 id=c.id,

@@ -136,10 +136,15 @@ def resumir(compras: Iterable[Compra], hoy: date) -> HistorialCompras | None:
     for compra in compras:
         if compra.fecha <= hoy and compra.importe > 0:
             por_dia[compra.fecha] += float(compra.importe)
-    if not por_dia:
-        return None
     fechas = sorted(por_dia)
-    valores = [por_dia[f] for f in fechas]
+    return resumen(fechas, [por_dia[f] for f in fechas], hoy)
+
+
+def resumen(fechas: Sequence[date], valores: Sequence[float], hoy: date) -> HistorialCompras | None:
+    """The summary of purchase days (distinct, oldest first, none after `hoy`) and what
+    each came to; None without any (`resumir` of purchases merged by day)."""
+    if not fechas:
+        return None
     x = len(fechas) - 1
     huecos = [(b - a).days for a, b in itertools.pairwise(fechas)]
     return HistorialCompras(

@@ -153,7 +153,7 @@ def desde_filas(filas: Sequence[Sequence[Any]], ids: Sequence[str]) -> LibroLote
 _CERO = Decimal("0.00")
 
 
-def _euros(centimos: int) -> Decimal:
+def euros(centimos: int) -> Decimal:
     # Decimal('12.30') as the column type reads it: two places, always. Most pending
     # amounts and credits are nothing: one shared zero (Decimals are immutable).
     return _CERO if centimos == 0 else Decimal(centimos).scaleb(-2)
@@ -165,32 +165,38 @@ def _fechas(*columnas: Enteros) -> dict[int, date]:
     return {o: date.fromordinal(o) for o in np.unique(np.concatenate(columnas)).tolist() if o}
 
 
-def facturas_hecho(libro: LibroLote) -> list[list[FacturaHecho]]:
+def facturas_hecho(libro: LibroLote, filas: Enteros | None = None) -> list[list[FacturaHecho]]:
     """Per client position, its invoices as the per-client engines read them (in the
-    ledger's order, each with its live payments)."""
+    ledger's order, each with its live payments): all, or only the entries `filas`
+    (ascending)."""
+    if filas is None:
+        filas = np.arange(libro.facturas)
+    elegida = np.zeros(libro.facturas, dtype=bool)
+    elegida[filas] = True
+    suyo = elegida[libro.de_factura]
     por_cliente: list[list[FacturaHecho]] = [[] for _ in range(libro.n)]
-    dia = _fechas(libro.emision, libro.vence, libro.pago, libro.cobro_dia)
-    cobros: list[list[tuple[date, Decimal]]] = [[] for _ in range(libro.facturas)]
+    dia = _fechas(libro.emision[filas], libro.vence[filas], libro.pago[filas], libro.cobro_dia)
+    cobros: dict[int, list[tuple[date, Decimal]]] = {i: [] for i in filas.tolist()}
     for factura, cobro_dia, importe in zip(
-        libro.de_factura.tolist(),
-        libro.cobro_dia.tolist(),
-        libro.cobro_importe.tolist(),
+        libro.de_factura[suyo].tolist(),
+        libro.cobro_dia[suyo].tolist(),
+        libro.cobro_importe[suyo].tolist(),
         strict=True,
     ):
-        cobros[factura].append((dia[cobro_dia], _euros(importe)))
+        cobros[factura].append((dia[cobro_dia], euros(importe)))
     columnas = zip(
-        libro.cliente.tolist(),
-        libro.factura_id,
-        libro.numero,
-        libro.emision.tolist(),
-        libro.vence.tolist(),
-        libro.base.tolist(),
-        libro.total.tolist(),
-        libro.pago.tolist(),
-        libro.anulada.tolist(),
-        libro.pendiente.tolist(),
-        libro.credito.tolist(),
-        cobros,
+        libro.cliente[filas].tolist(),
+        [libro.factura_id[i] for i in cobros],
+        [libro.numero[i] for i in cobros],
+        libro.emision[filas].tolist(),
+        libro.vence[filas].tolist(),
+        libro.base[filas].tolist(),
+        libro.total[filas].tolist(),
+        libro.pago[filas].tolist(),
+        libro.anulada[filas].tolist(),
+        libro.pendiente[filas].tolist(),
+        libro.credito[filas].tolist(),
+        cobros.values(),
         strict=True,
     )
     for cliente, factura_id, numero, emision, vence, base, total, pago, anulada, *resto in columnas:
@@ -201,12 +207,12 @@ def facturas_hecho(libro: LibroLote) -> list[list[FacturaHecho]]:
                 numero,
                 dia[emision],
                 dia.get(vence),
-                _euros(base),
-                _euros(total),
+                euros(base),
+                euros(total),
                 dia.get(pago),
                 anulada,
-                _euros(pendiente),
-                _euros(credito),
+                euros(pendiente),
+                euros(credito),
                 tuple(de_la_factura),
             )
         )

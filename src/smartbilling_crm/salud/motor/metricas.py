@@ -6,6 +6,7 @@ threshold. Pure functions over plain values, tested at fixed dates without a dat
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 from decimal import Decimal
 
@@ -20,7 +21,7 @@ from smartbilling_crm.salud.motor.cadencia import (
     nivel_riesgo_perdida,
     riesgo_perdida_modelo,
 )
-from smartbilling_crm.salud.motor.cobros import tendencia_pago
+from smartbilling_crm.salud.motor.cobros import facturas_vencidas, tendencia_pago
 from smartbilling_crm.salud.motor.hechos import (
     MADRID,
     ORDEN_RIESGO,
@@ -29,6 +30,7 @@ from smartbilling_crm.salud.motor.hechos import (
     FacturaHecho,
     OportunidadHecho,
     Salud,
+    TendenciaPago,
     cobros_de,
     de_cobro,
     desplazar,
@@ -106,6 +108,41 @@ def _local(instante: datetime, tz: tzinfo) -> datetime:
     return instante.replace(tzinfo=tz) if instante.tzinfo is None else instante.astimezone(tz)
 
 
+@dataclass(frozen=True)
+class FigurasLibro:
+    """What the health figures and rules read of a client's ledger, besides its payment
+    behaviour (`pagos`): from its invoices (`figuras_libro`) or, in the daily recompute,
+    from a whole batch's arrays at once (`figuras_lote`, tested equal to this)."""
+
+    ltv: Decimal
+    monto_promedio: Decimal | None
+    compras: list[date]  # `cadencia.fechas_compra`
+    pagada_mas_antigua: date | None  # issued first among those settled by payments
+    impagada_mas_antigua: date | None  # issued first among those still owing
+    tendencia: TendenciaPago | None
+    saldo_a_favor: Decimal
+    vencidas: list[FacturaHecho]  # `cobros.facturas_vencidas`, the longest overdue first
+    de_cobro: bool  # some live invoice to be paid (total > 0)
+
+
+def figuras_libro(facturas: Sequence[FacturaHecho], hoy: date) -> FigurasLibro:
+    """The ledger figures of one client's invoices, as of `hoy`."""
+    cobro = de_cobro(facturas)
+    pagadas = [f for f in cobro if f.fecha_pago is not None and pendiente_de(f) <= 0]
+    impagadas = [f for f in cobro if pendiente_de(f) > 0]
+    return FigurasLibro(
+        ltv=calcular_ltv(facturas),
+        monto_promedio=monto_promedio(facturas),
+        compras=fechas_compra(facturas),
+        pagada_mas_antigua=min((f.fecha_emision for f in pagadas), default=None),
+        impagada_mas_antigua=min((f.fecha_emision for f in impagadas), default=None),
+        tendencia=tendencia_pago(facturas),
+        saldo_a_favor=saldo_a_favor(facturas),
+        vencidas=facturas_vencidas(facturas, hoy),
+        de_cobro=bool(cobro),
+    )
+
+
 def calcular_salud(
     *,
     facturas: Sequence[FacturaHecho],
@@ -119,21 +156,20 @@ def calcular_salud(
     prior: PriorPagos = PRIOR_POR_DEFECTO,
     plazo_dias: int = PLAZO_PAGO_DIAS,
     pago: ComportamientoPago | None = None,
+    figuras: FigurasLibro | None = None,
 ) -> Salud:
     """Every health metric of contract §4/§7/§8 for one client, as of `hoy` / `ahora`.
 
     `prediccion` is the purchase model's view of the client (`modelo_compras.predecir`),
-    None when it never bought; `prior` the portfolio's late-payment prior; `pago` its
-    payment behaviour when the caller scored a whole batch at once (`pagos_lote`), computed
-    here otherwise."""
-    cobro = de_cobro(facturas)
-    pagadas = [f for f in cobro if f.fecha_pago is not None and pendiente_de(f) <= 0]
-    impagadas = [f for f in cobro if pendiente_de(f) > 0]
+    None when it never bought; `prior` the portfolio's late-payment prior. `pago` (its
+    payment behaviour, `pagos_lote`) and `figuras` (`figuras_lote`) when the caller scored
+    a whole batch at once, computed here from `facturas` otherwise (which is then not read)."""
     if pago is None:
         pago = comportamiento_pago(facturas_de_cobro(facturas), hoy, prior, plazo_dias)
-    compras = fechas_compra(facturas)
+    if figuras is None:
+        figuras = figuras_libro(facturas, hoy)
+    compras = figuras.compras
     frecuencia = frecuencia_compra(compras)
-    promedio = monto_promedio(facturas)
 
     ahora_local = _local(ahora, tz)
     pasadas = sorted(_local(a, tz) for a in fechas_actividad if _local(a, tz) <= ahora_local)
@@ -146,7 +182,7 @@ def calcular_salud(
     dias_desde_compra = (hoy - compras[-1]).days if compras else None
     nivel_impago: str = pago.riesgo_impago_nivel
     motivos_impago = list(pago.motivos)
-    tendencia = tendencia_pago(facturas)
+    tendencia = figuras.tendencia
     if tendencia is not None and tendencia.empeora:
         nivel_impago = max(nivel_impago, str(RiesgoImpago.MEDIO), key=_ORDEN_NIVEL.__getitem__)
         motivos_impago.append(
@@ -175,12 +211,12 @@ def calcular_salud(
         return dinero(habitual + ingresos_oportunidades(oportunidades_abiertas, hoy, dias_ventana))
 
     return Salud(
-        ltv_lifetime_value=calcular_ltv(facturas),
-        monto_promedio_factura=promedio,
+        ltv_lifetime_value=figuras.ltv,
+        monto_promedio_factura=figuras.monto_promedio,
         dias_promedio_para_pagar=pago.dias_promedio_para_pagar,
         porcentaje_pagos_a_tiempo=pago.porcentaje_pagos_a_tiempo,
-        factura_pagada_mas_antigua=min((f.fecha_emision for f in pagadas), default=None),
-        factura_impagada_mas_antigua=min((f.fecha_emision for f in impagadas), default=None),
+        factura_pagada_mas_antigua=figuras.pagada_mas_antigua,
+        factura_impagada_mas_antigua=figuras.impagada_mas_antigua,
         frecuencia_compra_dias=frecuencia,
         meses_como_cliente=meses_entre(compras[0], hoy) if compras else None,
         fecha_proxima_factura_esperada=(
@@ -211,7 +247,7 @@ def calcular_salud(
         motivos_impago=motivos_impago,
         motivos_perdida=motivos_perdida,
         importe_pendiente=pago.importe_pendiente,
-        saldo_a_favor=saldo_a_favor(facturas),
+        saldo_a_favor=figuras.saldo_a_favor,
         antiguedad_deuda=pago.antiguedad_deuda,
         dso_dias=pago.dso_dias,
         dias_medios_de_retraso=pago.dias_medios_de_retraso,

@@ -27,7 +27,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from smartbilling_crm.salud.motor.hechos import FacturaHecho, cobros_de, pendiente_de
-from smartbilling_crm.salud.motor.libro_lote import SIN_FECHA, LibroLote
+from smartbilling_crm.salud.motor.libro_lote import SIN_FECHA, LibroLote, facturas_hecho
 from smartbilling_crm.salud.motor.metricas import facturas_de_cobro
 from smartbilling_crm.salud.motor.pagos import (
     DSO_VENTANA_DIAS,
@@ -177,15 +177,11 @@ def comportamiento_pago_lote(
 
 
 def comportamiento_pago_libro(
-    libro: LibroLote,
-    facturas: Sequence[Sequence[FacturaHecho]],
-    hoy: date,
-    prior: PriorPagos,
-    plazo_dias: int = PLAZO_PAGO_DIAS,
+    libro: LibroLote, hoy: date, prior: PriorPagos, plazo_dias: int = PLAZO_PAGO_DIAS
 ) -> list[ComportamientoPago]:
     """`comportamiento_pago_lote` of a batch read as arrays (`libro_lote`), without a
-    Python step per invoice; `facturas` (the same ledger, per client) only for a client
-    whose sums would not fit in int64 (scored by the scalar engine)."""
+    Python step per invoice (but for a client whose sums would not fit in int64, scored by
+    the scalar engine)."""
     n = libro.n
     de_cobro = ~libro.anulada & (libro.total > 0)
     # Every amount of a client, in absolute value, as `_Filas.anadir` adds them up.
@@ -215,8 +211,9 @@ def comportamiento_pago_libro(
         libro.cobro_importe[cobro],
     )
     agregados = _agregados(columnas, n, hoy.toordinal())
+    grandes = facturas_hecho(libro, np.flatnonzero(escalar[libro.cliente]))
     return [
-        comportamiento_pago(facturas_de_cobro(facturas[i]), hoy, prior, plazo_dias)
+        comportamiento_pago(facturas_de_cobro(grandes[i]), hoy, prior, plazo_dias)
         if escalar[i]
         else resultado(agregados(i), prior)
         for i in range(n)

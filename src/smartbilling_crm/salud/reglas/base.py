@@ -93,7 +93,10 @@ class ContextoCliente:
     cif_nif_valido: bool | None
     en_top_ltv: bool  # within the VIP threshold by LTV, whatever the lifecycle state
     salud: Salud
-    facturas: Sequence[FacturaHecho]
+    # Of its ledger, what the rules read: the invoices overdue (`cobros.facturas_vencidas`)
+    # and whether some live invoice is to be paid (`metricas.FigurasLibro`).
+    vencidas: Sequence[FacturaHecho]
+    de_cobro: bool
     contactos: Sequence[ContactoHecho]
     oportunidades_abiertas: Sequence[OportunidadHecho]
     tareas_pendientes: Sequence[TareaHecho]

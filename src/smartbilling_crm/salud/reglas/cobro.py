@@ -28,7 +28,7 @@ from smartbilling_crm.salud.reglas.base import (
 
 def regla_factura_vencida(ctx: ContextoCliente) -> Hallazgos:
     """One alert and one call per invoice with something still owed past its due date."""
-    vencidas = facturas_vencidas(ctx.facturas, ctx.hoy)
+    vencidas = facturas_vencidas(ctx.vencidas, ctx.hoy)  # in their order, whatever given
     if not vencidas:  # nothing overdue: no contact to pick, nothing to write
         return NADA
     alertas: list[Alerta] = []

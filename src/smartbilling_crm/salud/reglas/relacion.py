@@ -47,7 +47,7 @@ def regla_sin_contacto_financiero(ctx: ContextoCliente) -> Hallazgos:
     """A client we invoice without a financial contact; worse when an invoice is overdue."""
     if any(c.es_contacto_financiero for c in ctx.contactos):
         return NADA
-    if not any(not f.anulada and f.total > 0 for f in ctx.facturas):
+    if not ctx.de_cobro:
         return NADA
     severidad = Severidad.MEDIA if ctx.salud.facturas_vencidas else Severidad.BAJA
     return Hallazgos(

@@ -1,0 +1,66 @@
+"""The batch ledger figures (`salud.motor.figuras_lote`, numpy over a whole batch read as
+arrays) are exactly the per-client engines' (`metricas.figuras_libro`, `compras.resumir`):
+every figure, to a Decimal's scale, on thousands of random ledgers."""
+
+from __future__ import annotations
+
+import random
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+
+from smartbilling_crm.salud.motor import libro_lote
+from smartbilling_crm.salud.motor.compras import compras_diarias, resumir
+from smartbilling_crm.salud.motor.figuras_lote import figuras_lote
+from smartbilling_crm.salud.motor.hechos import FacturaHecho
+from smartbilling_crm.salud.motor.metricas import figuras_libro
+
+from .test_pagos_lote import HOY, _cartera, _en_centimos
+
+
+def _con_compras_repetidas(rng: random.Random, facturas: list[FacturaHecho]) -> list[FacturaHecho]:
+    """Some invoices issued on a day another one was (one purchase day, two invoices), and
+    a few paid on the day and with the issue day of another (ties in the payment trend)."""
+    if len(facturas) < 2 or rng.random() < 0.5:
+        return facturas
+    otra = facturas[0]
+    copia = facturas[1]._replace(fecha_emision=otra.fecha_emision, fecha_pago=otra.fecha_pago)
+    return [otra, copia, *facturas[2:]]
+
+
+@pytest.mark.parametrize(
+    ("semilla", "hoy"), [(11, HOY), (12, date(2025, 3, 31)), (13, HOY + timedelta(days=400))]
+)
+def test_las_figuras_del_lote_son_las_de_cada_cliente(semilla: int, hoy: date) -> None:
+    rng = random.Random(semilla)
+    ledgers = [_con_compras_repetidas(rng, f) for f in _cartera(rng, 1500, HOY) if _en_centimos(f)]
+    ids = [f"c{i}" for i in range(len(ledgers))]
+    libro = libro_lote.desde_facturas(ids, ledgers)
+    # The engines read the ledger as the database gives it: explicit pending amounts and
+    # payments (`libro_lote.facturas_hecho`, pinned to the entities in
+    # `test_recalculo_igual_al_motor`).
+    de_cada = libro_lote.facturas_hecho(libro)
+    figuras, historiales = figuras_lote(libro, hoy)
+    for facturas, f, h in zip(de_cada, figuras, historiales, strict=True):
+        assert repr(f) == repr(figuras_libro(facturas, hoy)), facturas
+        assert h == resumir(compras_diarias(facturas), hoy), facturas
+    # Every branch was reached.
+    assert sum(f.tendencia is not None for f in figuras) > 50
+    assert sum(f.tendencia is not None and f.tendencia.empeora for f in figuras) > 5
+    assert sum(len(f.vencidas) > 1 for f in figuras) > 50
+    assert sum(f.saldo_a_favor > 0 for f in figuras) > 50
+    assert sum(h is not None and h.frecuencia > 2 for h in historiales) > 100
+    despues = [
+        len(f.compras) - (h.compras if h else 0) for f, h in zip(figuras, historiales, strict=True)
+    ]
+    # Issued after `hoy` (up to 20 days after HOY): a purchase day, not yet in the history.
+    assert (max(despues) > 0) == (hoy < HOY + timedelta(days=20))
+
+
+def test_un_lote_sin_facturas_y_clientes_sin_ninguna() -> None:
+    vacio = libro_lote.desde_facturas(["a", "b"], [[], []])
+    figuras, historiales = figuras_lote(vacio, HOY)
+    assert historiales == [None, None]
+    assert [repr(f) for f in figuras] == [repr(figuras_libro([], HOY))] * 2
+    assert figuras[0].ltv == Decimal("0.00") and str(figuras[0].saldo_a_favor) == "0.00"
