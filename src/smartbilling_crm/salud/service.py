@@ -39,7 +39,7 @@ from smartbilling_crm.salud.motor.compras import (
     resumir,
 )
 from smartbilling_crm.salud.motor.hechos import FacturaHecho, OportunidadHecho, Salud
-from smartbilling_crm.salud.motor.libro_lote import LibroLote, facturas_hecho
+from smartbilling_crm.salud.motor.libro_lote import LibroLote, facturas_de_filas
 from smartbilling_crm.salud.motor.metricas import (
     PRIOR_POR_DEFECTO,
     FigurasLibro,
@@ -126,8 +126,10 @@ class Evaluacion:
 def cargar_hechos(
     session: Session, ids: Sequence[str], now: datetime, *, ligero: bool = False
 ) -> dict[str, Hechos]:
-    """The facts of `ids` in a few queries (`ligero`: rows of what `evaluar` reads)."""
-    return _cargar(session, ids, now, ligero=ligero, facturas=True)[0]
+    """The facts of the (distinct) `ids` in a few queries (`ligero`: rows of what
+    `evaluar` reads)."""
+    facturas = facturas_de_filas(ledger.filas(session, ids), ids)
+    return _cargar(session, ids, now, facturas, ligero=ligero)
 
 
 def cargar_hechos_lote(
@@ -135,29 +137,32 @@ def cargar_hechos_lote(
 ) -> tuple[dict[str, Hechos], LibroLote]:
     """The recompute's batches: the facts as rows, and the ledger only as arrays (their
     engines read those: each `Hechos.facturas` is left empty)."""
-    return _cargar(session, ids, now, ligero=True, facturas=False)
+    libro = ledger.libro_lote(session, ids)
+    return _cargar(session, ids, now, [[] for _ in ids], ligero=True), libro
 
 
 def _cargar(
-    session: Session, ids: Sequence[str], now: datetime, *, ligero: bool, facturas: bool
-) -> tuple[dict[str, Hechos], LibroLote]:
-    libro = ledger.libro_lote(session, ids)
-    de_cada = facturas_hecho(libro) if facturas else [[] for _ in libro.ids]
+    session: Session,
+    ids: Sequence[str],
+    now: datetime,
+    facturas: list[list[FacturaHecho]],
+    *,
+    ligero: bool,
+) -> dict[str, Hechos]:
     abiertas = salud_repo.oportunidades_abiertas(session, ids, ligero=ligero)
     contactos = salud_repo.contactos(session, ids, ligero=ligero)
     actividad = salud_repo.actividad(session, ids, now - VENTANA_ACTIVIDAD, now)
-    hechos = {
+    return {
         cliente_id: Hechos(
-            facturas=de_cada[i],
+            facturas=facturas[i],
             abiertas=abiertas.get(cliente_id, []),
             contactos=contactos.get(cliente_id, []),
             tareas=actividad.tareas.get(cliente_id, []),
             fechas_actividad=actividad.fechas.get(cliente_id, []),
             ultima_ganada=actividad.ganadas.get(cliente_id),
         )
-        for i, cliente_id in enumerate(libro.ids)
+        for i, cliente_id in enumerate(ids)
     }
-    return hechos, libro
 
 
 def _oportunidad(fila: Oportunidad, settings: Settings) -> OportunidadHecho:

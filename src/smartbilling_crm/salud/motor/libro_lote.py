@@ -219,11 +219,65 @@ def facturas_hecho(libro: LibroLote, filas: Enteros | None = None) -> list[list[
     return por_cliente
 
 
-def desde_facturas(ids: Sequence[str], ledgers: Sequence[Sequence[FacturaHecho]]) -> LibroLote:
-    """The arrays of per-client `FacturaHecho` lists in whole cents (the reference the batch
-    engines are tested against; `desde_filas` is what the recompute reads). A pending
-    amount or payments the facts leave implicit take the engines' reading of them
-    (`hechos.pendiente_de`, `hechos.cobros_de`)."""
+def facturas_de_filas(
+    filas: Sequence[Sequence[Any]], ids: Sequence[str]
+) -> list[list[FacturaHecho]]:
+    """`facturas_hecho(desde_filas(filas, ids))` without numpy: for a few clients (a
+    write's refresh), whose arrays would cost more to build than their rows."""
+    posicion = {cliente_id: i for i, cliente_id in enumerate(ids)}
+    por_cliente: list[list[FacturaHecho]] = [[] for _ in ids]
+    dias: dict[int, date] = {}
+
+    def dia(ordinal: int) -> date:
+        if ordinal not in dias:
+            dias[ordinal] = date.fromordinal(ordinal)
+        return dias[ordinal]
+
+    def cerrar(cabeza: Sequence[Any], cobros: list[tuple[int, int | None]]) -> None:
+        cliente_id, factura_id, numero, emision, vence, base, total, pago, anulada, *resto = cabeza
+        pendiente, credito = resto
+        if any(i is None for _, i in cobros):  # `facturacion.libro.resto`
+            explicitos = sum(i for _, i in cobros if i is not None)
+            liquidado = max(0, total - explicitos) if total > 0 else 0
+            cobros = [(d, liquidado if i is None else i) for d, i in cobros]
+        por_cliente[posicion[cliente_id]].append(
+            FacturaHecho(
+                factura_id,
+                numero,
+                dia(emision),
+                dia(vence) if vence != SIN_FECHA else None,
+                euros(base),
+                euros(total),
+                dia(pago) if pago != SIN_FECHA else None,
+                bool(anulada),
+                euros(pendiente),
+                euros(credito),
+                tuple((dia(d), euros(i or 0)) for d, i in cobros if d != SIN_FECHA),
+            )
+        )
+
+    cabeza: Sequence[Any] = ()
+    cobros: list[tuple[int, int | None]] = []
+    for fila in filas:
+        if tuple(fila[:2]) != tuple(cabeza[:2]):
+            if cabeza:
+                cerrar(cabeza, cobros)
+            cabeza, cobros = fila[:11], []
+        hay_cobro, cobro_dia, importe, sin_importe = fila[11:]
+        if hay_cobro:
+            cobros.append((cobro_dia, None if sin_importe else importe))
+    if cabeza:
+        cerrar(cabeza, cobros)
+    return por_cliente
+
+
+def filas_de_facturas(
+    ids: Sequence[str], ledgers: Sequence[Sequence[FacturaHecho]]
+) -> list[tuple[Any, ...]]:
+    """Per-client `FacturaHecho` lists as the rows of `COLUMNAS`, in whole cents (the
+    reference the batch engines are tested against). A pending amount or payments the
+    facts leave implicit take the engines' reading of them (`hechos.pendiente_de`,
+    `hechos.cobros_de`)."""
 
     def centimos(importe: Decimal) -> int:
         escalado = importe.scaleb(2)
@@ -231,7 +285,7 @@ def desde_facturas(ids: Sequence[str], ledgers: Sequence[Sequence[FacturaHecho]]
             raise ValueError(f"{importe} no son céntimos enteros")
         return int(escalado)
 
-    filas = []
+    filas: list[tuple[Any, ...]] = []
     for cliente_id, facturas in zip(ids, ledgers, strict=True):
         for f in facturas:
             cabeza = (
@@ -251,4 +305,9 @@ def desde_facturas(ids: Sequence[str], ledgers: Sequence[Sequence[FacturaHecho]]
             filas += [(*cabeza, 1, d.toordinal(), centimos(i), 0) for d, i in cobros]
             if not cobros:
                 filas.append((*cabeza, 0, SIN_FECHA, 0, 0))
-    return desde_filas(filas, ids)
+    return filas
+
+
+def desde_facturas(ids: Sequence[str], ledgers: Sequence[Sequence[FacturaHecho]]) -> LibroLote:
+    """The arrays of per-client `FacturaHecho` lists (`filas_de_facturas`)."""
+    return desde_filas(filas_de_facturas(ids, ledgers), ids)

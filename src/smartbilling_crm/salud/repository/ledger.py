@@ -5,10 +5,9 @@ refresh) or a batch (`recalcular`)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
 from typing import Any
 
-from sqlalchemy import BigInteger, Date, and_, case, cast, func, literal, select, type_coerce
+from sqlalchemy import BigInteger, and_, case, cast, func, literal_column, select, type_coerce
 from sqlalchemy.orm import Session
 
 from smartbilling_crm.models import Cobro, Factura
@@ -23,19 +22,23 @@ _IMPORTE = func.coalesce(Cobro.importe, Cobro.importe_liquidado)
 # (`salud.motor.libro_lote`). SQLite keeps dates as ISO text (julianday of 0001-01-01 is
 # 1721425.5, ordinal 1) and NUMERIC(14, 2) as binary floats, which ROUND(x * 100) brings
 # back to their cents exactly; PostgreSQL subtracts dates to whole days.
-_DIA_1 = date(1, 1, 1)
+# The constants are written into the statement, not bound: twenty bound parameters cost
+# SQLAlchemy a little on every execution.
+_CERO: Any = literal_column(str(SIN_FECHA))
+_UNO: Any = literal_column("1")
+_CIEN: Any = literal_column("100")
 
 
 def _ordinal(columna: Any, dialecto: str) -> Any:
     if dialecto == "sqlite":
-        dias: Any = cast(func.julianday(columna) - 1721424.5, BigInteger)
+        dias: Any = cast(func.julianday(columna) - literal_column("1721424.5"), BigInteger)
     else:
-        dias = type_coerce(columna - literal(_DIA_1, Date), BigInteger) + 1
-    return func.coalesce(dias, SIN_FECHA)
+        dias = type_coerce(columna - literal_column("DATE '0001-01-01'"), BigInteger) + _UNO
+    return func.coalesce(dias, _CERO)
 
 
 def _centimos(columna: Any) -> Any:
-    return cast(func.round(columna * 100), BigInteger)
+    return cast(func.round(columna * _CIEN), BigInteger)
 
 
 def _libro_lote(dialecto: str) -> Any:
@@ -50,13 +53,13 @@ def _libro_lote(dialecto: str) -> Any:
             _centimos(Factura.base_imponible),
             _centimos(Factura.total),
             _ordinal(Factura.fecha_pago, dialecto),
-            case((Factura.anulada, 1), else_=0),
+            case((Factura.anulada, _UNO), else_=_CERO),
             _centimos(Factura.pendiente),
             _centimos(Factura.credito_aplicado),
-            case((hay_cobro, 1), else_=0),
+            case((hay_cobro, _UNO), else_=_CERO),
             _ordinal(Cobro.fecha, dialecto),
-            func.coalesce(_centimos(_IMPORTE), 0),
-            case((and_(hay_cobro, _IMPORTE.is_(None)), 1), else_=0),
+            func.coalesce(_centimos(_IMPORTE), _CERO),
+            case((and_(hay_cobro, _IMPORTE.is_(None)), _UNO), else_=_CERO),
         )
         .select_from(Factura)
         # The payments are also filtered by client (a payment's client is its invoice's):
@@ -78,13 +81,17 @@ def _libro_lote(dialecto: str) -> Any:
 _LIBRO_LOTE = {dialecto: _libro_lote(dialecto) for dialecto in ("sqlite", "postgresql")}
 
 
-def libro_lote(session: Session, ids: Sequence[str]) -> LibroLote:
-    """The ledger of the clients `ids` as arrays (`salud.motor.libro_lote`): the same
-    invoices and live payments as `facturas`, one statement, read through the driver's
-    cursor (plain tuples of integers and ids, nothing for SQLAlchemy to convert)."""
+def filas(session: Session, ids: Sequence[str]) -> list[tuple[Any, ...]]:
+    """The ledger of the (distinct) clients `ids` as rows of `salud.motor.libro_lote.COLUMNAS`:
+    each invoice with its live (not returned) payments, one statement, read through the
+    driver's cursor (plain tuples of integers and ids, nothing for SQLAlchemy to convert)."""
     resultado = _leer(session, _LIBRO_LOTE[session.get_bind().dialect.name], {"ids": list(ids)})
     try:
-        filas = resultado.cursor.fetchall()
+        return list(resultado.cursor.fetchall())
     finally:
         resultado.close()
-    return desde_filas(filas, ids)
+
+
+def libro_lote(session: Session, ids: Sequence[str]) -> LibroLote:
+    """The same, as the arrays of a batch."""
+    return desde_filas(filas(session, ids), ids)
