@@ -12,6 +12,7 @@ whose functions this module offers to the other features).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -67,6 +68,9 @@ class _Pendiente:
 PENDIENTE = _Pendiente()
 LOTE_RECALCULO = 1000
 _COLUMNAS = frozenset(SaludCliente.__table__.columns.keys()) - {"cliente_id", "fecha_actualizacion"}
+# The health row's columns that are `Salud` figures, once (not a `hasattr` per column and
+# client); the rest (the day, the margin, the recommendations) are set in `_fila_salud`.
+_DE_SALUD = tuple(sorted(_COLUMNAS & {f.name for f in dataclasses.fields(Salud)}))
 
 
 class ClienteEvaluable(Protocol):
@@ -301,11 +305,8 @@ def cartera_vigente(session: Session, hoy: date) -> Cartera:
 
 
 def _fila_salud(cliente: ClienteEvaluable, evaluacion: Evaluacion, now: datetime) -> dict[str, Any]:
-    fila = {
-        name: getattr(evaluacion.salud, name)
-        for name in _COLUMNAS
-        if hasattr(evaluacion.salud, name)
-    }
+    salud_ = evaluacion.salud
+    fila = {name: getattr(salud_, name) for name in _DE_SALUD}
     if evaluacion.salud.antiguedad_deuda is not None:  # JSON: exact amounts as text
         fila["antiguedad_deuda"] = {k: str(v) for k, v in evaluacion.salud.antiguedad_deuda.items()}
     recomendaciones_ = evaluacion.recomendaciones
