@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session, sessionmaker
 
 from smartbilling_crm.config import Settings
@@ -31,13 +32,13 @@ from smartbilling_crm.kit.db import (
     sqlite_file,
     transaction,
 )
-from smartbilling_crm.salud import repository as salud_repo
 from smartbilling_crm.salud.motor.figuras_lote import figuras_lote
 from smartbilling_crm.salud.motor.libro_lote import LibroLote
 from smartbilling_crm.salud.motor.modelo_compras import predecir_lote
 from smartbilling_crm.salud.motor.pagos import PriorPagos, ajustar_prior
 from smartbilling_crm.salud.motor.pagos_lote import comportamiento_pago_libro
 from smartbilling_crm.salud.repository import ajuste as ajuste_repo
+from smartbilling_crm.salud.repository import filas_salud as filas_salud_repo
 from smartbilling_crm.salud.repository import recalculo as lote_repo
 from smartbilling_crm.salud.service import (
     Cartera,
@@ -104,7 +105,7 @@ class FilasLote:
 
     ids: list[str]
     clientes: list[dict[str, Any]]  # id, estado, riesgo_impago of those that changed
-    salud: list[dict[str, Any]]
+    salud: list[filas_salud_repo.FilaPreparada]  # the driver's parameters already
     alertas: list[dict[str, Any]]
 
     def sin(self, ids: Sequence[str]) -> FilasLote:
@@ -112,7 +113,7 @@ class FilasLote:
         return FilasLote(
             [i for i in self.ids if i not in fuera],
             [f for f in self.clientes if f["id"] not in fuera],
-            [f for f in self.salud if f["cliente_id"] not in fuera],
+            [f for f in self.salud if filas_salud_repo.cliente_de(f) not in fuera],
             [f for f in self.alertas if f["cliente_id"] not in fuera],
         )
 
@@ -126,9 +127,13 @@ class FilasLote:
 
 
 def preparar_lote(
-    clientes: Sequence[ClienteEvaluable], evaluaciones: Sequence[Evaluacion], now: datetime
+    clientes: Sequence[ClienteEvaluable],
+    evaluaciones: Sequence[Evaluacion],
+    now: datetime,
+    dialecto: Dialect,
 ) -> FilasLote:
-    """The rows of a batch scored from detached client rows."""
+    """The rows of a batch scored from detached client rows; its health rows as the
+    driver's parameters for `dialecto` (`repository.filas_salud`)."""
     return FilasLote(
         ids=[c.id for c in clientes],
         clientes=[
@@ -136,7 +141,7 @@ def preparar_lote(
             for c, e in zip(clientes, evaluaciones, strict=True)
             if (c.estado, c.riesgo_impago) != (e.estado, e.salud.riesgo_impago_nivel)
         ],
-        salud=filas_salud(clientes, evaluaciones, now),
+        salud=filas_salud_repo.preparar(filas_salud(clientes, evaluaciones, now), dialecto),
         alertas=filas_alertas(clientes, evaluaciones),
     )
 
@@ -145,7 +150,7 @@ def guardar_lote(session: Session, filas: FilasLote) -> None:
     """Store a batch: the clients' state and risk (those that changed, by id), health rows
     and alerts, a few executemany statements."""
     lote_repo.actualizar_clientes(session, filas.clientes)
-    salud_repo.guardar_salud(session, filas.salud)
+    filas_salud_repo.guardar(session, filas.salud)
     lote_repo.actualizar_alertas(session, filas.ids, filas.alertas)
 
 
@@ -205,7 +210,7 @@ def puntuar(
         clientes = lote_repo.clientes_leidos(session, ids)
         hechos, libro = cargar_hechos_lote(session, ids, now)
     evaluaciones = evaluar_hechos(clientes, hechos, libro, cartera, settings, now)
-    return antes, preparar_lote(clientes, evaluaciones, now)
+    return antes, preparar_lote(clientes, evaluaciones, now, factory.kw["bind"].dialect)
 
 
 # The cyclic garbage collector's thresholds for a run in a process of its own (the CLI and

@@ -199,7 +199,10 @@ def _guardar_puntuado(
             # Changed (or erased) since the read: score them again, under the lock.
             otra_vez = lote_repo.clientes_leidos(session, cambiados)
             filas = filas.sin(cambiados) + preparar_lote(
-                otra_vez, evaluar_lote(session, otra_vez, cartera, settings, now), now
+                otra_vez,
+                evaluar_lote(session, otra_vez, cartera, settings, now),
+                now,
+                session.get_bind().dialect,
             )
         guardar_lote(session, filas)
         lote_repo.avanzar_progreso(session, ids[-1], hecho)

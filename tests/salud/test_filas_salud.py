@@ -1,0 +1,68 @@
+"""The recompute's workers send health rows as the driver's parameters
+(`salud.repository.filas_salud`); stored, they are exactly the rows a write's refresh
+stores (`repository.guardar_salud`), column by column, inserted or updated."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import text
+
+from smartbilling_crm.salud import lote as salud_lote
+from smartbilling_crm.salud import recalculo
+from smartbilling_crm.salud import repository as salud_repo
+from smartbilling_crm.salud import service as salud_service
+from smartbilling_crm.salud.repository import filas_salud
+from smartbilling_crm.salud.repository import recalculo as lote_repo
+
+from ..conftest import Backend
+from ..salud_helpers import HOY
+from .test_recalculo_igual_al_motor import _generador
+
+
+def _guardadas(db: Backend) -> list[dict[str, Any]]:
+    with db.engine.connect() as conn:
+        return [
+            dict(fila)
+            for fila in conn.execute(
+                text("SELECT * FROM salud_cliente_extended ORDER BY cliente_id")
+            ).mappings()
+        ]
+
+
+def test_las_filas_preparadas_guardan_lo_mismo_que_las_de_siempre(db: Backend) -> None:
+    _generador().generar(db.url, 60, seed=18, hoy=HOY.date())
+    factory = db.app.state.session_factory
+    settings = db.app.state.settings
+    with factory() as session:
+        cartera = recalculo.ajustar_cartera(session, HOY.astimezone(settings.tz).date())
+        ids = lote_repo.ids_de_clientes(session, None, 1000)
+        clientes = lote_repo.clientes_leidos(session, ids)
+        evaluaciones = salud_lote.evaluar_lote(session, clientes, cartera, settings, HOY)
+        filas = salud_service.filas_salud(clientes, evaluaciones, HOY)
+    guardadas: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for modo in ("de_siempre", "preparadas"):
+        with db.engine.begin() as conn:
+            conn.execute(text("DELETE FROM alertas_cliente"))
+            conn.execute(text("DELETE FROM salud_cliente_extended"))
+        for paso in ("insertadas", "actualizadas"):
+            with factory() as session:
+                if modo == "de_siempre":
+                    salud_repo.guardar_salud(session, filas)
+                else:
+                    dialecto = session.get_bind().dialect
+                    filas_salud.guardar(session, filas_salud.preparar(filas, dialecto))
+                session.commit()
+            guardadas[(modo, paso)] = _guardadas(db)
+    for paso in ("insertadas", "actualizadas"):
+        assert guardadas[("preparadas", paso)] == guardadas[("de_siempre", paso)], paso
+    insertadas = guardadas[("preparadas", "insertadas")]
+    assert len(insertadas) == 60
+    assert {f["version"] for f in insertadas} == {1}
+    assert {f["version"] for f in guardadas[("preparadas", "actualizadas")]} == {2}
+    # Every kind of value went through: JSON, amounts, dates, instants, nulls.
+    assert any(f["antiguedad_deuda"] for f in insertadas)
+    assert all(f["recomendaciones"] is not None for f in insertadas)
+    assert any(f["ultima_interaccion"] is not None for f in insertadas)
+    assert any(v is None for f in insertadas for v in f.values())
+    assert any(f["fecha_proxima_factura_esperada"] is not None for f in insertadas)
