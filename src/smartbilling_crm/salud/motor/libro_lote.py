@@ -3,10 +3,12 @@
 The recompute scores clients a thousand at a time, about twelve thousand invoices a batch.
 Read as Python objects (a `FacturaHecho` per invoice, Decimals and dates converted one by
 one) the ledger was a fifth of a worker's time. Here the database hands over integers
-(amounts in whole cents, days as ordinals, `repository.ledger.libro_lote`) and each column
-becomes one int64 array. The payment engine (`pagos_lote.comportamiento_pago_libro`) reads
-the arrays directly; the engines still written per client get their `FacturaHecho`s built
-from them (`facturas_hecho`), the same values to the last digit as the entities'.
+(amounts in whole cents, days as ordinals, `repository.ledger.filas`) and each column
+becomes one int64 array (`desde_filas`), which the batch engines read
+(`pagos_lote.comportamiento_pago_libro`, `figuras_lote`). A `FacturaHecho` is built only
+where a client's invoices are needed one by one (`facturas_hecho`: an overdue invoice the
+rules name), the same values to the last digit as the entities'; a write's refresh, a
+client or a few, builds them from the rows without arrays (`facturas_de_filas`).
 
 Conventions: day ordinals are `date.toordinal()`, 0 for "no date" (real ordinals start at
 1); amounts are cents, exact in int64.
@@ -30,7 +32,7 @@ Enteros = NDArray[np.int64]
 Booleanos = NDArray[np.bool_]
 SIN_FECHA = 0
 
-# The columns of a ledger row as `repository.ledger.libro_lote` reads them: one row per
+# The columns of a ledger row as `repository.ledger.filas` reads them: one row per
 # live payment of an invoice, or one with no payment; invoices oldest first, each
 # invoice's payments by day and id right after its first row.
 COLUMNAS = (

@@ -211,6 +211,8 @@ def comportamiento_pago_libro(
         libro.cobro_importe[cobro],
     )
     agregados = _agregados(columnas, n, hoy.toordinal())
+    if not escalar.any():
+        return [resultado(agregados(i), prior) for i in range(n)]
     grandes = facturas_hecho(libro, np.flatnonzero(escalar[libro.cliente]))
     return [
         comportamiento_pago(facturas_de_cobro(grandes[i]), hoy, prior, plazo_dias)
