@@ -54,8 +54,25 @@ def test_las_filas_preparadas_guardan_lo_mismo_que_las_de_siempre(db: Backend) -
                     filas_salud.guardar(session, filas_salud.preparar(filas, dialecto))
                 session.commit()
             guardadas[(modo, paso)] = _guardadas(db)
+    # A row another transaction inserted between the lookup and the insert: the upsert
+    # overwrites it (as `guardar_salud`'s does), one more write counted.
+    with factory() as session:
+        dialecto = session.get_bind().dialect
+        otras = [{**f, "riesgo_perdida_score": 77} for f in filas]
+        session.connection().exec_driver_sql(
+            filas_salud._de(dialecto).insertar, filas_salud.preparar(otras, dialecto)
+        )
+        session.commit()
+    guardadas[("preparadas", "en_conflicto")] = _guardadas(db)
     for paso in ("insertadas", "actualizadas"):
         assert guardadas[("preparadas", paso)] == guardadas[("de_siempre", paso)], paso
+    en_conflicto = guardadas[("preparadas", "en_conflicto")]
+    assert [f["version"] for f in en_conflicto] == [3] * 60
+    assert [
+        {**f, "version": 2, "riesgo_perdida_score": g["riesgo_perdida_score"]}
+        for f, g in zip(en_conflicto, guardadas[("preparadas", "actualizadas")], strict=True)
+    ] == guardadas[("preparadas", "actualizadas")]
+    assert {f["riesgo_perdida_score"] for f in en_conflicto} == {77}
     insertadas = guardadas[("preparadas", "insertadas")]
     assert len(insertadas) == 60
     assert {f["version"] for f in insertadas} == {1}

@@ -132,6 +132,34 @@ def _casos_raros(cliente_id: str) -> list[object]:
             pendiente=Decimal("110.49"),
             credito_aplicado=Decimal("10.50"),
         ),
+        Factura(
+            factura_id=f"{cliente_id}-4",
+            cliente_id=cliente_id,
+            numero="R/4",
+            fecha_emision=date(2026, 4, 1),
+            fecha_vencimiento=date(2026, 5, 1),
+            base_imponible=Decimal("100.00"),
+            total=Decimal("120.99"),
+            fecha_pago=date(2026, 4, 20),
+            pendiente=Decimal(0),
+        ),
+        # A settlement the ledger settled (the rest it paid kept apart), and a payment
+        # without a day.
+        *(
+            Cobro(
+                cobro_id=f"{cliente_id}-4/{sufijo}",
+                factura_id=f"{cliente_id}-4",
+                cliente_id=cliente_id,
+                fecha=dia,
+                importe=importe,
+                importe_liquidado=liquidado,
+            )
+            for sufijo, dia, importe, liquidado in (
+                ("a", date(2026, 4, 10), Decimal("60.49"), None),
+                ("pagada", date(2026, 4, 20), None, Decimal("60.50")),
+                ("sin-dia", None, Decimal("5.00"), None),
+            )
+        ),
     ]
 
 
@@ -203,7 +231,12 @@ def test_el_libro_en_enteros_es_el_de_las_entidades(db: Backend, api: httpx.Clie
     assert exacto(leido) == exacto(esperado)
     assert exacto(dict(zip(ids, sin_arrays, strict=True))) == exacto(esperado)
     raro = leido["Raro-1"]
-    assert [len(f.cobros or ()) for f in raro] == [3, 0, 0]  # the returned one is left out
+    # The returned payment and the one without a day are left out.
+    assert [len(f.cobros or ()) for f in raro] == [3, 0, 0, 2]
+    assert raro[3].cobros == (
+        (date(2026, 4, 10), Decimal("60.49")),
+        (date(2026, 4, 20), Decimal("60.50")),  # what the ledger settled it for
+    )
     assert raro[0].cobros == (
         (date(2026, 1, 20), Decimal("20.10")),
         (date(2026, 1, 28), Decimal("50.90")),

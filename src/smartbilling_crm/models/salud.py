@@ -59,7 +59,8 @@ class SaludCliente(Base):
     # written before it existed: such a row is stale and the next read recomputes it.
     recomendaciones: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     fecha_calculo: Mapped[date | None] = mapped_column(Date)
-    # One more at every write of the row (`salud.repository.guardar_salud`): with the
+    # One more at every write of the row (`salud.repository.guardar_salud`, and the daily
+    # recompute's `salud.repository.filas_salud.guardar`): with the
     # client's creation instant, the stamp a kept client 360 is checked against
     # (`clientes.cache`). A data migration that rewrites health rows adds one too, or
     # the workers' kept 360s show the old rows until the next day.

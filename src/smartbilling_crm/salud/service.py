@@ -329,7 +329,8 @@ def _fila_salud(cliente: ClienteEvaluable, evaluacion: Evaluacion, now: datetime
 def filas_salud(
     clientes: Sequence[ClienteEvaluable], evaluaciones: Sequence[Evaluacion], now: datetime
 ) -> list[dict[str, Any]]:
-    """The health rows of evaluated clients, as `guardar_salud` writes them."""
+    """The health rows of evaluated clients, as `guardar_salud` writes them (the daily
+    recompute prepares them for the driver: `repository.filas_salud`)."""
     return [_fila_salud(c, e, now) for c, e in zip(clientes, evaluaciones, strict=True)]
 
 

@@ -18,7 +18,12 @@ from typing import NamedTuple
 
 import numpy as np
 
-from smartbilling_crm.salud.motor.compras import HistorialCompras, resumen
+from smartbilling_crm.salud.motor.compras import (
+    HistorialCompras,
+    compras_diarias,
+    resumen,
+    resumir,
+)
 from smartbilling_crm.salud.motor.hechos import (
     TENDENCIA_MIN_ANTERIORES,
     TENDENCIA_RECIENTES,
@@ -33,10 +38,12 @@ from smartbilling_crm.salud.motor.libro_lote import (
     LibroLote,
     euros,
     facturas_hecho,
+    volumen,
 )
-from smartbilling_crm.salud.motor.metricas import FigurasLibro
+from smartbilling_crm.salud.motor.metricas import FigurasLibro, figuras_libro
 
 _NINGUNA = np.iinfo(np.int64).max
+_LIMITE_INT64 = 2.0**62  # with room to spare for the sums' intermediate terms
 
 
 class FigurasLote(NamedTuple):
@@ -181,4 +188,13 @@ def figuras_lote(libro: LibroLote, hoy: date) -> FigurasLote:
                 hoy,
             )
         )
+    # A client whose amounts could overflow the int64 sums above (about 9.2e18 cents:
+    # thousands of invoices near the column's largest amount) is summed by the per-client
+    # engines instead, in Decimals.
+    grandes = np.flatnonzero(volumen(libro) > _LIMITE_INT64)
+    if len(grandes):
+        suyas = facturas_hecho(libro, np.flatnonzero(np.isin(libro.cliente, grandes)))
+        for i in grandes.tolist():
+            figuras[i] = figuras_libro(suyas[i], hoy)
+            historiales[i] = resumir(compras_diarias(suyas[i]), hoy)
     return FigurasLote(figuras, historiales)

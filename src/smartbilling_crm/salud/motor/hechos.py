@@ -45,9 +45,10 @@ SALUD_POR_RIESGO = {
 class FacturaHecho(NamedTuple):
     """One invoice of the ledger, as the health rules see it.
 
-    A named tuple, not a frozen dataclass: loading the facts (`cargar_hechos`, a whole
-    batch of `recalcular` or a write's refresh) builds one per invoice, and a frozen
-    dataclass set each of its eleven fields through `object.__setattr__`."""
+    A named tuple, not a frozen dataclass: a write's refresh builds one per invoice (the
+    daily recompute only one per overdue invoice: it reads the ledger as arrays,
+    `libro_lote`), and a frozen dataclass set each of its eleven fields through
+    `object.__setattr__`."""
 
     factura_id: str
     numero: str

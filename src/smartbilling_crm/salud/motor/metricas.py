@@ -163,7 +163,8 @@ def calcular_salud(
     `prediccion` is the purchase model's view of the client (`modelo_compras.predecir`),
     None when it never bought; `prior` the portfolio's late-payment prior. `pago` (its
     payment behaviour, `pagos_lote`) and `figuras` (`figuras_lote`) when the caller scored
-    a whole batch at once, computed here from `facturas` otherwise (which is then not read)."""
+    a whole batch at once, each computed here from `facturas` otherwise (`facturas` is not
+    read when both are given)."""
     if pago is None:
         pago = comportamiento_pago(facturas_de_cobro(facturas), hoy, prior, plazo_dias)
     if figuras is None:

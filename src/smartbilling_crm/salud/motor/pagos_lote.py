@@ -12,8 +12,11 @@ An overpaid invoice's payments are held to its total as the scalar engine holds 
 (`factura_cobro.hasta_el_total`), vectorised too, and only when some invoice of the batch is
 overpaid.
 
-A client with an amount that is not whole cents (the ledger stores cents; an amount from
-elsewhere may not be) is scored by the scalar engine.
+A client whose amounts add up past `_MAX_CENTIMOS` (its amount × days sums must fit in
+int64) is scored by the scalar engine; so is, in `comportamiento_pago_lote` (facts given
+as `FacturaHecho`s, as the tests build them), one with an amount that is not whole cents.
+The daily recompute reads the ledger as arrays (`libro_lote`) and calls
+`comportamiento_pago_libro`.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from smartbilling_crm.salud.motor.hechos import FacturaHecho, cobros_de, pendiente_de
-from smartbilling_crm.salud.motor.libro_lote import SIN_FECHA, LibroLote, facturas_hecho
+from smartbilling_crm.salud.motor.libro_lote import SIN_FECHA, LibroLote, facturas_hecho, volumen
 from smartbilling_crm.salud.motor.metricas import facturas_de_cobro
 from smartbilling_crm.salud.motor.pagos import (
     DSO_VENTANA_DIAS,
@@ -184,15 +187,9 @@ def comportamiento_pago_libro(
     the scalar engine)."""
     n = libro.n
     de_cobro = ~libro.anulada & (libro.total > 0)
-    # Every amount of a client, in absolute value, as `_Filas.anadir` adds them up.
-    movido = np.zeros(libro.facturas, dtype=np.int64)
-    np.add.at(movido, libro.de_factura, np.abs(libro.cobro_importe))
-    bruto = _suma(
-        libro.cliente[de_cobro],
-        (libro.total + np.abs(libro.pendiente) + movido)[de_cobro],
-        n,
-    )
-    escalar = bruto > _MAX_CENTIMOS
+    # The amounts of the invoices it owes and their payments, as floats (an int64 sum
+    # of a huge ledger would wrap round and keep it here).
+    escalar = volumen(libro, de_cobro) > _MAX_CENTIMOS
     cuenta = de_cobro & ~escalar[libro.cliente]
     nueva = np.cumsum(cuenta) - 1  # an invoice's entry among those kept
     cobro = cuenta[libro.de_factura]

@@ -4,11 +4,12 @@ that stores them.
 A health row has some forty columns, and SQLAlchemy turned each of a batch's thousand
 rows into the driver's parameters in the storing process, the recompute's one serial
 stage: 57 of the 127 ms it took to store a batch under cProfile (the executemany itself,
-15). Here each worker applies the columns' own bind processors (their types' conversion
-for the dialect: JSON to text, dates and amounts as the driver takes them) and sends
-plain tuples, which the storing process hands to the driver as they are, in a statement
-written once per dialect. Rows written the usual way (`repository.guardar_salud`, a write's
-refresh) and these are the same (`tests/salud/test_recalculo_por_lotes.py`).
+15). Here each worker applies the columns' own bind processors (their types'
+conversion for the dialect: on SQLite JSON to text and dates to ISO text, on psycopg
+JSON wrapped for the driver) and sends tuples, which the storing process hands to the
+driver as they are, in a statement written once per dialect. Rows written the usual way
+(`repository.guardar_salud`, a write's refresh) and these are the same
+(`tests/salud/test_filas_salud.py`).
 """
 
 from __future__ import annotations
