@@ -7,6 +7,7 @@ from __future__ import annotations
 import random
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -80,11 +81,15 @@ def _cartera(rng: random.Random, n: int, hoy: date) -> list[list[FacturaHecho]]:
 def test_el_lote_dice_lo_mismo_que_el_motor_de_cada_cliente(
     semilla: int, hoy: date, prior: PriorPagos, plazo: int
 ) -> None:
-    ledgers = _cartera(random.Random(semilla), 1500, hoy)
+    """The batch as the recompute reads it (integer arrays, `libro_lote`): each client's
+    figures, level and reasons equal the scalar engine's."""
+    ledgers = [f for f in _cartera(random.Random(semilla), 1500, hoy) if _en_centimos(f)]
+    libro = libro_lote.desde_facturas([f"c{i}" for i in range(len(ledgers))], ledgers)
     esperado = [comportamiento_pago(facturas_de_cobro(f), hoy, prior, plazo) for f in ledgers]
-    obtenido = pagos_lote.comportamiento_pago_lote(ledgers, hoy, prior, plazo)
+    obtenido = pagos_lote.comportamiento_pago_libro(libro, hoy, prior, plazo)
     for facturas, a, b in zip(ledgers, esperado, obtenido, strict=True):
         assert a == b, facturas
+    assert libro.facturas > 5000 and len(libro.cobro_dia) > 5000
     # Every branch was reached: overdue, settled late and on time, no history.
     niveles = {r.riesgo_impago_nivel for r in esperado}
     assert niveles == {"bajo", "medio", "alto", "critico"}
@@ -93,22 +98,9 @@ def test_el_lote_dice_lo_mismo_que_el_motor_de_cada_cliente(
     assert any(r.probabilidad_pago_tardio is None for r in esperado)
 
 
-def test_fuera_de_lo_que_cabe_en_centimos_enteros_responde_el_motor_escalar() -> None:
-    """Fractions of a cent, amounts past int64's reach, and due dates at the calendar's end
-    (an undated invoice of 31/12/9999 is due that very day)."""
-    enorme = Decimal(10**11)
-    limite = date.max - timedelta(days=3)
-    ledgers = [
-        [FacturaHecho("a", "A", HOY, None, Decimal("10.005"), Decimal("10.005"), None, False)],
-        [FacturaHecho("b", "B", date(1, 1, 1), None, enorme, enorme, date(9000, 1, 1), False)],
-        [FacturaHecho("c", "C", limite, None, Decimal(100), Decimal(100), None, False)],
-        [FacturaHecho("d", "D", HOY, None, Decimal(5), Decimal(5), None, False)],
-    ]
-    prior = PriorPagos(0.3, 4.0, 100, 1000)
-    esperado = [comportamiento_pago(facturas_de_cobro(f), date.max, prior) for f in ledgers]
-    assert pagos_lote.comportamiento_pago_lote(ledgers, date.max, prior) == esperado
-    assert esperado[1].importe_pendiente == Decimal("0.00")
-    assert esperado[3].max_dias_vencida == (date.max - HOY).days - 30
+def _lote(ledgers: list[list[FacturaHecho]], hoy: date, prior: PriorPagos) -> list[Any]:
+    libro = libro_lote.desde_facturas([f"c{i}" for i in range(len(ledgers))], ledgers)
+    return pagos_lote.comportamiento_pago_libro(libro, hoy, prior)
 
 
 def test_un_sobrepago_cuenta_solo_hasta_el_total_de_la_factura() -> None:
@@ -126,7 +118,7 @@ def test_un_sobrepago_cuenta_solo_hasta_el_total_de_la_factura() -> None:
         ((date(2025, 10, 20), Decimal("1210")), (date(2025, 12, 5), Decimal("1210"))),
     )  # fmt: skip
     prior = PriorPagos(0.3, 5.0, 0, 0, "por_defecto")
-    uno, otro = pagos_lote.comportamiento_pago_lote([[sobrepagada], [duplicada]], HOY, prior)
+    uno, otro = _lote([[sobrepagada], [duplicada]], HOY, prior)
     # 300 ÷ 1.210 (not 300 ÷ 2.300 = 13,0); (300 × 19 + 910 × 60) ÷ 1.210 days.
     assert uno.porcentaje_pagos_a_tiempo == 24.8
     assert (uno.dias_promedio_para_pagar, uno.dias_medios_de_retraso) == (49.8, 22.6)
@@ -137,7 +129,7 @@ def test_un_sobrepago_cuenta_solo_hasta_el_total_de_la_factura() -> None:
     for facturas, lote in (([sobrepagada], uno), ([duplicada], otro)):
         assert comportamiento_pago(facturas_de_cobro(facturas), HOY, prior) == lote
     # As of 15/11, before the 2.000 € arrived, the invoice owed 910 €.
-    (antes,) = pagos_lote.comportamiento_pago_lote([[sobrepagada]], date(2025, 11, 15), prior)
+    (antes,) = _lote([[sobrepagada]], date(2025, 11, 15), prior)
     assert antes.importe_vencido == Decimal("910.00")
 
 
@@ -148,25 +140,6 @@ def _en_centimos(facturas: list[FacturaHecho]) -> bool:
         for i in (f.base_imponible, f.total, f.pendiente or 0, f.credito_aplicado)
     ] + [i for f in facturas for _, i in (f.cobros or ())]
     return all(i == round(i, 2) for i in importes)
-
-
-@pytest.mark.parametrize(
-    ("semilla", "hoy", "plazo"), [(5, HOY, 30), (6, date(2025, 3, 31), 45), (7, HOY, 0)]
-)
-def test_el_lote_leido_en_enteros_dice_lo_mismo_que_el_motor(
-    semilla: int, hoy: date, plazo: int
-) -> None:
-    """What the recompute runs: the batch read as integer arrays (`libro_lote`), each
-    client's figures equal to the scalar engine's."""
-    ledgers = [f for f in _cartera(random.Random(semilla), 1500, hoy) if _en_centimos(f)]
-    ids = [f"c{i}" for i in range(len(ledgers))]
-    prior = PriorPagos(0.3, 4.0, 100, 1000)
-    libro = libro_lote.desde_facturas(ids, ledgers)
-    obtenido = pagos_lote.comportamiento_pago_libro(libro, hoy, prior, plazo)
-    for facturas, b in zip(ledgers, obtenido, strict=True):
-        assert comportamiento_pago(facturas_de_cobro(facturas), hoy, prior, plazo) == b, facturas
-    assert libro.facturas > 5000 and len(libro.cobro_dia) > 5000
-    assert {r.riesgo_impago_nivel for r in obtenido} == {"bajo", "medio", "alto", "critico"}
 
 
 def test_leido_en_enteros_lo_que_no_cabe_en_int64_responde_el_motor_escalar() -> None:

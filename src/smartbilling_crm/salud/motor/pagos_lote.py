@@ -12,16 +12,14 @@ An overpaid invoice's payments are held to its total as the scalar engine holds 
 (`factura_cobro.hasta_el_total`), vectorised too, and only when some invoice of the batch is
 overpaid.
 
-A client whose amounts add up past `_MAX_CENTIMOS` (its amount × days sums must fit in
-int64) is scored by the scalar engine; so is, in `comportamiento_pago_lote` (facts given
-as `FacturaHecho`s, as the tests build them), one with an amount that is not whole cents.
-The daily recompute reads the ledger as arrays (`libro_lote`) and calls
-`comportamiento_pago_libro`.
+The batch comes as the daily recompute reads it, the ledger's arrays (`libro_lote`: whole
+cents, as the ledger stores them). A client whose amounts add up past `_MAX_CENTIMOS` (its
+amount × days sums must fit in int64) is scored by the scalar engine.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 from typing import NamedTuple
@@ -29,7 +27,6 @@ from typing import NamedTuple
 import numpy as np
 from numpy.typing import NDArray
 
-from smartbilling_crm.salud.motor.hechos import FacturaHecho, cobros_de, pendiente_de
 from smartbilling_crm.salud.motor.libro_lote import SIN_FECHA, LibroLote, facturas_hecho, volumen
 from smartbilling_crm.salud.motor.metricas import facturas_de_cobro
 from smartbilling_crm.salud.motor.pagos import (
@@ -52,87 +49,10 @@ _LIMITES_TRAMOS = np.array([0, 30, 60, 90], dtype=np.int64)
 # A client whose amounts add up to more than this (ten billion euros, in cents) goes to the
 # scalar engine: its amounts × days (up to 3.65 million days apart) must fit in int64.
 _MAX_CENTIMOS = 10**12
-_CIEN = Decimal(100)
-
-
-class _Escalar(Exception):
-    """An amount with fractions of a cent, or amounts too large for int64 sums: this
-    client goes to the scalar engine."""
-
-
-def _centimos(importe: Decimal) -> int:
-    escalado = importe * _CIEN
-    entero = int(escalado)
-    if entero != escalado:
-        raise _Escalar
-    return entero
 
 
 def _euros(centimos: int) -> Decimal:
     return Decimal(centimos).scaleb(-2)
-
-
-class _Filas:
-    """The batch's invoices the clients owe and their payments, one array entry each."""
-
-    def __init__(self) -> None:
-        self.cliente: list[int] = []
-        self.emision: list[int] = []
-        self.vence: list[int] = []
-        self.total: list[int] = []
-        self.pendiente: list[int] = []
-        self.de_factura: list[int] = []  # payment -> its invoice's row
-        self.fecha: list[int] = []
-        self.importe: list[int] = []
-
-    def columnas(self) -> _Columnas:
-        return _Columnas(
-            *(
-                np.array(valores, dtype=np.int64)
-                for valores in (
-                    self.cliente,
-                    self.emision,
-                    self.vence,
-                    self.total,
-                    self.pendiente,
-                    self.de_factura,
-                    self.fecha,
-                    self.importe,
-                )
-            )
-        )
-
-    def anadir(self, posicion: int, facturas: Sequence[FacturaHecho], plazo_dias: int) -> None:
-        """One client's invoices (all or none: `_Escalar` leaves the rows untouched)."""
-        facturas_ = []
-        cobros_ = []
-        bruto = 0
-        for f in facturas:
-            if f.anulada or f.total <= 0:
-                continue
-            emision = f.fecha_emision.toordinal()
-            if f.fecha_vencimiento is not None:
-                vence = f.fecha_vencimiento.toordinal()
-            else:  # `factura_cobro.vencimiento`: issue + plazo, held within the calendar
-                vence = min(max(emision + plazo_dias, 1), _MAX_ORDINAL)
-            total, pendiente = _centimos(f.total), _centimos(pendiente_de(f))
-            cobros = [(d.toordinal(), _centimos(i)) for d, i in cobros_de(f)]
-            bruto += total + abs(pendiente) + sum(abs(i) for _, i in cobros)
-            facturas_.append((emision, vence, total, pendiente))
-            cobros_.append(cobros)
-        if bruto > _MAX_CENTIMOS:
-            raise _Escalar
-        for (emision, vence, total, pendiente), cobros in zip(facturas_, cobros_, strict=True):
-            fila = len(self.cliente)
-            self.cliente.append(posicion)
-            self.emision.append(emision)
-            self.vence.append(vence)
-            self.total.append(total)
-            self.pendiente.append(pendiente)
-            for fecha, importe in cobros:
-                self.de_factura.append(fila)
-                self.fecha.append(fecha)
-                self.importe.append(importe)
 
 
 class _Columnas(NamedTuple):
@@ -155,36 +75,13 @@ def _suma(indices: Enteros, valores: Enteros, n: int) -> Enteros:
     return salida
 
 
-def comportamiento_pago_lote(
-    ledgers: Sequence[Sequence[FacturaHecho]],
-    hoy: date,
-    prior: PriorPagos,
-    plazo_dias: int = PLAZO_PAGO_DIAS,
-) -> list[ComportamientoPago]:
-    """`pagos.comportamiento_pago(facturas_de_cobro(facturas), hoy, prior, plazo_dias)` of
-    each client's facts, computed for the whole batch at once."""
-    filas = _Filas()
-    escalares: dict[int, ComportamientoPago] = {}
-    for posicion, facturas in enumerate(ledgers):
-        try:
-            filas.anadir(posicion, facturas, plazo_dias)
-        except _Escalar:
-            escalares[posicion] = comportamiento_pago(
-                facturas_de_cobro(facturas), hoy, prior, plazo_dias
-            )
-    agregados = _agregados(filas.columnas(), len(ledgers), hoy.toordinal())
-    return [
-        escalares[i] if i in escalares else resultado(agregados(i), prior)
-        for i in range(len(ledgers))
-    ]
-
-
 def comportamiento_pago_libro(
     libro: LibroLote, hoy: date, prior: PriorPagos, plazo_dias: int = PLAZO_PAGO_DIAS
 ) -> list[ComportamientoPago]:
-    """`comportamiento_pago_lote` of a batch read as arrays (`libro_lote`), without a
-    Python step per invoice (but for a client whose sums would not fit in int64, scored by
-    the scalar engine)."""
+    """`pagos.comportamiento_pago(facturas_de_cobro(facturas), hoy, prior, plazo_dias)` of
+    every client of a batch read as arrays (`libro_lote`), at once: no Python step per
+    invoice (but for a client whose sums would not fit in int64, scored by the scalar
+    engine)."""
     n = libro.n
     de_cobro = ~libro.anulada & (libro.total > 0)
     # The amounts of the invoices it owes and their payments, as floats (an int64 sum
