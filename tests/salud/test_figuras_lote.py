@@ -17,6 +17,7 @@ from smartbilling_crm.salud.motor.hechos import FacturaHecho
 from smartbilling_crm.salud.motor.metricas import facturas_de_cobro, figuras_libro
 from smartbilling_crm.salud.motor.pagos import PriorPagos, comportamiento_pago
 
+from .libro_helpers import desde_facturas, filas_de_facturas
 from .test_pagos_lote import HOY, _cartera, _en_centimos
 
 
@@ -59,7 +60,7 @@ def test_las_figuras_del_lote_son_las_de_cada_cliente(semilla: int, hoy: date) -
         if _en_centimos(f)
     ]
     ids = [f"c{i}" for i in range(len(ledgers))]
-    libro = libro_lote.desde_facturas(ids, ledgers)
+    libro = desde_facturas(ids, ledgers)
     # The engines read the ledger as the database gives it: explicit pending amounts and
     # payments (`libro_lote.facturas_hecho`, pinned to the entities in
     # `test_recalculo_igual_al_motor`).
@@ -83,7 +84,7 @@ def test_las_figuras_del_lote_son_las_de_cada_cliente(semilla: int, hoy: date) -
 
 
 def test_un_lote_sin_facturas_y_clientes_sin_ninguna() -> None:
-    vacio = libro_lote.desde_facturas(["a", "b"], [[], []])
+    vacio = desde_facturas(["a", "b"], [[], []])
     figuras, historiales = figuras_lote(vacio, HOY)
     assert historiales == [None, None]
     assert [repr(f) for f in figuras] == [repr(figuras_libro([], HOY))] * 2
@@ -97,7 +98,7 @@ def test_las_facturas_sin_arrays_son_las_de_los_arrays() -> None:
     rng = random.Random(21)
     ledgers = [f for f in _cartera(rng, 400, HOY) if _en_centimos(f)]
     ids = [f"c{i}" for i in range(len(ledgers))]
-    filas = libro_lote.filas_de_facturas(ids, ledgers)
+    filas = filas_de_facturas(ids, ledgers)
     # Some payments become a settlement the ledger has not settled yet (amount unknown:
     # the rest), some lose their day.
     filas = [(*f[:12], f[12], 0, 1) if f[11] and rng.random() < 0.1 else f for f in filas]
@@ -125,7 +126,7 @@ def test_un_cliente_de_importes_enormes_lo_suman_los_motores_de_cada_cliente() -
     normal = [f for f in _cartera(random.Random(31), 40, HOY) if _en_centimos(f)]
     ledgers = [*normal[:20], grande, *normal[20:]]
     ids = [f"c{i}" for i in range(len(ledgers))]
-    libro = libro_lote.desde_facturas(ids, ledgers)
+    libro = desde_facturas(ids, ledgers)
     de_cada = libro_lote.facturas_hecho(libro)
     figuras, historiales = figuras_lote(libro, HOY)
     for facturas, f, h in zip(de_cada, figuras, historiales, strict=True):

@@ -11,10 +11,12 @@ from typing import Any
 
 import pytest
 
-from smartbilling_crm.salud.motor import libro_lote, pagos_lote
+from smartbilling_crm.salud.motor import pagos_lote
 from smartbilling_crm.salud.motor.hechos import FacturaHecho
 from smartbilling_crm.salud.motor.metricas import facturas_de_cobro
 from smartbilling_crm.salud.motor.pagos import PriorPagos, comportamiento_pago
+
+from .libro_helpers import desde_facturas
 
 HOY = date(2026, 1, 20)
 
@@ -84,7 +86,7 @@ def test_el_lote_dice_lo_mismo_que_el_motor_de_cada_cliente(
     """The batch as the recompute reads it (integer arrays, `libro_lote`): each client's
     figures, level and reasons equal the scalar engine's."""
     ledgers = [f for f in _cartera(random.Random(semilla), 1500, hoy) if _en_centimos(f)]
-    libro = libro_lote.desde_facturas([f"c{i}" for i in range(len(ledgers))], ledgers)
+    libro = desde_facturas([f"c{i}" for i in range(len(ledgers))], ledgers)
     esperado = [comportamiento_pago(facturas_de_cobro(f), hoy, prior, plazo) for f in ledgers]
     obtenido = pagos_lote.comportamiento_pago_libro(libro, hoy, prior, plazo)
     for facturas, a, b in zip(ledgers, esperado, obtenido, strict=True):
@@ -99,7 +101,7 @@ def test_el_lote_dice_lo_mismo_que_el_motor_de_cada_cliente(
 
 
 def _lote(ledgers: list[list[FacturaHecho]], hoy: date, prior: PriorPagos) -> list[Any]:
-    libro = libro_lote.desde_facturas([f"c{i}" for i in range(len(ledgers))], ledgers)
+    libro = desde_facturas([f"c{i}" for i in range(len(ledgers))], ledgers)
     return pagos_lote.comportamiento_pago_libro(libro, hoy, prior)
 
 
@@ -154,7 +156,7 @@ def test_leido_en_enteros_lo_que_no_cabe_en_int64_responde_el_motor_escalar() ->
         [],
     ]
     prior = PriorPagos(0.3, 4.0, 100, 1000)
-    libro = libro_lote.desde_facturas(["b", "c", "d", "e"], ledgers)
+    libro = desde_facturas(["b", "c", "d", "e"], ledgers)
     esperado = [comportamiento_pago(facturas_de_cobro(f), date.max, prior) for f in ledgers]
     assert pagos_lote.comportamiento_pago_libro(libro, date.max, prior) == esperado
     assert esperado[0].importe_vencido == Decimal("0.00")  # paid in 9000, by date.max

@@ -38,6 +38,7 @@ from smartbilling_crm.salud.motor.libro_lote import (
     LibroLote,
     euros,
     facturas_hecho,
+    suma_por,
     volumen,
 )
 from smartbilling_crm.salud.motor.metricas import FigurasLibro, figuras_libro
@@ -52,9 +53,8 @@ class FigurasLote(NamedTuple):
 
 
 def _suma(libro: LibroLote, donde: Booleanos, valores: Enteros) -> Enteros:
-    salida = np.zeros(libro.n, dtype=np.int64)
-    np.add.at(salida, libro.cliente[donde], valores[donde])
-    return salida
+    """Per client, `valores` of its invoices `donde`."""
+    return suma_por(libro.cliente[donde], valores[donde], libro.n)
 
 
 def _primera(libro: LibroLote, donde: Booleanos) -> Enteros:
@@ -91,10 +91,8 @@ def _tendencias(libro: LibroLote, pagada: Booleanos) -> list[TendenciaPago | Non
     fin = np.cumsum(cuantas)
     desde_el_final = fin[cliente] - np.arange(len(cliente))  # 1 for a client's last
     reciente = desde_el_final <= TENDENCIA_RECIENTES
-    suma_reciente = np.zeros(libro.n, dtype=np.int64)
-    np.add.at(suma_reciente, cliente[reciente], dias[reciente])
-    suma = np.zeros(libro.n, dtype=np.int64)
-    np.add.at(suma, cliente, dias)
+    suma_reciente = suma_por(cliente[reciente], dias[reciente], libro.n)
+    suma = suma_por(cliente, dias, libro.n)
     tendencias: list[TendenciaPago | None] = [None] * libro.n
     for i in np.flatnonzero(cuantas - TENDENCIA_RECIENTES >= TENDENCIA_MIN_ANTERIORES).tolist():
         anteriores = int(cuantas[i]) - TENDENCIA_RECIENTES
@@ -109,8 +107,7 @@ def _tendencias(libro: LibroLote, pagada: Booleanos) -> list[TendenciaPago | Non
 
 def _saldos(libro: LibroLote) -> Enteros:
     """`metricas.saldo_a_favor` before its floor at zero, per client (cents)."""
-    pagado = np.zeros(libro.facturas, dtype=np.int64)
-    np.add.at(pagado, libro.de_factura, libro.cobro_importe)
+    pagado = suma_por(libro.de_factura, libro.cobro_importe, libro.facturas)
     total = libro.total
     aporta = np.where(
         libro.anulada,

@@ -21,13 +21,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
-from decimal import Decimal
 from typing import NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
 
-from smartbilling_crm.salud.motor.libro_lote import SIN_FECHA, LibroLote, facturas_hecho, volumen
+from smartbilling_crm.salud.motor.libro_lote import (
+    SIN_FECHA,
+    LibroLote,
+    euros,
+    facturas_hecho,
+    suma_por,
+    volumen,
+)
 from smartbilling_crm.salud.motor.metricas import facturas_de_cobro
 from smartbilling_crm.salud.motor.pagos import (
     DSO_VENTANA_DIAS,
@@ -51,10 +57,6 @@ _LIMITES_TRAMOS = np.array([0, 30, 60, 90], dtype=np.int64)
 _MAX_CENTIMOS = 10**12
 
 
-def _euros(centimos: int) -> Decimal:
-    return Decimal(centimos).scaleb(-2)
-
-
 class _Columnas(NamedTuple):
     """The invoices the clients owe and their payments as arrays (what `_agregados` reads)."""
 
@@ -66,13 +68,6 @@ class _Columnas(NamedTuple):
     de_factura: Enteros  # payment -> its invoice's entry
     fecha: Enteros
     importe: Enteros
-
-
-def _suma(indices: Enteros, valores: Enteros, n: int) -> Enteros:
-    """Exact integer sums of `valores` by `indices` (0..n-1)."""
-    salida = np.zeros(n, dtype=np.int64)
-    np.add.at(salida, indices, valores)
-    return salida
 
 
 def comportamiento_pago_libro(
@@ -123,14 +118,14 @@ def _agregados(columnas: _Columnas, n: int, hoy: int) -> Callable[[int], Agregad
 
     # Payments count up to the invoice's total (`factura_cobro.hasta_el_total`): an overpaid
     # invoice's payments paid min(its total, all of them).
-    pagado = _suma(de_factura, importe, m)
+    pagado = suma_por(de_factura, importe, m)
     if (pagado > total).any():
         importe = _hasta_el_total(total, pagado, de_factura, fecha, importe)
         pagado = np.minimum(pagado, total)
 
     # As of `hoy` (`factura_cobro.a_fecha`): a later payment was still pending then.
     futuro = fecha > hoy
-    posterior = _suma(de_factura[futuro], importe[futuro], m)
+    posterior = suma_por(de_factura[futuro], importe[futuro], m)
     pendiente = pendiente + posterior
     pagado = pagado - posterior
     de_factura, fecha, importe = de_factura[~futuro], fecha[~futuro], importe[~futuro]
@@ -139,8 +134,8 @@ def _agregados(columnas: _Columnas, n: int, hoy: int) -> Callable[[int], Agregad
     abierta = pendiente > 0
     dias_vencida = hoy - vence
     vencida = abierta & (dias_vencida > 0)
-    pendiente_c = _suma(cliente[abierta], pendiente[abierta], n)
-    vencido_c = _suma(cliente[vencida], pendiente[vencida], n)
+    pendiente_c = suma_por(cliente[abierta], pendiente[abierta], n)
+    vencido_c = suma_por(cliente[vencida], pendiente[vencida], n)
     vencidas_c = np.bincount(cliente[vencida], minlength=n)
     max_vencida_c = np.zeros(n, dtype=np.int64)
     np.maximum.at(max_vencida_c, cliente[vencida], dias_vencida[vencida])
@@ -148,24 +143,24 @@ def _agregados(columnas: _Columnas, n: int, hoy: int) -> Callable[[int], Agregad
     tramos_c = np.zeros((n, len(TRAMOS)), dtype=np.int64)
     np.add.at(tramos_c, (cliente[abierta], tramo), pendiente[abierta])
     reciente = (hoy - emision >= 0) & (hoy - emision < DSO_VENTANA_DIAS)
-    facturado_c = _suma(cliente[reciente], total[reciente], n)
+    facturado_c = suma_por(cliente[reciente], total[reciente], n)
     facturas_c = np.bincount(cliente, minlength=n)
 
     # Amount-weighted days to pay and days late: positive payments of settled invoices.
     cuenta = (pendiente[de_factura] <= 0) & (importe > 0)
     fc, imp = de_factura[cuenta], importe[cuenta]
     quien = cliente[fc]
-    peso_c = _suma(quien, imp, n)
-    dias_pago_c = _suma(quien, imp * np.maximum(0, fecha[cuenta] - emision[fc]), n)
-    dias_retraso_c = _suma(quien, imp * np.maximum(0, fecha[cuenta] - vence[fc]), n)
+    peso_c = suma_por(quien, imp, n)
+    dias_pago_c = suma_por(quien, imp * np.maximum(0, fecha[cuenta] - emision[fc]), n)
+    dias_retraso_c = suma_por(quien, imp * np.maximum(0, fecha[cuenta] - vence[fc]), n)
 
     # On-time share of the settled-or-overdue amount.
     puntual = fecha <= vence[de_factura]
-    a_tiempo = _suma(de_factura[puntual], importe[puntual], m)
+    a_tiempo = suma_por(de_factura[puntual], importe[puntual], m)
     total_debido = pagado + np.maximum(0, pendiente)
     cuenta_f = ~(abierta & (vence >= hoy)) & (total_debido > 0)
-    debido_c = _suma(cliente[cuenta_f], total_debido[cuenta_f], n)
-    a_tiempo_c = _suma(cliente[cuenta_f], a_tiempo[cuenta_f], n)
+    debido_c = suma_por(cliente[cuenta_f], total_debido[cuenta_f], n)
+    a_tiempo_c = suma_por(cliente[cuenta_f], a_tiempo[cuenta_f], n)
 
     tardia, conocida = _resultados(
         abierta, vence, pagado + pendiente, de_factura, fecha, importe, hoy
@@ -176,12 +171,12 @@ def _agregados(columnas: _Columnas, n: int, hoy: int) -> Callable[[int], Agregad
     def agregados(i: int) -> Agregados:
         vencidas = int(vencidas_c[i])
         return Agregados(
-            pendiente=_euros(int(pendiente_c[i])),
-            vencido=_euros(int(vencido_c[i])),
+            pendiente=euros(int(pendiente_c[i])),
+            vencido=euros(int(vencido_c[i])),
             vencidas=vencidas,
             max_vencida=int(max_vencida_c[i]) if vencidas else None,
-            tramos={t: _euros(int(v)) for t, v in zip(TRAMOS, tramos_c[i], strict=True)},
-            facturado=_euros(int(facturado_c[i])),
+            tramos={t: euros(int(v)) for t, v in zip(TRAMOS, tramos_c[i], strict=True)},
+            facturado=euros(int(facturado_c[i])),
             hay_cobro=bool(facturas_c[i]),
             peso=int(peso_c[i]),
             dias_pago=int(dias_pago_c[i]),
