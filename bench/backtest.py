@@ -40,7 +40,13 @@ sys.path.insert(0, str(RAIZ.parent / "src"))
 
 import reglas_v1 as v1  # noqa: E402  (bench/: the v1 rules, frozen as the baseline)
 
-from smartbilling_crm.salud.motor import cadencia, compras, modelo_compras, pagos  # noqa: E402
+from smartbilling_crm.salud.motor import (  # noqa: E402
+    ajuste_compras,
+    cadencia,
+    compras,
+    modelo_compras,
+    pagos,
+)
 from smartbilling_crm.salud.motor import hechos as motor_hechos  # noqa: E402
 
 DATOS = RAIZ / "datos"
@@ -210,7 +216,7 @@ def motor_compras(historiales: list[compras.HistorialCompras], corte: date) -> C
     """The engine through its public API."""
     cartera = compras.CarteraCompras.desde_historiales(historiales)
     inicio = time.perf_counter()
-    modelo = modelo_compras.ajustar_modelo(cartera, corte)
+    modelo = ajuste_compras.ajustar_modelo(cartera, corte)
     ajuste = time.perf_counter() - inicio
     inicio = time.perf_counter()
     s = modelo_compras.puntuar(modelo, cartera)
@@ -262,7 +268,7 @@ def diagnostico_ingresos(cdnow: DatosCdnow, hs: list[compras.HistorialCompras]) 
     (lifetimes), and every purchase with the first one scaled by the portfolio's own ratio of
     repeat to first purchase value (a first order is smaller)."""
     cartera = compras.CarteraCompras.desde_historiales(hs)
-    modelo = modelo_compras.ajustar_modelo(cartera, CORTE_CDNOW)
+    modelo = ajuste_compras.ajustar_modelo(cartera, CORTE_CDNOW)
     x = cartera.frecuencia
     c90 = modelo_compras.compras_esperadas(
         modelo.bgnbd, 90, x, cartera.recencia, cartera.antiguedad
@@ -270,13 +276,13 @@ def diagnostico_ingresos(cdnow: DatosCdnow, hs: list[compras.HistorialCompras]) 
     valores = [np.array([float(c.importe) for c in lista]) for lista in cdnow.calibracion]
     repite = x > 0
     m_rep = np.array([h.valor_medio_repeticion or 0.0 for h in hs])
-    gg_rep = modelo_compras.ajustar_gamma_gamma(
+    gg_rep = ajuste_compras.ajustar_gamma_gamma(
         x, np.where(repite, m_rep, np.nan), fecha_ajuste=CORTE_CDNOW
     )
     primera = np.array([v[0] for v in valores])
     ratio = float(sum(v[1:].sum() for v in valores) / x.sum() / primera[repite].mean())
     ajustado = np.array([(v[0] * ratio + v[1:].sum()) / len(v) for v in valores])
-    gg_aj = modelo_compras.ajustar_gamma_gamma(x + 1, ajustado, fecha_ajuste=CORTE_CDNOW)
+    gg_aj = ajuste_compras.ajustar_gamma_gamma(x + 1, ajustado, fecha_ajuste=CORTE_CDNOW)
     convenciones = [
         (
             "every purchase (engine)",
@@ -349,7 +355,7 @@ def diagnostico_ingresos(cdnow: DatosCdnow, hs: list[compras.HistorialCompras]) 
             for lista in cal
         ]
         cart_c = compras.CarteraCompras.desde_historiales([h for h in hs_c if h is not None])
-        bg = modelo_compras.ajustar_bgnbd(
+        bg = ajuste_compras.ajustar_bgnbd(
             cart_c.frecuencia, cart_c.recencia, cart_c.antiguedad, fecha_ajuste=corte
         )
         e90 = float(
@@ -997,7 +1003,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         niveles_por_fuente["servicio"] = niveles_servicio
         probs_servicio = {"servicio": probs}
 
-    modelo = modelo_compras.ajustar_modelo(
+    modelo = ajuste_compras.ajustar_modelo(
         compras.CarteraCompras.desde_historiales(hs), CORTE_CDNOW
     )
     e273 = float(

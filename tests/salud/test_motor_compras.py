@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from smartbilling_crm.salud.motor import ajuste_compras as a
 from smartbilling_crm.salud.motor import compras as c
 from smartbilling_crm.salud.motor import modelo_compras as m
 
@@ -53,7 +54,7 @@ CLIENTES: dict[str, list[c.Compra]] = {
 def modelo() -> c.ModeloCompras:
     historiales = [c.resumir(v, HOY) for v in CLIENTES.values()]
     cartera = c.CarteraCompras.desde_historiales([h for h in historiales if h is not None])
-    return m.ajustar_modelo(cartera, HOY)
+    return a.ajustar_modelo(cartera, HOY)
 
 
 def prediccion(modelo: c.ModeloCompras, nombre: str) -> m.PrediccionCompras:
@@ -118,7 +119,7 @@ def test_twenty_client_portfolio_fits(modelo: c.ModeloCompras) -> None:
 def test_one_time_buyers_only_and_empty_portfolio_never_raise() -> None:
     historiales = [c.resumir([c.Compra(hace(10 * i + 1), Decimal("50"))], HOY) for i in range(20)]
     cartera = c.CarteraCompras.desde_historiales([h for h in historiales if h is not None])
-    modelo = m.ajustar_modelo(cartera, HOY)
+    modelo = a.ajustar_modelo(cartera, HOY)
     bg = modelo.bgnbd
     assert all(np.isfinite(v) and v > 0 for v in (bg.r, bg.alpha, bg.a, bg.b))
     assert modelo.gamma_gamma.origen == "por_defecto"
@@ -128,7 +129,7 @@ def test_one_time_buyers_only_and_empty_portfolio_never_raise() -> None:
     # A purchase is worth what these clients bought: the fallback mean.
     assert np.allclose(s.valor_compra, 50.0)
 
-    vacio = m.ajustar_modelo(c.CarteraCompras.desde_historiales([]), HOY)
+    vacio = a.ajustar_modelo(c.CarteraCompras.desde_historiales([]), HOY)
     assert vacio.bgnbd.origen == "por_defecto" and vacio.gamma_gamma.media_cartera == 0.0
 
 
@@ -144,7 +145,7 @@ def test_recovers_the_paper_parameters_on_cdnow() -> None:
         c.resumir([c.Compra(f, v) for f, v in dias.items()], corte) for dias in por_cliente.values()
     ]
     cartera = c.CarteraCompras.desde_historiales([h for h in historiales if h is not None])
-    bg = m.ajustar_bgnbd(
+    bg = a.ajustar_bgnbd(
         cartera.frecuencia, cartera.recencia, cartera.antiguedad, fecha_ajuste=corte
     )
     # Fader, Hardie & Lee (2005): r = 0.243, α = 4.414 weeks, a = 0.793, b = 2.426.
@@ -224,7 +225,7 @@ def test_churn_score_rises_as_probability_active_falls(modelo: c.ModeloCompras) 
 
 
 def test_value_per_purchase_falls_back_to_shrinkage() -> None:
-    gg = m.ajustar_gamma_gamma([1, 2, 3], [100.0, 200.0, 300.0], fecha_ajuste=HOY)
+    gg = a.ajustar_gamma_gamma([1, 2, 3], [100.0, 200.0, 300.0], fecha_ajuste=HOY)
     assert gg.origen == "por_defecto" and gg.media_cartera == pytest.approx(200.0)
     # 3 purchases of 600 against a portfolio mean of 200 worth 3 purchases: 400.
     assert m.valor_esperado_compra(gg, [3], [600.0])[0] == pytest.approx(400.0)
@@ -297,3 +298,64 @@ def test_la_cartera_vectorizada_es_la_de_cada_resumen() -> None:
     assert len(c.cartera_desde_dias([], [], [], HOY)) == 0
     with pytest.raises(ValueError, match="grouped by client"):
         c.cartera_desde_dias([0, 1, 0], [1, 2, 3], [1.0, 1.0, 1.0], HOY)
+
+
+def test_cada_par_repetido_da_lo_mismo_que_calculado_solo() -> None:
+    """The expected purchases compute the hypergeometric function once per distinct
+    (purchases, age) pair of a batch: each client's figure is still the one it gets alone,
+    in any order, with pairs repeated, shared ages across purchase counts and NaNs (NaN
+    in, NaN out, as alone)."""
+    rng = np.random.default_rng(11)
+    n = 600
+    x = rng.integers(0, 6, n).astype(float)
+    T = rng.choice([30.0, 90.0, 365.0, 700.0], n)
+    x[:5], T[5:10] = np.nan, np.nan
+    t_x = np.where(x > 0, T * 0.5, 0.0)
+    for params in (
+        m.ParametrosBGNBD(r=0.5, alpha=60, a=0.8, b=2.5, fecha_ajuste=HOY, clientes=n),
+        m.ParametrosBGNBD(r=0.5, alpha=60, a=1.0, b=2.5, fecha_ajuste=HOY, clientes=n),  # a ≈ 1
+        m.ParametrosBGNBD(r=4000, alpha=1.6e5, a=0.005, b=800, fecha_ajuste=HOY, clientes=n),
+    ):
+        for dias in (30, 90):
+            lote = m.compras_esperadas(params, dias, x, t_x, T)
+            solos = [float(m.compras_esperadas(params, dias, x[i], t_x[i], T[i])) for i in range(n)]
+            np.testing.assert_allclose(lote, solos, rtol=1e-12, equal_nan=True)
+            assert np.isfinite(lote[10:]).all()
+    assert m.compras_esperadas(params, 30, [], [], []).shape == (0,)
+
+
+def test_el_ajuste_gamma_gamma_agrupado_es_el_de_cada_cliente() -> None:
+    """The Gamma-Gamma fit computes each purchase count's gamma functions once and spreads
+    them: its objective is, value for value, the per-client one (written out here as the
+    paper's), so the fit is the same, on data where who has which count matters."""
+    from scipy import special
+
+    rng = np.random.default_rng(5)
+    compras = rng.integers(2, 9, 3000).astype(float)
+    medias = rng.gamma(3, 50 * compras)  # those who buy more spend more per purchase
+    ajustado = a.ajustar_gamma_gamma(compras, medias, fecha_ajuste=HOY)
+    assert ajustado.origen == "ajuste"
+
+    cv2 = float(np.var(medias) / np.mean(medias) ** 2)
+    q0 = 2.0 + 1.0 / max(cv2, 0.05)
+    centro = np.log([2.0, q0, float(np.mean(medias)) * (q0 - 1) / 2.0])
+
+    def objetivo(log_p: np.ndarray) -> float:
+        p, q, v = np.exp(log_p)
+        px = p * compras
+        ll = (
+            special.gammaln(px + q)
+            - special.gammaln(px)
+            - special.gammaln(q)
+            + q * np.log(v)
+            + (px - 1) * np.log(medias)
+            + px * np.log(compras)
+            - (px + q) * np.log(compras * medias + v)
+        )
+        penal = float(np.sum((log_p - centro) ** 2)) / (2 * c.PRIOR_GG_SIGMA**2)
+        return (-float(np.sum(ll)) + penal) / len(compras)
+
+    referencia = a._minimizar(objetivo, centro.copy())
+    assert referencia is not None
+    p, q, v = np.exp(referencia[0])
+    assert (ajustado.p, ajustado.q, ajustado.v) == pytest.approx((p, q, v), rel=1e-6)

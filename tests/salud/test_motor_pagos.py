@@ -229,3 +229,35 @@ def test_a_payment_after_the_invoice_was_settled_does_not_make_it_late() -> None
     # 910 €, not the 2.000 € paid on 30/11.
     antes = p.comportamiento_pago([SOBREPAGADA], date(2025, 11, 15), PRIOR)
     assert antes.importe_pendiente == antes.importe_vencido == D("910.00")
+
+
+def test_el_prior_agrupado_es_el_de_cada_cliente() -> None:
+    """The prior's fit computes each (late, with outcome) pair's beta function once and
+    spreads it: its objective is the per-client sum (written out here), so the fit is the
+    same one, on data where who has which count matters."""
+    import math
+
+    import numpy as np
+    from scipy import optimize, special
+
+    rng = np.random.default_rng(3)
+    n = rng.integers(1, 13, 4000)
+    k = rng.binomial(n, np.where(n > 6, 0.7, 0.1))  # who has many invoices pays late
+    conteos = list(zip(k.tolist(), n.tolist(), strict=True))
+    prior = p.ajustar_prior(conteos)
+    assert prior.origen == "ajuste"
+
+    def objetivo(theta: np.ndarray) -> float:
+        mu, fuerza = float(special.expit(theta[0])), float(np.exp(theta[1]))
+        a, b = mu * fuerza, (1 - mu) * fuerza
+        return -float(np.sum(special.betaln(k + a, n - k + b) - special.betaln(a, b)))
+
+    mu0 = min(max(float(k.sum() / n.sum()), 0.02), 0.98)
+    res = optimize.minimize(
+        objetivo,
+        np.array([math.log(mu0 / (1 - mu0)), math.log(10.0)]),
+        method="L-BFGS-B",
+        bounds=[(-6.0, 6.0), (math.log(p.FUERZA_MIN), math.log(p.FUERZA_MAX))],
+    )
+    assert prior.tasa == pytest.approx(float(special.expit(res.x[0])), rel=1e-6)
+    assert prior.fuerza == pytest.approx(float(np.exp(res.x[1])), rel=1e-6)

@@ -249,8 +249,9 @@ def test_el_libro_en_enteros_es_el_de_las_entidades(db: Backend, api: httpx.Clie
 
 def test_el_ajuste_leido_por_los_trabajadores_es_el_de_una_lectura(db: Backend) -> None:
     """With worker processes, the fit reads the purchase days by ranges of clients, one
-    range each, while this process reads the paid-late counts: the same portfolio figures,
-    to the last bit, as reading everything here."""
+    range each, a worker reads the paid-late counts and fits the prior, another fits
+    BG/NBD while this process fits Gamma-Gamma: the same portfolio figures, to the last
+    bit, as reading and fitting everything here."""
     _generador().generar(db.url, 120, seed=16, hoy=HOY.date())
     settings = db.app.state.settings
     factory = db.app.state.session_factory

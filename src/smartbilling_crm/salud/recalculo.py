@@ -29,16 +29,14 @@ from smartbilling_crm.salud.lote import (
     FilasLote,
     Huellas,
     Trabajadores,
+    ajustar,
     evaluar_lote,
     guardar_lote,
-    leer_ajuste,
     lotes_puntuados,
     preparar_lote,
     recolector_de_lotes,
     trabajadores,
 )
-from smartbilling_crm.salud.motor.compras import cartera_desde_dias
-from smartbilling_crm.salud.motor.modelo_compras import ajustar_modelo
 from smartbilling_crm.salud.repository import recalculo as lote_repo
 from smartbilling_crm.salud.service import (
     LOTE_RECALCULO,
@@ -147,7 +145,7 @@ def _recalcular(
         if proceso_dedicado:
             pila.enter_context(recolector_de_lotes())
         # Started first: the workers import the engines, then read their share of the
-        # portfolio fit's purchase days (`lote.leer_ajuste`) while this process reads the
+        # portfolio fit's purchase days (`lote.ajustar`) while this process reads the
         # rest. Spawning them pays off from two batches per worker; fewer are scored here.
         pool = None
         if procesos > 1 and -(-total // lote) >= 2 * procesos:
@@ -245,10 +243,9 @@ def _arrancar(
 def ajustar_cartera(session: Session, hoy: date, pool: Trabajadores | None = None) -> Cartera:
     """The portfolio figures: the VIP threshold from the stored LTVs, the purchase model
     fitted on every client's purchase days and the late-payment prior fitted on every
-    client's paid-late counts (read with `pool`'s help when given: `lote.leer_ajuste`)."""
+    client's paid-late counts (read with `pool`'s help when given: `lote.ajustar`)."""
     umbral = salud_repo.umbral_vip(session)
-    dias, prior = leer_ajuste(session, hoy, pool)
-    modelo = ajustar_modelo(cartera_desde_dias(*dias, hoy), hoy)
+    modelo, prior = ajustar(session, hoy, pool)
     return Cartera(umbral, modelo, prior)
 
 

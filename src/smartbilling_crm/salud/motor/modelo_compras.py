@@ -1,4 +1,5 @@
-"""The purchase model's fitting and predictions (BG/NBD + Gamma-Gamma) over numpy arrays.
+"""The purchase model's predictions (BG/NBD + Gamma-Gamma) over numpy arrays; its fit
+over the portfolio is `ajuste_compras`.
 
 The vocabulary, the facts it reads and the choices behind each figure are in `compras`.
 """
@@ -8,21 +9,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy import optimize, special  # type: ignore[import-untyped]
+from scipy import special  # type: ignore[import-untyped]
 
+from smartbilling_crm.salud.motor.ajuste_compras import ajustar_modelo
 from smartbilling_crm.salud.motor.compras import (
     CENTIMO,
     HORIZONTE_ACTIVO_DIAS,
-    LIMITE_LOG,
-    MIN_CLIENTES_GAMMA_GAMMA,
     PESO_MEDIA_CARTERA,
-    PRIOR_BGNBD,
-    PRIOR_GG_SIGMA,
-    PRIOR_SIGMA,
     PROBABILIDAD_MINIMA_FECHA,
     CarteraCompras,
     HistorialCompras,
@@ -30,173 +26,7 @@ from smartbilling_crm.salud.motor.compras import (
     ParametrosBGNBD,
     ParametrosGammaGamma,
     Vector,
-    parametros_por_defecto,
 )
-
-# ---------------------------------------------------------------- fitting
-
-
-def _log_verosimilitud_bgnbd(
-    r: float, alpha: float, a: float, b: float, x: Vector, t_x: Vector, T: Vector
-) -> Vector:
-    """Per-client BG/NBD log-likelihood (Fader, Hardie & Lee 2005, eq. 6)."""
-    a1 = special.gammaln(r + x) - special.gammaln(r) + r * np.log(alpha)
-    a2 = special.betaln(a, b + x) - special.betaln(a, b)
-    a3 = -(r + x) * np.log(alpha + T)
-    a4 = np.log(a) - np.log(b + np.maximum(x, 1) - 1) - (r + x) * np.log(alpha + t_x)
-    return np.asarray(a1 + a2 + np.where(x > 0, np.logaddexp(a3, a4), a3), dtype=float)
-
-
-def _minimizar(objetivo: Any, inicio: Vector) -> tuple[Vector, float] | None:
-    """L-BFGS-B on bounded log-parameters, Nelder-Mead as a second opinion; None if both fail."""
-    limites = [(-LIMITE_LOG, LIMITE_LOG)] * len(inicio)
-    candidatos: list[tuple[Vector, float]] = []
-    with np.errstate(all="ignore"):
-        try:
-            res = optimize.minimize(objetivo, inicio, method="L-BFGS-B", bounds=limites)
-            if np.all(np.isfinite(res.x)) and np.isfinite(res.fun):
-                candidatos.append((np.asarray(res.x, dtype=float), float(res.fun)))
-            desde = res.x if np.all(np.isfinite(res.x)) else inicio
-            res = optimize.minimize(
-                objetivo,
-                desde,
-                method="Nelder-Mead",
-                bounds=limites,
-                options={"maxiter": 4000, "xatol": 1e-7, "fatol": 1e-10},
-            )
-            if np.all(np.isfinite(res.x)) and np.isfinite(res.fun):
-                candidatos.append((np.asarray(res.x, dtype=float), float(res.fun)))
-        except (ValueError, FloatingPointError, ArithmeticError):
-            pass
-    if not candidatos:
-        return None
-    return min(candidatos, key=lambda c: c[1])
-
-
-def _agrupar(*columnas: Vector) -> tuple[list[Vector], Vector]:
-    """Unique rows and how many clients share each: the likelihood is a weighted sum."""
-    tabla = np.column_stack(columnas)
-    unicas, cuenta = np.unique(tabla, axis=0, return_counts=True)
-    return [unicas[:, i] for i in range(unicas.shape[1])], cuenta.astype(float)
-
-
-def ajustar_bgnbd(
-    frecuencia: ArrayLike,
-    recencia: ArrayLike,
-    antiguedad: ArrayLike,
-    *,
-    fecha_ajuste: date,
-    prior: bool = True,
-) -> ParametrosBGNBD:
-    """Maximum (penalised) likelihood BG/NBD over the portfolio; never raises.
-
-    `prior=False` gives the plain maximum likelihood of the paper (used as the reference in
-    the backtest); it may run to the bounds on degenerate data.
-    """
-    x = np.asarray(frecuencia, dtype=float)
-    t_x = np.asarray(recencia, dtype=float)
-    T = np.asarray(antiguedad, dtype=float)
-    validos = np.isfinite(x) & np.isfinite(t_x) & np.isfinite(T) & (x >= 0) & (t_x <= T)
-    x, t_x, T = x[validos], t_x[validos], T[validos]
-    n = int(x.shape[0])
-    if n == 0:
-        return parametros_por_defecto(fecha_ajuste)
-    (ux, utx, uT), peso = _agrupar(x, t_x, T)
-    centro = np.log([PRIOR_BGNBD[k] for k in ("r", "alpha", "a", "b")])
-
-    def objetivo(log_p: Vector) -> float:
-        r, alpha, a, b = np.exp(log_p)
-        ll = float(np.dot(peso, _log_verosimilitud_bgnbd(r, alpha, a, b, ux, utx, uT)))
-        penal = float(np.sum((log_p - centro) ** 2)) / (2 * PRIOR_SIGMA**2) if prior else 0.0
-        valor = (-ll + penal) / n
-        return valor if math.isfinite(valor) else 1e300
-
-    mejor = _minimizar(objetivo, centro.copy())
-    if mejor is None:
-        return parametros_por_defecto(fecha_ajuste, n)
-    r, alpha, a, b = (float(v) for v in np.exp(mejor[0]))
-    return ParametrosBGNBD(r=r, alpha=alpha, a=a, b=b, fecha_ajuste=fecha_ajuste, clientes=n)
-
-
-def ajustar_gamma_gamma(
-    compras: ArrayLike,
-    valor_medio: ArrayLike,
-    *,
-    fecha_ajuste: date,
-) -> ParametrosGammaGamma:
-    """Gamma-Gamma over clients with 2+ purchases (`compras` = purchases behind each mean).
-
-    Falls back (p = q = v = None) to shrinkage toward the portfolio mean with too few such
-    clients or when the fitted mean is not finite (q ≤ 1).
-    """
-    n_compras = np.asarray(compras, dtype=float)
-    m = np.asarray(valor_medio, dtype=float)
-    validos = np.isfinite(n_compras) & np.isfinite(m) & (n_compras >= 1) & (m > 0)
-    n_compras, m = n_compras[validos], m[validos]
-    media = float(np.mean(m)) if m.size else 0.0
-    usados = n_compras >= 2
-    xs, ms = n_compras[usados], m[usados]
-    respaldo = ParametrosGammaGamma(
-        p=None,
-        q=None,
-        v=None,
-        media_cartera=media,
-        fecha_ajuste=fecha_ajuste,
-        clientes=int(xs.size),
-        origen="por_defecto",
-    )
-    if xs.size < MIN_CLIENTES_GAMMA_GAMMA:
-        return respaldo
-    # Moments start: client means have CV² ≈ 1/(q-2) + ..., take q = 3, p from the spread.
-    cv2 = float(np.var(ms) / np.mean(ms) ** 2) if np.mean(ms) > 0 else 1.0
-    q0 = 2.0 + 1.0 / max(cv2, 0.05)
-    p0 = 2.0
-    v0 = float(np.mean(ms)) * (q0 - 1) / p0
-    centro = np.log([p0, q0, v0])
-    (ux, um), peso = _agrupar(xs, ms)
-    n = float(xs.size)
-    # What does not depend on the parameters, computed once: the optimiser calls the
-    # objective hundreds of times (the same values, so the same fit).
-    log_um, log_ux, total = np.log(um), np.log(ux), ux * um
-
-    def objetivo(log_p: Vector) -> float:
-        p, q, v = np.exp(log_p)
-        pux = p * ux
-        ll = (
-            special.gammaln(pux + q)
-            - special.gammaln(pux)
-            - special.gammaln(q)
-            + q * np.log(v)
-            + (pux - 1) * log_um
-            + pux * log_ux
-            - (pux + q) * np.log(total + v)
-        )
-        penal = float(np.sum((log_p - centro) ** 2)) / (2 * PRIOR_GG_SIGMA**2)
-        valor = (-float(np.dot(peso, ll)) + penal) / n
-        return valor if math.isfinite(valor) else 1e300
-
-    mejor = _minimizar(objetivo, centro.copy())
-    if mejor is None:
-        return respaldo
-    p, q, v = (float(c) for c in np.exp(mejor[0]))
-    if q <= 1.05:
-        return respaldo
-    return ParametrosGammaGamma(
-        p=p, q=q, v=v, media_cartera=media, fecha_ajuste=fecha_ajuste, clientes=int(xs.size)
-    )
-
-
-def ajustar_modelo(cartera: CarteraCompras, fecha_ajuste: date) -> ModeloCompras:
-    """Both fits over the portfolio: what the daily recompute stores."""
-    return ModeloCompras(
-        bgnbd=ajustar_bgnbd(
-            cartera.frecuencia, cartera.recencia, cartera.antiguedad, fecha_ajuste=fecha_ajuste
-        ),
-        gamma_gamma=ajustar_gamma_gamma(
-            cartera.frecuencia + 1, cartera.valor_medio, fecha_ajuste=fecha_ajuste
-        ),
-    )
-
 
 # ---------------------------------------------------------------- predictions
 
@@ -230,10 +60,26 @@ def _log_hyp2f1(a_: Vector, b_: Vector, c_: Vector, z: Vector) -> Vector:
     return resultado
 
 
+def _pares_distintos(x: Vector, y: Vector) -> tuple[Vector, Vector, NDArray[np.intp]]:
+    """The distinct pairs of two 1-d arrays, and each element's pair (x == ux[cada])."""
+    orden = np.lexsort((y, x))
+    xo, yo = x[orden], y[orden]
+    nuevo = np.ones(xo.size, dtype=bool)
+    nuevo[1:] = (xo[1:] != xo[:-1]) | (yo[1:] != yo[:-1])
+    cada = np.empty(xo.size, dtype=np.intp)
+    cada[orden] = np.cumsum(nuevo) - 1
+    return xo[nuevo], yo[nuevo], cada
+
+
 def _esperadas_con_a(
     r: float, alpha: float, a: float, b: float, t: float, x: Vector, t_x: Vector, T: Vector
 ) -> Vector:
-    log_hyp = _log_hyp2f1(r + x, b + x, a + b + x - 1, t / (alpha + T + t))
+    # hyp2f1 depends on (x, T) alone, and scipy's takes up to ~30 µs a value where r
+    # and b are large (a portfolio of very regular buyers): each distinct pair once.
+    xs, Ts = np.broadcast_arrays(x, T)
+    ux, uT, cada = _pares_distintos(xs.ravel(), Ts.ravel())
+    log_hyp = _log_hyp2f1(r + ux, b + ux, a + b + ux - 1, t / (alpha + uT + t))
+    log_hyp = log_hyp[cada].reshape(xs.shape)
     with np.errstate(all="ignore"):
         primero = (a + b + x - 1) / (a - 1)
         segundo = -np.expm1(log_hyp + (r + x) * np.log((alpha + T) / (alpha + T + t)))

@@ -132,11 +132,16 @@ def ajustar_prior(conteos: Sequence[tuple[int, int]]) -> PriorPagos:
     pooled = float(k.sum() / n.sum())
     mu0 = min(max(pooled, 0.02), 0.98)
 
+    # Clients share a few hundred (late, with outcome) pairs: each pair's beta function is
+    # computed once and spread, so the sum, and the fit, are the same.
+    pares, de_par = np.unique(np.stack([k, n], axis=1), axis=0, return_inverse=True)
+    pk, pn, de_par = pares[:, 0], pares[:, 1], de_par.ravel()
+
     def objetivo(theta: np.ndarray) -> float:
         mu = float(special.expit(theta[0]))
         m = float(np.exp(theta[1]))
         a, b = mu * m, (1 - mu) * m
-        valor = -float(np.sum(special.betaln(k + a, n - k + b) - special.betaln(a, b)))
+        valor = -float(np.sum(special.betaln(pk + a, pn - pk + b)[de_par] - special.betaln(a, b)))
         return valor if math.isfinite(valor) else 1e300
 
     inicio = np.array([math.log(mu0 / (1 - mu0)), math.log(10.0)])
