@@ -173,7 +173,7 @@ def calcular_salud(
     frecuencia = frecuencia_compra(compras)
 
     ahora_local = _local(ahora, tz)
-    pasadas = sorted(_local(a, tz) for a in fechas_actividad if _local(a, tz) <= ahora_local)
+    pasadas = sorted(a for a in (_local(f, tz) for f in fechas_actividad) if a <= ahora_local)
     ultima_interaccion = pasadas[-1] if pasadas else None
     dias_sin_actividad = (
         max(0, (hoy - ultima_interaccion.date()).days) if ultima_interaccion else None

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from functools import cached_property
 
 from smartbilling_crm.salud.motor.hechos import (
     FacturaHecho,
@@ -103,6 +104,19 @@ class ContextoCliente:
     ultima_actividad: date | None  # Madrid date of the newest activity up to now
     hoy: date
 
+    # Who to talk to, picked once per client: half the rules name someone.
+    @cached_property
+    def comercial(self) -> ContactoHecho | None:
+        """The principal contact, else None."""
+        principales = [c for c in self.contactos if c.es_contacto_principal]
+        return ordenados(principales)[0] if principales else None
+
+    @cached_property
+    def cobros(self) -> ContactoHecho | None:
+        """The financial contact, else the principal one."""
+        financieros = [c for c in self.contactos if c.es_contacto_financiero]
+        return ordenados(financieros)[0] if financieros else self.comercial
+
 
 # ---------------------------------------------------------------- who to talk to
 
@@ -118,16 +132,12 @@ def ordenados(contactos: Sequence[ContactoHecho]) -> list[ContactoHecho]:
 
 def contacto_cobros(ctx: ContextoCliente) -> ContactoHecho | None:
     """Who to chase payments with: the financial contact, else the principal one."""
-    financieros = [c for c in ctx.contactos if c.es_contacto_financiero]
-    if financieros:
-        return ordenados(financieros)[0]
-    return contacto_comercial(ctx)
+    return ctx.cobros
 
 
 def contacto_comercial(ctx: ContextoCliente) -> ContactoHecho | None:
     """Who to talk business with: the principal contact, else None."""
-    principales = [c for c in ctx.contactos if c.es_contacto_principal]
-    return ordenados(principales)[0] if principales else None
+    return ctx.comercial
 
 
 def en_frase(motivos: Sequence[str]) -> str:

@@ -97,6 +97,8 @@ def regla_riesgo_perdida(ctx: ContextoCliente) -> Hallazgos:
 def regla_inactividad(ctx: ContextoCliente) -> Hallazgos:
     """The sketch's rule: follow up after 15 silent days, alert after 30."""
     silencio = ctx.salud.dias_sin_actividad
+    if silencio is not None and silencio <= INACTIVIDAD_ACCIONES:
+        return NADA
     quien = a_quien(contacto_comercial(ctx), ctx)
     if silencio is None:
         return Hallazgos(
@@ -109,8 +111,6 @@ def regla_inactividad(ctx: ContextoCliente) -> Hallazgos:
             ),
             acciones=(AccionSugerida(Severidad.BAJA, f"Programar un primer contacto con {quien}"),),
         )
-    if silencio <= INACTIVIDAD_ACCIONES:
-        return NADA
     acciones = (
         AccionSugerida(
             Severidad.MEDIA,

@@ -130,6 +130,17 @@ def _leer(session: Session, stmt: Any, parametros: dict[str, Any]) -> Any:
     return session.connection().execute(stmt, parametros)
 
 
+def filas_del_driver(session: Session, stmt: Any, parametros: dict[str, Any]) -> list[Any]:
+    """A statement's rows as the driver returns them, read from its cursor: tuples, nothing
+    converted (no result processors, no `Row`s), for reads whose values are compared or
+    turned into arrays as they come (the ledger, change stamps, stored alerts)."""
+    resultado = _leer(session, stmt, parametros)
+    try:
+        return list(resultado.cursor.fetchall())
+    finally:
+        resultado.close()
+
+
 def _agrupar(rows: Any) -> dict[str, list[Any]]:
     grupos: dict[str, list[Any]] = defaultdict(list)
     for cliente_id, item in rows:

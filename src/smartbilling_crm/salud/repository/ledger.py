@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from smartbilling_crm.models import Cobro, Factura
 from smartbilling_crm.salud.motor.libro_lote import SIN_FECHA, LibroLote, desde_filas
-from smartbilling_crm.salud.repository import _de, _leer
+from smartbilling_crm.salud.repository import _de, filas_del_driver
 
 # A payment's amount; a `factura.pagada` one's is the rest the ledger settled it for.
 _IMPORTE = func.coalesce(Cobro.importe, Cobro.importe_liquidado)
@@ -85,11 +85,8 @@ def filas(session: Session, ids: Sequence[str]) -> list[tuple[Any, ...]]:
     """The ledger of the (distinct) clients `ids` as rows of `salud.motor.libro_lote.COLUMNAS`:
     each invoice with its live (not returned) payments, one statement, read through the
     driver's cursor (plain tuples of integers and ids, nothing for SQLAlchemy to convert)."""
-    resultado = _leer(session, _LIBRO_LOTE[session.get_bind().dialect.name], {"ids": list(ids)})
-    try:
-        return list(resultado.cursor.fetchall())
-    finally:
-        resultado.close()
+    stmt = _LIBRO_LOTE[session.get_bind().dialect.name]
+    return filas_del_driver(session, stmt, {"ids": list(ids)})
 
 
 def libro_lote(session: Session, ids: Sequence[str]) -> LibroLote:
