@@ -332,7 +332,9 @@ def test_el_ajuste_gamma_gamma_agrupado_es_el_de_cada_cliente() -> None:
 
     rng = np.random.default_rng(5)
     compras = rng.integers(2, 9, 3000).astype(float)
-    medias = rng.gamma(3, 50 * compras)  # those who buy more spend more per purchase
+    # Those who buy more spend more per purchase; means rounded to tens, so clients share
+    # (purchases, mean) rows and a gamma function spread to the wrong row changes the fit.
+    medias = np.maximum(np.round(rng.gamma(3, 50 * compras), -1), 10.0)
     ajustado = a.ajustar_gamma_gamma(compras, medias, fecha_ajuste=HOY)
     assert ajustado.origen == "ajuste"
 

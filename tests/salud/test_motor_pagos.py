@@ -234,7 +234,7 @@ def test_a_payment_after_the_invoice_was_settled_does_not_make_it_late() -> None
 def test_el_prior_agrupado_es_el_de_cada_cliente() -> None:
     """The prior's fit computes each (late, with outcome) pair's beta function once and
     spreads it: its objective is the per-client sum (written out here), so the fit is the
-    same one, on data where who has which count matters."""
+    same one, on data whose pairs repeat and differ in their late share."""
     import math
 
     import numpy as np

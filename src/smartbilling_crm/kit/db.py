@@ -359,8 +359,8 @@ def cerrojo_exclusivo(engine: Engine, clave: int, nombre: str) -> Iterator[None]
 
 
 def alembic_config(url: str) -> Config:
-    # Imported here: the recompute's workers and every request-serving process use this
-    # module, and only migrating needs Alembic (90 ms of a process' start).
+    # Imported here: the recompute's worker processes use this module and never migrate
+    # (Alembic is 90 ms of a process' start).
     from alembic.config import Config
 
     config = Config(str(PROJECT_ROOT / "alembic.ini"))

@@ -326,8 +326,10 @@ def ajustar(
     workers wait for the first batch:
     - the purchase days (the largest read: 3.3 of the fit's 5.8 s at 100k clients) are
       read by ranges of client ids, one per worker and the first here;
-    - a worker reads the paid-late counts and fits the prior;
-    - a worker fits BG/NBD while this process fits Gamma-Gamma.
+    - then the first worker free reads the paid-late counts and fits the prior (needed
+      last), and another fits BG/NBD while this process fits Gamma-Gamma.
+    A worker's failure surfaces when its result is collected, after the Gamma-Gamma fit
+    at the latest.
     The reads are separate transactions: a client's days all come from one of them, and
     an event that lands between two reads moves a portfolio-wide fit by nothing that
     matters. The figures are those of the fit run here (`test_recalculo_igual_al_motor`)."""

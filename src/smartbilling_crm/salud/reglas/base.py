@@ -106,16 +106,16 @@ class ContextoCliente:
 
     # Who to talk to, picked once per client: half the rules name someone.
     @cached_property
-    def comercial(self) -> ContactoHecho | None:
+    def contacto_de_ventas(self) -> ContactoHecho | None:
         """The principal contact, else None."""
         principales = [c for c in self.contactos if c.es_contacto_principal]
         return ordenados(principales)[0] if principales else None
 
     @cached_property
-    def cobros(self) -> ContactoHecho | None:
+    def contacto_de_cobros(self) -> ContactoHecho | None:
         """The financial contact, else the principal one."""
         financieros = [c for c in self.contactos if c.es_contacto_financiero]
-        return ordenados(financieros)[0] if financieros else self.comercial
+        return ordenados(financieros)[0] if financieros else self.contacto_de_ventas
 
 
 # ---------------------------------------------------------------- who to talk to
@@ -132,12 +132,12 @@ def ordenados(contactos: Sequence[ContactoHecho]) -> list[ContactoHecho]:
 
 def contacto_cobros(ctx: ContextoCliente) -> ContactoHecho | None:
     """Who to chase payments with: the financial contact, else the principal one."""
-    return ctx.cobros
+    return ctx.contacto_de_cobros
 
 
 def contacto_comercial(ctx: ContextoCliente) -> ContactoHecho | None:
     """Who to talk business with: the principal contact, else None."""
-    return ctx.comercial
+    return ctx.contacto_de_ventas
 
 
 def en_frase(motivos: Sequence[str]) -> str:
