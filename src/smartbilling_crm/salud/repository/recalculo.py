@@ -122,8 +122,9 @@ def avanzar_progreso(
 
 
 # The two stamps as the driver returns them (SQLite's text, PostgreSQL's timestamps): they
-# are only compared with themselves, read the same way, so nothing is converted (parsing
-# two thousand timestamps a batch, twice, was 4 % of a run at 100k).
+# are only compared with themselves, read the same way, so nothing is converted (two
+# thousand timestamps parsed a batch, twice: the stamps' read was 3.7 % of a run at 100k,
+# 2.6 % without).
 Huella = tuple[Any, Any]
 _HUELLAS = (
     select(Cliente.id, Cliente.fecha_actualizacion, SaludCliente.fecha_actualizacion)
