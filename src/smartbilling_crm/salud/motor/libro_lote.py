@@ -1,12 +1,12 @@
 """A batch's receivables ledger as numpy arrays: the daily recompute's input.
 
-The recompute scores clients a thousand at a time, about twelve thousand facturas_ a batch.
+The recompute scores clients a thousand at a time, about twelve thousand invoices a batch.
 Read as Python objects (a `FacturaHecho` per invoice, Decimals and dates converted one by
 one) the ledger was a fifth of a worker's time. Here the database hands over integers
 (amounts in whole cents, days as ordinals, `repository.ledger.filas`) and each column
 becomes one int64 array (`desde_filas`), which the batch engines read
 (`pagos_lote.comportamiento_pago_libro`, `figuras_lote`). A `FacturaHecho` is built only
-where a client's facturas_ are needed one by one (`facturas_hecho`: an overdue invoice the
+where a client's invoices are needed one by one (`facturas_hecho`: an overdue invoice the
 rules name), the same values to the last digit as the entities'; a write's refresh, a
 client or a few, builds them from the rows without arrays (`facturas_de_filas`).
 
@@ -33,7 +33,7 @@ Booleanos = NDArray[np.bool_]
 SIN_FECHA = 0
 
 # The columns of a ledger row as `repository.ledger.filas` reads them: one row per
-# live payment of an invoice, or one with no payment; facturas_ oldest first, each
+# live payment of an invoice, or one with no payment; invoices oldest first, each
 # invoice's payments by day and id right after its first row.
 COLUMNAS = (
     "cliente_id",
@@ -56,7 +56,7 @@ COLUMNAS = (
 
 @dataclass(frozen=True)
 class LibroLote:
-    """The ledger of `n` clients: facturas_ (one entry per invoice, `cliente` its client's
+    """The ledger of `n` clients: invoices (one entry per invoice, `cliente` its client's
     position in the batch) and their live payments (`de_factura` the invoice's entry),
     both in the ledger's order."""
 
@@ -159,13 +159,13 @@ def suma_por(indices: Enteros, valores: Enteros, n: int) -> Enteros:
     return salida
 
 
-def volumen(libro: LibroLote, facturas_: Booleanos | None = None) -> NDArray[np.float64]:
-    """Per client, every amount of its facturas_ `facturas_` (all by default) and of their
+def volumen(libro: LibroLote, cuales: Booleanos | None = None) -> NDArray[np.float64]:
+    """Per client, every amount of its invoices `cuales` (all by default) and of their
     payments, in absolute value and as floats: how close its sums come to int64's reach
     (9.2e18 cents), without overflowing on the way (a ledger's total column holds up to
     1e14 cents an invoice, and a client may have thousands)."""
-    if facturas_ is None:
-        facturas_ = np.ones(libro.facturas, dtype=bool)
+    if cuales is None:
+        cuales = np.ones(libro.facturas, dtype=bool)
     por_factura = (
         np.abs(libro.base).astype(float)
         + np.abs(libro.total)
@@ -174,7 +174,7 @@ def volumen(libro: LibroLote, facturas_: Booleanos | None = None) -> NDArray[np.
     )
     np.add.at(por_factura, libro.de_factura, np.abs(libro.cobro_importe).astype(float))
     salida = np.zeros(libro.n, dtype=float)
-    np.add.at(salida, libro.cliente[facturas_], por_factura[facturas_])
+    np.add.at(salida, libro.cliente[cuales], por_factura[cuales])
     return salida
 
 
@@ -188,13 +188,13 @@ def euros(centimos: int) -> Decimal:
 
 
 def _fechas(*columnas: Enteros) -> dict[int, date]:
-    """Each day of the columns once (a batch's facturas_ share a few hundred days);
+    """Each day of the columns once (a batch's invoices share a few hundred days);
     `SIN_FECHA` is not one (`.get` gives None)."""
     return {o: date.fromordinal(o) for o in np.unique(np.concatenate(columnas)).tolist() if o}
 
 
 def facturas_hecho(libro: LibroLote, filas: Enteros | None = None) -> list[list[FacturaHecho]]:
-    """Per client position, its facturas_ as the per-client engines read them (in the
+    """Per client position, its invoices as the per-client engines read them (in the
     ledger's order, each with its live payments): all, or only the entries `filas`
     (ascending)."""
     if filas is None:
