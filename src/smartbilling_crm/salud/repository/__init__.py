@@ -30,7 +30,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import CursorResult
+from sqlalchemy.engine import CursorResult, Dialect
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
@@ -128,6 +128,12 @@ def _leer(session: Session, stmt: Any, parametros: dict[str, Any]) -> Any:
     Flushes first, as the session's own `execute` would."""
     session.flush()
     return session.connection().execute(stmt, parametros)
+
+
+def marca_del_driver(dialecto: Dialect) -> str:
+    """The driver's positional parameter marker, for statements written for the driver
+    (sqlite3's `?`, psycopg's `%s`)."""
+    return "?" if dialecto.paramstyle == "qmark" else "%s"
 
 
 def filas_del_driver(session: Session, stmt: Any, parametros: dict[str, Any]) -> list[Any]:

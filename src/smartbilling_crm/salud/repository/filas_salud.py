@@ -24,7 +24,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
 from smartbilling_crm.models import SaludCliente
-from smartbilling_crm.salud.repository import _SALUD_EXISTENTE
+from smartbilling_crm.salud.repository import _SALUD_EXISTENTE, marca_del_driver
 
 _SALUD = cast(Table, SaludCliente.__table__)
 # Every column a health row sets, in a fixed order; the client's id goes last. `version`
@@ -47,7 +47,7 @@ class _Dialecto:
         # Days and instants (hashable, few distinct in a batch) are converted once each.
         self.memorizables = [(i, p) for i, p in con if _python(COLUMNAS[i]) in (date, datetime)]
         self.directos = [(i, p) for i, p in con if (i, p) not in self.memorizables]
-        marca = "?" if dialecto.paramstyle == "qmark" else "%s"
+        marca = marca_del_driver(dialecto)
         tabla = _SALUD.name
         asignar = ", ".join(f"{c} = {marca}" for c in COLUMNAS)
         self.actualizar = (

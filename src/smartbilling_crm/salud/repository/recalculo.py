@@ -21,6 +21,7 @@ from smartbilling_crm.salud.repository import (
     _de,
     _leer,
     filas_del_driver,
+    marca_del_driver,
 )
 
 logger = logging.getLogger("smartbilling_crm")
@@ -258,7 +259,7 @@ def actualizar_alertas(session: Session, ids: Sequence[str], filas: list[dict[st
         session.execute(_ACTUALIZAR_ALERTA, cambiadas)
     if textos:
         conexion = session.connection()
-        marca = "?" if conexion.dialect.paramstyle == "qmark" else "%s"
+        marca = marca_del_driver(conexion.dialect)
         conexion.exec_driver_sql(_ACTUALIZAR_MENSAJE.format(m=marca), textos)
     if nuevas:
         session.execute(INSERTAR_ALERTAS, nuevas)
