@@ -1,4 +1,4 @@
-"""Contract §10: per-client lists take `limit` (the timeline still takes `limite`) and say
+"""Contract §10: per-client lists take `limit` (and keep its old name `limite`) and say
 their total in `X-Total-Count`."""
 
 from __future__ import annotations
@@ -42,17 +42,22 @@ def test_per_client_lists_take_limit_and_say_their_total(
     assert_invalid(api.get(f"/api/clientes/{cliente['id']}/{lista}?limit=101"), "limit")
 
 
-def test_the_timeline_still_takes_limite_and_limit_wins(
-    api: httpx.Client, make_cliente: MakeCliente
+@pytest.mark.parametrize("lista", ["contactos", "actividades", "oportunidades"])
+def test_per_client_lists_keep_limite_and_limit_wins(
+    api: httpx.Client, make_cliente: MakeCliente, lista: str
 ) -> None:
     cliente = make_cliente()
     _poblar(api, cliente["id"], 3)
-    url = f"/api/clientes/{cliente['id']}/actividades"
+    url = f"/api/clientes/{cliente['id']}/{lista}"
 
-    assert len(api.get(url, params={"limite": 1}).json()) == 1
+    response = api.get(url, params={"limite": 1})
+    assert response.status_code == 200, response.text
+    assert len(response.json()) == 1
+    assert response.headers["X-Total-Count"] == "3"
     assert len(api.get(url, params={"limit": 2, "limite": 1}).json()) == 2
     assert len(api.get(url).json()) == 3
     assert_invalid(api.get(url, params={"limite": 0}), "limite")
+    assert_invalid(api.get(url, params={"limite": 101}), "limite")
 
 
 def test_the_timeline_total_follows_its_filter(

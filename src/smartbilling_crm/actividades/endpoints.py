@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Depends, Query, Response, status
 
 from smartbilling_crm.actividades import service as actividades_service
 from smartbilling_crm.actividades.schemas import ActividadCreate, ActividadRead, ActividadUpdate
-from smartbilling_crm.kit.deps import ApiKeyDep, ContextoDep, con_total
+from smartbilling_crm.kit.deps import ApiKeyDep, ContextoDep, con_total, por_pagina
 from smartbilling_crm.kit.errores import LISTA_CON_TOTAL, READ, WRITE
 from smartbilling_crm.kit.schemas import TipoActividadIn
 
@@ -46,13 +46,7 @@ def listar_actividades(
     ctx: ContextoDep,
     response: Response,
     cliente_id: str,
-    limit: Annotated[
-        int | None, Query(ge=1, le=100, description="Filas por página (por defecto 20)")
-    ] = None,
-    limite: Annotated[
-        int | None,
-        Query(ge=1, le=100, deprecated=True, description="El nombre antiguo de `limit`"),
-    ] = None,
+    filas: Annotated[int, Depends(por_pagina(POR_PAGINA))],
     skip: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
     tipo: TipoActividadIn | None = None,
     pendientes: Annotated[bool, Query(description="Solo tareas sin completar")] = False,
@@ -62,7 +56,7 @@ def listar_actividades(
         ctx.session,
         cliente_id,
         skip=skip,
-        limit=limit or limite or POR_PAGINA,
+        limit=filas,
         tipo=tipo,
         pendientes=pendientes,
     )

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Depends, Query, Response, status
 
 from smartbilling_crm.contactos import service as contactos_service
 from smartbilling_crm.contactos.schemas import ContactoCreate, ContactoRead, ContactoUpdate
-from smartbilling_crm.kit.deps import ApiKeyDep, ContextoDep, con_total
+from smartbilling_crm.kit.deps import ApiKeyDep, ContextoDep, con_total, por_pagina
 from smartbilling_crm.kit.errores import LISTA_CON_TOTAL, READ, WRITE
+
+POR_PAGINA = 50
 
 router = APIRouter(
     prefix="/api/clientes/{cliente_id}/contactos", tags=["Contactos"], dependencies=[ApiKeyDep]
@@ -38,11 +40,11 @@ def listar_contactos(
     ctx: ContextoDep,
     response: Response,
     cliente_id: str,
+    filas: Annotated[int, Depends(por_pagina(POR_PAGINA))],
     skip: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
-    limit: Annotated[int, Query(ge=1, le=100)] = 50,
 ) -> list[ContactoRead]:
     """Contactos del cliente, el principal primero; el total, en `X-Total-Count`."""
-    return con_total(response, contactos_service.listar(ctx.session, cliente_id, skip, limit))
+    return con_total(response, contactos_service.listar(ctx.session, cliente_id, skip, filas))
 
 
 @router.get("/{contacto_id}", response_model=ContactoRead, summary="Ver contacto", responses=READ)

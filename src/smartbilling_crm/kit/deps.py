@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, TypeVar
 
 import anyio
-from fastapi import Depends, Request, Response, Security
+from fastapi import Depends, Query, Request, Response, Security
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.engine import Dialect, Engine
@@ -315,3 +315,21 @@ def con_total(response: Response, pagina: tuple[list[T], int]) -> list[T]:
     filas, total = pagina
     response.headers["X-Total-Count"] = str(total)
     return filas
+
+
+def por_pagina(defecto: int) -> Callable[..., int]:
+    """A per-client list's page size (contract §10): `limit`, or its old name `limite`
+    (`limit` wins when both are given), `defecto` without either."""
+    # The parameters' `Query` as default values, not in `Annotated`: this module's
+    # annotations are strings, evaluated later where `defecto` is not in scope.
+    por_defecto = f"Filas por página (por defecto {defecto})"
+
+    def filas_por_pagina(
+        limit: int | None = Query(None, ge=1, le=100, description=por_defecto),
+        limite: int | None = Query(
+            None, ge=1, le=100, deprecated=True, description="El nombre antiguo de `limit`"
+        ),
+    ) -> int:
+        return limit or limite or defecto
+
+    return filas_por_pagina

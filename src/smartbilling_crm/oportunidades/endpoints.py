@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
 
-from smartbilling_crm.kit.deps import ApiKeyDep, ContextoDep, con_total
+from smartbilling_crm.kit.deps import ApiKeyDep, ContextoDep, con_total, por_pagina
 from smartbilling_crm.kit.errores import LISTA_CON_TOTAL, READ, WRITE
 from smartbilling_crm.kit.excepciones import InvalidInputError
 from smartbilling_crm.kit.schemas import CleanStr, EstadoOportunidadIn, MoneyIn
@@ -46,6 +46,7 @@ def _cuerpo(modelo: type[_M]) -> Callable[[Request], Awaitable[_M | None]]:
 
 
 POR_CLIENTE = "/api/clientes/{cliente_id}/oportunidades"
+POR_PAGINA = 50
 
 
 @router.post(
@@ -75,14 +76,14 @@ def listar_oportunidades(
     ctx: ContextoDep,
     response: Response,
     cliente_id: str,
+    filas: Annotated[int, Depends(por_pagina(POR_PAGINA))],
     estado: EstadoOportunidadIn | None = None,
     abiertas: Annotated[bool, Query(description="Solo las no ganadas ni perdidas")] = False,
     skip: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
-    limit: Annotated[int, Query(ge=1, le=100)] = 50,
 ) -> list[OportunidadRead]:
     """Oportunidades del cliente, las más recientes primero; el total, en `X-Total-Count`."""
     pagina = oportunidades_service.listar(
-        ctx.session, cliente_id, estado=estado, abiertas=abiertas, skip=skip, limit=limit
+        ctx.session, cliente_id, estado=estado, abiertas=abiertas, skip=skip, limit=filas
     )
     return con_total(response, pagina)
 
