@@ -264,6 +264,9 @@ def test_alertas_de_la_cartera(cartera: None, api: httpx.Client) -> None:
     assert criticas["total"] == 4
     assert {f["severidad"] for f in criticas["alertas"]} == {"critica"}
     assert criticas["alertas"] == [f for f in filas if f["severidad"] == "critica"]
+    # Written as Spanish spells it, or in capitals, as the client list's `riesgo_impago`.
+    assert alertas(api, severidad="crítica") == criticas
+    assert alertas(api, severidad=" Crítica ") == criticas
     estancadas = alertas(api, tipo="oportunidad_estancada")
     assert estancadas["total"] == 2
     assert {f["cliente_id"] for f in estancadas["alertas"]} == {"c-activo"}

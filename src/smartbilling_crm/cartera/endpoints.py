@@ -8,13 +8,14 @@ from fastapi import APIRouter, Query
 
 from smartbilling_crm.cartera import service as cartera_service
 from smartbilling_crm.cartera.schemas import AlertaList, Dashboard, Pipeline
-from smartbilling_crm.dominio import Severidad, TipoAlerta
+from smartbilling_crm.dominio import TipoAlerta
 from smartbilling_crm.kit.deps import ApiKeyDep, ContextoDep, EnUnidadDep
 from smartbilling_crm.kit.errores import INVALID, UNAUTHORIZED
+from smartbilling_crm.kit.schemas import SeveridadIn
 
 router = APIRouter(dependencies=[ApiKeyDep], tags=["Cartera"])
 
-SeveridadFiltro = Annotated[Severidad | None, Query(description="baja | media | alta | critica")]
+SeveridadFiltro = Annotated[SeveridadIn | None, Query(description="baja | media | alta | critica")]
 # A closed vocabulary: a misspelt type (`factura_vencidas`) is a 422 naming the valid
 # ones, not an empty list that reads as "no overdue invoices".
 TipoFiltro = Annotated[TipoAlerta | None, Query(description="el tipo de alerta")]

@@ -35,6 +35,7 @@ from smartbilling_crm.dominio import (
     EstadoCliente,
     EstadoOportunidad,
     RiesgoImpago,
+    Severidad,
     TamanoEmpresa,
     TipoActividad,
 )
@@ -54,6 +55,7 @@ def _accept_ascii(enum_cls: type[StrEnum]) -> Any:
 
 EstadoClienteIn = Annotated[EstadoCliente, _accept_ascii(EstadoCliente)]
 RiesgoImpagoIn = Annotated[RiesgoImpago, _accept_ascii(RiesgoImpago)]
+SeveridadIn = Annotated[Severidad, _accept_ascii(Severidad)]
 TamanoEmpresaIn = Annotated[TamanoEmpresa, _accept_ascii(TamanoEmpresa)]
 TipoActividadIn = Annotated[TipoActividad, _accept_ascii(TipoActividad)]
 # What a user may write: `factura` and `pago` entries are the invoice hook's (the service
