@@ -178,6 +178,11 @@ def test_replayed_webhook_id_answers_200_and_changes_nothing(
     assert again.json()["estado"] == "duplicado"
     assert api.get("/api/clientes/abc123").json()["ltv"] == 2066.12
     assert len(timeline(api)) == 1
+    # The same id reused for another invoice: the answer names the one it was applied to.
+    otra = send(api, evento("emitida", factura_id="fac_otra"), now=NOW, msg_id="msg_replay")
+    assert otra.json() == {**first.json(), "estado": "duplicado"}
+    assert first.json()["factura_id"] != "fac_otra"
+    assert [fila[0] for fila in ledger(db)] == [first.json()["factura_id"]]
 
 
 # --- validation ------------------------------------------------------------------

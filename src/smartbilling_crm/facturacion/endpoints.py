@@ -137,7 +137,8 @@ _webhook_body: dict[str, Any] = {
 async def recibir_evento_factura(webhook: WebhookDep, unidad: EnUnidadDep) -> ResultadoEvento:
     """Lo llama el módulo de facturación en cada factura emitida, pagada o anulada, firmado
     según Standard Webhooks (`webhook-id`, `webhook-timestamp`, `webhook-signature`).
-    Un `webhook-id` repetido responde 200 con `estado: duplicado` y no cambia nada."""
+    Un `webhook-id` repetido responde 200 con `estado: duplicado` y no cambia nada (sus
+    `factura_id` y `cliente_id` son los de la entrega que se aplicó)."""
     # `webhook` first: the body is read and its signature checked before the request waits
     # for a database connection (and, on SQLite, for its turn to write). Then the event is
     # applied and committed in one worker thread (`EnUnidad`).

@@ -86,6 +86,20 @@ def record_event(
     return session.execute(stmt, fila).first() is not None
 
 
+_REGISTRADO = (
+    select(_EVENTOS.c.factura_id, Factura.cliente_id)
+    .outerjoin(Factura, Factura.factura_id == _EVENTOS.c.factura_id)
+    .where(_EVENTOS.c.webhook_id == bindparam("webhook_id"))
+)
+
+
+def evento_registrado(session: Session, webhook_id: str) -> tuple[str, str | None] | None:
+    """The invoice a recorded webhook id was applied to, and that invoice's client (None
+    once it is gone): what a repeat of it is answered with, whatever its body says."""
+    fila = session.execute(_REGISTRADO, {"webhook_id": webhook_id}).first()
+    return None if fila is None else (fila[0], fila[1])
+
+
 _APLICADO = select(_EVENTOS.c.webhook_id).where(
     _EVENTOS.c.webhook_id.in_([bindparam("webhook_id"), bindparam("borrado")])
 )

@@ -261,6 +261,16 @@ def procesar_evento(
         raise _cliente_desconocido(factura)
     cliente_id = cliente.id
     if not facturas_repo.record_event(ctx.session, webhook_id, evento.tipo, factura.id, ctx.now):
+        # A repeat names what its first delivery was applied to: a sender that reused an id
+        # for another invoice learns that this one was not recorded.
+        registrado = facturas_repo.evento_registrado(ctx.session, webhook_id)
+        if registrado is not None:
+            return ResultadoEvento(
+                estado="duplicado",
+                webhook_id=webhook_id,
+                factura_id=registrado[0],
+                cliente_id=registrado[1],
+            )
         return ResultadoEvento(
             estado="duplicado", webhook_id=webhook_id, factura_id=factura.id, cliente_id=cliente_id
         )
