@@ -341,6 +341,10 @@ def test_credit_note_reduces_ltv(api: httpx.Client, cliente: dict[str, Any]) -> 
     assert "Factura rectificativa R-2026/0001 emitida" in titulos
     rect = next(e for e in timeline(api) if e["titulo"].startswith("Factura rectificativa"))
     assert "-242,00 €" in rect["descripcion"]
+    # Contract §7: a credit note is never owed, so its entry gives no due date.
+    assert "Vence" not in rect["descripcion"]
+    factura = next(e for e in timeline(api) if e["titulo"] == "Factura 1 emitida")
+    assert "Vence el " in factura["descripcion"]
 
 
 def test_a_purchase_reactivates_a_lost_client(api: httpx.Client, cliente: dict[str, Any]) -> None:

@@ -202,7 +202,7 @@ def _actualizar_historial(
     clase = "Factura rectificativa" if fila.total < 0 else "Factura"
     estado = "anulada" if fila.anulada else "emitida"
     detalle = [f"Importe: {euros(fila.total)} (base imponible {euros(fila.base_imponible)})."]
-    if fila.fecha_vencimiento is not None:
+    if fila.fecha_vencimiento is not None and fila.total > 0:  # a credit note is never owed
         detalle.append(f"Vence el {fecha(fila.fecha_vencimiento)}.")
     if fila.rectifica:
         detalle.append(f"Rectifica la factura {_numero_de(ctx, fila.rectifica, fila.cliente_id)}.")
