@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import Engine, insert
 
 from smartbilling_crm.kit.db import create_db_engine, is_sqlite, migrate
-from smartbilling_crm.kit.validators import clave_sector, fold
+from smartbilling_crm.kit.validators import clave_nombre, clave_sector, fold
 from smartbilling_crm.models import Actividad, Cliente, Cobro, Contacto, Factura, Oportunidad
 
 VERSION = 3  # bump when the generated data change (cached databases are keyed by it)
@@ -170,6 +170,7 @@ def filas_cliente(seed: int, indice: int, hoy: date) -> dict[str, list[dict[str,
         "fecha_actualizacion": alta + timedelta(seconds=rng.randint(0, 10_000_000)),
     }
     cliente["sector_plegado"] = clave_sector(cliente["sector_industria"])
+    cliente["nombre_orden"] = clave_nombre(cliente["nombre_empresa"])
     contactos = [
         {
             "id": f"{cid}-c{n}",

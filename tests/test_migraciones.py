@@ -554,3 +554,33 @@ def test_a_pagada_settlement_gets_the_amount_it_was_settled_for(fresh_url: str) 
         }
     finally:
         engine.dispose()
+
+
+ANTES_DEL_NOMBRE_ORDEN = "3b7e1d9a2c44"  # the revision before the name's sort key
+
+
+def test_the_name_sort_key_is_backfilled_and_round_trips(fresh_url: str) -> None:
+    config = alembic_config(fresh_url)
+    command.upgrade(config, ANTES_DEL_NOMBRE_ORDEN)
+    engine = create_engine(fresh_url)
+    try:
+        with engine.begin() as conn:
+            for n, nombre in enumerate(("Órbita S.L.", "  ñandú ", "zeta")):
+                _insertar_cliente(conn, f"c{n}", None)
+                conn.execute(
+                    text("UPDATE clientes_extended SET nombre_empresa = :n WHERE id = :id"),
+                    {"n": nombre, "id": f"c{n}"},
+                )
+        engine.dispose()
+        command.upgrade(config, "head")
+        consulta = text("SELECT id, nombre_orden FROM clientes_extended ORDER BY nombre_orden")
+        with engine.connect() as conn:
+            claves = [tuple(f) for f in conn.execute(consulta).all()]
+        assert claves == [("c1", "n~andu"), ("c0", "orbita s.l."), ("c2", "zeta")]
+        engine.dispose()
+        command.downgrade(config, ANTES_DEL_NOMBRE_ORDEN)
+        with engine.connect() as conn:
+            nombres = conn.execute(text("SELECT nombre_empresa FROM clientes_extended")).scalars()
+            assert sorted(nombres) == sorted(["Órbita S.L.", "  ñandú ", "zeta"])
+    finally:
+        engine.dispose()

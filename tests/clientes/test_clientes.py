@@ -511,6 +511,35 @@ def test_orden_asc_and_desc(api: httpx.Client, db: Backend, make_cliente: MakeCl
     ]
 
 
+def test_names_sort_in_spanish_order_on_both_databases(
+    api: httpx.Client, db: Backend, make_cliente: MakeCliente
+) -> None:
+    """Case and accents ignored, ñ after n, whatever the server's collation: byte order
+    put "Órbita" and every lower-case name after "Zeta"."""
+    espanol = ["acme S.L.", "Ébano", "Nube", "Nuñez", "Ñandú", "Oasis", "Órbita", "Zeta"]
+    for nombre in ("Zeta", "Órbita", "Ñandú", "acme S.L.", "Oasis", "Nuñez", "Ébano", "Nube"):
+        make_cliente(nombre_empresa=nombre)
+
+    assert nombres(listar(api, ordenar_por="nombre_empresa", orden="asc")) == espanol
+    assert nombres(listar(api, ordenar_por="nombre_empresa", orden="desc")) == espanol[::-1]
+    # Page by page, the same order; a renamed client moves to its new place.
+    paginas = [
+        nombres(listar(api, ordenar_por="nombre_empresa", orden="asc", limit=3, skip=s))
+        for s in (0, 3, 6)
+    ]
+    assert [nombre for pagina in paginas for nombre in pagina] == espanol
+    zeta = next(
+        c
+        for c in listar(api, ordenar_por="nombre_empresa")["clientes"]
+        if c["nombre_empresa"] == "Zeta"
+    )
+    assert api.patch(f"/api/clientes/{zeta['id']}", json={"nombre_empresa": "ábaco"}).is_success
+    assert nombres(listar(api, ordenar_por="nombre_empresa", orden="asc"))[:2] == [
+        "ábaco",
+        "acme S.L.",
+    ]
+
+
 def test_clients_without_a_purchase_sort_last_both_ways(
     api: httpx.Client, db: Backend, make_cliente: MakeCliente
 ) -> None:

@@ -36,7 +36,7 @@ class FiltroClientes:
 
 _ORDER_COLUMNS: dict[str, Any] = {
     "fecha_actualizacion": Cliente.fecha_actualizacion,
-    "nombre_empresa": Cliente.nombre_empresa,
+    "nombre_empresa": Cliente.nombre_orden,  # Spanish order (`kit.validators.clave_nombre`)
     "ltv": Cliente.ltv,
     "fecha_última_compra": Cliente.fecha_ultima_compra,
     "riesgo_perdida_score": SaludCliente.riesgo_perdida_score,

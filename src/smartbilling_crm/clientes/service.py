@@ -28,7 +28,13 @@ from smartbilling_crm.kit import repository as base_repo
 from smartbilling_crm.kit.contexto import Contexto
 from smartbilling_crm.kit.excepciones import ConflictError, InvalidInputError
 from smartbilling_crm.kit.parches import cambios
-from smartbilling_crm.kit.validators import BUSQUEDA_MAX, clave_sector, fold, tax_id_is_valid
+from smartbilling_crm.kit.validators import (
+    BUSQUEDA_MAX,
+    clave_nombre,
+    clave_sector,
+    fold,
+    tax_id_is_valid,
+)
 from smartbilling_crm.models import Cliente, SaludCliente
 from smartbilling_crm.oportunidades import service as oportunidades_service
 from smartbilling_crm.salud import service as salud_service
@@ -103,6 +109,7 @@ def registrar(ctx: Contexto, data: ClienteCreate) -> Cliente:
     cliente.fecha_actualizacion = ctx.now
     cliente.cif_nif_valido = tax_id_is_valid(data.cif_nif) if data.cif_nif else None
     cliente.busqueda = _search_text(cliente)
+    cliente.nombre_orden = clave_nombre(cliente.nombre_empresa)
     cliente.sector_plegado = _sector_plegado(cliente)
     ctx.session.add(cliente)
     base_repo.flush(ctx.session)
@@ -131,6 +138,7 @@ def modificar(ctx: Contexto, cliente_id: str, data: ClienteUpdate) -> Cliente:
     if "cif_nif" in changes:
         cliente.cif_nif_valido = tax_id_is_valid(cliente.cif_nif) if cliente.cif_nif else None
     cliente.busqueda = _search_text(cliente)
+    cliente.nombre_orden = clave_nombre(cliente.nombre_empresa)
     cliente.sector_plegado = _sector_plegado(cliente)
     cliente.fecha_actualizacion = ctx.now
     base_repo.flush(ctx.session)

@@ -32,6 +32,19 @@ SECTOR_PLEGADO_MAX = 100
 BUSQUEDA_MAX = 600
 
 
+NOMBRE_ORDEN_MAX = 200
+_ENE = "\ue000"  # ñ while the accents go: a private-use character NFKD leaves alone
+
+
+def clave_nombre(nombre: str) -> str:
+    """A client name's stored sort key, in Spanish dictionary order under the databases'
+    byte order: case and accents ignored ("Órbita" among the o's, "acme" among the a's), ñ
+    after n ("Nube", "Ñandú", "Oasis": `~` sorts after every letter), at most 200
+    characters."""
+    plegado = fold(nombre.strip().replace("ñ", _ENE).replace("Ñ", _ENE))
+    return plegado.replace(_ENE, "n~")[:NOMBRE_ORDEN_MAX]
+
+
 def clave_sector(sector: str) -> str:
     """The stored and searched form of a sector: folded, trimmed, at most 100 characters."""
     return fold(sector.strip())[:SECTOR_PLEGADO_MAX]

@@ -55,6 +55,11 @@ class Cliente(Base):
 
     # Lower-case, accent-free copy of name, email and CIF/NIF for search `q`.
     busqueda: Mapped[str] = mapped_column(String(600), default="")
+    # The name's sort key (`kit.validators.clave_nombre`), compared byte by byte on both
+    # databases (PostgreSQL's collation "C"), so the order is the key's, not the server's.
+    nombre_orden: Mapped[str] = mapped_column(
+        String(200).with_variant(String(200, collation="C"), "postgresql"), default=""
+    )
     # Lower-case, accent-free copy of sector_industria for the list's `sector` filter.
     sector_plegado: Mapped[str | None] = mapped_column(String(100))
 
@@ -65,6 +70,8 @@ class Cliente(Base):
 
     __table_args__ = (
         Index(None, "estado", "ltv"),
+        # The list sorted by name, pages walked from the index (the id breaks ties).
+        Index(None, "nombre_orden", "id"),
         # The list filtered by sector (and state), counted and sorted by LTV from the index.
         Index(None, "sector_plegado", "ltv"),
         Index(None, "estado", "sector_plegado", "ltv"),
