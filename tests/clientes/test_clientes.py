@@ -467,6 +467,32 @@ def test_search_wildcards_are_literal(api: httpx.Client, make_cliente: MakeClien
     assert listar(api, q="_")["total"] == 0
 
 
+def test_clients_never_contacted_head_the_list_by_days_without_activity(
+    api: httpx.Client, db: Backend, make_cliente: MakeCliente
+) -> None:
+    """Never contacted (no activity: `dias_sin_actividad` null) is the longest silence:
+    first when sorted descending, last ascending."""
+    make_cliente(nombre_empresa="Nunca")
+    for nombre, dias in (("Ayer", 1), ("Hace meses", 120)):
+        cliente_id = make_cliente(nombre_empresa=nombre)["id"]
+        api.post(
+            f"/api/clientes/{cliente_id}/actividades",
+            json={
+                "tipo": "llamada",
+                "titulo": "Llamada",
+                "fecha": (datetime.now(UTC) - timedelta(days=dias)).isoformat(),
+            },
+        )
+
+    por_silencio = {
+        o: nombres(listar(api, ordenar_por="dias_sin_actividad", orden=o)) for o in ("asc", "desc")
+    }
+    assert por_silencio == {
+        "asc": ["Ayer", "Hace meses", "Nunca"],
+        "desc": ["Nunca", "Hace meses", "Ayer"],
+    }
+
+
 @pytest.mark.parametrize(
     "ordenar_por",
     [

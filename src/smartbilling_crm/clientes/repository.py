@@ -44,6 +44,12 @@ _ORDER_COLUMNS: dict[str, Any] = {
 }
 
 
+# Keys whose NULL means "more than any value": a client nobody has ever contacted has been
+# silent longest, so it heads the list sorted by days without activity, descending (and
+# still ends it ascending), instead of hiding at the bottom of the list meant to find it.
+_NULA_ES_LA_MAYOR = frozenset({"dias_sin_actividad"})
+
+
 def _puede_ser_nula(column: Any) -> bool:
     """A sort key is NULL for some rows when its column is nullable or comes from the
     outer-joined health row (a client without one yet)."""
@@ -256,7 +262,8 @@ def list_page(
     # `DESC NULLS LAST`, so on a NOT NULL column it would sort the whole table to show one
     # page (119 ms instead of 0.8 ms at 100k clients).
     if _puede_ser_nula(column):
-        order = order.nulls_last()
+        nula_primero = filtro.descendente and filtro.ordenar_por in _NULA_ES_LA_MAYOR
+        order = order.nulls_first() if nula_primero else order.nulls_last()
     tiebreak = Cliente.id.desc() if filtro.descendente else Cliente.id.asc()
     stmt = (
         select(Cliente, SaludCliente)
