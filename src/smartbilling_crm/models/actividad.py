@@ -31,7 +31,10 @@ class Actividad(Base):
     factura_id: Mapped[str | None] = mapped_column(String(64))
 
     __table_args__ = (
-        Index(None, "cliente_id", "fecha"),
+        # The timeline by date; with the type and completion in the index, what the health
+        # engine reads of it (pending tasks, human interactions) is filtered in the index:
+        # the interactions' dates are read from it alone.
+        Index(None, "cliente_id", "fecha", "tipo", "completada"),
         # One `factura` and one `pago` entry per invoice, however often its events arrive.
         Index(
             "uq_actividades_extended_factura_id_tipo",
