@@ -34,11 +34,19 @@ from sqlalchemy import create_engine, make_url, text
 
 AQUI = Path(__file__).resolve().parents[1] / "src"
 
-# Written to a file and run by a fresh interpreter (its workers are spawned: they import
-# the package again, from the `sys.path` that multiprocessing hands them).
+# Written to a file and run by a fresh interpreter (its workers, spawned or forked from a
+# fork server, import the package from the `sys.path` that multiprocessing hands them).
+# "maquina": the CPU the whole machine was busy during the run (/proc/stat), the workers'
+# included however they were started: forked from a fork server they are not this
+# process' children, so `RUSAGE_CHILDREN` ("trabajadores") no longer counts them.
 _CORRER = """
 import json, resource, sys, time
 from datetime import UTC, datetime, timedelta
+
+def ocupada():
+    with open("/proc/stat") as stat:
+        campos = [int(x) for x in stat.readline().split()[1:]]
+    return (sum(campos) - campos[3] - campos[4]) / 100  # all but idle and iowait, in s
 
 def main():
     import smartbilling_crm
@@ -48,11 +56,11 @@ def main():
     url, procesos = sys.argv[1], int(sys.argv[2])
     factory = create_session_factory(create_db_engine(url))
     manana = datetime.now(UTC) + timedelta(days=1)
-    inicio = time.perf_counter()
+    antes, inicio = ocupada(), time.perf_counter()
     r = recalculo.recalcular_todos(
         factory, Settings(DATABASE_URL=url), manana, procesos=procesos, proceso_dedicado=True
     )
-    pared = time.perf_counter() - inicio
+    pared, maquina = time.perf_counter() - inicio, ocupada() - antes
     yo = resource.getrusage(resource.RUSAGE_SELF)
     hijos = resource.getrusage(resource.RUSAGE_CHILDREN)
     print(json.dumps({
@@ -61,6 +69,7 @@ def main():
         "pared": pared,
         "padre": yo.ru_utime + yo.ru_stime,
         "trabajadores": hijos.ru_utime + hijos.ru_stime,
+        "maquina": maquina,
         "rss_padre_mb": yo.ru_maxrss // 1024,
         "rss_trabajador_mb": hijos.ru_maxrss // 1024,
     }))
@@ -137,7 +146,8 @@ def main() -> None:
                 borrar(url)
             print(
                 f"ronda {ronda} {nombre:7s} pared {r['pared']:5.1f} s  CPU padre "
-                f"{r['padre']:5.1f} s + trabajadores {r['trabajadores']:5.1f} s  RSS "
+                f"{r['padre']:5.1f} s + trabajadores {r['trabajadores']:5.1f} s, "
+                f"máquina {r['maquina']:5.1f} s  RSS "
                 f"{r['rss_padre_mb']:.0f} / {r['rss_trabajador_mb']:.0f} MB  "
                 f"({r['clientes']:.0f} clientes, {r['src']})",
                 flush=True,
