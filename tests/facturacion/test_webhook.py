@@ -183,6 +183,9 @@ def test_replayed_webhook_id_answers_200_and_changes_nothing(
     assert otra.json() == {**first.json(), "estado": "duplicado"}
     assert first.json()["factura_id"] != "fac_otra"
     assert [fila[0] for fila in ledger(db)] == [first.json()["factura_id"]]
+    # ... also when the reused id names a client the CRM does not know.
+    ajeno = evento("emitida", factura_id="fac_ajena", cliente_id="nadie")
+    assert send(api, ajeno, now=NOW, msg_id="msg_replay").json() == otra.json()
 
 
 # --- validation ------------------------------------------------------------------

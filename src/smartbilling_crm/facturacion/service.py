@@ -256,22 +256,14 @@ def procesar_evento(
         # A repeat of a delivery applied to a client since erased: what it did is gone
         # with the client, and it is still a repeat (its pseudonymised record), so it is
         # answered as one, not refused as if it were new.
+        if (repetido := _repetido(ctx, webhook_id)) is not None:
+            return repetido
         if facturas_repo.ya_aplicado(ctx.session, webhook_id):
             return ResultadoEvento(estado="duplicado", webhook_id=webhook_id, factura_id=factura.id)
         raise _cliente_desconocido(factura)
     cliente_id = cliente.id
     if not facturas_repo.record_event(ctx.session, webhook_id, evento.tipo, factura.id, ctx.now):
-        # A repeat names what its first delivery was applied to: a sender that reused an id
-        # for another invoice learns that this one was not recorded.
-        registrado = facturas_repo.evento_registrado(ctx.session, webhook_id)
-        if registrado is not None:
-            return ResultadoEvento(
-                estado="duplicado",
-                webhook_id=webhook_id,
-                factura_id=registrado[0],
-                cliente_id=registrado[1],
-            )
-        return ResultadoEvento(
+        return _repetido(ctx, webhook_id) or ResultadoEvento(
             estado="duplicado", webhook_id=webhook_id, factura_id=factura.id, cliente_id=cliente_id
         )
     guardada = facturas_repo.get(ctx.session, factura.id)
@@ -288,6 +280,21 @@ def procesar_evento(
     _actualizar_cliente(ctx, cliente, cambio.compra_nueva)
     return ResultadoEvento(
         estado="procesado", webhook_id=webhook_id, factura_id=factura.id, cliente_id=cliente_id
+    )
+
+
+def _repetido(ctx: Contexto, webhook_id: str) -> ResultadoEvento | None:
+    """The answer to a repeat: what its first delivery was applied to, whatever this body
+    says (a sender that reused an id for another invoice learns that this one was not
+    recorded). None when the id is not recorded as it came, also when its client has been
+    erased since: that record keeps only a digest of the id, and the caller answers with
+    the body's invoice."""
+    registrado = facturas_repo.evento_registrado(ctx.session, webhook_id)
+    if registrado is None:
+        return None
+    factura_id, cliente_id = registrado
+    return ResultadoEvento(
+        estado="duplicado", webhook_id=webhook_id, factura_id=factura_id, cliente_id=cliente_id
     )
 
 
