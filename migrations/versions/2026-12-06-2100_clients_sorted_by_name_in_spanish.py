@@ -4,7 +4,8 @@ The client list sorted by `nombre_empresa` in the database's own order: on SQLit
 order, so "Órbita" and every lower-case name came after "Zeta"; on PostgreSQL whatever
 collation the server was created with. `nombre_orden` is the name folded (case and accents
 ignored, ñ after n: `kit.validators.clave_nombre`), compared byte by byte on both (collation
-"C" on PostgreSQL), with an index that serves the sort and its tie-break by id.
+"C" on PostgreSQL), with an index that serves the sort and its tie-break by id; the index
+on `nombre_empresa`, which served only that sort, goes.
 
 Revision ID: 7c4e2a9d1b58
 Revises: 3b7e1d9a2c44
@@ -27,7 +28,8 @@ _LOTE = 1000
 
 def _clave(nombre: str) -> str:
     # Frozen copy of smartbilling_crm.kit.validators.clave_nombre as of this revision.
-    texto = nombre.strip().replace("ñ", "\ue000").replace("Ñ", "\ue000")
+    texto = unicodedata.normalize("NFC", nombre.strip())
+    texto = texto.replace("ñ", "\ue000").replace("Ñ", "\ue000")
     plegado = "".join(
         c for c in unicodedata.normalize("NFKD", texto) if not unicodedata.combining(c)
     ).lower()
@@ -60,8 +62,16 @@ def upgrade() -> None:
         ["nombre_orden", "id"],
         unique=False,
     )
+    # The name's own index served only that sort: every write of a client paid for it.
+    op.drop_index(op.f("ix_clientes_extended_nombre_empresa"), table_name="clientes_extended")
 
 
 def downgrade() -> None:
+    op.create_index(
+        op.f("ix_clientes_extended_nombre_empresa"),
+        "clientes_extended",
+        ["nombre_empresa"],
+        unique=False,
+    )
     op.drop_index(op.f("ix_clientes_extended_nombre_orden_id"), table_name="clientes_extended")
     op.drop_column("clientes_extended", "nombre_orden")

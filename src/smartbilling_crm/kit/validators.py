@@ -39,9 +39,10 @@ _ENE = "\ue000"  # ñ while the accents go: a private-use character NFKD leaves 
 def clave_nombre(nombre: str) -> str:
     """A client name's stored sort key, in Spanish dictionary order under the databases'
     byte order: case and accents ignored ("Órbita" among the o's, "acme" among the a's), ñ
-    after n ("Nube", "Ñandú", "Oasis": `~` sorts after every letter), at most 200
-    characters."""
-    plegado = fold(nombre.strip().replace("ñ", _ENE).replace("Ñ", _ENE))
+    after n ("Nube", "Ñandú", "Oasis": `~` sorts after every ASCII letter), at most 200
+    characters. Letters NFKD does not take apart (ø, ł, æ, ß) sort after z."""
+    compuesto = unicodedata.normalize("NFC", nombre.strip())  # "N" + "◌̃" is "Ñ" too
+    plegado = fold(compuesto.replace("ñ", _ENE).replace("Ñ", _ENE))
     return plegado.replace(_ENE, "n~")[:NOMBRE_ORDEN_MAX]
 
 

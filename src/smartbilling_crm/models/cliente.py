@@ -26,7 +26,7 @@ class Cliente(Base):
     __tablename__ = "clientes_extended"
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True, default=new_id)
-    nombre_empresa: Mapped[str] = mapped_column(String(200), index=True)
+    nombre_empresa: Mapped[str] = mapped_column(String(200))
     email: Mapped[str] = mapped_column(String(254), unique=True)
     telefono: Mapped[str | None] = mapped_column(String(32))
     direccion: Mapped[str | None] = mapped_column(String(500))
