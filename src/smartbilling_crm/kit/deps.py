@@ -319,17 +319,19 @@ def con_total(response: Response, pagina: tuple[list[T], int]) -> list[T]:
 
 def por_pagina(defecto: int) -> Callable[..., int]:
     """A per-client list's page size (contract §10): `limit`, or its old name `limite`
-    (`limit` wins when both are given), `defecto` without either."""
+    when `limit` is not given, `defecto` without either."""
     # The parameters' `Query` as default values, not in `Annotated`: this module's
     # annotations are strings, evaluated later where `defecto` is not in scope.
-    por_defecto = f"Filas por página (por defecto {defecto})"
 
     def filas_por_pagina(
-        limit: int | None = Query(None, ge=1, le=100, description=por_defecto),
+        request: Request,
+        limit: int = Query(defecto, ge=1, le=100, description="Filas por página"),
         limite: int | None = Query(
             None, ge=1, le=100, deprecated=True, description="El nombre antiguo de `limit`"
         ),
     ) -> int:
-        return limit or limite or defecto
+        if limite is not None and "limit" not in request.query_params:
+            return limite
+        return limit
 
     return filas_por_pagina
