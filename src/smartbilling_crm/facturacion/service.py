@@ -202,7 +202,8 @@ def _actualizar_historial(
     clase = "Factura rectificativa" if fila.total < 0 else "Factura"
     estado = "anulada" if fila.anulada else "emitida"
     detalle = [f"Importe: {euros(fila.total)} (base imponible {euros(fila.base_imponible)})."]
-    if fila.fecha_vencimiento is not None and fila.total > 0:  # a credit note is never owed
+    # Only what is to be paid falls due: never a credit note (contract §7), nor a 0 € invoice.
+    if fila.fecha_vencimiento is not None and fila.total > 0:
         detalle.append(f"Vence el {fecha(fila.fecha_vencimiento)}.")
     if fila.rectifica:
         detalle.append(f"Rectifica la factura {_numero_de(ctx, fila.rectifica, fila.cliente_id)}.")
