@@ -254,9 +254,10 @@ def procesar_evento(
     # transaction and then finds it recorded.
     cliente = facturas_repo.lock_cliente_de(ctx.session, factura.cliente_id, factura.cif_nif)
     if cliente is None:
-        # A repeat of a delivery applied to a client since erased: what it did is gone
-        # with the client, and it is still a repeat (its pseudonymised record), so it is
-        # answered as one, not refused as if it were new.
+        # A repeat is answered as one, not refused as if it were new: an id recorded for
+        # another client's invoice (reused by the sender), or a delivery applied to a
+        # client since erased (what it did is gone with the client; its pseudonymised
+        # record keeps it a repeat).
         if (repetido := _repetido(ctx, webhook_id)) is not None:
             return repetido
         if facturas_repo.ya_aplicado(ctx.session, webhook_id):
