@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from smartbilling_crm.salud import lote as salud_lote
 from smartbilling_crm.salud import recalculo
@@ -83,3 +83,57 @@ def test_las_filas_preparadas_guardan_lo_mismo_que_las_de_siempre(db: Backend) -
     assert any(f["ultima_interaccion"] is not None for f in insertadas)
     assert any(v is None for f in insertadas for v in f.values())
     assert any(f["fecha_proxima_factura_esperada"] is not None for f in insertadas)
+
+
+def test_al_dia_siguiente_las_columnas_estables_solo_se_escriben_si_cambian(db: Backend) -> None:
+    """A stored row is updated without those of its churn score and expected date that
+    are the same (`filas_salud.ESTABLES`: SQLite rewrites their index entries for any value
+    it sets); stored, every row is what a write's refresh stores."""
+    _generador().generar(db.url, 60, seed=19, hoy=HOY.date())
+    factory = db.app.state.session_factory
+    settings = db.app.state.settings
+    with factory() as session:
+        cartera = recalculo.ajustar_cartera(session, HOY.astimezone(settings.tz).date())
+        ids = lote_repo.ids_de_clientes(session, None, 1000)
+        clientes = lote_repo.clientes_leidos(session, ids)
+        evaluaciones = salud_lote.evaluar_lote(session, clientes, cartera, settings, HOY)
+        filas = salud_service.filas_salud(clientes, evaluaciones, HOY)
+    # The next day: a third with a new churn score, a third with a new expected date, the
+    # rest with both as stored; every row with one more day without activity.
+    otro_dia = [
+        {**f, "dias_sin_actividad": (f["dias_sin_actividad"] or 0) + 1}
+        | ({"riesgo_perdida_score": (f["riesgo_perdida_score"] + 1) % 100} if n % 3 == 0 else {})
+        | ({"fecha_proxima_factura_esperada": HOY.date()} if n % 3 == 1 else {})
+        for n, f in enumerate(filas)
+    ]
+    updates: list[str] = []
+
+    def anotar(_c: Any, _cur: Any, sql: str, *_: Any) -> None:
+        if sql.startswith("UPDATE salud_cliente_extended"):
+            updates.append(sql)
+
+    guardadas = {}
+    for modo in ("de_siempre", "preparadas"):
+        with db.engine.begin() as conn:
+            conn.execute(text("DELETE FROM alertas_cliente"))
+            conn.execute(text("DELETE FROM salud_cliente_extended"))
+        for estas in (filas, otro_dia):
+            with factory() as session:
+                if modo == "de_siempre":
+                    salud_repo.guardar_salud(session, estas)
+                else:
+                    motor = session.get_bind()
+                    event.listen(motor, "before_cursor_execute", anotar)
+                    try:
+                        filas_salud.guardar(session, filas_salud.preparar(estas, motor.dialect))
+                    finally:
+                        event.remove(motor, "before_cursor_execute", anotar)
+                session.commit()
+        guardadas[modo] = _guardadas(db)
+    assert guardadas["preparadas"] == guardadas["de_siempre"]
+    assert {f["version"] for f in guardadas["preparadas"]} == {2}
+    # The second day: one UPDATE a combination (the score changed; the date; neither),
+    # each setting only the stable column that changed.
+    assert sorted(
+        ("riesgo_perdida_score" in u, "fecha_proxima_factura_esperada" in u) for u in updates
+    ) == [(False, False), (False, True), (True, False)]
