@@ -30,8 +30,9 @@ def _guardadas(db: Backend) -> list[dict[str, Any]]:
         ]
 
 
-def test_las_filas_preparadas_guardan_lo_mismo_que_las_de_siempre(db: Backend) -> None:
-    _generador().generar(db.url, 60, seed=18, hoy=HOY.date())
+def _filas_de_60_clientes(db: Backend, seed: int) -> list[dict[str, Any]]:
+    """The health rows of a generated portfolio of 60 clients, scored as a batch."""
+    _generador().generar(db.url, 60, seed=seed, hoy=HOY.date())
     factory = db.app.state.session_factory
     settings = db.app.state.settings
     with factory() as session:
@@ -40,6 +41,12 @@ def test_las_filas_preparadas_guardan_lo_mismo_que_las_de_siempre(db: Backend) -
         clientes = lote_repo.clientes_leidos(session, ids)
         evaluaciones = salud_lote.evaluar_lote(session, clientes, cartera, settings, HOY)
         filas = salud_service.filas_salud(clientes, evaluaciones, HOY)
+    return filas
+
+
+def test_las_filas_preparadas_guardan_lo_mismo_que_las_de_siempre(db: Backend) -> None:
+    filas = _filas_de_60_clientes(db, seed=18)
+    factory = db.app.state.session_factory
     guardadas: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for modo in ("de_siempre", "preparadas"):
         with db.engine.begin() as conn:
@@ -89,15 +96,8 @@ def test_al_dia_siguiente_las_columnas_estables_solo_se_escriben_si_cambian(db: 
     """A stored row is updated without those of its churn score and expected date that
     are the same (`filas_salud.ESTABLES`: SQLite rewrites their index entries for any value
     it sets); stored, every row is what a write's refresh stores."""
-    _generador().generar(db.url, 60, seed=19, hoy=HOY.date())
+    filas = _filas_de_60_clientes(db, seed=19)
     factory = db.app.state.session_factory
-    settings = db.app.state.settings
-    with factory() as session:
-        cartera = recalculo.ajustar_cartera(session, HOY.astimezone(settings.tz).date())
-        ids = lote_repo.ids_de_clientes(session, None, 1000)
-        clientes = lote_repo.clientes_leidos(session, ids)
-        evaluaciones = salud_lote.evaluar_lote(session, clientes, cartera, settings, HOY)
-        filas = salud_service.filas_salud(clientes, evaluaciones, HOY)
     # The next day: a third with a new churn score, a third with a new expected date, the
     # rest with both as stored; every row with one more day without activity.
     otro_dia = [
