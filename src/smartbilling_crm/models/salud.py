@@ -8,10 +8,16 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Date, Float, ForeignKey, Index, Integer, String
+from sqlalchemy import JSON, Date, Float, ForeignKey, Index, Integer, String, func, literal_column
 from sqlalchemy.orm import Mapped, mapped_column
 
 from smartbilling_crm.models.base import Base, MoneyTotal, UTCDateTime, utcnow
+
+# How the client list sorts a client never contacted (no activity: `dias_sin_actividad`
+# null) by days without activity: as the longest silence, a number no real one reaches.
+# A literal in the SQL, not a parameter: the index on the expression serves only the
+# same expression, written out.
+SILENCIO_SIN_CONTACTO = 2_147_483_647
 
 
 class SaludCliente(Base):
@@ -37,10 +43,10 @@ class SaludCliente(Base):
         MoneyTotal(), default=Decimal("0.00")
     )
     riesgo_impago_nivel: Mapped[str] = mapped_column(String(10), default="bajo")
-    riesgo_perdida_score: Mapped[int] = mapped_column(Integer, default=0, index=True)
+    riesgo_perdida_score: Mapped[int] = mapped_column(Integer, default=0)
     probabilidad_activo: Mapped[float | None] = mapped_column(Float)
     compras_esperadas_90_dias: Mapped[float | None] = mapped_column(Float)
-    dias_sin_actividad: Mapped[int | None] = mapped_column(Integer, index=True)
+    dias_sin_actividad: Mapped[int | None] = mapped_column(Integer)
     numero_actividades_ultimos_30_dias: Mapped[int] = mapped_column(Integer, default=0)
     ultima_interaccion: Mapped[datetime | None] = mapped_column(UTCDateTime())
     facturas_vencidas: Mapped[int] = mapped_column(Integer, default=0)
@@ -76,6 +82,14 @@ class SaludCliente(Base):
         Index(
             "ix_salud_cliente_extended_proxima_orden",
             "fecha_proxima_factura_esperada",
+            "cliente_id",
+        ),
+        # The client list sorted by a health figure (`clientes.repository`) walks one of
+        # these from the health side, ties by id either way.
+        Index("ix_salud_cliente_extended_riesgo_lista", riesgo_perdida_score, "cliente_id"),
+        Index(
+            "ix_salud_cliente_extended_silencio_lista",
+            func.coalesce(dias_sin_actividad, literal_column(str(SILENCIO_SIN_CONTACTO))),
             "cliente_id",
         ),
     )
