@@ -106,6 +106,16 @@ def peticiones_lista() -> list[Peticion]:
     ] + [get("/api/clientes/?estado=cliente_activo&ordenar_por=ltv&orden=desc&limit=50")]
 
 
+def peticiones_lista_por_salud() -> list[Peticion]:
+    """The list sorted by a health figure, each way, whole and filtered by state."""
+    return [
+        get(f"/api/clientes/?{filtro}ordenar_por={clave}&orden={orden}&limit=50")
+        for clave in ("riesgo_perdida_score", "dias_sin_actividad")
+        for orden in ("desc", "asc")
+        for filtro in ("", "estado=cliente_activo&")
+    ]
+
+
 def peticiones_busqueda() -> list[Peticion]:
     palabras = ("norte", "logistica", "energia", "textil", "optica", "galaica", "agricola")
     return [get(f"/api/clientes/?q={p}&limit=50") for p in palabras]
@@ -281,6 +291,7 @@ class Medidas:
 
 R2_ENDPOINTS: dict[str, Callable[[], list[Peticion]]] = {
     "lista (estado+sector, por ltv)": peticiones_lista,
+    "lista por riesgo / días sin actividad": peticiones_lista_por_salud,
     "búsqueda q": peticiones_busqueda,
     "/api/alertas": peticiones_alertas,
     "/api/dashboard": lambda: [get("/api/dashboard")],
