@@ -290,9 +290,11 @@ def _filtros_de_salud(
     clients ÷ matches rows: the filters are then written so that no index serves them. A
     rare filter's few matches are read by its index and sorted, as before."""
     clientes = int(session.scalar(_CLIENTES_POR_ESTADO) or 0)
-    if total * total <= (filtro.skip + filtro.limit) * clientes:
-        return [*_filtros(filtro), *([_como_subcadena(texto)] if texto else [])], False
-    return [*_filtros(filtro, sin_indice=True), *([_como_subcadena(texto)] if texto else [])], True
+    recorrer = total * total > (filtro.skip + filtro.limit) * clientes
+    conditions = _filtros(filtro, sin_indice=recorrer)
+    if texto:
+        conditions.append(_como_subcadena(texto))
+    return conditions, recorrer
 
 
 def _sentido(filtro: FiltroClientes, clave: Any) -> Any:
