@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -351,6 +352,35 @@ def test_invoice_import_refuses_the_whole_file_naming_each_bad_line(
     assert "línea 4: fecha_emision: '31/02/2024' no es una fecha" in salida
     assert "línea 5: fecha_vencimiento: es anterior a fecha_emision (2024-01-10)" in salida
     assert "línea 6: base_imponible: 'cien' no es un número" in salida
+    assert _count(db, "facturas_ledger") == 0
+
+
+def test_invoice_import_names_the_line_of_a_date_out_of_range(
+    db: Backend, make_cliente: Any, tmp_path: Path
+) -> None:
+    """Dates the ledger refuses (contract §7: issued 2000-01-01 .. today + 366 days, paid no
+    later than today) are refused rows like any other, not an error out of the import."""
+    make_cliente(id="h1", email="h1@h.es")
+    hoy = datetime.now(ZoneInfo("Europe/Madrid")).date()  # the CLI's today
+    manana, lejos = hoy + timedelta(days=1), hoy + timedelta(days=400)
+    fichero = _facturas_csv(
+        tmp_path / "f.csv",
+        [
+            f"f-1;2024/0001;h1;;2024-01-10;;100;121;{manana.isoformat()};",
+            "f-2;2024/0002;h1;;1999-11-01;;100;121;;",
+            f"f-3;2024/0003;h1;;{lejos.isoformat()};;100;121;;",
+            "f-4;2024/0004;nadie;;2024-01-10;;100;121;;",
+        ],
+    )
+    for simular in ([], ["--simular"]):
+        result = _cli(db, "importar-facturas", str(fichero), *simular)
+        assert result.exit_code == 1, result.output
+        assert isinstance(result.exception, SystemExit), result.exception  # no traceback
+        salida = " ".join(result.output.split())
+        assert f"línea 2: fecha_pago {manana.isoformat()} es posterior a hoy" in salida
+        assert "línea 3: fecha_emision 1999-11-01 fuera de rango" in salida
+        assert f"línea 4: fecha_emision {lejos.isoformat()} fuera de rango" in salida
+        assert "línea 5: cliente desconocido" in salida
     assert _count(db, "facturas_ledger") == 0
 
 

@@ -10,6 +10,7 @@ commits only when none was refused.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 from pydantic import ValidationError
@@ -17,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from smartbilling_crm.facturacion import repository as facturas_repo
 from smartbilling_crm.facturacion import service as facturas_service
-from smartbilling_crm.facturacion.schemas import FacturaIn
+from smartbilling_crm.facturacion.schemas import FacturaIn, fechas_fuera_de_rango
 from smartbilling_crm.kit import csv_es
 from smartbilling_crm.kit.contexto import Contexto
 
@@ -81,7 +82,7 @@ def importar(
         if isinstance(leida, str):
             informe.rechazos.append(csv_es.Rechazo(fila.linea, leida))
             continue
-        motivo = _comprobar(ctx.session, leida, fila.linea, duena)
+        motivo = _comprobar(ctx.session, leida, fila.linea, duena, ctx.hoy)
         if motivo:
             informe.rechazos.append(csv_es.Rechazo(fila.linea, motivo))
             continue
@@ -100,9 +101,15 @@ def importar(
 
 
 def _comprobar(
-    session: Session, factura: FacturaIn, linea: int, duena: dict[str, tuple[str, int]]
+    session: Session,
+    factura: FacturaIn,
+    linea: int,
+    duena: dict[str, tuple[str, int]],
+    hoy: date,
 ) -> str | None:
     """The checks the backfill would fail on, made per row so each gets its line."""
+    if fechas := fechas_fuera_de_rango(factura, hoy):
+        return "; ".join(mensaje for _campo, mensaje in fechas)
     cliente_id = facturas_repo.find_cliente_id(session, factura.cliente_id, factura.cif_nif)
     if cliente_id is None:
         return f"cliente desconocido: {factura.cliente_no_encontrado()}"
