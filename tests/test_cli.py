@@ -192,6 +192,18 @@ def test_webhook_send_to_nobody_says_so_in_spanish(db: Backend) -> None:
     assert "Errno" not in result.output
 
 
+@pytest.mark.parametrize("url", ["notaurl", "ftp://127.0.0.1", "http://"])
+def test_webhook_send_to_something_that_is_no_web_address_says_so(db: Backend, url: str) -> None:
+    args = [
+        "webhook-send", "--url", url, "--id", "f", "--numero", "1",
+        "--fecha-emision", "2026-01-10", "--base", "1", "--total", "1",
+    ]  # fmt: skip
+    result = runner.invoke(app, args, env=_env(db))
+    assert result.exit_code == 2, result.output
+    assert "no es una dirección web: escríbela como http://servidor:puerto" in result.output
+    assert "missing" not in result.output and "protocol" not in result.output
+
+
 def test_bad_production_settings_are_one_clear_line(db: Backend) -> None:
     result = runner.invoke(
         app,

@@ -230,6 +230,8 @@ def webhook_send(
         _fail(f"No se pudo conectar con {url}: nadie responde ahí (¿está el servidor en marcha?)")
     except httpx.TimeoutException:
         _fail(f"{url} no ha respondido en 30 s")
+    except (httpx.UnsupportedProtocol, httpx.InvalidURL):
+        _fail(f"'{url}' no es una dirección web: escríbela como http://servidor:puerto")
     except httpx.HTTPError as exc:
         _fail(f"No se pudo conectar con {url}: {exc}")
     console.print(f"webhook-id {_e(msg_id)} -> HTTP {response.status_code}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from typing import Annotated
 
 import typer
@@ -40,11 +41,27 @@ def usuarios_crear(email: Annotated[str, typer.Argument(help="Email con el que e
 def _pedir_contrasena() -> str:
     """The password, typed twice until both agree. (typer.prompt's own confirmation says
     "The two entered values do not match." in English, with no way to word it.)"""
+    en_terminal = sys.stdin.isatty()
     while True:
-        contrasena: str = typer.prompt("Contraseña", hide_input=True)
-        if typer.prompt("Repítela", hide_input=True) == contrasena:
+        contrasena = _leer_contrasena("Contraseña", en_terminal)
+        if _leer_contrasena("Repítela", en_terminal) == contrasena:
             return contrasena
         console.print("[red]Error:[/red] las dos contraseñas no coinciden; escríbela otra vez.")
+
+
+def _leer_contrasena(texto: str, en_terminal: bool) -> str:
+    """Typed at a terminal, hidden; else a line of standard input (`getpass` would warn in
+    English that it cannot hide it, and read it anyway)."""
+    if en_terminal:
+        contrasena: str = typer.prompt(texto, hide_input=True)
+        return contrasena
+    linea = sys.stdin.readline()
+    if not linea:
+        _fail(
+            f"No se ha recibido la contraseña: escríbela en un terminal, o define la "
+            f"variable {VARIABLE_CONTRASENA}"
+        )
+    return linea.removesuffix("\n").removesuffix("\r")
 
 
 @usuarios_app.command("listar", cls=ComandoEs)

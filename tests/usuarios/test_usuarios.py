@@ -126,6 +126,16 @@ def test_two_different_passwords_are_asked_again_in_spanish(db: Backend) -> None
     assert "leo@empresa.es" in [u.email for u in _usuarios(db)]
 
 
+def test_without_a_terminal_or_a_password_it_says_so_in_spanish(db: Backend) -> None:
+    """`usuarios crear x < /dev/null` (a script that forgot the variable): no English
+    warning about echoing, a Spanish message and nothing created."""
+    result = runner.invoke(app, ["usuarios", "crear", "sin@empresa.es"], env=_env(db), input="")
+    assert result.exit_code == 2, result.output
+    assert "No se ha recibido la contraseña" in result.output
+    assert "Warning" not in result.output
+    assert "sin@empresa.es" not in [u.email for u in _usuarios(db)]
+
+
 def _usuarios(db: Backend) -> list[usuarios_service.UsuarioVista]:
     with transaction(db.app.state.session_factory) as session:
         return usuarios_service.listar(session)
