@@ -515,6 +515,16 @@ def test_list_orders_by_each_whitelisted_column(
         assert listar(api, ordenar_por=ordenar_por, orden=orden)["total"] == 2
 
 
+@pytest.mark.parametrize("orden", ["ASC", "Asc", " asc "])
+def test_orden_ignores_case_as_ordenar_por_does(
+    api: httpx.Client, db: Backend, make_cliente: MakeCliente, orden: str
+) -> None:
+    for nombre, ltv in (("Beta", 500), ("Alfa", 100)):
+        set_columns(db, make_cliente(nombre_empresa=nombre)["id"], ltv=ltv)
+
+    assert nombres(listar(api, ordenar_por="LTV", orden=orden)) == ["Alfa", "Beta"]
+
+
 def test_orden_asc_and_desc(api: httpx.Client, db: Backend, make_cliente: MakeCliente) -> None:
     for nombre, ltv in (("Beta", 500), ("Alfa", 100), ("Gamma", 900)):
         set_columns(db, make_cliente(nombre_empresa=nombre)["id"], ltv=ltv)

@@ -29,6 +29,7 @@ from smartbilling_crm.kit.schemas import CleanStr, EstadoClienteIn, RiesgoImpago
 router = APIRouter(prefix="/api/clientes", tags=["Clientes"], dependencies=[ApiKeyDep])
 
 OrdenarPor = Annotated[OrdenarClientesPor, _accept_ascii(OrdenarClientesPor)]
+OrdenIn = Annotated[Orden, _accept_ascii(Orden)]  # `DESC` as `desc`, as `ordenar_por`
 CABECERA_ETAG = {
     "ETag": {
         "description": "La versión de esta respuesta: mándala en `If-None-Match` para saber "
@@ -80,7 +81,7 @@ async def listar_clientes(
         ),
     ] = None,
     ordenar_por: OrdenarPor = OrdenarClientesPor.FECHA_ACTUALIZACION,
-    orden: Orden = Orden.DESC,
+    orden: OrdenIn = Orden.DESC,
 ) -> ClienteList:
     """Lista paginada de clientes con filtros, búsqueda y orden."""
     filtro = FiltroClientes(
