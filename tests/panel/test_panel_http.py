@@ -197,6 +197,29 @@ def test_client_list_searches_filters_sorts_pages_and_exports(
     assert "Álvarez" not in csv.content.decode("utf-8-sig")
 
 
+def test_the_list_shows_the_figure_it_is_sorted_by(
+    panel: httpx.Client, db: Backend, make_cliente: Any
+) -> None:
+    """Sorted by a figure that is none of the table's columns, the list shows it in one
+    more; sorted by one of them, no extra column."""
+    make_cliente(nombre_empresa="Riesgo Alto S.L.")
+    with db.engine.begin() as conn:
+        conn.execute(text("UPDATE salud_cliente_extended SET riesgo_perdida_score = 87"))
+
+    def cabeceras(html: str) -> list[str]:
+        thead = html.split("<thead>", 1)[1].split("</thead>", 1)[0]
+        return re.findall(r'<th scope="col"[^>]*>([^<]*)</th>', thead)
+
+    por_riesgo = panel.get("/clientes", params={"ordenar_por": "riesgo_perdida_score"}).text
+    assert cabeceras(por_riesgo)[-1] == "Riesgo de pérdida"
+    fila = por_riesgo.split("Riesgo Alto S.L.", 1)[1].split("</tr>", 1)[0]
+    assert re.findall(r'<td class="num">\s*([^<]*?)\s*</td>', fila)[-1] == "87"
+    por_compra = panel.get("/clientes", params={"ordenar_por": "fecha_última_compra"}).text
+    assert cabeceras(por_compra)[-1] == "Última compra"
+    por_nombre = panel.get("/clientes", params={"ordenar_por": "nombre_empresa"}).text
+    assert cabeceras(por_nombre)[-1] == "Sector"
+
+
 def test_create_a_client_with_errors_next_to_the_fields(
     panel: httpx.Client, api: httpx.Client
 ) -> None:

@@ -56,6 +56,12 @@ ORDENES = {
     "dias_sin_actividad": "Días sin actividad",
 }
 
+# The sorts whose figure is none of the table's columns: the list shows it in one more, so
+# the owner sees what the order follows.
+COLUMNA_DEL_ORDEN = frozenset(
+    {"fecha_actualizacion", "fecha_última_compra", "riesgo_perdida_score"}
+)
+
 
 @router.get("/", response_class=HTMLResponse)
 def hoy(request: Request, ctx: ContextoDep, usuario: UsuarioDep) -> HTMLResponse:
@@ -176,6 +182,7 @@ def _lista(
             "ordenar_por": ordenar,
             "orden": orden,
             "ordenes": ORDENES,
+            "columna_del_orden": ORDENES[ordenar] if ordenar in COLUMNA_DEL_ORDEN else None,
             "pagina": pagina,
             "paginas": paginas,
             "estados": list(EstadoCliente),
