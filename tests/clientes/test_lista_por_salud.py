@@ -20,8 +20,10 @@ from ..conftest import Backend
 from .test_busqueda_indice import _planes
 
 CLIENTES = 3000
+PALABRAS = ("Norte", "Sur", "Textil Ibérica")
+SECTORES = ("textil", "energia", "hosteleria")
 SIN_FILA = 7  # clients whose health row is not stored yet
-NUNCA = 2**31  # sorts after every real silence, as the service's own constant
+NUNCA = 2**31  # sorts after every real silence (the service's constant is 2**31 - 1)
 
 
 @pytest.fixture
@@ -35,12 +37,16 @@ def cartera(db: Backend) -> Iterator[dict[str, dict[str, Any]]]:
     for n in range(CLIENTES):
         cliente_id = f"c{n:05d}"
         estado = "vip" if n % 100 == 7 else rng.choice(("prospecto", "cliente_activo"))
+        sector = rng.choice(SECTORES)
+        nombre = f"{rng.choice(PALABRAS)} {n}"
         clientes.append(
             {
                 "id": cliente_id,
-                "nombre_empresa": f"Cliente {n}",
+                "nombre_empresa": nombre,
                 "email": f"info{n}@cliente{n}.es",
-                "busqueda": f"cliente {n}",
+                "busqueda": f"{nombre.lower()} info{n}@cliente{n}.es",
+                "sector_industria": sector,
+                "sector_plegado": sector,
                 "estado": estado,
                 "fecha_primer_contacto": instante,
                 "fecha_creacion": instante,
@@ -52,14 +58,15 @@ def cartera(db: Backend) -> Iterator[dict[str, dict[str, Any]]]:
             "dias_sin_actividad": None if rng.random() < 0.1 else rng.randrange(400),
         }
         salud.append({"cliente_id": cliente_id, **fila})
-        figuras[cliente_id] = {"estado": estado, **fila}
+        figuras[cliente_id] = {"estado": estado, "sector": sector, "nombre": nombre, **fila}
     sin_fila = ["c00007", *rng.sample(sorted(figuras)[8:], SIN_FILA - 1)]
     with db.engine.begin() as conn:
         conn.execute(insert(Cliente), clientes)
         conn.execute(insert(SaludCliente), salud)
         conn.execute(delete(SaludCliente).where(SaludCliente.cliente_id.in_(sin_fila)))
     for cliente_id in sin_fila:
-        figuras[cliente_id] = {"estado": figuras[cliente_id]["estado"]}
+        for clave in ("riesgo_perdida_score", "dias_sin_actividad"):
+            del figuras[cliente_id][clave]
     if db.name == "postgresql":
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.exec_driver_sql("VACUUM ANALYZE clientes_extended, salud_cliente_extended")
@@ -67,12 +74,20 @@ def cartera(db: Backend) -> Iterator[dict[str, dict[str, Any]]]:
 
 
 def _esperado(
-    figuras: dict[str, dict[str, Any]], ordenar_por: str, orden: str, estado: str | None
+    figuras: dict[str, dict[str, Any]], ordenar_por: str, orden: str, filtro: dict[str, str]
 ) -> list[str]:
     """The order the owner expects: by the figure, ties by id, in the asked direction; a
     client never contacted as the longest silence; clients without a row last, by id."""
     desc = orden == "desc"
-    elegidos = {i: f for i, f in figuras.items() if estado in (None, f["estado"])}
+
+    def elegido(f: dict[str, Any]) -> bool:
+        return (
+            filtro.get("estado") in (None, f["estado"])
+            and filtro.get("sector") in (None, f["sector"])
+            and filtro.get("q", "").lower() in f["nombre"].lower()
+        )
+
+    elegidos = {i: f for i, f in figuras.items() if elegido(f)}
     con_fila = [i for i, f in elegidos.items() if ordenar_por in f]
 
     def clave(cliente_id: str) -> tuple[int, str]:
@@ -90,20 +105,40 @@ def _pagina(api: httpx.Client, **params: Any) -> dict[str, Any]:
     return pagina
 
 
-# Half the clients match "cliente_activo": the page walks the figure's index testing each
-# one. 1 % are VIP: their few matches are read and sorted.
-@pytest.mark.parametrize("estado", [None, "cliente_activo", "vip"])
-@pytest.mark.parametrize("orden", ["desc", "asc"])
-@pytest.mark.parametrize("ordenar_por", ["riesgo_perdida_score", "dias_sin_actividad"])
+# Half the clients match "cliente_activo", a third each word and sector: the page walks the
+# figure's index testing each one. 1 % are VIP, and "norte 12" names a few dozen: their
+# matches are read and sorted. On SQLite a term of three letters or more goes through the
+# trigram index first, a shorter one through LIKE.
+FILTROS = {
+    "todos": {},
+    "activos": {"estado": "cliente_activo"},
+    "vip": {"estado": "vip"},
+    "sector": {"sector": "textil"},
+    "palabra_y_estado": {"q": "norte", "estado": "cliente_activo"},
+    "palabra_y_sector": {"q": "sur", "sector": "textil"},
+    "nombre_raro": {"q": "norte 12"},
+    "corta": {"q": "su", "estado": "prospecto"},
+}
+
+
+@pytest.mark.parametrize("filtrado", FILTROS)
 def test_every_page_in_order_and_clients_without_a_health_row_last(
+    api: httpx.Client, cartera: dict[str, dict[str, Any]], filtrado: str
+) -> None:
+    for ordenar_por in ("riesgo_perdida_score", "dias_sin_actividad"):
+        for orden in ("desc", "asc"):
+            _comprobar_paginas(api, cartera, ordenar_por, orden, FILTROS[filtrado])
+
+
+def _comprobar_paginas(
     api: httpx.Client,
     cartera: dict[str, dict[str, Any]],
     ordenar_por: str,
     orden: str,
-    estado: str | None,
+    filtrado: dict[str, str],
 ) -> None:
-    esperado = _esperado(cartera, ordenar_por, orden, estado)
-    filtro = {"ordenar_por": ordenar_por, "orden": orden} | ({"estado": estado} if estado else {})
+    esperado = _esperado(cartera, ordenar_por, orden, filtrado)
+    filtro = {"ordenar_por": ordenar_por, "orden": orden, **filtrado}
     leido: list[str] = []
     while len(leido) < len(esperado):
         pagina = _pagina(api, skip=len(leido), limit=100, **filtro)
@@ -121,38 +156,45 @@ def test_every_page_in_order_and_clients_without_a_health_row_last(
     assert primero[ordenar_por] == cartera[primero["id"]][ordenar_por]
 
 
-@pytest.mark.parametrize("orden", ["desc", "asc"])
-@pytest.mark.parametrize(
-    ("ordenar_por", "indice"),
-    [
-        ("riesgo_perdida_score", "ix_salud_cliente_extended_riesgo_lista"),
-        ("dias_sin_actividad", "ix_salud_cliente_extended_silencio_lista"),
-    ],
-)
+INDICES = {
+    "riesgo_perdida_score": "ix_salud_cliente_extended_riesgo_lista",
+    "dias_sin_actividad": "ix_salud_cliente_extended_silencio_lista",
+}
+
+
 def test_a_page_sorted_by_a_health_figure_walks_its_index(
-    db: Backend, cartera: dict[str, dict[str, Any]], ordenar_por: str, indice: str, orden: str
+    db: Backend, cartera: dict[str, dict[str, Any]]
 ) -> None:
     """Two statements, the total (from the running counts) and the page, read from the
     health row's index in order: no sort of every client."""
-    _total, pagina = _planes(db, ordenar_por=ordenar_por, descendente=orden == "desc")
-    assert indice in pagina, pagina
-    if db.name == "sqlite":
-        assert "TEMP B-TREE" not in pagina, pagina
-    else:
-        assert "Sort" not in pagina, pagina
+    for ordenar_por, indice in INDICES.items():
+        for descendente in (True, False):
+            _total, pagina = _planes(db, ordenar_por=ordenar_por, descendente=descendente)
+            assert indice in pagina, pagina
+            if db.name == "sqlite":
+                assert "TEMP B-TREE" not in pagina, pagina
+            else:
+                assert "Sort" not in pagina, pagina
 
 
-@pytest.mark.parametrize(
-    ("estado", "recorre"), [("cliente_activo", True), ("vip", False)], ids=["comun", "raro"]
-)
+# (filter, whether SQLite walks the figure's index for it)
+SQLITE_RECORRE = [
+    ({"estado": "cliente_activo"}, True),
+    ({"estado": "cliente_activo", "q": "norte"}, True),
+    ({"estado": "vip"}, False),
+    ({"q": "norte 12"}, False),
+]
+
+
 def test_sqlite_walks_the_figure_s_index_for_a_common_filter_only(
-    db: Backend, cartera: dict[str, dict[str, Any]], estado: str, recorre: bool
+    db: Backend, cartera: dict[str, dict[str, Any]]
 ) -> None:
-    """Filtered by a common state, SQLite would drive the page from (estado, ltv) and sort
-    half the portfolio; it walks the figure's index instead. A rare state's few clients
-    are read by their index and sorted."""
+    """Filtered by a common state (or state and term), SQLite would drive the page from
+    the filter's index and sort every match; it walks the figure's index instead. A rare
+    filter's or term's few clients are read by their index and sorted."""
     if db.name != "sqlite":
         pytest.skip("PostgreSQL's planner weighs both with its statistics")
-    *_cuentas, pagina = _planes(db, ordenar_por="riesgo_perdida_score", estado=estado)
-    assert ("ix_salud_cliente_extended_riesgo_lista" in pagina) is recorre, pagina
-    assert ("TEMP B-TREE" not in pagina) is recorre, pagina
+    for filtro, recorre in SQLITE_RECORRE:
+        *_cuentas, pagina = _planes(db, ordenar_por="riesgo_perdida_score", **filtro)
+        assert ("ix_salud_cliente_extended_riesgo_lista" in pagina) is recorre, (filtro, pagina)
+        assert ("TEMP B-TREE" not in pagina) is recorre, (filtro, pagina)

@@ -247,6 +247,9 @@ def list_page(
     ordenar_por_indice = True
     if len(texto) >= MINIMO_TRIGRAMAS and _indice_trigramas(session):
         conditions, ordenar_por_indice, total = _por_trigramas(session, filtro, texto)
+        if ordenar_por_indice and filtro.ordenar_por in _CLAVES_DE_SALUD:
+            # A common term walks the figure's index: no filter index may drive it either.
+            conditions = [*_filtros(filtro, sin_indice=True), _como_subcadena(texto)]
     else:
         conditions = _filtros(filtro)
         if texto:
