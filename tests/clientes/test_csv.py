@@ -210,6 +210,40 @@ def test_a_refused_row_is_reported_by_line_and_nothing_is_written(
     assert _snapshot(db) == antes  # not even line 2, which was fine
 
 
+def test_a_row_with_several_mistakes_names_them_all(db: Backend, tmp_path: Path) -> None:
+    """A cell that cannot be read (a date that does not exist, a number in words) no longer
+    hides the row's other mistakes: the owner fixes the row once, not once per mistake."""
+    fichero = tmp_path / "c.csv"
+    fichero.write_text(
+        "id;nombre_empresa;email;cif_nif;fecha_primer_contacto;numero_empleados\n"
+        "q-1;Varios S.L.;no-es-email;B1234567X;31/02/2025;\n"
+        "q-2;Otra S.L.;otra@x.es;;;diez\n",
+        encoding="utf-8",
+    )
+    result = _cli(db, "importar-clientes", str(fichero))
+    assert result.exit_code == 1
+    salida = " ".join(result.output.split())
+    linea2 = salida.split("línea 2:", 1)[1].split("línea 3:", 1)[0]
+    assert "fecha_primer_contacto: '31/02/2025' no es una fecha" in linea2
+    assert "email:" in linea2 and "cif_nif:" in linea2, linea2
+    assert linea2.count("fecha_primer_contacto") == 1, linea2  # not also "missing"
+    assert "línea 3: numero_empleados: 'diez' no es un número" in salida
+
+
+def test_an_invoice_row_with_several_mistakes_names_them_all(
+    db: Backend, make_cliente: Any, tmp_path: Path
+) -> None:
+    make_cliente(id="h1", email="h1@h.es")
+    fichero = _facturas_csv(tmp_path / "f.csv", ["f-1;2024/0001;h1;;31/02/2024;;cien;-121;;"])
+    result = _cli(db, "importar-facturas", str(fichero))
+    assert result.exit_code == 1
+    salida = " ".join(result.output.split())
+    assert "fecha_emision: '31/02/2024' no es una fecha" in salida
+    assert "base_imponible: 'cien' no es un número" in salida
+    # A required cell that could not be read is not reported missing as well.
+    assert salida.count("fecha_emision") == 1 and salida.count("base_imponible") == 1, salida
+
+
 def test_one_refused_row_is_spoken_of_in_the_singular(db: Backend, tmp_path: Path) -> None:
     fichero = tmp_path / "c.csv"
     fichero.write_text(

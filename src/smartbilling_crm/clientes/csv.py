@@ -211,10 +211,11 @@ def exportar(
 # ---------------------------------------------------------------- import
 
 
-def _valores(celdas: dict[str, str]) -> tuple[dict[str, Any], list[str]]:
-    """The row's non-empty editable cells, parsed; and the cells that could not be."""
+def _valores(celdas: dict[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
+    """The row's non-empty editable cells, parsed; and why those that could not be
+    were not, by attribute."""
     valores: dict[str, Any] = {}
-    errores: list[str] = []
+    errores: dict[str, str] = {}
     for columna, celda in celdas.items():
         if not celda:
             continue  # an empty cell leaves the stored value as it is
@@ -228,8 +229,19 @@ def _valores(celdas: dict[str, str]) -> tuple[dict[str, Any], list[str]]:
         try:
             valores[attr] = _PARSER[columna](celda)
         except ValueError as exc:
-            errores.append(f"{_CABECERA_DE[attr]}: {exc}")
+            errores[attr] = f"{_CABECERA_DE[attr]}: {exc}"
     return valores, errores
+
+
+def _otros_motivos(valores: dict[str, Any], errores: dict[str, str]) -> list[str]:
+    """What else is wrong with a row some of whose cells could not be read, as the fields'
+    own checks say (a bad email next to a bad date): the row is refused either way, and
+    the owner fixes it once. Checked as an update (nothing is required)."""
+    try:
+        ClienteUpdate.model_validate({k: v for k, v in valores.items() if k != "id"})
+    except ValidationError as exc:
+        return [m for m in [csv_es.motivos(exc, _CABECERA_DE, omitir=errores)] if m]
+    return []
 
 
 def _clave(valores: dict[str, Any]) -> dict[str, str]:
@@ -337,7 +349,7 @@ def _procesar(
     """Apply one row; the reason it was refused, or None."""
     valores, errores = _valores(fila.celdas)
     if errores:
-        return "; ".join(errores)
+        return "; ".join([*errores.values(), *_otros_motivos(valores, errores)])
     claves = _clave(valores)
     if not claves:
         return "falta id, cif_nif o email para saber de qué cliente se trata"

@@ -47,20 +47,21 @@ def _leer_fila(fila: csv_es.Fila) -> FacturaIn | str:
     if fila.error:
         return fila.error
     valores: dict[str, Any] = {}
-    errores = []
+    errores: dict[str, str] = {}
     for columna, celda in fila.celdas.items():
         if not celda:
             continue
         try:
             valores[columna] = _PARSERS[columna](celda)
         except ValueError as exc:
-            errores.append(f"{columna}: {exc}")
-    if errores:
-        return "; ".join(errores)
+            errores[columna] = f"{columna}: {exc}"
     try:
-        return FacturaIn.model_validate(valores)
+        factura = FacturaIn.model_validate(valores)
     except ValidationError as exc:
-        return csv_es.motivos(exc)
+        # Every problem of the row at once, a cell that could not be read once.
+        otros = csv_es.motivos(exc, omitir=errores)
+        return "; ".join([*errores.values(), *([otros] if otros else [])])
+    return "; ".join(errores.values()) if errores else factura
 
 
 def importar(

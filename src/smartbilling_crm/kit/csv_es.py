@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, tzinfo
 from decimal import Decimal, InvalidOperation
@@ -308,11 +308,16 @@ def _mensaje(error: Any) -> str:
     return mensaje_es(error)
 
 
-def motivos(exc: ValidationError, nombres: dict[str, str] | None = None) -> str:
-    """A pydantic error as one Spanish line: 'email: email no válido: ...; cif_nif: ...'."""
+def motivos(
+    exc: ValidationError, nombres: dict[str, str] | None = None, omitir: Collection[str] = ()
+) -> str:
+    """A pydantic error as one Spanish line: 'email: email no válido: ...; cif_nif: ...'.
+    `omitir`: fields already refused otherwise (a cell that is no date is also missing)."""
     partes = []
     for error in exc.errors():
         loc = [str(p) for p in error.get("loc", ())]
+        if loc and loc[0] in omitir:
+            continue
         campo = ".".join((nombres or {}).get(p, p) for p in loc)
         mensaje = _mensaje(error)
         partes.append(f"{campo}: {mensaje}" if campo else mensaje)
