@@ -244,6 +244,48 @@ def test_an_invoice_row_with_several_mistakes_names_them_all(
     assert salida.count("fecha_emision") == 1 and salida.count("base_imponible") == 1, salida
 
 
+@pytest.mark.parametrize(
+    ("fila", "dice"),
+    [
+        ('"abierto;x@x.es', 'una comilla (") abre un valor y no se cierra'),
+        (
+            '"Dos" Puntos S.L.;dos@x.es',
+            'tras la comilla que cierra un valor debe venir el separador ";"',
+        ),
+    ],
+    ids=["sin_cerrar", "texto_tras_la_comilla"],
+)
+def test_a_quote_out_of_place_is_named_with_its_line(
+    db: Backend, tmp_path: Path, fila: str, dice: str
+) -> None:
+    """An unclosed quote used to swallow the rest of the file into one value, and the row
+    was refused for a missing email; now the file is refused saying where and why."""
+    fichero = tmp_path / "c.csv"
+    fichero.write_text(
+        f"nombre_empresa;email\nBuena S.L.;buena@x.es\n{fila}\nOtra S.L.;otra@x.es\n",
+        encoding="utf-8",
+    )
+    antes = _snapshot(db)
+    result = _cli(db, "importar-clientes", str(fichero))
+    assert result.exit_code == 2, result.output
+    salida = " ".join(result.output.split())
+    assert f"línea 3: {dice}" in salida, salida
+    assert "expected" not in salida and "unexpected" not in salida
+    assert _snapshot(db) == antes
+
+
+def test_a_quoted_value_may_span_lines_and_hold_quotes(db: Backend, tmp_path: Path) -> None:
+    fichero = tmp_path / "c.csv"
+    fichero.write_text(
+        "nombre_empresa;email;direccion\n"
+        '"Comillas ""Bien"" S.L.";bien@x.es;"Calle Mayor 1\n2.º B"\n',
+        encoding="utf-8",
+    )
+    result = _cli(db, "importar-clientes", str(fichero))
+    assert result.exit_code == 0, result.output
+    assert "1 cliente nuevo" in " ".join(result.output.split())
+
+
 def test_one_refused_row_is_spoken_of_in_the_singular(db: Backend, tmp_path: Path) -> None:
     fichero = tmp_path / "c.csv"
     fichero.write_text(

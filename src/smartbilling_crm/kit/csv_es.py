@@ -153,11 +153,15 @@ def leer(texto_csv: str, conocidas: Iterable[str]) -> Iterator[Fila]:
         raise ArchivoNoValido("el fichero está vacío: falta la fila de cabecera")
     primera = lineas[0]
     separador = max((";", ",", "\t"), key=primera.count)
-    reader = csv.reader(io.StringIO(texto_csv.lstrip(BOM), newline=""), delimiter=separador)
+    # Strict: a quote opened and never closed is an error, not the rest of the file read
+    # as one value (which then reported the row's other columns as missing).
+    reader = csv.reader(
+        io.StringIO(texto_csv.lstrip(BOM), newline=""), delimiter=separador, strict=True
+    )
     try:
         cabecera = [nombre_columna(c) for c in next(reader)]
     except csv.Error as exc:
-        raise ArchivoNoValido(f"cabecera no válida: {exc}") from exc
+        raise ArchivoNoValido(f"cabecera no válida: {_comillas(exc, separador)}") from exc
     validas = {nombre_columna(c) for c in conocidas}
     desconocidas = [c for c in cabecera if c and c not in validas]
     if desconocidas:
@@ -177,7 +181,7 @@ def leer(texto_csv: str, conocidas: Iterable[str]) -> Iterator[Fila]:
         except StopIteration:
             return
         except csv.Error as exc:
-            raise ArchivoNoValido(f"línea {reader.line_num}: {exc}") from exc
+            raise ArchivoNoValido(f"línea {linea + 1}: {_comillas(exc, separador)}") from exc
         linea, inicio = reader.line_num, linea + 1
         if not any(c.strip() for c in celdas):
             continue
@@ -197,6 +201,21 @@ def leer(texto_csv: str, conocidas: Iterable[str]) -> Iterator[Fila]:
                 if nombre
             },
         )
+
+
+def _comillas(exc: csv.Error, separador: str) -> str:
+    """The csv module's complaint in Spanish: with strict reading, its two are about quotes."""
+    if "unexpected end of data" in str(exc):
+        return (
+            'una comilla (") abre un valor y no se cierra: el resto del fichero sería ese '
+            "valor. Cierra la comilla o quítala"
+        )
+    if "expected after" in str(exc):
+        return (
+            f'tras la comilla que cierra un valor debe venir el separador "{separador}": '
+            'escribe dos comillas ("") para una comilla dentro del valor'
+        )
+    return f"no se puede leer como CSV ({exc})"
 
 
 def _sin_apostrofe(value: str) -> str:
