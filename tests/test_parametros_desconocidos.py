@@ -1,6 +1,7 @@
-"""A query parameter an operation does not take is a 422 naming it (contract §2: the client
-list's parameters, "anything else 422"), on every operation behind the API key: ignoring
-it silently answered the wrong page or dropped a value the caller meant to send."""
+"""A query parameter an operation does not take, or one it takes once given twice, is a 422
+naming it (contract §2: the client list's parameters, "anything else 422"), on every
+operation behind the API key: ignoring it silently answered the wrong page or dropped a
+value the caller meant to send."""
 
 from __future__ import annotations
 
@@ -45,6 +46,35 @@ def test_the_client_list_names_an_unknown_parameter_and_what_it_takes(
 def test_several_unknown_parameters_are_all_named(api: httpx.Client) -> None:
     body = assert_invalid(api.get("/api/alertas", params={"foo": 1, "bar": 2}), "foo")
     assert [e["campo"] for e in body["errors"]] == ["bar", "foo"]
+
+
+def test_a_parameter_given_twice_is_refused_not_the_last_one_taken(
+    api: httpx.Client, make_cliente: MakeCliente
+) -> None:
+    """`?estado=vip&estado=prospecto` answered the prospects alone, silently."""
+    make_cliente()
+    dos = [("estado", "vip"), ("estado", "prospecto"), ("limit", "5")]
+    body = assert_invalid(api.get("/api/clientes/", params=dos), "estado")
+    assert body["errors"] == [
+        {
+            "campo": "estado",
+            "mensaje": "parámetro repetido; admite un solo valor",
+            "tipo": "parametro_repetido",
+        }
+    ]
+    assert body["detail"] == "Datos no válidos: estado: parámetro repetido; admite un solo valor"
+    # With an unknown one too, both are named; the same value twice is still twice.
+    ambos = [("foo", "1"), ("limit", "5"), ("limit", "5")]
+    body = assert_invalid(api.get("/api/clientes/", params=ambos), "foo")
+    assert [(e["campo"], e["tipo"]) for e in body["errors"]] == [
+        ("foo", "parametro_desconocido"),
+        ("limit", "parametro_repetido"),
+    ]
+    # On a per-client list, whose `limit` comes from a shared dependency, too.
+    cliente = make_cliente()
+    ruta = f"/api/clientes/{cliente['id']}/actividades"
+    assert_invalid(api.get(ruta, params=[("limit", "1"), ("limit", "2")]), "limit")
+    assert api.get(ruta, params={"limit": 1}).status_code == 200
 
 
 def test_an_operation_without_parameters_says_it_takes_none(
