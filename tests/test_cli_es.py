@@ -97,7 +97,10 @@ def test_a_usage_error_shows_the_spanish_usage_and_where_the_help_is() -> None:
     assert "Prueba 'smartbilling-crm backup --help' para ver la ayuda." in salida
 
 
-def test_an_interrupted_prompt_says_cancelled() -> None:
+def test_an_interrupted_prompt_says_cancelled(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ctrl-D at the password prompt (a terminal: without one the password is read from
+    standard input, `tests/usuarios`)."""
+    monkeypatch.setattr("smartbilling_crm.cli_usuarios._en_terminal", lambda: True)
     codigo, salida = _salida(["usuarios", "crear", "x@empresa.es"], input="")
     assert codigo == 1
     assert "Cancelado." in salida

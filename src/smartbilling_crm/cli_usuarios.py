@@ -41,12 +41,16 @@ def usuarios_crear(email: Annotated[str, typer.Argument(help="Email con el que e
 def _pedir_contrasena() -> str:
     """The password, typed twice until both agree. (typer.prompt's own confirmation says
     "The two entered values do not match." in English, with no way to word it.)"""
-    en_terminal = sys.stdin.isatty()
+    en_terminal = _en_terminal()
     while True:
         contrasena = _leer_contrasena("Contraseña", en_terminal)
         if _leer_contrasena("Repítela", en_terminal) == contrasena:
             return contrasena
         console.print("[red]Error:[/red] las dos contraseñas no coinciden; escríbela otra vez.")
+
+
+def _en_terminal() -> bool:
+    return sys.stdin.isatty()
 
 
 def _leer_contrasena(texto: str, en_terminal: bool) -> str:
