@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import inspect
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -59,6 +60,18 @@ def test_the_help_is_spanish(args: list[str], paneles: list[str]) -> None:
     for panel in paneles:
         assert panel in salida
     _sin_ingles(salida)
+
+
+def test_recalcular_s_help_gives_the_readme_s_cron_line() -> None:
+    """The operator reads the cron line in `--help` or in the README: the same line."""
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    cron = re.search(
+        r"^(\S+ \S+ \* \* \*) +cd (\S+) && \.venv/bin/smartbilling-crm recalcular", readme, re.M
+    )
+    assert cron is not None, "the README has no cron line for recalcular"
+    _, salida = _salida(["recalcular", "--help"])
+    ayuda = " ".join(salida.split())
+    assert f"{cron[1]} cd {cron[2]} && .venv/bin/smartbilling-crm recalcular" in ayuda, ayuda
 
 
 def test_the_main_help_explains_shell_completion_in_spanish() -> None:

@@ -40,7 +40,8 @@ def recalcular(
     (código de salida 2). Con varios núcleos, otros procesos puntúan los lotes siguientes
     mientras se guarda cada uno (--procesos).
 
-    Para un cron diario, p. ej.: 15 6 * * *  cd /srv/crm && .venv/bin/smartbilling-crm recalcular
+    Para un cron diario, poco después de medianoche en Madrid (servidor en UTC):
+    5 23 * * *  cd /srv/smartbilling-crm && .venv/bin/smartbilling-crm recalcular
     """
     from smartbilling_crm.salud import recalculo  # the engines: imported to run, not for --help
 
