@@ -95,7 +95,10 @@ def usuarios_desactivar(email: Annotated[str, typer.Argument(help="Email de la c
     settings = _settings()
     with _unidad(settings) as ctx:
         try:
-            usuario = usuarios_service.desactivar(ctx.session, email)
+            usuario, cambiado = usuarios_service.desactivar(ctx.session, email)
         except DomainError as exc:
             _fail(exc.detail)
-    console.print(f"[green]Usuario desactivado:[/green] {usuario.email}")
+    if cambiado:
+        console.print(f"[green]Usuario desactivado:[/green] {usuario.email}")
+    else:
+        console.print(f"El usuario {usuario.email} ya estaba desactivado; no se ha cambiado nada.")

@@ -65,6 +65,12 @@ def test_create_list_deactivate_from_the_cli(db: Backend, anon: httpx.Client) ->
     assert anon.get("/").status_code == 303  # the open session is over
     anon.cookies.clear()
     assert entrar(anon, "ana.lopez@empresa.es", "una-clave-muy-larga").status_code == 401
+    assert "Usuario desactivado: ana.lopez@empresa.es" in baja.output
+
+    otra_vez = runner.invoke(app, ["usuarios", "desactivar", "Ana.Lopez@empresa.es"], env=_env(db))
+    assert otra_vez.exit_code == 0, otra_vez.output
+    assert "ya estaba desactivado" in otra_vez.output
+    assert "Usuario desactivado" not in otra_vez.output
 
     nadie = runner.invoke(app, ["usuarios", "desactivar", "nadie@empresa.es"], env=_env(db))
     assert nadie.exit_code == 2 and "No hay ningún usuario" in nadie.output

@@ -94,14 +94,17 @@ def listar(session: Session) -> list[UsuarioVista]:
     return [_vista(u) for u in usuarios_repo.todos(session)]
 
 
-def desactivar(session: Session, email: str) -> UsuarioVista:
-    """The account can no longer log in, and its open sessions stop working."""
+def desactivar(session: Session, email: str) -> tuple[UsuarioVista, bool]:
+    """The account can no longer log in, and its open sessions stop working. With whether
+    it was active until now (False: it already was deactivated, nothing changed)."""
     usuario = usuarios_repo.por_email(session, normalizar_email(email))
     if usuario is None:
         raise NotFoundError(f"No hay ningún usuario con el email '{email}'")
+    if not usuario.activo:
+        return _vista(usuario), False
     usuario.activo = False
     usuarios_repo.guardar(session, usuario)
-    return _vista(usuario)
+    return _vista(usuario), True
 
 
 def autenticar(session: Session, email: str, contrasena: str, now: datetime) -> UsuarioVista | None:
