@@ -18,6 +18,7 @@ from smartbilling_crm.models import Cliente, Cobro, Factura
 from smartbilling_crm.salud import lote as salud_lote
 from smartbilling_crm.salud import recalculo
 from smartbilling_crm.salud import service as salud_service
+from smartbilling_crm.salud.motor.compras import compras_diarias
 from smartbilling_crm.salud.motor.hechos import FacturaHecho
 from smartbilling_crm.salud.motor.libro_lote import facturas_de_filas, facturas_hecho
 from smartbilling_crm.salud.repository import ajuste as ajuste_repo
@@ -26,6 +27,7 @@ from smartbilling_crm.salud.repository import recalculo as lote_repo
 
 from ..conftest import Backend
 from ..salud_helpers import HOY, crear_cliente, historial_regular, importar
+from ..webhook_helpers import factura
 
 BENCH = Path(__file__).resolve().parents[2] / "bench" / "generate.py"
 
@@ -309,3 +311,64 @@ def test_los_cortes_siguen_el_orden_de_la_base_con_ids_de_cualquier_forma(
             assert ajuste_repo.unir_partes(leidas) == entero, partes
     assert sorted(en_orden) == sorted(ids)
     assert len(set(entero[0])) == len(ids)
+
+
+def test_los_dias_de_compra_leidos_son_los_del_motor(db: Backend, api: httpx.Client) -> None:
+    """The fit's read (ordinals and cents from the database) gives, per client, exactly the
+    purchase days and day totals `compras_diarias` makes of its invoices: cents that a
+    binary sum gets wrong in the last bit (0.10 + 0.20, 0.07 × 3), cancelled invoices,
+    credit notes and zero bases left out, clients read across the stream's partitions."""
+    crear_cliente(api, "sumas", "Sumas Binarias S.L.")
+    dia = "2025-11-03"
+    sumas = [("a", dia, "0.10"), ("b", dia, "0.20"), ("c", "2025-11-04", "0.07")]
+    sumas += [("d", "2025-11-04", "0.07"), ("e", "2025-11-04", "0.07"), ("f", dia, "0.00")]
+    importar(
+        api,
+        [
+            factura(f"fac_s_{n}", cliente_id="sumas", fecha_emision=d, base=b, total=b)
+            for n, d, b in sumas
+        ]
+        + [
+            factura(
+                "fac_s_g",
+                cliente_id="sumas",
+                fecha_emision="2025-11-05",
+                base="9.99",
+                total="12.09",
+                anulada=True,
+            ),
+            factura(
+                "fac_s_h",
+                cliente_id="sumas",
+                fecha_emision="2025-11-06",
+                base="-50.00",
+                total="-60.50",
+            ),
+        ],
+    )
+    _generador().generar(db.url, 40, seed=19, hoy=HOY.date())
+    factory = db.app.state.session_factory
+    with factory() as session:
+        ids = lote_repo.ids_de_clientes(session, None, 1000)
+        facturas = session.scalars(select(Factura)).all()
+        por_cliente: dict[str, list[Factura]] = {}
+        for f in facturas:
+            por_cliente.setdefault(f.cliente_id, []).append(f)
+        compradores = [c for c in ids if compras_diarias(por_cliente.get(c, []))]
+        esperado: list[tuple[int, int, float]] = []
+        for numero, cliente_id in enumerate(compradores):
+            esperado += [
+                (numero, compra.fecha.toordinal(), float(compra.importe))
+                for compra in compras_diarias(por_cliente[cliente_id])
+            ]
+        ajuste_repo._POR_PARTICION, antes = 7, ajuste_repo._POR_PARTICION
+        try:
+            clientes, dias, importes = ajuste_repo.dias_de_compra(session)
+        finally:
+            ajuste_repo._POR_PARTICION = antes
+    assert list(zip(clientes, dias, importes, strict=True)) == esperado
+    sumas_dias = [(d, i) for c, d, i in esperado if c == compradores.index("sumas")]
+    assert sumas_dias == [
+        (date(2025, 11, 3).toordinal(), 0.3),
+        (date(2025, 11, 4).toordinal(), 0.21),
+    ]

@@ -29,7 +29,7 @@ _UNO: Any = literal_column("1")
 _CIEN: Any = literal_column("100")
 
 
-def _ordinal(columna: Any, dialecto: str) -> Any:
+def ordinal(columna: Any, dialecto: str) -> Any:
     if dialecto == "sqlite":
         dias: Any = cast(func.julianday(columna) - literal_column("1721424.5"), BigInteger)
     else:
@@ -37,7 +37,7 @@ def _ordinal(columna: Any, dialecto: str) -> Any:
     return func.coalesce(dias, _CERO)
 
 
-def _centimos(columna: Any) -> Any:
+def centimos(columna: Any) -> Any:
     return cast(func.round(columna * _CIEN), BigInteger)
 
 
@@ -48,17 +48,17 @@ def _libro_lote(dialecto: str) -> Any:
             Factura.cliente_id,
             Factura.factura_id,
             Factura.numero,
-            _ordinal(Factura.fecha_emision, dialecto),
-            _ordinal(Factura.fecha_vencimiento, dialecto),
-            _centimos(Factura.base_imponible),
-            _centimos(Factura.total),
-            _ordinal(Factura.fecha_pago, dialecto),
+            ordinal(Factura.fecha_emision, dialecto),
+            ordinal(Factura.fecha_vencimiento, dialecto),
+            centimos(Factura.base_imponible),
+            centimos(Factura.total),
+            ordinal(Factura.fecha_pago, dialecto),
             case((Factura.anulada, _UNO), else_=_CERO),
-            _centimos(Factura.pendiente),
-            _centimos(Factura.credito_aplicado),
+            centimos(Factura.pendiente),
+            centimos(Factura.credito_aplicado),
             case((hay_cobro, _UNO), else_=_CERO),
-            _ordinal(Cobro.fecha, dialecto),
-            func.coalesce(_centimos(_IMPORTE), _CERO),
+            ordinal(Cobro.fecha, dialecto),
+            func.coalesce(centimos(_IMPORTE), _CERO),
             case((and_(hay_cobro, _IMPORTE.is_(None)), _UNO), else_=_CERO),
         )
         .select_from(Factura)
