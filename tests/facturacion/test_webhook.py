@@ -230,6 +230,43 @@ def test_pagada_without_fecha_pago_is_refused(api: httpx.Client, cliente: dict[s
     response = send(api, evento("pagada"), now=NOW)
     assert response.status_code == 422
     assert "fecha_pago" in response.json()["detail"]
+    (error,) = response.json()["errors"]
+    assert error["campo"] == "factura.fecha_pago"  # a rule of the event type, named all the same
+
+
+@pytest.mark.parametrize(
+    ("tipo", "cobro", "campo"),
+    [
+        ("cobro", None, "cobro"),
+        ("cobro_devuelto", None, "cobro"),
+        ("cobro", {"id": "c1", "importe": "100.00"}, "cobro.fecha"),
+        ("cobro", {"id": "c1", "fecha": "2026-01-15"}, "cobro.importe"),
+    ],
+)
+def test_a_rule_of_the_event_type_names_the_field_it_needs(
+    api: httpx.Client,
+    cliente: dict[str, Any],
+    tipo: str,
+    cobro: dict[str, Any] | None,
+    campo: str,
+) -> None:
+    cuerpo = evento(tipo) | ({"cobro": cobro} if cobro is not None else {})
+    response = send(api, cuerpo, now=NOW)
+    assert response.status_code == 422, response.text
+    (error,) = response.json()["errors"]
+    assert error["campo"] == campo, error
+    assert f"{campo}: " in response.json()["detail"]
+    assert timeline(api) == []
+
+
+def test_an_invoice_without_client_names_cliente_id(
+    api: httpx.Client, cliente: dict[str, Any]
+) -> None:
+    response = send(api, evento("emitida", cliente_id=None), now=NOW)
+    assert response.status_code == 422, response.text
+    (error,) = response.json()["errors"]
+    assert error["campo"] == "factura.cliente_id"
+    assert "hace falta cliente_id o cif_nif" in error["mensaje"]
 
 
 def test_malformed_json_is_422_not_500(api: httpx.Client, cliente: dict[str, Any]) -> None:

@@ -16,6 +16,7 @@ from pydantic import (
     model_validator,
 )
 
+from smartbilling_crm.kit.excepciones import ErrorDeCampo
 from smartbilling_crm.kit.schemas import (
     ExternalId,
     Money,
@@ -203,7 +204,9 @@ class FacturaIn(SinNulModel):
     @model_validator(mode="after")
     def _rules(self) -> FacturaIn:
         if self.cliente_id is None and not self.cif_nif:
-            raise ValueError("hace falta cliente_id o cif_nif para saber de qué cliente es")
+            raise ErrorDeCampo(
+                "cliente_id", "hace falta cliente_id o cif_nif para saber de qué cliente es"
+            )
         self.cif_nif = _compact(self.cif_nif)
         return self
 
@@ -287,15 +290,20 @@ class EventoFactura(SinNulModel):
     @model_validator(mode="after")
     def _reglas_del_tipo(self) -> EventoFactura:
         if self.tipo == "factura.pagada" and self.factura.fecha_pago is None:
-            raise ValueError("un evento factura.pagada necesita factura.fecha_pago")
+            raise ErrorDeCampo(
+                "factura.fecha_pago", "un evento factura.pagada necesita factura.fecha_pago"
+            )
         if self.tipo in ("factura.cobro", "factura.cobro_devuelto") and self.cobro is None:
-            raise ValueError(f"un evento {self.tipo} necesita el objeto cobro")
+            raise ErrorDeCampo("cobro", f"un evento {self.tipo} necesita el objeto cobro")
         if (
             self.tipo == "factura.cobro"
             and self.cobro is not None
             and (self.cobro.fecha is None or self.cobro.importe is None)
         ):
-            raise ValueError("un evento factura.cobro necesita cobro.fecha y cobro.importe")
+            falta = "cobro.fecha" if self.cobro.fecha is None else "cobro.importe"
+            raise ErrorDeCampo(
+                falta, "un evento factura.cobro necesita cobro.fecha y cobro.importe"
+            )
         return self
 
 

@@ -19,7 +19,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from smartbilling_crm.kit.errores import mensaje_es
+from smartbilling_crm.kit.errores import mensaje_es, ruta
 from smartbilling_crm.kit.validators import fold
 
 BOM = "\ufeff"
@@ -334,7 +334,7 @@ def motivos(
     `omitir`: fields already refused otherwise (a cell that is no date is also missing)."""
     partes = []
     for error in exc.errors():
-        loc = [str(p) for p in error.get("loc", ())]
+        loc = ruta(error)
         if loc and loc[0] in omitir:
             continue
         campo = ".".join((nombres or {}).get(p, p) for p in loc)

@@ -20,7 +20,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from smartbilling_crm.kit.excepciones import DomainError, SinConexionError
+from smartbilling_crm.kit.excepciones import DomainError, ErrorDeCampo, SinConexionError
 from smartbilling_crm.kit.schemas import READ_ONLY_FIELDS
 
 logger = logging.getLogger("smartbilling_crm")
@@ -212,6 +212,16 @@ def mensaje_es(error: Any) -> str:
 _LOCATIONS = ("body", "query", "path", "header", "cookie")
 
 
+def ruta(error: Any) -> list[str]:
+    """Where a pydantic error is, as the API names it: its location without the part of
+    the request, and the field an `ErrorDeCampo` names within it."""
+    camino = [str(p) for p in error.get("loc", ()) if p not in _LOCATIONS]
+    causa = (error.get("ctx") or {}).get("error")
+    if isinstance(causa, ErrorDeCampo):
+        camino += causa.campo.split(".")
+    return camino
+
+
 def _problem(
     status: int,
     title: str,
@@ -235,11 +245,7 @@ def _field_errors(raw: Any) -> list[dict[str, Any]]:
     for error in raw:
         kind = str(error.get("type", "invalido"))
         # A body that is not JSON names no field (its loc holds the parser's position).
-        path = (
-            []
-            if kind == "json_invalid"
-            else [str(p) for p in error.get("loc", ()) if p not in _LOCATIONS]
-        )
+        path = [] if kind == "json_invalid" else ruta(error)
         campo = ".".join(path) or None
         mensaje = mensaje_es(error)
         if kind == "extra_forbidden":

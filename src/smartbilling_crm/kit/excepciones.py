@@ -5,6 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 
+class ErrorDeCampo(ValueError):
+    """A validator's error about one field that a model-level check finds (it depends on
+    another field): raised in a `model_validator`, whose errors pydantic locates at the
+    model, it names the field, relative to that model (`kit.errores.ruta`)."""
+
+    def __init__(self, campo: str, mensaje: str) -> None:
+        super().__init__(mensaje)
+        self.campo = campo
+
+
 class DomainError(Exception):
     """Base of every expected failure; `detail` is shown to the API user as is."""
 
