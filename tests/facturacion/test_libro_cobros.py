@@ -65,7 +65,12 @@ def test_una_rectificativa_salda_la_factura_que_corrige(db: Backend, api: httpx.
     assert body["importe_pendiente"] == 0.0
     assert body["saldo_a_favor"] == 363.0  # 968 − 605
     assert body["riesgo_impago"] == "bajo"
-    assert not any("vencida" in m for m in body["motivos"])
+    # Nothing overdue, and the settled invoice was paid by no payment: no evidence either way
+    # (it said "no invoice has fallen due yet", though this one fell due 50 days before).
+    assert [m for m in body["motivos"] if "pagos" in m or "vencid" in m] == [
+        "Sin historial de pagos: no ha pagado ninguna factura con cobros y no tiene ninguna vencida"
+    ]
+    assert body["probabilidad_pago_tardio"] is None
     tipos = [a["tipo"] for a in recomendaciones(api, "c1")["alertas"]]
     assert "factura_vencida" not in tipos and "riesgo_pago" not in tipos
     libro = _exportadas(api, "c1")

@@ -377,7 +377,12 @@ def resultado(a: Agregados, prior: PriorPagos) -> ComportamientoPago:
     elif not a.hay_cobro:
         motivos.append("Sin facturas que cobrar: aún no hay historial de pagos")
     else:
-        motivos.append("Aún no ha vencido ni se ha pagado ninguna factura: sin historial de pagos")
+        # No invoice is overdue, and none was settled by payments: none has fallen due yet,
+        # or those that did were settled by credit notes (no payment to judge).
+        motivos.append(
+            "Sin historial de pagos: no ha pagado ninguna factura con cobros y no tiene "
+            "ninguna vencida"
+        )
 
     return ComportamientoPago(
         importe_pendiente=a.pendiente.quantize(CENTIMO, rounding=ROUND_HALF_UP),
