@@ -738,6 +738,24 @@ def test_text_with_nul_or_instant_out_of_range_is_422(
     assert_invalid(crear(api, **{campo: value}), campo)
 
 
+def test_a_first_contact_after_today_is_refused(db: Backend, api: httpx.Client) -> None:
+    """2999-01-01 was stored for good; any hour of today (Madrid) is still accepted."""
+    db.clock.set(datetime(2026, 3, 10, 8, 0, tzinfo=UTC))  # 09:00 in Madrid
+    manana = crear(api, fecha_primer_contacto="2026-03-11T00:00:00+01:00")
+    body = assert_invalid(manana, "fecha_primer_contacto")
+    assert "11/03/2026 es posterior a hoy" in body["detail"]
+    hoy_tarde = crear(api, fecha_primer_contacto="2026-03-10T23:30:00+01:00")
+    assert hoy_tarde.status_code == 201, hoy_tarde.text
+
+    url = f"/api/clientes/{hoy_tarde.json()['id']}"
+    assert_invalid(
+        api.patch(url, json={"fecha_primer_contacto": "2999-01-01"}), "fecha_primer_contacto"
+    )
+    ayer = api.patch(url, json={"fecha_primer_contacto": "2026-03-09T10:00:00"})
+    assert ayer.status_code == 200, ayer.text
+    assert ayer.json()["fecha_primer_contacto"] == "2026-03-09T10:00:00+01:00"
+
+
 @pytest.mark.parametrize("name", ["q", "sector"])
 def test_query_with_nul_is_422(api: httpx.Client, name: str) -> None:
     assert_invalid(api.get("/api/clientes/", params={name: "a\u0000"}), name)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from pydantic import TypeAdapter
@@ -88,6 +88,17 @@ def _estado_a_mano(estado: str) -> None:
         )
 
 
+def _primer_contacto_pasado(ctx: Contexto, instante: datetime | None) -> None:
+    """A first contact is something that happened: not after today (business calendar,
+    so any hour of today is accepted). A date typed wrong (2999) otherwise stayed for good."""
+    if instante is not None and instante.astimezone(ctx.settings.tz).date() > ctx.hoy:
+        raise InvalidInputError(
+            f"fecha_primer_contacto {instante.astimezone(ctx.settings.tz).date():%d/%m/%Y} "
+            "es posterior a hoy: el primer contacto ya ha ocurrido",
+            field="fecha_primer_contacto",
+        )
+
+
 def registrar(ctx: Contexto, data: ClienteCreate) -> Cliente:
     """Create a client; its health row and alerts follow at commit (it is touched)."""
     if data.estado is not None:
@@ -97,6 +108,7 @@ def registrar(ctx: Contexto, data: ClienteCreate) -> Cliente:
             f"Ya existe un cliente con id '{data.id}'",
             errors=[{"campo": "id", "mensaje": "id duplicado", "tipo": "duplicado"}],
         )
+    _primer_contacto_pasado(ctx, data.fecha_primer_contacto)
     _check_unique(ctx.session, None, data.email, data.cif_nif)
     fields = data.model_dump(exclude_unset=True, exclude={"id"})
     if fields.get("estado") is None:
@@ -128,6 +140,8 @@ def modificar(ctx: Contexto, cliente_id: str, data: ClienteUpdate) -> Cliente:
     changes = cambios(data, Cliente)
     if "estado" in changes:
         _estado_a_mano(changes["estado"])
+    if "fecha_primer_contacto" in changes:
+        _primer_contacto_pasado(ctx, changes["fecha_primer_contacto"])
     _check_unique(ctx.session, cliente_id, changes.get("email"), changes.get("cif_nif"))
     if "estado" in changes and ctx.tocado(cliente_id):
         # Marking a client lost by hand comes after what this unit of work already did to
