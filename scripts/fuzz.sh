@@ -66,7 +66,7 @@ urllib.request.urlopen(request, timeout=30)
 PY
 
 PYTHONPATH=scripts SCHEMATHESIS_HOOKS=schemathesis_hooks FUZZ_WEBHOOK_SECRET="$secret" \
-    FUZZ_CLIENTE_ID=fuzz-cliente \
+    FUZZ_CLIENTE_ID=fuzz-cliente FUZZ_BASE_URL="http://127.0.0.1:$port" FUZZ_API_KEY="$key" \
     $BIN/st run "http://127.0.0.1:$port/openapi.json" \
     --header "Authorization: Bearer $key" \
     --phases examples,coverage,fuzzing,stateful \

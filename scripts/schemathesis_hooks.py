@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import itertools
 import json
 import os
 import time
@@ -117,6 +118,35 @@ def _sign(secret: str, msg_id: str, timestamp: int, body: bytes) -> str:
     return "v1," + base64.b64encode(mac).decode()
 
 
+ACTIVIDAD_PATH = "/api/clientes/{cliente_id}/actividades/{actividad_id}"
+_BORRADOS = itertools.count()
+
+
+def _actividad_de_la_prueba(case: Any) -> None:
+    """DELETE of an activity draws its ids from earlier answers or at random, and nearly
+    always names none (404: schemathesis then warns that most of the operation's answers
+    are 404, as if the credentials were wrong). Every other call deletes an activity made
+    here for the run's client instead, so the deletion itself is fuzzed too."""
+    cliente_id = os.environ.get("FUZZ_CLIENTE_ID")
+    base = os.environ.get("FUZZ_BASE_URL")
+    if not cliente_id or not base or next(_BORRADOS) % 2:
+        return
+    crear = urllib.request.Request(
+        f"{base}/api/clientes/{cliente_id}/actividades",
+        data=json.dumps({"tipo": "nota", "titulo": "Para borrar"}).encode(),
+        headers={
+            "Authorization": f"Bearer {os.environ.get('FUZZ_API_KEY', '')}",
+            "Content-Type": "application/json",
+        },
+    )
+    try:
+        with urllib.request.urlopen(crear, timeout=30) as respuesta:
+            actividad = json.load(respuesta)
+    except urllib.error.HTTPError:
+        return  # the run's client was just erased: this call keeps its random ids
+    case.path_parameters = {"cliente_id": cliente_id, "actividad_id": actividad["id"]}
+
+
 @schemathesis.hook
 def before_call(ctx: Any, case: Any, kwargs: dict[str, Any]) -> None:
     # Every phase goes through here (the documented examples too): point invoices at the
@@ -126,6 +156,8 @@ def before_call(ctx: Any, case: Any, kwargs: dict[str, Any]) -> None:
         _sin_referencias(case.body)
     elif case.operation.path in ("/api/clientes/", CLIENTE_PATH):
         _primer_contacto_pasado(case.body)
+    if case.method == "DELETE" and case.operation.path == ACTIVIDAD_PATH:
+        _actividad_de_la_prueba(case)
     if case.operation.path == IMPORT_PATH and isinstance(case.body, list):
         for factura in case.body:
             _known_client(factura)
