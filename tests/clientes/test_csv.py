@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -123,6 +125,35 @@ def test_the_http_export_is_the_same_csv_and_takes_the_list_filters(
     assert len(_filas(solo_ocio)) == 2  # header + one client
     assert api.get("/api/clientes/exportar.csv", params={"estado": "nada"}).status_code == 422
     assert anon.get("/api/clientes/exportar.csv").status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("ordenar_por", "orden"),
+    [("nombre_empresa", "desc"), ("ltv", "desc"), ("dias_sin_actividad", "asc"), ("LTV", "ASC")],
+)
+def test_the_http_export_takes_the_list_s_order(
+    api: httpx.Client, make_cliente: Any, ordenar_por: str, orden: str
+) -> None:
+    """The rows in the order the list shows with the same parameters (by name when none)."""
+    for n, nombre in enumerate(["Beta S.L.", "Alfa S.L.", "Delta S.L.", "Gamma S.L."]):
+        cliente = make_cliente(nombre_empresa=nombre)
+        if n % 2:
+            factura = {"id": f"f-{n}", "numero": f"F/{n}", "cliente_id": cliente["id"]}
+            factura |= {"fecha_emision": "2025-06-0" + str(n), "base_imponible": 100 * n}
+            factura |= {"total": 121 * n, "moneda": "EUR"}
+            assert api.post("/api/facturas/importar", json=[factura]).status_code == 200
+    params = {"ordenar_por": ordenar_por, "orden": orden}
+    lista = api.get("/api/clientes/", params=params)
+    assert lista.status_code == 200, lista.text
+    esperado = [c["nombre_empresa"] for c in lista.json()["clientes"]]
+    exportado = api.get("/api/clientes/exportar.csv", params=params)
+    assert exportado.status_code == 200, exportado.text
+    filas = list(csv.reader(io.StringIO(exportado.content.decode("utf-8-sig")), delimiter=";"))
+    columna = filas[0].index("nombre_empresa")
+    assert [f[columna] for f in filas[1:]] == esperado
+    por_nombre = api.get("/api/clientes/exportar.csv").content.decode("utf-8-sig")
+    nombres = [f[columna] for f in csv.reader(io.StringIO(por_nombre), delimiter=";")][1:]
+    assert nombres == sorted(esperado)
 
 
 @pytest.mark.parametrize(

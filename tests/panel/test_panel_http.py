@@ -3,6 +3,7 @@ each form, and that its writes follow the API's rules (read back through the API
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -195,6 +196,26 @@ def test_client_list_searches_filters_sorts_pages_and_exports(
     assert csv.status_code == 200 and csv.headers["content-type"].startswith("text/csv")
     assert "Panadería Núñez" in csv.content.decode("utf-8-sig")
     assert "Álvarez" not in csv.content.decode("utf-8-sig")
+
+
+def test_the_export_link_keeps_the_list_s_filters_and_order(
+    panel: httpx.Client, make_cliente: Any
+) -> None:
+    """The owner sorts the list, then exports it: the file comes in the order she saw."""
+    for nombre in ("Alfa S.L.", "Beta S.L.", "Gamma S.L."):
+        make_cliente(nombre_empresa=nombre, sector_industria="ocio")
+    params = {"sector": "ocio", "ordenar_por": "nombre_empresa", "orden": "desc"}
+    lista = panel.get("/clientes", params=params).text
+    enlace = re.search(r'href="(/clientes/exportar\.csv\?[^"]*)"', lista)
+    assert enlace is not None
+    url = html.unescape(enlace[1])
+    assert "ordenar_por=nombre_empresa" in url and "orden=desc" in url and "sector=ocio" in url
+    texto = panel.get(url).content.decode("utf-8-sig")
+    assert texto.index("Gamma S.L.") < texto.index("Beta S.L.") < texto.index("Alfa S.L.")
+    # A link from before the order was passed on (filters only): by name, as it was.
+    viejo = panel.get("/clientes/exportar.csv", params={"sector": "ocio"})
+    texto = viejo.content.decode("utf-8-sig")
+    assert texto.index("Alfa S.L.") < texto.index("Beta S.L.") < texto.index("Gamma S.L.")
 
 
 def test_the_list_shows_the_figure_it_is_sorted_by(

@@ -104,6 +104,9 @@ class FiltroExportacion:
     sector: str | None = None
     riesgo_impago: str | None = None
     q: str | None = None
+    # In the list's order (`clientes.repository`'s sorts); by company name unless given.
+    ordenar_por: str = "nombre_empresa"
+    descendente: bool = False
 
 
 def _fila(cliente: Cliente, salud: SaludCliente | None, settings: Settings) -> list[str]:
@@ -176,8 +179,8 @@ def _filtro_repo(filtro: FiltroExportacion, skip: int, limit: int) -> clientes_r
         sector=filtro.sector,
         riesgo_impago=filtro.riesgo_impago,
         q=filtro.q,
-        ordenar_por="nombre_empresa",
-        descendente=False,
+        ordenar_por=filtro.ordenar_por,
+        descendente=filtro.descendente,
     )
 
 
@@ -187,7 +190,8 @@ def exportar(
     *,
     progreso: Progreso | None = None,
 ) -> Iterator[str]:
-    """The clients (with their stored health columns) as CSV chunks, by company name."""
+    """The clients (with their stored health columns) as CSV chunks, in the filter's order
+    (by company name unless it says otherwise)."""
 
     def filas() -> Iterator[list[str]]:
         hecho, skip = 0, 0

@@ -120,12 +120,19 @@ def exportar_clientes_csv(
         CleanStr | None,
         Query(max_length=200, description="Busca en nombre, email y CIF/NIF"),
     ] = None,
+    ordenar_por: OrdenarPor = OrdenarClientesPor.NOMBRE_EMPRESA,
+    orden: OrdenIn = Orden.ASC,
 ) -> Response:
     """Todos los clientes (o los del filtro, como en la lista) con sus columnas de salud,
-    en el CSV que abre una hoja de cálculo en español; `smartbilling-crm importar-clientes`
-    lo vuelve a leer."""
+    en el orden pedido (por nombre si no se pide otro), en el CSV que abre una hoja de
+    cálculo en español; `smartbilling-crm importar-clientes` lo vuelve a leer."""
     filtro = csv_clientes.FiltroExportacion(
-        estado=estado, sector=sector, riesgo_impago=riesgo_impago, q=q
+        estado=estado,
+        sector=sector,
+        riesgo_impago=riesgo_impago,
+        q=q,
+        ordenar_por=ordenar_por.value,
+        descendente=orden == Orden.DESC,
     )
     cuerpo = "".join(csv_clientes.exportar(ctx, filtro))
     return Response(

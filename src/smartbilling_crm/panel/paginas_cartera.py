@@ -140,6 +140,18 @@ def _filtro(
     }
 
 
+def _orden(
+    ordenar_por: str | None,
+    orden: str | None,
+    por_defecto: str = "fecha_actualizacion",
+    sentido: str = "desc",
+) -> tuple[str, bool]:
+    """The list's sort from a link, and whether descending (anything else: the defaults)."""
+    ordenar = ordenar_por if ordenar_por in ORDENES else por_defecto
+    sentido = orden if orden in ("asc", "desc") else sentido
+    return OrdenarClientesPor(ordenar).value, sentido == "desc"
+
+
 def _lista(
     request: Request,
     ctx: ContextoDep,
@@ -153,16 +165,14 @@ def _lista(
     filtro_ = _filtro(
         params.get("q"), params.get("estado"), params.get("riesgo_impago"), params.get("sector")
     )
-    ordenar = params.get("ordenar_por") or "fecha_actualizacion"
-    if ordenar not in ORDENES:
-        ordenar = "fecha_actualizacion"
-    orden = "asc" if params.get("orden") == "asc" else "desc"
+    ordenar, descendente = _orden(params.get("ordenar_por"), params.get("orden"))
+    orden = "desc" if descendente else "asc"
     pagina = entero(params.get("pagina"), 1, 1, 10_000)
     filtro = clientes_service.FiltroClientes(
         skip=(pagina - 1) * POR_PAGINA,
         limit=POR_PAGINA,
-        ordenar_por=OrdenarClientesPor(ordenar).value,
-        descendente=orden == "desc",
+        ordenar_por=ordenar,
+        descendente=descendente,
         **filtro_,
     )
     lista = clientes_service.listar(ctx.session, filtro)
@@ -229,9 +239,17 @@ def exportar(
     estado: Annotated[str | None, Query()] = None,
     riesgo_impago: Annotated[str | None, Query()] = None,
     sector: Annotated[str | None, Query()] = None,
+    ordenar_por: Annotated[str | None, Query()] = None,
+    orden: Annotated[str | None, Query()] = None,
 ) -> Response:
-    """The list's CSV (the API's own export), with the page's filters."""
-    filtro = csv_clientes.FiltroExportacion(**_filtro(q, estado, riesgo_impago, sector))
+    """The list's CSV (the API's own export), with the page's filters and order (by name
+    when the link gives none, as before the order was passed on)."""
+    ordenar, descendente = _orden(ordenar_por, orden, "nombre_empresa", "asc")
+    filtro = csv_clientes.FiltroExportacion(
+        **_filtro(q, estado, riesgo_impago, sector),
+        ordenar_por=ordenar,
+        descendente=descendente,
+    )
     cuerpo = "".join(csv_clientes.exportar(ctx, filtro))
     return Response(
         content=cuerpo.encode("utf-8"),
