@@ -454,7 +454,9 @@ def test_los_dias_siguientes_el_recalculo_reescribe_solo_las_alertas_que_cambian
     actualizadas: dict[str, list[int]] = {"todo": [], "texto": []}
 
     def anotar(_c: Any, _cur: Any, sql: str, parametros: Any, _ctx: Any, muchas: bool) -> None:
-        if sql.startswith("UPDATE alertas_cliente SET"):
+        if sql.startswith("UPDATE alertas_cliente AS a SET mensaje = v.mensaje FROM unnest("):
+            actualizadas["texto"] += parametros[1]  # PostgreSQL: (texts, ids) as two arrays
+        elif sql.startswith("UPDATE alertas_cliente SET"):
             clase = "texto" if sql.split()[3].startswith("mensaje=") else "todo"
             for p in parametros if muchas else [parametros]:
                 actualizadas[clase].append(p["alerta_id"] if isinstance(p, dict) else p[-1])
