@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+import markupsafe
 import pytest
 from sqlalchemy import text
 
@@ -138,12 +139,15 @@ def test_hoy_with_the_demo_lists_what_to_do_most_severe_first(
     assert "Facturas esperadas esta semana" in hoy
 
 
-def _en_hoy(html: str, cliente_id: str, tipo: str) -> bool:
-    """Whether Hoy offers this client's alert of this type."""
+def _en_hoy(html: str, cliente_id: str, tipo: str, mensaje: str | None = None) -> bool:
+    """Whether Hoy offers this client's alert of this type (with this text, if given)."""
     patron = (
         rf'name="cliente_id" value="{re.escape(cliente_id)}">\s*'
-        rf'<input type="hidden" name="tipo" value="{re.escape(tipo)}"'
+        rf'<input type="hidden" name="tipo" value="{re.escape(tipo)}">'
     )
+    if mensaje is not None:
+        valor = str(markupsafe.escape(mensaje))
+        patron += rf'\s*<input type="hidden" name="mensaje" value="{re.escape(valor)}">'
     return re.search(patron, html) is not None
 
 
@@ -163,7 +167,7 @@ def test_done_and_snooze_from_hoy(panel: httpx.Client, db: Backend, api: httpx.C
     timeline = api.get(f"/api/clientes/{cliente_id}/actividades").json()
     assert timeline[0]["titulo"].startswith("Hecho: ") and timeline[0]["completada"]
     hoy = panel.get("/").text
-    assert not _en_hoy(hoy, cliente_id, tipo)  # resting for a week
+    assert not _en_hoy(hoy, cliente_id, tipo, alerta["mensaje"])  # resting for a week
     assert "1 pospuesta no se muestra." in hoy  # one alert resting, in the singular
 
     otra = api.get("/api/alertas", params={"limit": 1, "skip": 1}).json()["alertas"][0]
@@ -177,6 +181,48 @@ def test_done_and_snooze_from_hoy(panel: httpx.Client, db: Backend, api: httpx.C
     # Tomorrow is still within the snooze; the day after it is back.
     db.clock.set(datetime.now(UTC) + timedelta(days=2))
     assert _en_hoy(panel.get("/").text, otra["cliente_id"], otra["tipo"])
+
+
+def test_snoozing_one_overdue_invoice_leaves_the_client_s_others_on_hoy(
+    panel: httpx.Client, db: Backend, api: httpx.Client
+) -> None:
+    """Posponer (and Hecho) hid every alert of the type: the client's other overdue invoice,
+    and one that fell overdue later, critical, went missing from Hoy."""
+    cargar_demo(db)
+    vencidas = [
+        a
+        for a in api.get("/api/alertas", params={"tipo": "factura_vencida", "limit": 100}).json()[
+            "alertas"
+        ]
+        if a["cliente_id"] == "demo-mediterraneo"
+    ]
+    assert len(vencidas) == 2, vencidas
+    una, otra = vencidas
+    formulario = {"cliente_id": una["cliente_id"], "tipo": una["tipo"], "dias": "7"}
+    enviar(panel, "/", "/hoy/posponer", formulario | {"mensaje": una["mensaje"]})
+    hoy = panel.get("/").text
+    assert not _en_hoy(hoy, una["cliente_id"], una["tipo"], una["mensaje"])
+    assert _en_hoy(hoy, otra["cliente_id"], otra["tipo"], otra["mensaje"])
+
+    # An invoice that falls overdue later is a new alert: shown.
+    nueva = {"id": "fac_qa_1", "numero": "2026/QA1", "cliente_id": "demo-mediterraneo"}
+    nueva |= {"fecha_emision": "2026-10-01", "fecha_vencimiento": "2026-11-01"}
+    nueva |= {"base_imponible": 1000, "total": 1210, "moneda": "EUR"}
+    assert api.post("/api/facturas/importar", json=[nueva]).status_code == 200
+    hoy = panel.get("/").text
+    assert "Factura 2026/QA1" in hoy
+    # Days later, its day count changed, the snoozed one is still the one put off.
+    db.clock.set(datetime.now(UTC) + timedelta(days=3))
+    assert api.post("/api/salud/recalcular").status_code in (200, 202)
+    hoy = panel.get("/").text
+    assert "Factura 2026/QA1" in hoy
+    numero = una["mensaje"].split()[1]
+    assert f"Factura {numero}" not in hoy
+    assert otra["mensaje"].split(":")[0] in hoy
+
+    # A snooze without the alert's text (a page from before): the whole type, as it was.
+    enviar(panel, "/", "/hoy/posponer", formulario | {"dias": "1"})
+    assert "Factura 2026/QA1" not in panel.get("/").text
 
 
 def test_client_list_searches_filters_sorts_pages_and_exports(

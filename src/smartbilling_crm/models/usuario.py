@@ -9,6 +9,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from smartbilling_crm.models.base import Base, UTCDateTime, new_id
 
+CLAVE_MAX = 300  # characters of an alert's key kept (the text without its day count)
+
 
 class Usuario(Base):
     """A panel account: an email and an Argon2 hash (never the password)."""
@@ -24,7 +26,11 @@ class Usuario(Base):
 
 
 class AlertaPospuesta(Base):
-    """ "Later": an alert type of one client is hidden from Hoy until `hasta` (inclusive)."""
+    """ "Later": one alert of one client is hidden from Hoy until `hasta` (inclusive).
+
+    `clave` tells it from the client's other alerts of its type (`panel.service.clave`:
+    an overdue invoice, a task, an opportunity each have their own); empty, every alert
+    of the type (a type a client has once, and the snoozes made before it existed)."""
 
     __tablename__ = "alertas_pospuestas"
 
@@ -32,4 +38,7 @@ class AlertaPospuesta(Base):
         ForeignKey("clientes_extended.id", ondelete="CASCADE"), primary_key=True
     )
     tipo: Mapped[str] = mapped_column(String(40), primary_key=True)
+    clave: Mapped[str] = mapped_column(
+        String(CLAVE_MAX), primary_key=True, default="", server_default=""
+    )
     hasta: Mapped[date] = mapped_column(Date)

@@ -113,6 +113,7 @@ def posponer(request: Request, ctx: ContextoDep, usuario: UsuarioDep, datos: For
             datos.get("cliente_id", ""),
             datos.get("tipo", ""),
             dias,
+            datos.get("mensaje", ""),
         )
         avisar(request, f"Pospuesta {formato.dias(dias)}.")
     except NoEncontrado as exc:

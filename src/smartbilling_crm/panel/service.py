@@ -4,6 +4,7 @@ putting an alert off for a few days."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -18,6 +19,7 @@ from smartbilling_crm.facturacion import service as facturacion_service
 from smartbilling_crm.kit import repository as base_repo
 from smartbilling_crm.kit.contexto import Contexto
 from smartbilling_crm.kit.excepciones import InvalidInputError
+from smartbilling_crm.models.usuario import CLAVE_MAX
 from smartbilling_crm.oportunidades import service as oportunidades_service
 from smartbilling_crm.oportunidades.schemas import OportunidadRead
 from smartbilling_crm.panel import graficos
@@ -50,7 +52,12 @@ def hoy(ctx: Contexto) -> Hoy:
         ctx.session, severidad=None, tipo=None, skip=0, limit=ALERTAS_LEIDAS
     )
     ocultas = panel_repo.pospuestas_vigentes(ctx.session, ctx.hoy)
-    visibles = [a for a in lista.alertas if (a.cliente_id, a.tipo) not in ocultas]
+    visibles = [
+        a
+        for a in lista.alertas
+        if (a.cliente_id, a.tipo, clave(a.tipo, a.mensaje)) not in ocultas
+        and (a.cliente_id, a.tipo, "") not in ocultas  # the whole type (older snoozes)
+    ]
     mostradas = visibles[:ALERTAS_MOSTRADAS]
     clientes = list(dict.fromkeys(a.cliente_id for a in mostradas))
     return Hoy(
@@ -62,14 +69,34 @@ def hoy(ctx: Contexto) -> Hoy:
     )
 
 
-def posponer(ctx: Contexto, cliente_id: str, tipo: str, dias: int) -> date:
-    """Hide this alert of this client from Hoy for `dias` days."""
+# The alert types a client can have several of at once, one per invoice, task or deal:
+# putting one off must leave the others (and those that come later) on Hoy. The rest a
+# client has once at most, so the type is the alert.
+VARIAS_POR_CLIENTE = frozenset(
+    {TipoAlerta.FACTURA_VENCIDA, TipoAlerta.TAREA_VENCIDA, TipoAlerta.OPORTUNIDAD_ESTANCADA}
+)
+# What a day changes in such an alert's text: "hace 45 días", "(hace 1 día)", "hoy".
+_CUENTA_DE_DIAS = re.compile(r",? \(?(?:hace \d+ días?|hoy)\)?")
+
+
+def clave(tipo: str, mensaje: str) -> str:
+    """What tells an alert from the client's other alerts of its type, day after day: its
+    text without the day count (the invoice, task or deal it names stays); empty for a
+    type a client has once."""
+    if tipo not in VARIAS_POR_CLIENTE:
+        return ""
+    return _CUENTA_DE_DIAS.sub("", mensaje.strip())[:CLAVE_MAX]
+
+
+def posponer(ctx: Contexto, cliente_id: str, tipo: str, dias: int, mensaje: str = "") -> date:
+    """Hide this alert of this client from Hoy for `dias` days (`mensaje`: its text, which
+    tells it from the client's other alerts of the type; without it, the whole type)."""
     if dias not in DIAS_POSPONER:
         raise InvalidInputError("Solo se puede posponer 1, 7 o 30 días", field="dias")
     _tipo_de_alerta(tipo)
     base_repo.asegurar_cliente(ctx.session, cliente_id)
     hasta = ctx.hoy + timedelta(days=dias)
-    panel_repo.posponer(ctx.session, cliente_id, tipo, hasta)
+    panel_repo.posponer(ctx.session, cliente_id, tipo, clave(tipo, mensaje), hasta)
     return hasta
 
 
@@ -93,7 +120,7 @@ def hecho(ctx: Contexto, cliente_id: str, tipo: str, mensaje: str) -> ActividadR
         cliente_id,
         ActividadCreate(tipo=TipoActividad.TAREA, titulo=titulo, completada=True),
     )
-    posponer(ctx, cliente_id, tipo, DIAS_TRAS_HECHO)
+    posponer(ctx, cliente_id, tipo, DIAS_TRAS_HECHO, mensaje)
     return actividad
 
 
