@@ -35,6 +35,39 @@ def test_closing_with_an_unknown_result_is_refused(
     assert api.get(f"/api/clientes/{c}/oportunidades/{op['id']}").json()["estado"] == "identificada"
 
 
+def test_a_loss_reason_too_long_is_refused_as_the_api_refuses_it(
+    panel: httpx.Client, api: httpx.Client, make_cliente: Any
+) -> None:
+    """It was cut to 500 characters and stored without a word."""
+    c = make_cliente()["id"]
+    op = _oportunidad(api, c)
+    ruta = f"/clientes/{c}"
+    cerrar = f"{ruta}/oportunidades/{op['id']}/cerrar"
+    response = enviar(panel, ruta, cerrar, {"resultado": "perdida", "motivo": "x" * 501})
+    assert response.status_code == 422
+    assert "demasiado largo (máximo 500 caracteres)" in response.text
+    assert api.get(f"/api/clientes/{c}/oportunidades/{op['id']}").json()["estado"] == "identificada"
+    response = enviar(panel, ruta, cerrar, {"resultado": "perdida", "motivo": " Precio "})
+    assert response.status_code == 303
+    cerrada = api.get(f"/api/clientes/{c}/oportunidades/{op['id']}").json()
+    assert (cerrada["estado"], cerrada["motivo_perdida"]) == ("perdida", "Precio")
+
+
+def test_hoy_s_forms_refuse_a_nul_in_the_alert_s_text(
+    panel: httpx.Client, db: Backend, api: httpx.Client
+) -> None:
+    """`/hoy/hecho` with U+0000 in `mensaje` answered the API's 500."""
+    cargar_demo(db)
+    alerta = api.get("/api/alertas", params={"limit": 1}).json()["alertas"][0]
+    campos = {"cliente_id": alerta["cliente_id"], "tipo": alerta["tipo"], "mensaje": "a\x00b"}
+    antes = api.get(f"/api/clientes/{alerta['cliente_id']}/actividades").json()
+    for ruta, extra in (("/hoy/hecho", {}), ("/hoy/posponer", {"dias": "7"})):
+        response = enviar(panel, "/", ruta, campos | extra)
+        assert response.status_code == 303, (ruta, response.text)
+        assert "no puede contener el carácter nulo" in panel.get("/").text, ruta
+    assert api.get(f"/api/clientes/{alerta['cliente_id']}/actividades").json() == antes
+
+
 def test_unknown_ids_in_the_ficha_forms_are_a_404_page(
     panel: httpx.Client, api: httpx.Client, make_cliente: Any
 ) -> None:

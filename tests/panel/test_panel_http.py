@@ -12,6 +12,7 @@ import httpx
 import markupsafe
 import pytest
 from sqlalchemy import text
+from stdnum.es import cif
 
 from smartbilling_crm.config import DEV_USER_EMAIL, Settings
 from smartbilling_crm.kit.db import transaction
@@ -181,6 +182,27 @@ def test_done_and_snooze_from_hoy(panel: httpx.Client, db: Backend, api: httpx.C
     # Tomorrow is still within the snooze; the day after it is back.
     db.clock.set(datetime.now(UTC) + timedelta(days=2))
     assert _en_hoy(panel.get("/").text, otra["cliente_id"], otra["tipo"])
+
+
+def test_hoy_says_how_many_alerts_are_past_the_ones_it_shows(
+    panel: httpx.Client, db: Backend, api: httpx.Client, make_cliente: Any
+) -> None:
+    """Qué hacer hoy shows the 40 most urgent: it stopped there without a word."""
+    cargar_demo(db)
+    for n in range(30):  # a CIF with a wrong check digit: one alert each
+        base = f"B{7000000 + n}"
+        bueno = cif.calc_check_digits(base)[-1]
+        make_cliente(cif_nif=base + ("0" if bueno != "0" else "1"))
+    total = api.get("/api/alertas", params={"limit": 1}).json()["total"]
+    assert total > 45
+    hoy = panel.get("/").text
+    assert hoy.count('<li class="tarea') == 40
+    assert f"Se muestran las 40 más urgentes; hay {total - 40} alertas más" in hoy
+
+    una = api.get("/api/alertas", params={"limit": 1}).json()["alertas"][0]
+    formulario = {"cliente_id": una["cliente_id"], "tipo": una["tipo"], "dias": "7"}
+    enviar(panel, "/", "/hoy/posponer", formulario | {"mensaje": una["mensaje"]})
+    assert f"hay {total - 41} alertas más" in panel.get("/").text  # the put-off one is not
 
 
 def test_snoozing_one_overdue_invoice_leaves_the_client_s_others_on_hoy(

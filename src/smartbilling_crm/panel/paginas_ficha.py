@@ -26,7 +26,7 @@ from smartbilling_crm.kit.contexto import Contexto
 from smartbilling_crm.kit.deps import ContextoDep
 from smartbilling_crm.kit.excepciones import NotFoundError
 from smartbilling_crm.oportunidades import service as oportunidades_service
-from smartbilling_crm.oportunidades.schemas import OportunidadCreate
+from smartbilling_crm.oportunidades.schemas import OportunidadCreate, PerdidaIn
 from smartbilling_crm.panel import service as panel_service
 from smartbilling_crm.panel.web import (
     ErroresFormulario,
@@ -324,6 +324,9 @@ def cerrar_oportunidad(
             # Only the two buttons send it; anything else must not count as lost.
             raise ErroresFormulario({}, "El resultado debe ser ganada o perdida")
         valor = importe(datos, "valor_final")
+        # The API's own rule for the reason (at most 500 characters, no U+0000): it was cut
+        # to 500 here without a word.
+        motivo = a_modelo(PerdidaIn, datos, ("motivo",)).motivo if resultado == "perdida" else None
     except NotFoundError as exc:
         return _no_encontrado(request, usuario, cliente_id, exc.detail)
     except ErroresFormulario as exc:
@@ -334,7 +337,6 @@ def cerrar_oportunidad(
             lambda: oportunidades_service.marcar_ganada(ctx, oportunidad_id, valor),
             "Oportunidad ganada.",
         )  # fmt: skip
-    motivo = (datos.get("motivo") or "").strip()[:500] or None
     return _enviar(
         request, ctx, usuario, cliente_id, formulario, datos,
         lambda: oportunidades_service.marcar_perdida(ctx, oportunidad_id, motivo),

@@ -42,6 +42,10 @@ class Hoy:
     pospuestas: int
     total_alertas: int
     acciones: dict[str, list[str]] = field(default_factory=dict)
+    # Alerts past the first `ALERTAS_MOSTRADAS`, not put off: how many (at least that many
+    # when the portfolio has more than `ALERTAS_LEIDAS`, of which only those were read).
+    sin_mostrar: int = 0
+    sin_mostrar_al_menos: bool = False
 
 
 def hoy(ctx: Contexto) -> Hoy:
@@ -66,6 +70,8 @@ def hoy(ctx: Contexto) -> Hoy:
         acciones=salud_service.acciones_sugeridas(ctx, clientes),
         pospuestas=len(lista.alertas) - len(visibles),
         total_alertas=lista.total,
+        sin_mostrar=len(visibles) - len(mostradas) + (lista.total - len(lista.alertas)),
+        sin_mostrar_al_menos=lista.total > len(lista.alertas),
     )
 
 
@@ -94,10 +100,20 @@ def posponer(ctx: Contexto, cliente_id: str, tipo: str, dias: int, mensaje: str 
     if dias not in DIAS_POSPONER:
         raise InvalidInputError("Solo se puede posponer 1, 7 o 30 días", field="dias")
     _tipo_de_alerta(tipo)
+    _texto_de_alerta(mensaje)
     base_repo.asegurar_cliente(ctx.session, cliente_id)
     hasta = ctx.hoy + timedelta(days=dias)
     panel_repo.posponer(ctx.session, cliente_id, tipo, clave(tipo, mensaje), hasta)
     return hasta
+
+
+def _texto_de_alerta(mensaje: str) -> None:
+    """The alert's text a Hoy form sends back, refused as any text of the API with U+0000
+    (it reached the task's model unchecked: a 500)."""
+    if "\x00" in mensaje:
+        raise InvalidInputError(
+            "El texto de la alerta no puede contener el carácter nulo (U+0000)", field="mensaje"
+        )
 
 
 def _tipo_de_alerta(tipo: str) -> None:
@@ -109,6 +125,7 @@ def _tipo_de_alerta(tipo: str) -> None:
 def hecho(ctx: Contexto, cliente_id: str, tipo: str, mensaje: str) -> ActividadRead:
     """ "Done": a completed task in the client's timeline, and the alert rests a week."""
     _tipo_de_alerta(tipo)
+    _texto_de_alerta(mensaje)
     if not mensaje.strip():
         # The task's title says what was done: "Hecho:" alone tells the timeline nothing.
         raise InvalidInputError("Falta el texto de la alerta", field="mensaje")
