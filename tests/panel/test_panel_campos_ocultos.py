@@ -156,6 +156,14 @@ def test_moving_an_unknown_opportunity_in_the_pipeline_is_a_404_page(
         {"cliente_id": otro, "oportunidad_id": ajena["id"], "estado": "inventada"},
     )
     assert mal.status_code == 303 and mal.headers["location"] == "/pipeline"
+    aviso = panel.get("/pipeline").text
+    assert "No se ha movido: valor no admitido; se admite" in aviso
+    assert "Revisa los campos marcados" not in aviso  # the pipeline marks no field
+    # No stage chosen: nothing moved, and the notice does not say it did.
+    vacio = {"cliente_id": otro, "oportunidad_id": ajena["id"], "estado": " "}
+    assert enviar(panel, "/pipeline", "/pipeline/mover", vacio).status_code == 303
+    aviso = panel.get("/pipeline").text
+    assert "No se ha movido: elige la etapa" in aviso and "ahora en" not in aviso
 
 
 def test_hoy_actions_about_an_unknown_client_are_a_404_page(

@@ -288,6 +288,10 @@ def pipeline(request: Request, ctx: ContextoDep, usuario: UsuarioDep) -> HTMLRes
 
 @router.post("/pipeline/mover", response_model=None)
 def mover(request: Request, ctx: ContextoDep, usuario: UsuarioDep, datos: FormDep) -> Response:
+    if not datos.get("estado", "").strip():
+        # Nothing to move it to: saying "now in <its stage>" would claim a change.
+        avisar(request, "No se ha movido: elige la etapa a la que moverla.")
+        return RedirectResponse("/pipeline", status_code=303)
     try:
         cambio = a_modelo(OportunidadUpdate, datos, ("estado",))
         oportunidad = ejecutar(
@@ -310,5 +314,7 @@ def mover(request: Request, ctx: ContextoDep, usuario: UsuarioDep, datos: FormDe
             ("/pipeline", "Volver al pipeline"),
         )
     except ErroresFormulario as exc:
-        avisar(request, exc.resumen + " " + " ".join(exc.errores.values()))
+        # The pipeline marks no field: the message says which and why, in one sentence.
+        motivos = "; ".join(exc.errores.values())
+        avisar(request, f"No se ha movido: {motivos or exc.resumen}.")
     return RedirectResponse("/pipeline", status_code=303)
