@@ -184,6 +184,31 @@ def test_done_and_snooze_from_hoy(panel: httpx.Client, db: Backend, api: httpx.C
     assert _en_hoy(panel.get("/").text, otra["cliente_id"], otra["tipo"])
 
 
+def test_done_on_an_overdue_task_completes_that_task(
+    panel: httpx.Client, api: httpx.Client, make_cliente: Any
+) -> None:
+    """Hecho added a completed "Hecho: …" task beside the overdue one, which stayed pending,
+    and the alert came back a week later."""
+    c = make_cliente()["id"]
+    hace_diez = (datetime.now(UTC) - timedelta(days=10)).isoformat()
+    for titulo in ("Enviar presupuesto", "Llamar"):
+        tarea = {"tipo": "tarea", "titulo": titulo, "fecha": hace_diez}
+        assert api.post(f"/api/clientes/{c}/actividades", json=tarea).status_code == 201
+    alertas = api.get("/api/alertas", params={"tipo": "tarea_vencida"}).json()["alertas"]
+    alerta = next(a for a in alertas if "«Llamar»" in a["mensaje"])
+    campos = {"cliente_id": c, "tipo": "tarea_vencida", "mensaje": alerta["mensaje"]}
+    assert enviar(panel, "/", "/hoy/hecho", campos).status_code == 303
+    tareas = api.get(f"/api/clientes/{c}/actividades", params={"tipo": "tarea"}).json()
+    assert sorted((t["titulo"], t["completada"]) for t in tareas) == [
+        ("Enviar presupuesto", False),
+        ("Llamar", True),
+    ]
+    quedan = api.get("/api/alertas", params={"tipo": "tarea_vencida"}).json()["alertas"]
+    assert [a["mensaje"] for a in quedan if a["cliente_id"] == c] == [
+        a["mensaje"] for a in alertas if "«Enviar presupuesto»" in a["mensaje"]
+    ]
+
+
 def test_hoy_says_how_many_alerts_are_past_the_ones_it_shows(
     panel: httpx.Client, db: Backend, api: httpx.Client, make_cliente: Any
 ) -> None:

@@ -16,6 +16,7 @@ from smartbilling_crm.clientes import service as clientes_service
 from smartbilling_crm.clientes.schemas import ClienteRead
 from smartbilling_crm.dominio import TipoActividad, TipoAlerta
 from smartbilling_crm.facturacion import service as facturacion_service
+from smartbilling_crm.kit import formato
 from smartbilling_crm.kit import repository as base_repo
 from smartbilling_crm.kit.contexto import Contexto
 from smartbilling_crm.kit.excepciones import InvalidInputError
@@ -129,6 +130,14 @@ def hecho(ctx: Contexto, cliente_id: str, tipo: str, mensaje: str) -> ActividadR
     if not mensaje.strip():
         # The task's title says what was done: "Hecho:" alone tells the timeline nothing.
         raise InvalidInputError("Falta el texto de la alerta", field="mensaje")
+    if tipo == TipoAlerta.TAREA_VENCIDA and (tarea := _tarea_vencida(ctx, cliente_id, mensaje)):
+        # The overdue task itself is what was done: completed, not a second task beside it
+        # (the pending one kept the alert coming back a week later).
+        completada = actividades_service.actualizar(
+            ctx, cliente_id, tarea.id, ActividadUpdate(completada=True)
+        )
+        posponer(ctx, cliente_id, tipo, DIAS_TRAS_HECHO, mensaje)
+        return completada
     titulo = f"Hecho: {mensaje.strip()}"
     if len(titulo) > 200:
         titulo = titulo[:199] + "…"
@@ -139,6 +148,21 @@ def hecho(ctx: Contexto, cliente_id: str, tipo: str, mensaje: str) -> ActividadR
     )
     posponer(ctx, cliente_id, tipo, DIAS_TRAS_HECHO, mensaje)
     return actividad
+
+
+def _tarea_vencida(ctx: Contexto, cliente_id: str, mensaje: str) -> ActividadRead | None:
+    """The pending task an overdue-task alert names (`reglas.venta.regla_tarea_vencida`:
+    its title and due day), the oldest if two match; None if none does any more."""
+    base_repo.asegurar_cliente(ctx.session, cliente_id)
+    pendientes, _ = actividades_service.listar(
+        ctx.session, cliente_id, skip=0, limit=ALERTAS_LEIDAS, tipo="tarea", pendientes=True
+    )
+    tz = ctx.settings.tz
+    for tarea in sorted(pendientes, key=lambda t: (t.fecha, t.id)):
+        dia = formato.fecha(tarea.fecha.astimezone(tz).date())
+        if mensaje.startswith(f"La tarea «{tarea.titulo}» venció el {dia} "):
+            return tarea
+    return None
 
 
 def completar_tarea(
