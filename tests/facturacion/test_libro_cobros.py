@@ -183,6 +183,13 @@ def test_pagada_salda_lo_que_se_debia_ese_dia_no_el_total(db: Backend, api: http
     _enviar(api, evento("pagada", **x, fecha_pago="2025-11-20"))
     libro = _exportadas(api, "c1")
     assert libro["f_x"]["pendiente"] == 0.0 and libro["f_x"]["credito_aplicado"] == 605.0
+    # The export shows what the settlement paid (it said only "importe": null).
+    (pagada,) = libro["f_x"]["cobros"]
+    assert (pagada["id"], pagada["importe"], pagada["importe_liquidado"]) == (
+        "f_x/pagada",
+        None,
+        605.0,
+    )
     assert libro["f_605"]["pendiente"] == 605.0 and libro["f_605"]["credito_aplicado"] == 0.0
     body = salud(api, "c1")
     assert body["importe_vencido"] == 605.0 and body["facturas_vencidas"] == 1

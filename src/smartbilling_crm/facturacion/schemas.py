@@ -325,11 +325,16 @@ class ResultadoImportacion(OutputModel):
 
 
 class CobroRead(OutputModel):
-    """A payment of the ledger; `importe` null is a `factura.pagada` settlement (the rest)."""
+    """A payment of the ledger; `importe` null is a `factura.pagada` settlement (the rest),
+    and `importe_liquidado` the amount the ledger settled it for."""
 
     cobro_id: str = Field(serialization_alias="id")
     fecha: date | None
     importe: Money | None
+    importe_liquidado: Money | None = Field(
+        description="En un cobro de factura.pagada (importe null): lo que la factura aún "
+        "debía cuando la saldó; null en los demás"
+    )
     devuelto: bool
     fecha_devolucion: date | None
 
