@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -16,8 +16,10 @@ from sqlalchemy import text
 from typer.testing import CliRunner
 
 from smartbilling_crm.cli import app
+from smartbilling_crm.clientes import csv as csv_clientes
 from smartbilling_crm.facturacion import csv as facturacion_csv
 from smartbilling_crm.kit import csv_es
+from smartbilling_crm.kit.contexto import unidad_de_trabajo
 
 from ..conftest import Backend
 from ..test_cli import _env
@@ -154,6 +156,29 @@ def test_the_http_export_takes_the_list_s_order(
     por_nombre = api.get("/api/clientes/exportar.csv").content.decode("utf-8-sig")
     nombres = [f[columna] for f in csv.reader(io.StringIO(por_nombre), delimiter=";")][1:]
     assert nombres == sorted(esperado)
+
+
+def test_an_export_read_page_by_page_neither_skips_nor_repeats_a_client_a_write_moves(
+    db: Backend, api: httpx.Client, make_cliente: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Sorted by last modification, pages of 2: after the first page, a write moves a
+    client of the last page to the top. Read in one snapshot, the file still has each
+    client once (by offset without it, one was skipped and another repeated)."""
+    monkeypatch.setattr(csv_clientes, "LOTE_EXPORTACION", 2)
+    ids = [make_cliente(nombre_empresa=f"Empresa {n} S.L.")["id"] for n in range(5)]
+    settings = db.app.state.settings
+    filtro = csv_clientes.FiltroExportacion(ordenar_por="fecha_actualizacion", descendente=True)
+    factory = db.app.state.session_factory
+    with unidad_de_trabajo(factory, settings, datetime.now(UTC), (), read_only=True) as ctx:
+        trozos = csv_clientes.exportar(ctx, filtro)
+        leido = next(trozos) + next(trozos)  # the header and the first page's first rows
+        # Meanwhile, another request edits the oldest client (last page): it moves to the top.
+        assert api.patch(f"/api/clientes/{ids[0]}", json={"notas": "movido"}).status_code == 200
+        leido += "".join(trozos)
+    filas = list(csv.reader(io.StringIO(leido.lstrip(csv_es.BOM)), delimiter=";"))
+    exportados = [f[0] for f in filas[1:]]
+    assert sorted(exportados) == sorted(ids), exportados
+    assert exportados == ids[::-1]  # the order when the export began
 
 
 @pytest.mark.parametrize(

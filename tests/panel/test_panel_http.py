@@ -17,6 +17,7 @@ from stdnum.es import cif
 from smartbilling_crm.config import DEV_USER_EMAIL, Settings
 from smartbilling_crm.kit.db import transaction
 from smartbilling_crm.main import create_app
+from smartbilling_crm.panel import service as panel_service
 from smartbilling_crm.usuarios import service as usuarios_service
 
 from ..conftest import API_KEY, Backend, ServerThread, make_settings
@@ -207,6 +208,57 @@ def test_done_on_an_overdue_task_completes_that_task(
     assert [a["mensaje"] for a in quedan if a["cliente_id"] == c] == [
         a["mensaje"] for a in alertas if "«Enviar presupuesto»" in a["mensaje"]
     ]
+
+
+def test_an_alert_put_off_shows_again_when_it_becomes_more_urgent(
+    panel: httpx.Client, db: Backend, api: httpx.Client, make_cliente: Any
+) -> None:
+    """An invoice 10 days overdue (media) put off for 30 days turns critical on day 31: it
+    is news, not what was put off."""
+    ahora = datetime.now(UTC)
+    db.clock.set(ahora)
+    c = make_cliente()["id"]
+    vence = (ahora - timedelta(days=10)).date()
+    factura = {"id": "fac_sev", "numero": "2026/SEV", "cliente_id": c, "moneda": "EUR"}
+    factura |= {"fecha_emision": (vence - timedelta(days=30)).isoformat()}
+    factura |= {"fecha_vencimiento": vence.isoformat(), "base_imponible": 100, "total": 121}
+    assert api.post("/api/facturas/importar", json=[factura]).status_code == 200
+    (alerta,) = [
+        a
+        for a in api.get("/api/alertas", params={"tipo": "factura_vencida"}).json()["alertas"]
+        if a["cliente_id"] == c
+    ]
+    assert alerta["severidad"] == "media"
+    campos = {k: alerta[k] for k in ("cliente_id", "tipo", "mensaje", "severidad")}
+    enviar(panel, "/", "/hoy/posponer", campos | {"dias": "30"})
+    assert not _en_hoy(panel.get("/").text, c, "factura_vencida")
+    db.clock.set(ahora + timedelta(days=3))  # 13 days overdue: still media, still put off
+    assert api.post("/api/salud/recalcular").status_code in (200, 202)
+    assert not _en_hoy(panel.get("/").text, c, "factura_vencida")
+    db.clock.set(ahora + timedelta(days=10))  # 20 days overdue: alta, more urgent
+    assert api.post("/api/salud/recalcular").status_code in (200, 202)
+    assert _en_hoy(panel.get("/").text, c, "factura_vencida")
+
+
+def test_an_alert_s_key_drops_only_its_day_count() -> None:
+    """A task named "Llamar hoy a Pepe" is not "Llamar a Pepe"."""
+    assert (
+        panel_service.clave(
+            "tarea_vencida", "La tarea «Llamar hoy a Pepe» venció el 01/12/2026 (hace 6 días)."
+        )
+        == "La tarea «Llamar hoy a Pepe» venció el 01/12/2026."
+    )
+    assert (
+        panel_service.clave(
+            "factura_vencida", "Factura 1 de 10,00 € sin pagar: venció el 01/12/2026, hace 1 día."
+        )
+        == "Factura 1 de 10,00 € sin pagar: venció el 01/12/2026."
+    )
+    estancada = "La oportunidad «Revisar hoyo» (1,00 €) está estancada: no hay actividad con "
+    assert panel_service.clave(
+        "oportunidad_estancada", estancada + "el cliente desde hace 20 días."
+    ) == (estancada + "el cliente desde.")
+    assert panel_service.clave("riesgo_pago", "Riesgo de impago alto: …") == ""
 
 
 def test_hoy_says_how_many_alerts_are_past_the_ones_it_shows(

@@ -10,17 +10,14 @@ every total from the rows (what the migration's backfill computes) and lists wha
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any
 
 from sqlalchemy import Date, bindparam, text
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
-from smartbilling_crm.kit.db import READ_ONLY
+from smartbilling_crm.kit.db import instantanea as instantanea
 from smartbilling_crm.kit.formato import euros
 from smartbilling_crm.models import FECHA_SIN_VENCIMIENTO
 
@@ -127,23 +124,6 @@ def _comparar(
         for c in claves
         if guardado.get(c, ceros) != esperado.get(c, ceros)
     ]
-
-
-@contextmanager
-def instantanea(factory: sessionmaker[Session]) -> Iterator[Session]:
-    """A read-only transaction whose statements all see one snapshot (PostgreSQL: REPEATABLE
-    READ; SQLite: a read transaction is one), so a write committed between the recount and
-    the read of the totals does not show as a difference."""
-    session = factory()
-    opciones: dict[str, Any] = {READ_ONLY: True, "postgresql_readonly": True}
-    if session.get_bind().dialect.name == "postgresql":
-        opciones["isolation_level"] = "REPEATABLE READ"
-    try:
-        session.connection(execution_options=opciones)  # SQLite: BEGIN, not the write lock
-        yield session
-    finally:
-        session.rollback()
-        session.close()
 
 
 def verificar(session: Session) -> Verificacion:

@@ -9,6 +9,7 @@ value as it is, and a row equal to the stored client is not written at all.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -27,6 +28,7 @@ from smartbilling_crm.dominio import EstadoCliente
 from smartbilling_crm.kit import csv_es
 from smartbilling_crm.kit import repository as base_repo
 from smartbilling_crm.kit.contexto import Contexto
+from smartbilling_crm.kit.db import instantanea
 from smartbilling_crm.kit.excepciones import DomainError
 from smartbilling_crm.kit.validators import (
     canonical_email,
@@ -194,20 +196,25 @@ def exportar(
     (by company name unless it says otherwise)."""
 
     def filas() -> Iterator[list[str]]:
-        hecho, skip = 0, 0
-        while True:
-            pagina, total = clientes_repo.list_page(
-                ctx.session, _filtro_repo(filtro, skip, LOTE_EXPORTACION)
-            )
-            for cliente, salud in pagina:
-                yield _fila(cliente, salud, ctx.settings)
-            hecho += len(pagina)
-            if progreso is not None:
-                progreso(hecho, total)
-            if len(pagina) < LOTE_EXPORTACION:
-                return
-            skip += LOTE_EXPORTACION
-            ctx.session.expunge_all()  # keep memory flat on a large portfolio
+        # Pages by offset, all read in one snapshot: a write that moves a client in the
+        # order between two pages (every invoice event moves it to the top of "last
+        # modified") would otherwise make it skip one client and repeat another.
+        with contextlib.ExitStack() as pila:
+            session = pila.enter_context(instantanea(ctx.factory)) if ctx.factory else ctx.session
+            hecho, skip = 0, 0
+            while True:
+                pagina, total = clientes_repo.list_page(
+                    session, _filtro_repo(filtro, skip, LOTE_EXPORTACION)
+                )
+                for cliente, salud in pagina:
+                    yield _fila(cliente, salud, ctx.settings)
+                hecho += len(pagina)
+                if progreso is not None:
+                    progreso(hecho, total)
+                if len(pagina) < LOTE_EXPORTACION:
+                    return
+                skip += LOTE_EXPORTACION
+                session.expunge_all()  # keep memory flat on a large portfolio
 
     return csv_es.escribir(COLUMNAS, filas())
 

@@ -117,6 +117,24 @@ def _sqlite_pragmas(
 READ_ONLY = "crm_read_only"
 
 
+@contextmanager
+def instantanea(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """A read-only transaction whose statements all see one snapshot (PostgreSQL: REPEATABLE
+    READ; SQLite: a read transaction is one): the portfolio counters' check, whose recount
+    and totals must agree, and an export read page by page, which must neither skip nor
+    repeat a row that a write moves between two pages."""
+    session = factory()
+    opciones: dict[str, Any] = {READ_ONLY: True, "postgresql_readonly": True}
+    if session.get_bind().dialect.name == "postgresql":
+        opciones["isolation_level"] = "REPEATABLE READ"
+    try:
+        session.connection(execution_options=opciones)  # SQLite: BEGIN, not the write lock
+        yield session
+    finally:
+        session.rollback()
+        session.close()
+
+
 def _sqlite_begin(conn: Any) -> None:
     # A writer takes the write lock up front (BEGIN IMMEDIATE), so two writers queue
     # on the busy timeout instead of failing with "database is locked" at commit.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, ForeignKey, String
+from sqlalchemy import Boolean, Date, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from smartbilling_crm.models.base import Base, UTCDateTime, new_id
@@ -42,3 +42,7 @@ class AlertaPospuesta(Base):
         String(CLAVE_MAX), primary_key=True, default="", server_default=""
     )
     hasta: Mapped[date] = mapped_column(Date)
+    # The alert's severity rank when it was put off (0 = critica): a more urgent one shows
+    # again at once (an overdue invoice put off at "media" that turns "critica"). None:
+    # put off before the rank was kept, whatever it becomes.
+    rango: Mapped[int | None] = mapped_column(Integer, nullable=True)

@@ -86,15 +86,21 @@ def _no_encontrado_en_hoy(request: Request, usuario: UsuarioVista, mensaje: str)
 @router.post("/hoy/hecho", response_model=None)
 def hecho(request: Request, ctx: ContextoDep, usuario: UsuarioDep, datos: FormDep) -> Response:
     try:
-        ejecutar(
+        hecha = ejecutar(
             ctx,
             panel_service.hecho,
             ctx,
             datos.get("cliente_id", ""),
             datos.get("tipo", ""),
             datos.get("mensaje", ""),
+            datos.get("severidad", ""),
         )
-        avisar(request, "Anotado en el historial del cliente.")
+        avisar(
+            request,
+            f"Tarea «{hecha.titulo}» completada."
+            if hecha.titulo and not hecha.titulo.startswith("Hecho: ")
+            else "Anotado en el historial del cliente.",
+        )
     except NoEncontrado as exc:
         return _no_encontrado_en_hoy(request, usuario, exc.resumen)
     except ErroresFormulario as exc:
@@ -114,6 +120,7 @@ def posponer(request: Request, ctx: ContextoDep, usuario: UsuarioDep, datos: For
             datos.get("tipo", ""),
             dias,
             datos.get("mensaje", ""),
+            datos.get("severidad", ""),
         )
         avisar(request, f"Pospuesta {formato.dias(dias)}.")
     except NoEncontrado as exc:

@@ -14,7 +14,7 @@ from smartbilling_crm.cartera import service as cartera_service
 from smartbilling_crm.cartera.schemas import AlertaCartera, Dashboard, Pipeline
 from smartbilling_crm.clientes import service as clientes_service
 from smartbilling_crm.clientes.schemas import ClienteRead
-from smartbilling_crm.dominio import TipoActividad, TipoAlerta
+from smartbilling_crm.dominio import Severidad, TipoActividad, TipoAlerta
 from smartbilling_crm.facturacion import service as facturacion_service
 from smartbilling_crm.kit import formato
 from smartbilling_crm.kit import repository as base_repo
@@ -43,10 +43,11 @@ class Hoy:
     pospuestas: int
     total_alertas: int
     acciones: dict[str, list[str]] = field(default_factory=dict)
-    # Alerts past the first `ALERTAS_MOSTRADAS`, not put off: how many (at least that many
-    # when the portfolio has more than `ALERTAS_LEIDAS`, of which only those were read).
+    # Alerts past the first `ALERTAS_MOSTRADAS`, not put off: how many (at most that many
+    # when the portfolio has more than `ALERTAS_LEIDAS`, of which only those were read: the
+    # rest are counted whether put off or not).
     sin_mostrar: int = 0
-    sin_mostrar_al_menos: bool = False
+    sin_mostrar_como_mucho: bool = False
 
 
 def hoy(ctx: Contexto) -> Hoy:
@@ -57,12 +58,16 @@ def hoy(ctx: Contexto) -> Hoy:
         ctx.session, severidad=None, tipo=None, skip=0, limit=ALERTAS_LEIDAS
     )
     ocultas = panel_repo.pospuestas_vigentes(ctx.session, ctx.hoy)
-    visibles = [
-        a
-        for a in lista.alertas
-        if (a.cliente_id, a.tipo, clave(a.tipo, a.mensaje)) not in ocultas
-        and (a.cliente_id, a.tipo, "") not in ocultas  # the whole type (older snoozes)
-    ]
+
+    def pospuesta(a: AlertaCartera) -> bool:
+        for llave in ((a.cliente_id, a.tipo, clave(a.tipo, a.mensaje)), (a.cliente_id, a.tipo, "")):
+            if llave in ocultas:  # the alert, or the whole type (older snoozes)
+                rango = ocultas[llave]
+                # Put off at some severity: a more urgent one is news, shown again.
+                return rango is None or a.severidad.rango >= rango
+        return False
+
+    visibles = [a for a in lista.alertas if not pospuesta(a)]
     mostradas = visibles[:ALERTAS_MOSTRADAS]
     clientes = list(dict.fromkeys(a.cliente_id for a in mostradas))
     return Hoy(
@@ -72,7 +77,7 @@ def hoy(ctx: Contexto) -> Hoy:
         pospuestas=len(lista.alertas) - len(visibles),
         total_alertas=lista.total,
         sin_mostrar=len(visibles) - len(mostradas) + (lista.total - len(lista.alertas)),
-        sin_mostrar_al_menos=lista.total > len(lista.alertas),
+        sin_mostrar_como_mucho=lista.total > len(lista.alertas),
     )
 
 
@@ -83,7 +88,9 @@ VARIAS_POR_CLIENTE = frozenset(
     {TipoAlerta.FACTURA_VENCIDA, TipoAlerta.TAREA_VENCIDA, TipoAlerta.OPORTUNIDAD_ESTANCADA}
 )
 # What a day changes in such an alert's text: "hace 45 días", "(hace 1 día)", "hoy".
-_CUENTA_DE_DIAS = re.compile(r",? \(?(?:hace \d+ días?|hoy)\)?")
+# Always the text's last words, before its full stop (`salud.reglas`: "…, hace 45 días.",
+# "… (hace 3 días).", "… desde hace 20 días."); a title that says "hoy" stays as it is.
+_CUENTA_DE_DIAS = re.compile(r"(?:,? hace \d+ días?| \(hace \d+ días?\))(?=\.$)")
 
 
 def clave(tipo: str, mensaje: str) -> str:
@@ -95,16 +102,25 @@ def clave(tipo: str, mensaje: str) -> str:
     return _CUENTA_DE_DIAS.sub("", mensaje.strip())[:CLAVE_MAX]
 
 
-def posponer(ctx: Contexto, cliente_id: str, tipo: str, dias: int, mensaje: str = "") -> date:
-    """Hide this alert of this client from Hoy for `dias` days (`mensaje`: its text, which
-    tells it from the client's other alerts of the type; without it, the whole type)."""
+def posponer(
+    ctx: Contexto,
+    cliente_id: str,
+    tipo: str,
+    dias: int,
+    mensaje: str = "",
+    severidad: str = "",
+) -> date:
+    """Hide this alert of this client from Hoy for `dias` days, unless it becomes more
+    urgent than `severidad` (`mensaje`: its text, which tells it from the client's other
+    alerts of the type; without it, the whole type)."""
     if dias not in DIAS_POSPONER:
         raise InvalidInputError("Solo se puede posponer 1, 7 o 30 días", field="dias")
     _tipo_de_alerta(tipo)
     _texto_de_alerta(mensaje)
     base_repo.asegurar_cliente(ctx.session, cliente_id)
     hasta = ctx.hoy + timedelta(days=dias)
-    panel_repo.posponer(ctx.session, cliente_id, tipo, clave(tipo, mensaje), hasta)
+    rango = Severidad(severidad).rango if severidad in set(Severidad) else None
+    panel_repo.posponer(ctx.session, cliente_id, tipo, clave(tipo, mensaje), hasta, rango)
     return hasta
 
 
@@ -123,7 +139,9 @@ def _tipo_de_alerta(tipo: str) -> None:
         raise InvalidInputError("Tipo de alerta no válido", field="tipo")
 
 
-def hecho(ctx: Contexto, cliente_id: str, tipo: str, mensaje: str) -> ActividadRead:
+def hecho(
+    ctx: Contexto, cliente_id: str, tipo: str, mensaje: str, severidad: str = ""
+) -> ActividadRead:
     """ "Done": a completed task in the client's timeline, and the alert rests a week."""
     _tipo_de_alerta(tipo)
     _texto_de_alerta(mensaje)
@@ -136,7 +154,7 @@ def hecho(ctx: Contexto, cliente_id: str, tipo: str, mensaje: str) -> ActividadR
         completada = actividades_service.actualizar(
             ctx, cliente_id, tarea.id, ActividadUpdate(completada=True)
         )
-        posponer(ctx, cliente_id, tipo, DIAS_TRAS_HECHO, mensaje)
+        posponer(ctx, cliente_id, tipo, DIAS_TRAS_HECHO, mensaje, severidad)
         return completada
     titulo = f"Hecho: {mensaje.strip()}"
     if len(titulo) > 200:
@@ -146,7 +164,7 @@ def hecho(ctx: Contexto, cliente_id: str, tipo: str, mensaje: str) -> ActividadR
         cliente_id,
         ActividadCreate(tipo=TipoActividad.TAREA, titulo=titulo, completada=True),
     )
-    posponer(ctx, cliente_id, tipo, DIAS_TRAS_HECHO, mensaje)
+    posponer(ctx, cliente_id, tipo, DIAS_TRAS_HECHO, mensaje, severidad)
     return actividad
 
 
