@@ -87,9 +87,9 @@ def hoy(ctx: Contexto) -> Hoy:
 VARIAS_POR_CLIENTE = frozenset(
     {TipoAlerta.FACTURA_VENCIDA, TipoAlerta.TAREA_VENCIDA, TipoAlerta.OPORTUNIDAD_ESTANCADA}
 )
-# What a day changes in such an alert's text: "hace 45 días", "(hace 1 día)", "hoy".
-# Always the text's last words, before its full stop (`salud.reglas`: "…, hace 45 días.",
-# "… (hace 3 días).", "… desde hace 20 días."); a title that says "hoy" stays as it is.
+# What a day changes in such an alert's text: its day count, always the text's last words
+# before its full stop (`salud.reglas`: "…, hace 45 días.", "… (hace 3 días).", "… desde
+# hace 20 días."); a title that says "hoy" or "hace 2 días" stays as it is.
 _CUENTA_DE_DIAS = re.compile(r"(?:,? hace \d+ días?| \(hace \d+ días?\))(?=\.$)")
 
 
