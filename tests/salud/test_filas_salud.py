@@ -143,3 +143,33 @@ def test_al_dia_siguiente_las_columnas_estables_solo_se_escriben_si_cambian(db: 
     else:
         # PostgreSQL: the whole batch in one statement over arrays, every column set.
         assert combinaciones == [(True, True)] and "unnest(" in updates[0]
+
+
+def test_a_column_that_mixes_ints_and_floats_or_decimals_is_stored(db: Backend) -> None:
+    """PostgreSQL's batch UPDATE sends each column as one array, and psycopg refuses an
+    array of mixed Python types ("cannot dump lists of mixed types"); an executemany row by
+    row never minded an int among floats or Decimals. Stored as the usual way stores them."""
+    filas = _filas_de_60_clientes(db, seed=21)
+    factory = db.app.state.session_factory
+    with factory() as session:  # the rows exist: the second write is the UPDATE
+        filas_salud.guardar(session, filas_salud.preparar(filas, session.get_bind().dialect))
+        session.commit()
+    mezcladas = [
+        {**f, "dias_promedio_para_pagar": 25 if n % 2 else 25.5, "ltv_lifetime_value": 7}
+        if n % 3 == 0
+        else f
+        for n, f in enumerate(filas)
+    ]
+    guardadas = {}
+    for modo in ("de_siempre", "preparadas"):
+        with factory() as session:
+            if modo == "de_siempre":
+                salud_repo.guardar_salud(session, mezcladas)
+            else:
+                motor = session.get_bind()
+                filas_salud.guardar(session, filas_salud.preparar(mezcladas, motor.dialect))
+            session.commit()
+        guardadas[modo] = [{k: v for k, v in f.items() if k != "version"} for f in _guardadas(db)]
+    assert guardadas["preparadas"] == guardadas["de_siempre"]
+    porcentajes = {f["dias_promedio_para_pagar"] for f in guardadas["preparadas"]}
+    assert {25.0, 25.5} <= porcentajes

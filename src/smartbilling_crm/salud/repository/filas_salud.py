@@ -139,6 +139,18 @@ def preparar(filas: Sequence[dict[str, Any]], dialecto: Dialect) -> list[FilaPre
     return salida
 
 
+def _de_un_tipo(valores: list[Any], posicion: int) -> list[Any]:
+    """A column's values as one Python type (None aside): psycopg refuses an array that
+    mixes them ("cannot dump lists of mixed types": an int among floats, or among Decimals),
+    which an executemany row by row never minded. Converted only when they do mix."""
+    tipos = set(map(type, valores))
+    tipos.discard(type(None))
+    if len(tipos) <= 1 or posicion >= len(COLUMNAS):
+        return valores
+    python = _python(COLUMNAS[posicion])
+    return [v if v is None or type(v) is python else python(v) for v in valores]
+
+
 def cliente_de(fila: FilaPreparada) -> str:
     return cast(str, fila[-1])
 
@@ -159,7 +171,10 @@ def guardar(session: Session, filas: Sequence[FilaPreparada]) -> None:
     if sentencias.actualizar_todas is not None:
         viejas_pg = [f for f in filas if cliente_de(f) in guardadas]
         if viejas_pg:
-            columnas = [list(columna) for columna in zip(*viejas_pg, strict=True)]
+            columnas = [
+                _de_un_tipo(list(columna), i)
+                for i, columna in enumerate(zip(*viejas_pg, strict=True))
+            ]
             conexion.exec_driver_sql(sentencias.actualizar_todas, tuple(columnas))
         nuevas_pg = [f for f in filas if cliente_de(f) not in guardadas]
         if nuevas_pg:
