@@ -31,11 +31,11 @@ def verificar_cartera(
     diferencias; con --reparar suma a cada total lo que le falta, sin parar el servidor.
     """
     from smartbilling_crm.cartera import contadores
-    from smartbilling_crm.kit.db import transaction
+    from smartbilling_crm.kit.db import instantanea, transaction
 
     settings = _settings()
     with _fabrica(settings) as factory, _un_reparador(factory, reparar):
-        with contadores.instantanea(factory) as session:
+        with instantanea(factory) as session:
             resultado = contadores.verificar(session)
         if resultado.pendientes:
             console.print(
@@ -60,7 +60,7 @@ def verificar_cartera(
             raise typer.Exit(1)
         with transaction(factory) as session:
             contadores.corregir(session, resultado.diferencias)
-        with contadores.instantanea(factory) as session:
+        with instantanea(factory) as session:
             despues = contadores.verificar(session)
     if despues.diferencias:
         console.print(

@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from smartbilling_crm.cartera import contadores
 from smartbilling_crm.cli import app
+from smartbilling_crm.kit.db import instantanea
 
 from ..conftest import Backend
 from ..salud_helpers import HOY, crear_cliente
@@ -39,7 +40,7 @@ def test_verificar_cartera_encuentra_y_corrige_lo_que_no_cuadra(
     # the database's write lock), instead of waiting for it.
     with db.engine.begin() as escritor:
         escritor.execute(text("UPDATE clientes_extended SET notas = 'x' WHERE id = 'v1'"))
-        with contadores.instantanea(db.app.state.session_factory) as session:
+        with instantanea(db.app.state.session_factory) as session:
             assert contadores.verificar(session).diferencias == []
 
     # Writes the triggers did not see: the clients of one state counted twice over, and

@@ -17,7 +17,6 @@ from decimal import Decimal
 from sqlalchemy import Date, bindparam, text
 from sqlalchemy.orm import Session
 
-from smartbilling_crm.kit.db import instantanea as instantanea
 from smartbilling_crm.kit.formato import euros
 from smartbilling_crm.models import FECHA_SIN_VENCIMIENTO
 
@@ -127,7 +126,7 @@ def _comparar(
 
 
 def verificar(session: Session) -> Verificacion:
-    """Compare every stored total with the rows' recount (in an `instantanea`).
+    """Compare every stored total with the rows' recount (in a `kit.db.instantanea`).
 
     On PostgreSQL a committed delta still in `contadores_pendientes` (the fold's trigger
     disabled by hand) counts as stored: the fold will add it once it runs again."""
