@@ -104,6 +104,20 @@ class TipoAlerta(StrEnum):
     INACTIVIDAD = "inactividad"
 
 
+# What an alert of these types is about is named by its `referencia_id` (the others have
+# none): the invoice's `factura_id`, the task's activity id, the deal's id.
+REFERENCIA_DE_ALERTA = {
+    TipoAlerta.FACTURA_VENCIDA: "factura",
+    TipoAlerta.TAREA_VENCIDA: "tarea",
+    TipoAlerta.OPORTUNIDAD_ESTANCADA: "oportunidad",
+}
+DESCRIPCION_REFERENCIA = (
+    "De qué trata la alerta: el factura_id de la factura (factura_vencida), el id de la "
+    "tarea en el timeline (tarea_vencida) o el id de la oportunidad (oportunidad_estancada); "
+    "null en los demás tipos. No cambia de un día a otro, aunque cambie el texto."
+)
+
+
 class TipoOportunidadSugerida(StrEnum):
     VIP = "vip"
     ENGAGEMENT = "engagement"

@@ -215,7 +215,14 @@ def test_alertas_de_la_cartera(cartera: None, api: httpx.Client) -> None:
     assert (todas["skip"], todas["limit"]) == (0, 100)
     filas = todas["alertas"]
     assert len(filas) == 20
-    assert set(filas[0]) == {"cliente_id", "nombre_empresa", "tipo", "severidad", "mensaje"}
+    assert set(filas[0]) == {
+        "cliente_id",
+        "nombre_empresa",
+        "tipo",
+        "severidad",
+        "mensaje",
+        "referencia_id",
+    }
     rangos = [RANGO[f["severidad"]] for f in filas]
     assert rangos == sorted(rangos)
     por_cliente: dict[str, list[tuple[str, str]]] = {}
@@ -257,6 +264,7 @@ def test_alertas_de_la_cartera(cartera: None, api: httpx.Client) -> None:
         "tipo": "factura_vencida",
         "severidad": "critica",
         "mensaje": "Factura 2025/D1 de 968,00 € sin pagar: venció el 01/07/2025, hace 203 días.",
+        "referencia_id": "d_1",  # the invoice's id: it tells the alert from its siblings
     } in filas
 
     # Filters.

@@ -172,6 +172,7 @@ def test_factura_vencida_severidad_por_dias(vence: str, severidad: str, hace: st
             severidad,
             f"Factura 2025/0123 de 2.500,00 € sin pagar: venció el {d(vence):%d/%m/%Y}, "
             f"hace {hace}.",
+            "id-2025/0123",  # what the alert is about: the invoice
         ),
     )
     assert [a.texto for a in hallazgos.acciones] == [
@@ -446,6 +447,7 @@ def test_oportunidad_estancada(
             "oportunidad_estancada",
             "media",
             f"La oportunidad «Implementación ERP» (45.000,00 €) está estancada: {motivo}.",
+            "o-Implementación ERP",
         ),
     )
     assert [a.texto for a in hallazgos.acciones] == [
@@ -463,6 +465,7 @@ def test_oportunidad_estancada(
                 "tarea_vencida",
                 "media",
                 "La tarea «Enviar presupuesto» venció el 14/12/2025 (hace 1 día).",
+                "t1",
             ),
         ),
         (
@@ -471,6 +474,7 @@ def test_oportunidad_estancada(
                 "tarea_vencida",
                 "media",
                 "La tarea «Enviar presupuesto» venció el 08/12/2025 (hace 7 días).",
+                "t1",
             ),
         ),
         (
@@ -479,6 +483,7 @@ def test_oportunidad_estancada(
                 "tarea_vencida",
                 "alta",
                 "La tarea «Enviar presupuesto» venció el 07/12/2025 (hace 8 días).",
+                "t1",
             ),
         ),
         ("2025-12-15", None),

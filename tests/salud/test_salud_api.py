@@ -528,6 +528,7 @@ def test_recalcular_vip_vip_dormido_y_perdido(db: Backend, api: httpx.Client) ->
         "severidad": "critica",
         "mensaje": "Cliente VIP dormido: Comprador 12 S.L. (LTV 12.000,00 €) no compra desde "
         "el 01/12/2025 (hace 66 días).",
+        "referencia_id": None,  # a client has one such alert: nothing to tell it from
     }
     alertas = recomendaciones(api, "comprador-12")["alertas"]
     assert alerta in alertas and alertas[0]["severidad"] == "critica"

@@ -66,6 +66,7 @@ def alertas(
             AlertaCliente.tipo,
             AlertaCliente.severidad,
             AlertaCliente.mensaje,
+            AlertaCliente.referencia_id,
         )
         .join(Cliente, Cliente.id == AlertaCliente.cliente_id)
         .where(*conditions)

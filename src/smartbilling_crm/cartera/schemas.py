@@ -7,6 +7,7 @@ from datetime import date
 from pydantic import Field
 
 from smartbilling_crm.dominio import (
+    DESCRIPCION_REFERENCIA,
     EstadoCliente,
     EstadoOportunidad,
     RiesgoImpago,
@@ -23,6 +24,7 @@ class AlertaCartera(OutputModel):
     tipo: TipoAlerta
     severidad: Severidad
     mensaje: str
+    referencia_id: str | None = Field(default=None, description=DESCRIPCION_REFERENCIA)
 
 
 class AlertaList(OutputModel):

@@ -47,6 +47,7 @@ def listar_alertas(
                 tipo=r.tipo,
                 severidad=Severidad(r.severidad),
                 mensaje=r.mensaje,
+                referencia_id=r.referencia_id,
             )
             for r in rows
         ],

@@ -26,6 +26,11 @@ class AlertaCliente(Base):
     # Severidad.rango (0 = critica ... 3 = baja): the list's sort key.
     rango: Mapped[int] = mapped_column(Integer)
     mensaje: Mapped[str] = mapped_column(Text)
+    # The id of what the alert is about, for the types a client can have several of: the
+    # invoice (factura_vencida), the task's activity (tarea_vencida), the deal
+    # (oportunidad_estancada); None for the others. What tells the alert from its siblings
+    # day after day (Hoy's snoozes, "Hecho" on a task) while its text changes.
+    referencia_id: Mapped[str | None] = mapped_column(String(64))
     posicion: Mapped[int] = mapped_column(Integer, default=0)
 
     __table_args__ = (

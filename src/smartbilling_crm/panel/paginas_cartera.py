@@ -94,6 +94,7 @@ def hecho(request: Request, ctx: ContextoDep, usuario: UsuarioDep, datos: FormDe
             datos.get("tipo", ""),
             datos.get("mensaje", ""),
             datos.get("severidad", ""),
+            datos.get("referencia_id", ""),
         )
         avisar(
             request,
@@ -121,6 +122,7 @@ def posponer(request: Request, ctx: ContextoDep, usuario: UsuarioDep, datos: For
             dias,
             datos.get("mensaje", ""),
             datos.get("severidad", ""),
+            datos.get("referencia_id", ""),
         )
         avisar(request, f"Pospuesta {formato.dias(dias)}.")
     except NoEncontrado as exc:

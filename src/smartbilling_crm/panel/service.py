@@ -14,12 +14,12 @@ from smartbilling_crm.cartera import service as cartera_service
 from smartbilling_crm.cartera.schemas import AlertaCartera, Dashboard, Pipeline
 from smartbilling_crm.clientes import service as clientes_service
 from smartbilling_crm.clientes.schemas import ClienteRead
-from smartbilling_crm.dominio import Severidad, TipoActividad, TipoAlerta
+from smartbilling_crm.dominio import REFERENCIA_DE_ALERTA, Severidad, TipoActividad, TipoAlerta
 from smartbilling_crm.facturacion import service as facturacion_service
 from smartbilling_crm.kit import formato
 from smartbilling_crm.kit import repository as base_repo
 from smartbilling_crm.kit.contexto import Contexto
-from smartbilling_crm.kit.excepciones import InvalidInputError
+from smartbilling_crm.kit.excepciones import InvalidInputError, NotFoundError
 from smartbilling_crm.models.usuario import CLAVE_MAX
 from smartbilling_crm.oportunidades import service as oportunidades_service
 from smartbilling_crm.oportunidades.schemas import OportunidadRead
@@ -60,8 +60,11 @@ def hoy(ctx: Contexto) -> Hoy:
     ocultas = panel_repo.pospuestas_vigentes(ctx.session, ctx.hoy)
 
     def pospuesta(a: AlertaCartera) -> bool:
-        for llave in ((a.cliente_id, a.tipo, clave(a.tipo, a.mensaje)), (a.cliente_id, a.tipo, "")):
-            if llave in ocultas:  # the alert, or the whole type (older snoozes)
+        # The alert, by what it is about; by its text (snoozes made before alerts named
+        # it, until they expire); or the whole type (older still).
+        claves = (clave(a.tipo, a.mensaje, a.referencia_id), clave(a.tipo, a.mensaje), "")
+        for llave in ((a.cliente_id, a.tipo, c) for c in dict.fromkeys(claves)):
+            if llave in ocultas:
                 rango = ocultas[llave]
                 # Put off at some severity: a more urgent one is news, shown again.
                 return rango is None or a.severidad.rango >= rango
@@ -84,21 +87,23 @@ def hoy(ctx: Contexto) -> Hoy:
 # The alert types a client can have several of at once, one per invoice, task or deal:
 # putting one off must leave the others (and those that come later) on Hoy. The rest a
 # client has once at most, so the type is the alert.
-VARIAS_POR_CLIENTE = frozenset(
-    {TipoAlerta.FACTURA_VENCIDA, TipoAlerta.TAREA_VENCIDA, TipoAlerta.OPORTUNIDAD_ESTANCADA}
-)
-# What a day changes in such an alert's text: its day count, always the text's last words
-# before its full stop (`salud.reglas`: "…, hace 45 días.", "… (hace 3 días).", "… desde
-# hace 20 días."); a title that says "hoy" or "hace 2 días" stays as it is.
+VARIAS_POR_CLIENTE = frozenset(REFERENCIA_DE_ALERTA)
+# A stored alert of those types names what it is about (`referencia_id`), except those
+# stored before it did, until the client's next refresh: their key is their text without
+# the day count, which a day changes: always the text's last words before its full stop
+# (`salud.reglas`: "…, hace 45 días.", "… (hace 3 días).", "… desde hace 20 días."); a
+# title that says "hoy" or "hace 2 días" stays as it is.
 _CUENTA_DE_DIAS = re.compile(r"(?:,? hace \d+ días?| \(hace \d+ días?\))(?=\.$)")
 
 
-def clave(tipo: str, mensaje: str) -> str:
-    """What tells an alert from the client's other alerts of its type, day after day: its
-    text without the day count (the invoice, task or deal it names stays); empty for a
-    type a client has once."""
+def clave(tipo: str, mensaje: str, referencia_id: str | None = None) -> str:
+    """What tells an alert from the client's other alerts of its type, day after day:
+    "#" and the id of the invoice, task or deal it is about; without one, its text without
+    the day count; empty for a type a client has once."""
     if tipo not in VARIAS_POR_CLIENTE:
         return ""
+    if referencia_id:
+        return f"#{referencia_id}"  # a rule's text never starts so
     return _CUENTA_DE_DIAS.sub("", mensaje.strip())[:CLAVE_MAX]
 
 
@@ -109,18 +114,21 @@ def posponer(
     dias: int,
     mensaje: str = "",
     severidad: str = "",
+    referencia_id: str = "",
 ) -> date:
     """Hide this alert of this client from Hoy for `dias` days, unless it becomes more
-    urgent than `severidad` (`mensaje`: its text, which tells it from the client's other
-    alerts of the type; without it, the whole type)."""
+    urgent than `severidad`. What tells it from the client's other alerts of the type:
+    `referencia_id`, else its text `mensaje`; without either, the whole type."""
     if dias not in DIAS_POSPONER:
         raise InvalidInputError("Solo se puede posponer 1, 7 o 30 días", field="dias")
     _tipo_de_alerta(tipo)
     _texto_de_alerta(mensaje)
+    _referencia(referencia_id)
     base_repo.asegurar_cliente(ctx.session, cliente_id)
     hasta = ctx.hoy + timedelta(days=dias)
     rango = Severidad(severidad).rango if severidad in set(Severidad) else None
-    panel_repo.posponer(ctx.session, cliente_id, tipo, clave(tipo, mensaje), hasta, rango)
+    llave = clave(tipo, mensaje, referencia_id)
+    panel_repo.posponer(ctx.session, cliente_id, tipo, llave, hasta, rango)
     return hasta
 
 
@@ -133,6 +141,12 @@ def _texto_de_alerta(mensaje: str) -> None:
         )
 
 
+def _referencia(referencia_id: str) -> None:
+    """The id a Hoy form sends back: an id of the API (at most 64 characters)."""
+    if len(referencia_id) > 64 or "\x00" in referencia_id:
+        raise InvalidInputError("Referencia de la alerta no válida", field="referencia_id")
+
+
 def _tipo_de_alerta(tipo: str) -> None:
     """Only an alert Hoy can show can be put off: another value hides nothing."""
     if tipo not in TIPOS_ALERTA:
@@ -140,22 +154,31 @@ def _tipo_de_alerta(tipo: str) -> None:
 
 
 def hecho(
-    ctx: Contexto, cliente_id: str, tipo: str, mensaje: str, severidad: str = ""
+    ctx: Contexto,
+    cliente_id: str,
+    tipo: str,
+    mensaje: str,
+    severidad: str = "",
+    referencia_id: str = "",
 ) -> ActividadRead:
     """ "Done": a completed task in the client's timeline, and the alert rests a week."""
     _tipo_de_alerta(tipo)
     _texto_de_alerta(mensaje)
+    _referencia(referencia_id)
     if not mensaje.strip():
         # The task's title says what was done: "Hecho:" alone tells the timeline nothing.
         raise InvalidInputError("Falta el texto de la alerta", field="mensaje")
-    if tipo == TipoAlerta.TAREA_VENCIDA and (tarea := _tarea_vencida(ctx, cliente_id, mensaje)):
+    if tipo == TipoAlerta.TAREA_VENCIDA and (
+        tarea := _tarea_vencida(ctx, cliente_id, mensaje, referencia_id)
+    ):
         # The overdue task itself is what was done: completed, not a second task beside it
         # (the pending one kept the alert coming back a week later).
-        completada = actividades_service.actualizar(
-            ctx, cliente_id, tarea.id, ActividadUpdate(completada=True)
-        )
-        posponer(ctx, cliente_id, tipo, DIAS_TRAS_HECHO, mensaje, severidad)
-        return completada
+        if not tarea.completada:
+            tarea = actividades_service.actualizar(
+                ctx, cliente_id, tarea.id, ActividadUpdate(completada=True)
+            )
+        posponer(ctx, cliente_id, tipo, DIAS_TRAS_HECHO, mensaje, severidad, referencia_id)
+        return tarea
     titulo = f"Hecho: {mensaje.strip()}"
     if len(titulo) > 200:
         titulo = titulo[:199] + "…"
@@ -164,14 +187,25 @@ def hecho(
         cliente_id,
         ActividadCreate(tipo=TipoActividad.TAREA, titulo=titulo, completada=True),
     )
-    posponer(ctx, cliente_id, tipo, DIAS_TRAS_HECHO, mensaje, severidad)
+    posponer(ctx, cliente_id, tipo, DIAS_TRAS_HECHO, mensaje, severidad, referencia_id)
     return actividad
 
 
-def _tarea_vencida(ctx: Contexto, cliente_id: str, mensaje: str) -> ActividadRead | None:
-    """The pending task an overdue-task alert names (`reglas.venta.regla_tarea_vencida`:
-    its title and due day), the oldest if two match; None if none does any more."""
+def _tarea_vencida(
+    ctx: Contexto, cliente_id: str, mensaje: str, referencia_id: str
+) -> ActividadRead | None:
+    """The task an overdue-task alert is about: by its id (`referencia_id`); for an alert
+    stored before alerts named it, the pending task its text names
+    (`reglas.venta.regla_tarea_vencida`: its title and due day), the oldest if two match,
+    among the client's first `ALERTAS_LEIDAS` pending tasks. None if none is (deleted
+    meanwhile)."""
     base_repo.asegurar_cliente(ctx.session, cliente_id)
+    if referencia_id:
+        try:
+            tarea = actividades_service.obtener(ctx.session, cliente_id, referencia_id)
+        except NotFoundError:
+            return None
+        return tarea if tarea.tipo == TipoActividad.TAREA else None
     pendientes, _ = actividades_service.listar(
         ctx.session, cliente_id, skip=0, limit=ALERTAS_LEIDAS, tipo="tarea", pendientes=True
     )

@@ -105,7 +105,12 @@ def recomendaciones(ctx: Contexto, cliente_id: str) -> RecomendacionesRead:
         cliente_id=cliente_id,
         fecha_generacion=fila.fecha_actualizacion,
         alertas=[
-            AlertaRead(tipo=a.tipo, severidad=Severidad(a.severidad), mensaje=a.mensaje)
+            AlertaRead(
+                tipo=a.tipo,
+                severidad=Severidad(a.severidad),
+                mensaje=a.mensaje,
+                referencia_id=a.referencia_id,
+            )
             for a in salud_repo.alertas(ctx.session, cliente_id)
         ],
         oportunidades=[

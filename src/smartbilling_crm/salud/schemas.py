@@ -8,6 +8,7 @@ from decimal import Decimal
 from pydantic import AliasChoices, Field
 
 from smartbilling_crm.dominio import (
+    DESCRIPCION_REFERENCIA,
     RiesgoImpago,
     SaludGeneral,
     Severidad,
@@ -104,6 +105,7 @@ class AlertaRead(OutputModel):
     tipo: TipoAlerta
     severidad: Severidad
     mensaje: str
+    referencia_id: str | None = Field(default=None, description=DESCRIPCION_REFERENCIA)
 
 
 class OportunidadSugeridaRead(OutputModel):

@@ -345,6 +345,7 @@ def filas_alertas(
             "severidad": str(alerta.severidad),
             "rango": reglas.rango(alerta.severidad),
             "mensaje": alerta.mensaje,
+            "referencia_id": alerta.referencia_id,
             "posicion": posicion,
         }
         for c, e in zip(clientes, evaluaciones, strict=True)

@@ -31,6 +31,9 @@ class Alerta:
     tipo: str
     severidad: str  # baja / media / alta / critica
     mensaje: str
+    # What the alert is about, for the types a client can have several of: the invoice's,
+    # the task's or the deal's id (`models.AlertaCliente.referencia_id`).
+    referencia_id: str | None = None
 
 
 @dataclass(frozen=True)

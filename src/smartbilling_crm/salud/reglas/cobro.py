@@ -55,6 +55,7 @@ def regla_factura_vencida(ctx: ContextoCliente) -> Hallazgos:
                 "factura_vencida",
                 severidad,
                 f"{que} sin pagar: venció el {fecha(factura.fecha_vencimiento)}, {hace(retraso)}.",
+                factura.factura_id,
             )
         )
         acciones.append(

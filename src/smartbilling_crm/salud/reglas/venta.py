@@ -178,6 +178,7 @@ def regla_oportunidad_estancada(ctx: ContextoCliente) -> Hallazgos:
                 "oportunidad_estancada",
                 Severidad.MEDIA,
                 f"La oportunidad {nombre} está estancada: {motivo}.",
+                oportunidad.id,
             )
         )
         acciones.append(
@@ -204,6 +205,7 @@ def regla_tarea_vencida(ctx: ContextoCliente) -> Hallazgos:
                 "tarea_vencida",
                 severidad,
                 f"La tarea «{tarea.titulo}» venció el {fecha(tarea.fecha)} ({hace(retraso)}).",
+                tarea.id,
             )
         )
         acciones.append(

@@ -201,7 +201,7 @@ def mantener(engine: Engine, sentencia: str) -> None:
 
 
 _ALERTAS = TABLA_ALERTAS
-_CAMPOS_ALERTA = ("tipo", "severidad", "rango", "mensaje")
+_CAMPOS_ALERTA = ("tipo", "severidad", "rango", "referencia_id", "mensaje")
 _ALERTAS_GUARDADAS = select(
     *(_ALERTAS.c[c] for c in ("id", "cliente_id", "posicion", *_CAMPOS_ALERTA))
 ).where(_ALERTAS.c.cliente_id.in_(bindparam("ids", expanding=True)))
@@ -254,8 +254,13 @@ def actualizar_alertas(session: Session, ids: Sequence[str], filas: list[dict[st
         if previa is None:
             nuevas.append(fila)
             continue
-        tipo, severidad, rango, mensaje = previa[1]
-        if (tipo, severidad, rango) != (fila["tipo"], fila["severidad"], fila["rango"]):
+        tipo, severidad, rango, referencia, mensaje = previa[1]
+        if (tipo, severidad, rango, referencia) != (
+            fila["tipo"],
+            fila["severidad"],
+            fila["rango"],
+            fila["referencia_id"],
+        ):
             cambiadas.append({"alerta_id": previa[0], **{c: fila[c] for c in _CAMPOS_ALERTA}})
         elif mensaje != fila["mensaje"]:
             textos.append((fila["mensaje"], previa[0]))

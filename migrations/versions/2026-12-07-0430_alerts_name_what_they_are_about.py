@@ -1,0 +1,33 @@
+"""an alert names the invoice, task or deal it is about
+
+Hoy told one overdue invoice, task or stalled deal of a client from another by the alert's
+text without its day count: a partial payment, an edited amount or a new reason changed
+the text, and a snoozed alert came back before its day; "Hecho" on an overdue task looked
+the task up by its title and due day. Alerts now carry the id of what they are about
+(`referencia_id`). Rows stored before stay NULL until the client's next refresh or the
+next daily recompute, which fills them in (Hoy still reads their text meanwhile).
+
+Revision ID: 5d1f7b3e9c60
+Revises: 7c2e9a41d5b3
+Create Date: 2026-12-07 04:30:00.000000+00:00
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "5d1f7b3e9c60"
+down_revision: str | None = "7c2e9a41d5b3"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("alertas_cliente") as batch:
+        batch.add_column(sa.Column("referencia_id", sa.String(length=64), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("alertas_cliente") as batch:
+        batch.drop_column("referencia_id")
