@@ -62,6 +62,11 @@ def test_export_contains_every_fact_about_the_client(
     assert {o["cliente_id"] for o in body["oportunidades"]} == {cliente["id"]}
     assert body["salud"]["cliente_id"] == cliente["id"]
     assert body["facturas"] == []
+    # What the CRM concluded about the client is about the client too: its alerts and the
+    # next steps suggested, as `/recomendaciones` gives them.
+    recomendaciones = api.get(f"/api/clientes/{cliente['id']}/recomendaciones").json()
+    assert body["recomendaciones"] == recomendaciones
+    assert "oportunidad_estancada" in {a["tipo"] for a in body["recomendaciones"]["alertas"]}
 
 
 def test_export_names_an_invoice_by_its_id_as_the_hook_does(

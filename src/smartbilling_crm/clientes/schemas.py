@@ -34,7 +34,7 @@ from smartbilling_crm.kit.schemas import (
     wire,
 )
 from smartbilling_crm.oportunidades.schemas import OportunidadRead
-from smartbilling_crm.salud.schemas import SaludRead
+from smartbilling_crm.salud.schemas import RecomendacionesRead, SaludRead
 
 # The seed's own "Crear Cliente" example: it must work unchanged.
 CLIENTE_EXAMPLE: dict[str, Any] = {
@@ -182,6 +182,8 @@ class ExportacionCliente(OutputModel):
     oportunidades: list[OportunidadRead]
     facturas: list[FacturaRead]
     salud: SaludRead
+    # What the CRM concluded about the client: its alerts, suggested deals and next steps.
+    recomendaciones: RecomendacionesRead
 
 
 class OrdenarClientesPor(StrEnum):

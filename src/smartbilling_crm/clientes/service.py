@@ -253,6 +253,7 @@ def exportar(ctx: Contexto, cliente_id: str) -> ExportacionCliente:
         oportunidades=oportunidades_service.de_cliente(ctx.session, cliente_id),
         facturas=facturacion_service.de_cliente(ctx.session, cliente_id),
         salud=salud_service.salud(ctx, cliente_id),
+        recomendaciones=salud_service.recomendaciones(ctx, cliente_id),
     )
 
 
