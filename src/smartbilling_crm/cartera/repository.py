@@ -315,8 +315,9 @@ def contar_esperadas(session: Session, desde: date, hasta: date) -> int:
 PERDIDO_DEL_TODO = 100
 
 
-def clientes_en_riesgo(session: Session, limit: int) -> Sequence[Any]:
-    """The clients most at risk of leaving that are not lost yet, most at risk first."""
+def clientes_en_riesgo(session: Session, limit: int, desde: int) -> Sequence[Any]:
+    """The clients most at risk of leaving, a score of `desde` or more, that are not lost
+    yet, most at risk first."""
     return session.execute(
         select(
             Cliente.id,
@@ -328,7 +329,7 @@ def clientes_en_riesgo(session: Session, limit: int) -> Sequence[Any]:
         )
         .join(SaludCliente, SaludCliente.cliente_id == Cliente.id)
         .where(
-            SaludCliente.riesgo_perdida_score > 0,
+            SaludCliente.riesgo_perdida_score >= desde,
             SaludCliente.riesgo_perdida_score < PERDIDO_DEL_TODO,
             Cliente.estado != EstadoCliente.CLIENTE_PERDIDO,
         )

@@ -24,8 +24,10 @@ from smartbilling_crm.cartera.schemas import (
 )
 from smartbilling_crm.dominio import EstadoCliente, EstadoOportunidad, Severidad
 from smartbilling_crm.kit.contexto import Contexto
+from smartbilling_crm.salud.motor.hechos import PERDIDA_MEDIO
 
-CLIENTES_EN_RIESGO = 5
+CLIENTES_EN_RIESGO = 5  # the dashboard's clients most at risk: at most this many,
+# from the churn score's medio band up (PERDIDA_MEDIO, 30): a client at 7/100 is not at risk
 PROXIMAS_FACTURAS = 10
 DIAS_PROXIMAS = 7
 
@@ -129,7 +131,9 @@ def _dashboard(
                 riesgo_impago=r.riesgo_impago_nivel,
                 salud_general=r.salud_general,
             )
-            for r in cartera_repo.clientes_en_riesgo(ctx.session, CLIENTES_EN_RIESGO)
+            for r in cartera_repo.clientes_en_riesgo(
+                ctx.session, CLIENTES_EN_RIESGO, desde=PERDIDA_MEDIO
+            )
         ],
         facturas_esperadas_7_dias=n_esperadas,
         proximas_facturas=[
