@@ -46,8 +46,10 @@ SCALE ?= 10000
 bench: $(STAMP)
 	$(BIN)/python bench/run.py --scale $(SCALE) $(ARGS)
 
-# The purchase and payment models judged on two public ledgers (bench/datos/); writes
-# bench/BACKTEST.md. `make backtest ARGS="--servicio http://127.0.0.1:8000"` also reads a running service.
+# The purchase and payment models judged on two public ledgers (bench/datos/), the
+# engine's functions and this checkout's service over HTTP (two started on new SQLite
+# files); writes bench/BACKTEST.md. `ARGS="--servicio http://127.0.0.1:8000"` reads a
+# running service instead; `ARGS=--sin-servicio` starts none.
 backtest: $(STAMP)
 	$(BIN)/python bench/backtest.py $(ARGS)
 

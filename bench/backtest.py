@@ -1,7 +1,8 @@
 """Backtest of the purchase and payment models on public ledgers (contract §7–§8).
 
-    python bench/backtest.py                      # offline: CDNOW and IBM, writes BACKTEST.md
-    python bench/backtest.py --servicio URL       # also the figures of a running service
+    python bench/backtest.py                      # CDNOW and IBM, writes BACKTEST.md
+    python bench/backtest.py --servicio URL       # the `servicio` column from a running service
+    python bench/backtest.py --sin-servicio       # offline: the engine's functions alone
 
 CDNOW (purchases): calibration = purchases up to 1997-09-30; holdout = the next 90 and 273
 days. Scorers, side by side:
@@ -11,7 +12,9 @@ days. Scorers, side by side:
   lifetimes Gamma-Gamma over repeat purchases (population mean for one-time buyers);
 - `motor`: `smartbilling_crm.salud.motor.compras` through its public API;
 - `reglas v1`: the §4 rules of `services/salud.py` (median cadence), as the service shipped;
-- `servicio` (with `--servicio`): the figures the running service answers.
+- `servicio`: the figures the service answers over HTTP. By default two services of this
+  checkout are started on new SQLite files, one per ledger (`servicios_propios`); with
+  `--servicio URL` those running there; none with `--sin-servicio`.
 
 IBM (payments): ledger up to 2013-06-30 (invoices issued up to then, payments known up to
 then); label = the customer pays more than half of its invoices issued after the cut late.
@@ -20,12 +23,15 @@ then); label = the customer pays more than half of its invoices issued after the
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
+import dataclasses
 import platform
 import sys
+import tempfile
 import time
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -57,6 +63,7 @@ CORTE_IBM = date(2013, 6, 30)
 HORIZONTES = (90, 273)
 DEV_API_KEY = "dev-crm-key-cambiame"
 NIVELES = {"bajo": 0, "medio": 1, "alto": 2, "critico": 3}
+SERVICIOS_PROPIOS = "this checkout, two services on new SQLite files (CDNOW, IBM)"
 
 
 # ---------------------------------------------------------------- metrics
@@ -731,6 +738,30 @@ def cifras_del_servicio(
     return Cifras("servicio", churn, ingresos, None, url), niveles, probs
 
 
+@contextlib.contextmanager
+def servicios_propios() -> Iterator[tuple[str, str, str]]:
+    """Two services of this checkout, each on a new SQLite file migrated to head: one for
+    the CD shop's purchases, one for IBM's receivables (two businesses, two portfolios:
+    `cifras_del_servicio`). Yields both addresses and their API key; stopped and deleted
+    after."""
+    import driver  # bench/: uvicorn on a free port, as `make bench` starts it
+
+    from smartbilling_crm.kit.db import migrate
+
+    with (
+        tempfile.TemporaryDirectory(prefix="crm-backtest-") as carpeta,
+        contextlib.ExitStack() as pila,
+    ):
+        urls = []
+        for negocio in ("compras", "cobros"):
+            url = f"sqlite:///{carpeta}/{negocio}.db"
+            migrate(url)
+            log = Path(carpeta) / f"{negocio}.log"
+            app = "smartbilling_crm.main:app"
+            urls.append(pila.enter_context(driver.servidor(app, driver.crm_env(url), log)).url)
+        yield urls[0], urls[1], driver.API_KEY
+
+
 # ---------------------------------------------------------------- report
 
 
@@ -967,7 +998,14 @@ ranks like the old one within 0.01. With only 50 customers, one customer moves a
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--servicio", metavar="URL", help="also read a running service")
+    parser.add_argument(
+        "--servicio",
+        metavar="URL",
+        help="read a running service (default: start two of this checkout on new SQLite files)",
+    )
+    parser.add_argument(
+        "--sin-servicio", action="store_true", help="no service: the engine's functions alone"
+    )
     parser.add_argument(
         "--servicio-cobros",
         metavar="URL",
@@ -995,10 +1033,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     }
 
     probs_servicio: dict[str, np.ndarray] | None = None
-    if args.servicio:
-        servicio, niveles_servicio, probs = cifras_del_servicio(
-            args.servicio, cdnow, ibm, url_cobros=args.servicio_cobros, api_key=args.api_key
-        )
+    if args.servicio or not args.sin_servicio:
+        with contextlib.ExitStack() as pila:
+            url, url_cobros, api_key = args.servicio, args.servicio_cobros, args.api_key
+            if not url:
+                url, url_cobros, api_key = pila.enter_context(servicios_propios())
+            servicio, niveles_servicio, probs = cifras_del_servicio(
+                url, cdnow, ibm, url_cobros=url_cobros, api_key=api_key
+            )
+        if not args.servicio:
+            servicio = dataclasses.replace(servicio, nota=SERVICIOS_PROPIOS)
         cifras.append(servicio)
         niveles_por_fuente["servicio"] = niveles_servicio
         probs_servicio = {"servicio": probs}
