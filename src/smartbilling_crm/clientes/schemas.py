@@ -79,6 +79,10 @@ ESTADO_A_MANO = (
     "Solo `cliente_perdido` (se marca a mano; una factura nueva lo reactiva): el resto de "
     "estados los calcula el sistema"
 )
+ESTADO_EN_PATCH = (
+    f"{ESTADO_A_MANO}. null devuelve el estado al sistema, que lo calcula de nuevo con los "
+    "datos del cliente: deshace un `cliente_perdido` marcado por error"
+)
 
 
 class ClienteCreate(_ClienteFields):
@@ -101,7 +105,8 @@ class ClienteUpdate(_ClienteFields):
     # Fields whose column is NOT NULL may be left out but not emptied: not nullable here.
     nombre_empresa: Text200 = omitible()
     email: EmailIn = omitible()
-    estado: EstadoClienteManualIn = omitible(description=ESTADO_A_MANO)
+    # The exception: null gives the state back to the system (undoes `cliente_perdido`).
+    estado: EstadoClienteManualIn | None = omitible(description=ESTADO_EN_PATCH)
     fecha_primer_contacto: LocalDatetime = omitible()
 
 

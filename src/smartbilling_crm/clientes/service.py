@@ -88,6 +88,16 @@ def _estado_a_mano(estado: str) -> None:
         )
 
 
+def _estado_del_sistema(cliente: Cliente) -> str:
+    """What `estado: null` leaves before the client's refresh works its state out again: a
+    client marked lost (by hand, or by mistake: it had no way back but a new invoice)
+    starts from `prospecto`, which the lifecycle rule (`salud.motor.metricas.calcular_estado`)
+    turns into what its purchases say; any other state is the system's already."""
+    if cliente.estado == EstadoCliente.CLIENTE_PERDIDO:
+        return str(EstadoCliente.PROSPECTO)
+    return cliente.estado
+
+
 def _primer_contacto_pasado(ctx: Contexto, instante: datetime | None) -> None:
     """A first contact is something that happened: not after today (business calendar,
     so any hour of today is accepted). A date typed wrong (2999) otherwise stayed for good."""
@@ -135,10 +145,13 @@ def crear(ctx: Contexto, data: ClienteCreate) -> ClienteRead:
 
 
 def modificar(ctx: Contexto, cliente_id: str, data: ClienteUpdate) -> Cliente:
-    """Apply a partial update; `estado` only accepts `cliente_perdido` (set by hand)."""
+    """Apply a partial update; `estado` only accepts `cliente_perdido` (set by hand), or
+    null: the state is the system's again (`_estado_del_sistema`)."""
     cliente = base_repo.cliente_o_404(ctx.session, cliente_id)
-    changes = cambios(data, Cliente)
-    if "estado" in changes:
+    changes = cambios(data, Cliente, nulo_con_sentido={"estado"})
+    if changes.get("estado", "") is None:
+        changes["estado"] = _estado_del_sistema(cliente)
+    elif "estado" in changes:
         _estado_a_mano(changes["estado"])
     if "fecha_primer_contacto" in changes:
         _primer_contacto_pasado(ctx, changes["fecha_primer_contacto"])
