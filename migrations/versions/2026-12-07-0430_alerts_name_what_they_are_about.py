@@ -23,11 +23,14 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
+# Plain ALTER TABLE on both engines, not a batch: on SQLite a batch's drop_column rebuilds
+# the table, and the rebuild dropped its three counter triggers (the dashboard's alert
+# counts then drifted for good). SQLite 3.35+ drops a column in place.
+
+
 def upgrade() -> None:
-    with op.batch_alter_table("alertas_cliente") as batch:
-        batch.add_column(sa.Column("referencia_id", sa.String(length=64), nullable=True))
+    op.add_column("alertas_cliente", sa.Column("referencia_id", sa.String(length=64)))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("alertas_cliente") as batch:
-        batch.drop_column("referencia_id")
+    op.drop_column("alertas_cliente", "referencia_id")
