@@ -5,6 +5,7 @@ back, or made "Hecho" miss the task. On SQLite and PostgreSQL, at a fixed date."
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -41,6 +42,11 @@ def _de_cartera(api: httpx.Client, cliente_id: str, tipo: str) -> dict[str, Any]
     filas = api.get("/api/alertas", params={"tipo": tipo, "limit": 100}).json()["alertas"]
     (fila,) = [a for a in filas if a["cliente_id"] == cliente_id]
     return dict(fila)
+
+
+def _ofrecida(panel: httpx.Client, referencia_id: str) -> bool:
+    """Whether Hoy offers Hecho and Posponer for the alert about this invoice, task or deal."""
+    return f'name="referencia_id" value="{referencia_id}"' in panel.get("/").text
 
 
 def _con_todo(db: Backend, api: httpx.Client) -> dict[str, str]:
@@ -128,3 +134,44 @@ def test_done_on_an_overdue_task_completes_it_even_after_its_title_changed(
     tareas = api.get("/api/clientes/c_ref/actividades", params={"tipo": "tarea"}).json()
     assert [(t["titulo"], t["completada"]) for t in tareas] == [("Llamar a Marta", True)]
     assert all(a["tipo"] != "tarea_vencida" for a in _alertas(api, "c_ref"))
+
+
+def test_done_on_a_task_deleted_meanwhile_says_so_and_records_nothing(
+    panel: httpx.Client, db: Backend, api: httpx.Client
+) -> None:
+    """It recorded a completed "Hecho: La tarea …" entry for a task that no longer existed."""
+    ids = _con_todo(db, api)
+    alerta = _de_cartera(api, "c_ref", "tarea_vencida")
+    assert api.delete(f"/api/clientes/c_ref/actividades/{ids['tarea']}").status_code == 204
+    campos = {k: alerta[k] for k in ("cliente_id", "tipo", "mensaje", "severidad", "referencia_id")}
+    respuesta = enviar(panel, "/", "/hoy/hecho", campos)
+    assert respuesta.status_code == 404
+    assert "La tarea de esta alerta ya no existe" in respuesta.text
+    assert api.get("/api/clientes/c_ref/actividades", params={"tipo": "tarea"}).json() == []
+
+
+def test_the_latest_snooze_wins(panel: httpx.Client, db: Backend, api: httpx.Client) -> None:
+    """An invoice put off for 30 days at "media" comes back when it turns "alta"; put off
+    again for 1 day, it shows the next day (the first snooze's end used to win: weeks)."""
+    db.clock.set(HOY)
+    crear_cliente(api, "c_sev", "Severidad S.L.")
+    reciente = {**VENCIDA, "factura_id": "f_sev", "cliente_id": "c_sev", "numero": "2026/SEV"}
+    reciente |= {"fecha_emision": "2025-12-10", "fecha_vencimiento": "2026-01-10"}
+    assert send(api, evento("emitida", **reciente), now=HOY).status_code == 200
+    alerta = _de_cartera(api, "c_sev", "factura_vencida")
+    assert alerta["severidad"] == "media"  # 10 days overdue
+    campos = {k: alerta[k] for k in ("cliente_id", "tipo", "mensaje", "severidad", "referencia_id")}
+    aviso = enviar(panel, "/", "/hoy/posponer", campos | {"dias": "30"})
+    assert aviso.status_code == 303
+    assert "Pospuesta 30 días: vuelve a Hoy el 19/02/2026." in panel.get("/").text
+    assert not _ofrecida(panel, "f_sev")
+
+    db.clock.set(HOY + timedelta(days=6))  # 16 days overdue: alta, more urgent: back
+    assert api.post("/api/salud/recalcular").status_code in (200, 202)
+    alerta = _de_cartera(api, "c_sev", "factura_vencida")
+    assert alerta["severidad"] == "alta" and _ofrecida(panel, "f_sev")
+    campos = {k: alerta[k] for k in ("cliente_id", "tipo", "mensaje", "severidad", "referencia_id")}
+    enviar(panel, "/", "/hoy/posponer", campos | {"dias": "1"})
+    assert not _ofrecida(panel, "f_sev")
+    db.clock.set(HOY + timedelta(days=7))
+    assert _ofrecida(panel, "f_sev")

@@ -180,8 +180,8 @@ def test_done_and_snooze_from_hoy(panel: httpx.Client, db: Backend, api: httpx.C
         {"cliente_id": otra["cliente_id"], "tipo": otra["tipo"], "dias": "1"},
     )
     assert not _en_hoy(panel.get("/").text, otra["cliente_id"], otra["tipo"])
-    # Tomorrow is still within the snooze; the day after it is back.
-    db.clock.set(datetime.now(UTC) + timedelta(days=2))
+    # Put off for 1 day: back tomorrow (it used to stay hidden through tomorrow too).
+    db.clock.set(datetime.now(UTC) + timedelta(days=1))
     assert _en_hoy(panel.get("/").text, otra["cliente_id"], otra["tipo"])
 
 

@@ -40,7 +40,7 @@ def test_hoy_counts_one_open_opportunity_and_one_snoozed_alert_in_the_singular(
     alerta = api.get("/api/alertas", params={"limit": 1}).json()["alertas"][0]
     enviar(panel, "/", "/hoy/posponer", {"cliente_id": c, "tipo": alerta["tipo"], "dias": "1"})
     hoy = _texto(panel.get("/").text)
-    assert "Pospuesta 1 día." in hoy
+    assert "Pospuesta 1 día: vuelve a Hoy el " in hoy
     assert "1 pospuesta no se muestra." in hoy
 
 

@@ -26,7 +26,8 @@ class Usuario(Base):
 
 
 class AlertaPospuesta(Base):
-    """ "Later": one alert of one client is hidden from Hoy until `hasta` (inclusive).
+    """ "Later": one alert of one client is hidden from Hoy until `hasta` (inclusive: the
+    last day hidden; it shows again the day after).
 
     `clave` tells it from the client's other alerts of its type (`panel.service.clave`:
     an overdue invoice, a task, an opportunity each have their own); empty, every alert

@@ -113,7 +113,7 @@ def hecho(request: Request, ctx: ContextoDep, usuario: UsuarioDep, datos: FormDe
 def posponer(request: Request, ctx: ContextoDep, usuario: UsuarioDep, datos: FormDep) -> Response:
     dias = entero(datos.get("dias"), 0, 0, 10_000)
     try:
-        ejecutar(
+        vuelve = ejecutar(
             ctx,
             panel_service.posponer,
             ctx,
@@ -124,7 +124,7 @@ def posponer(request: Request, ctx: ContextoDep, usuario: UsuarioDep, datos: For
             datos.get("severidad", ""),
             datos.get("referencia_id", ""),
         )
-        avisar(request, f"Pospuesta {formato.dias(dias)}.")
+        avisar(request, f"Pospuesta {formato.dias(dias)}: vuelve a Hoy el {formato.fecha(vuelve)}.")
     except NoEncontrado as exc:
         return _no_encontrado_en_hoy(request, usuario, exc.resumen)
     except ErroresFormulario as exc:

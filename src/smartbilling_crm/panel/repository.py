@@ -32,6 +32,8 @@ def posponer(
         fila = AlertaPospuesta(cliente_id=cliente_id, tipo=tipo, clave=clave, hasta=hasta)
         session.add(fila)
     else:
-        fila.hasta = max(fila.hasta, hasta)
+        # The latest choice wins: an alert put off for 30 days that came back more urgent
+        # and is put off for 1 day shows again tomorrow, not when the first snooze ends.
+        fila.hasta = hasta
     fila.rango = rango  # the severity it was put off at, the latest time
     session.flush()

@@ -117,7 +117,8 @@ def posponer(
     referencia_id: str = "",
 ) -> date:
     """Hide this alert of this client from Hoy for `dias` days, unless it becomes more
-    urgent than `severidad`. What tells it from the client's other alerts of the type:
+    urgent than `severidad`: it shows again on the day returned (1 day: tomorrow; 7: the
+    same weekday next week). What tells it from the client's other alerts of the type:
     `referencia_id`, else its text `mensaje`; without either, the whole type."""
     if dias not in DIAS_POSPONER:
         raise InvalidInputError("Solo se puede posponer 1, 7 o 30 días", field="dias")
@@ -125,11 +126,12 @@ def posponer(
     _texto_de_alerta(mensaje)
     _referencia(referencia_id)
     base_repo.asegurar_cliente(ctx.session, cliente_id)
-    hasta = ctx.hoy + timedelta(days=dias)
+    vuelve = ctx.hoy + timedelta(days=dias)
     rango = Severidad(severidad).rango if severidad in set(Severidad) else None
     llave = clave(tipo, mensaje, referencia_id)
-    panel_repo.posponer(ctx.session, cliente_id, tipo, llave, hasta, rango)
-    return hasta
+    # Stored as the last day it is hidden: "1 día" hid it through tomorrow as well.
+    panel_repo.posponer(ctx.session, cliente_id, tipo, llave, vuelve - timedelta(days=1), rango)
+    return vuelve
 
 
 def _texto_de_alerta(mensaje: str) -> None:
@@ -197,14 +199,16 @@ def _tarea_vencida(
     """The task an overdue-task alert is about: by its id (`referencia_id`); for an alert
     stored before alerts named it, the pending task its text names
     (`reglas.venta.regla_tarea_vencida`: its title and due day), the oldest if two match,
-    among the client's first `ALERTAS_LEIDAS` pending tasks. None if none is (deleted
-    meanwhile)."""
+    among the client's first `ALERTAS_LEIDAS` pending tasks, None if none matches. A task
+    deleted since (by its id) is a `NotFoundError`."""
     base_repo.asegurar_cliente(ctx.session, cliente_id)
     if referencia_id:
         try:
             tarea = actividades_service.obtener(ctx.session, cliente_id, referencia_id)
         except NotFoundError:
-            return None
+            # Deleted since the page was read (its alert went with it): nothing was done
+            # to it, and a "Hecho:" entry would record a task that no longer exists.
+            raise NotFoundError("La tarea de esta alerta ya no existe") from None
         return tarea if tarea.tipo == TipoActividad.TAREA else None
     pendientes, _ = actividades_service.listar(
         ctx.session, cliente_id, skip=0, limit=ALERTAS_LEIDAS, tipo="tarea", pendientes=True
