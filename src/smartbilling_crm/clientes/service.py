@@ -83,7 +83,7 @@ def _estado_a_mano(estado: str) -> None:
     if estado != EstadoCliente.CLIENTE_PERDIDO:
         raise InvalidInputError(
             "El estado lo calcula el sistema; a mano solo puede marcarse 'cliente_perdido' "
-            "(una factura nueva lo reactiva)",
+            "(una factura nueva lo reactiva), o null para que el sistema lo calcule de nuevo",
             field="estado",
         )
 
