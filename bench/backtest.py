@@ -27,6 +27,7 @@ import contextlib
 import csv
 import dataclasses
 import platform
+import signal
 import sys
 import tempfile
 import time
@@ -758,7 +759,15 @@ def servicios_propios() -> Iterator[tuple[str, str, str]]:
             migrate(url)
             log = Path(carpeta) / f"{negocio}.log"
             app = "smartbilling_crm.main:app"
-            urls.append(pila.enter_context(driver.servidor(app, driver.crm_env(url), log)).url)
+            try:
+                servicio = driver.servidor(app, driver.crm_env(url), log, sesion_propia=True)
+                urls.append(pila.enter_context(servicio).url)
+            except RuntimeError as exc:
+                # Its log goes with the temporary directory: what it said, here.
+                dijo = log.read_text(errors="replace")[-3000:] if log.exists() else ""
+                raise RuntimeError(
+                    f"el servicio de {negocio} no arrancó ({exc}):\n{dijo}"
+                ) from None
         yield urls[0], urls[1], driver.API_KEY
 
 
@@ -1011,9 +1020,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         metavar="URL",
         help="a second service (its own database) for the IBM receivables; default --servicio",
     )
-    parser.add_argument("--api-key", default=DEV_API_KEY)
+    parser.add_argument("--api-key", help=f"of --servicio (default {DEV_API_KEY})")
     parser.add_argument("--salida", type=Path, default=RAIZ / "BACKTEST.md")
     args = parser.parse_args(argv)
+    if not args.servicio and (args.servicio_cobros or args.api_key):
+        parser.error("--servicio-cobros y --api-key son de --servicio (un servicio en marcha)")
+    if args.servicio and args.sin_servicio:
+        parser.error("--servicio y --sin-servicio se excluyen")
     inicio = time.perf_counter()
 
     cdnow = cargar_cdnow()
@@ -1035,7 +1048,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     probs_servicio: dict[str, np.ndarray] | None = None
     if args.servicio or not args.sin_servicio:
         with contextlib.ExitStack() as pila:
-            url, url_cobros, api_key = args.servicio, args.servicio_cobros, args.api_key
+            url, url_cobros = args.servicio, args.servicio_cobros
+            api_key = args.api_key or DEV_API_KEY
             if not url:
                 url, url_cobros, api_key = pila.enter_context(servicios_propios())
             servicio, niveles_servicio, probs = cifras_del_servicio(
@@ -1077,5 +1091,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
+def _terminar(senal: int, _marco: object) -> None:
+    """SIGTERM (a cancelled job) unwinds like Ctrl-C: the services started here are
+    stopped and their temporary databases deleted (`servicios_propios`)."""
+    raise SystemExit(128 + senal)
+
+
 if __name__ == "__main__":
-    raise SystemExit(main())
+    signal.signal(signal.SIGTERM, _terminar)
+    try:
+        raise SystemExit(main())
+    except KeyboardInterrupt:
+        print("Interrumpido: no se ha escrito el informe.", file=sys.stderr)
+        raise SystemExit(130) from None

@@ -64,7 +64,15 @@ class Servidor:
     """One uvicorn process on a free port (`workers` > 1: a master and its worker
     processes); `peak_rss_mb` reads the largest VmHWM of the workers from /proc."""
 
-    def __init__(self, app: str, env: dict[str, str], log: Path, workers: int = 1) -> None:
+    def __init__(
+        self,
+        app: str,
+        env: dict[str, str],
+        log: Path,
+        workers: int = 1,
+        *,
+        sesion_propia: bool = False,
+    ) -> None:
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
             self.port = sock.getsockname()[1]
@@ -89,8 +97,15 @@ class Servidor:
             cwd=BENCH,
             stdout=subprocess.DEVNULL,
             stderr=log.open("ab"),
+            # Out of the terminal's process group: Ctrl-C reaches the caller alone, which
+            # stops the server itself (a server killed first made its last request fail).
+            start_new_session=sesion_propia,
         )
-        self._wait()
+        try:
+            self._wait()
+        except BaseException:  # not started, or interrupted while starting: not left behind
+            self.stop()
+            raise
 
     @property
     def url(self) -> str:
@@ -171,8 +186,10 @@ def crm_env(database_url: str) -> dict[str, str]:
 
 
 @contextmanager
-def servidor(app: str, env: dict[str, str], log: Path, workers: int = 1) -> Iterator[Servidor]:
-    server = Servidor(app, env, log, workers)
+def servidor(
+    app: str, env: dict[str, str], log: Path, workers: int = 1, *, sesion_propia: bool = False
+) -> Iterator[Servidor]:
+    server = Servidor(app, env, log, workers, sesion_propia=sesion_propia)
     try:
         yield server
     finally:
