@@ -46,3 +46,12 @@ def test_a_client_marked_lost_by_mistake_gets_its_state_back(
     crear_cliente(api, "nada", "Nada S.L.")
     api.patch("/api/clientes/nada", json={"estado": "cliente_perdido"})
     assert api.patch("/api/clientes/nada", json={"estado": None}).json()["estado"] == "prospecto"
+
+    # Anything else: the refusal says what may be sent, null included.
+    for valor in ("jubilado", "", "vip"):
+        response = api.patch("/api/clientes/nada", json={"estado": valor})
+        assert response.status_code == 422, response.text
+        (error,) = response.json()["errors"]
+        assert error["campo"] == "estado"
+        assert "solo puede marcarse 'cliente_perdido'" in error["mensaje"]
+        assert "null" in error["mensaje"]

@@ -75,11 +75,29 @@ TipoActividadManualIn = Annotated[
     ),
 ]
 EstadoOportunidadIn = Annotated[EstadoOportunidad, _accept_ascii(EstadoOportunidad)]
+
+
 # The one state a client is put in by hand (create and PATCH): the other states parse, so
 # the service can refuse them with a 422 that says why, but the schema offers only this one.
+def _estado_a_mano(value: Any) -> Any:
+    """As `_accept_ascii`; a text that is no state at all is refused saying what may be
+    sent (the enum's own message listed all five states, four of which the service then
+    refuses)."""
+    if isinstance(value, str):
+        estado = _ESTADOS.get(fold(value.strip()))
+        if estado is None:
+            raise ValueError(
+                "valor no admitido: a mano solo puede marcarse 'cliente_perdido', o null "
+                "para que el sistema calcule el estado"
+            )
+        return estado
+    return value
+
+
+_ESTADOS = {fold(member.value): member for member in EstadoCliente}
 EstadoClienteManualIn = Annotated[
     EstadoCliente,
-    _accept_ascii(EstadoCliente),
+    BeforeValidator(_estado_a_mano),
     WithJsonSchema({"type": "string", "enum": [EstadoCliente.CLIENTE_PERDIDO.value]}),
 ]
 
