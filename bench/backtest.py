@@ -1092,13 +1092,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _terminar(senal: int, _marco: object) -> None:
-    """SIGTERM (a cancelled job) unwinds like Ctrl-C: the services started here are
-    stopped and their temporary databases deleted (`servicios_propios`)."""
+    """SIGTERM (a cancelled job) and SIGHUP (a closed terminal) unwind like Ctrl-C: the
+    services started here are stopped and their temporary databases deleted
+    (`servicios_propios`). Killed outright, the services still go (`driver`: they die with
+    their parent); the temporary directory stays."""
     raise SystemExit(128 + senal)
 
 
 if __name__ == "__main__":
     signal.signal(signal.SIGTERM, _terminar)
+    signal.signal(signal.SIGHUP, _terminar)  # the terminal closed
     try:
         raise SystemExit(main())
     except KeyboardInterrupt:

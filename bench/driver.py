@@ -9,9 +9,12 @@ prepared up front.
 from __future__ import annotations
 
 import asyncio
+import ctypes
+import ctypes.util
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -99,7 +102,10 @@ class Servidor:
             stderr=log.open("ab"),
             # Out of the terminal's process group: Ctrl-C reaches the caller alone, which
             # stops the server itself (a server killed first made its last request fail).
+            # Then a signal to the whole job no longer reaches it: it dies with its caller
+            # instead, however that goes (SIGKILL, a closed terminal).
             start_new_session=sesion_propia,
+            preexec_fn=_morir_con_el_padre if sesion_propia else None,
         )
         try:
             self._wait()
@@ -137,6 +143,19 @@ class Servidor:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
+
+
+def _morir_con_el_padre() -> None:
+    """In the child, before exec (Linux): SIGTERM when the process that started it ends.
+    Elsewhere nothing (the caller's own cleanup is all there is)."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):
+        pass
+
+
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 def peak_rss_mb(pid: int) -> float:

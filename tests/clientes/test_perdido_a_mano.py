@@ -48,7 +48,7 @@ def test_a_client_marked_lost_by_mistake_gets_its_state_back(
     assert api.patch("/api/clientes/nada", json={"estado": None}).json()["estado"] == "prospecto"
 
     # Anything else: the refusal says what may be sent, null included.
-    for valor in ("jubilado", "", "vip"):
+    for valor in ("jubilado", "", "vip", 5, True, ["cliente_perdido"]):
         response = api.patch("/api/clientes/nada", json={"estado": valor})
         assert response.status_code == 422, response.text
         (error,) = response.json()["errors"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import html
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 import httpx
@@ -180,8 +180,11 @@ def test_done_and_snooze_from_hoy(panel: httpx.Client, db: Backend, api: httpx.C
         {"cliente_id": otra["cliente_id"], "tipo": otra["tipo"], "dias": "1"},
     )
     assert not _en_hoy(panel.get("/").text, otra["cliente_id"], otra["tipo"])
-    # Put off for 1 day: back tomorrow (it used to stay hidden through tomorrow too).
-    db.clock.set(datetime.now(UTC) + timedelta(days=1))
+    # Put off for 1 day: back tomorrow (it used to stay hidden through tomorrow too). Noon
+    # of Madrid's next day, not 24 hours on: the day the clocks go back has 25.
+    madrid = db.app.state.settings.tz
+    manana = datetime.now(madrid).date() + timedelta(days=1)
+    db.clock.set(datetime.combine(manana, time(12), tzinfo=madrid))
     assert _en_hoy(panel.get("/").text, otra["cliente_id"], otra["tipo"])
 
 

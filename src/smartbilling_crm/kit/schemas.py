@@ -83,15 +83,13 @@ def _estado_a_mano(value: Any) -> Any:
     """As `_accept_ascii`; a text that is no state at all is refused saying what may be
     sent (the enum's own message listed all five states, four of which the service then
     refuses)."""
-    if isinstance(value, str):
-        estado = _ESTADOS.get(fold(value.strip()))
-        if estado is None:
-            raise ValueError(
-                "valor no admitido: a mano solo puede marcarse 'cliente_perdido', o null "
-                "para que el sistema calcule el estado"
-            )
-        return estado
-    return value
+    estado = _ESTADOS.get(fold(value.strip())) if isinstance(value, str) else None
+    if value is not None and estado is None:  # a number, a list... or no state's name
+        raise ValueError(
+            "valor no admitido: a mano solo puede marcarse 'cliente_perdido', o null "
+            "para que el sistema calcule el estado"
+        )
+    return estado
 
 
 _ESTADOS = {fold(member.value): member for member in EstadoCliente}
