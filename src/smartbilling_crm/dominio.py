@@ -104,13 +104,11 @@ class TipoAlerta(StrEnum):
     INACTIVIDAD = "inactividad"
 
 
-# What an alert of these types is about is named by its `referencia_id` (the others have
-# none): the invoice's `factura_id`, the task's activity id, the deal's id.
-REFERENCIA_DE_ALERTA = {
-    TipoAlerta.FACTURA_VENCIDA: "factura",
-    TipoAlerta.TAREA_VENCIDA: "tarea",
-    TipoAlerta.OPORTUNIDAD_ESTANCADA: "oportunidad",
-}
+# The alert types whose `referencia_id` names what they are about (the others have none):
+# the invoice's `factura_id`, the task's activity id, the deal's id.
+TIPOS_CON_REFERENCIA = frozenset(
+    {TipoAlerta.FACTURA_VENCIDA, TipoAlerta.TAREA_VENCIDA, TipoAlerta.OPORTUNIDAD_ESTANCADA}
+)
 DESCRIPCION_REFERENCIA = (
     "De qué trata la alerta: el factura_id de la factura (factura_vencida), el id de la "
     "tarea en el timeline (tarea_vencida) o el id de la oportunidad (oportunidad_estancada); "

@@ -77,8 +77,6 @@ TipoActividadManualIn = Annotated[
 EstadoOportunidadIn = Annotated[EstadoOportunidad, _accept_ascii(EstadoOportunidad)]
 
 
-# The one state a client is put in by hand (create and PATCH): the other states parse, so
-# the service can refuse them with a 422 that says why, but the schema offers only this one.
 def _estado_a_mano(value: Any) -> Any:
     """As `_accept_ascii`; a text that is no state at all is refused saying what may be
     sent (the enum's own message listed all five states, four of which the service then
@@ -93,6 +91,8 @@ def _estado_a_mano(value: Any) -> Any:
 
 
 _ESTADOS = {fold(member.value): member for member in EstadoCliente}
+# The one state a client is put in by hand (create and PATCH): the other states parse, so
+# the service can refuse them with a 422 that says why, but the schema offers only this one.
 EstadoClienteManualIn = Annotated[
     EstadoCliente,
     BeforeValidator(_estado_a_mano),

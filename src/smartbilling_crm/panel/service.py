@@ -14,7 +14,7 @@ from smartbilling_crm.cartera import service as cartera_service
 from smartbilling_crm.cartera.schemas import AlertaCartera, Dashboard, Pipeline
 from smartbilling_crm.clientes import service as clientes_service
 from smartbilling_crm.clientes.schemas import ClienteRead
-from smartbilling_crm.dominio import REFERENCIA_DE_ALERTA, Severidad, TipoActividad, TipoAlerta
+from smartbilling_crm.dominio import TIPOS_CON_REFERENCIA, Severidad, TipoActividad, TipoAlerta
 from smartbilling_crm.facturacion import service as facturacion_service
 from smartbilling_crm.kit import formato
 from smartbilling_crm.kit import repository as base_repo
@@ -87,7 +87,7 @@ def hoy(ctx: Contexto) -> Hoy:
 # The alert types a client can have several of at once, one per invoice, task or deal:
 # putting one off must leave the others (and those that come later) on Hoy. The rest a
 # client has once at most, so the type is the alert.
-VARIAS_POR_CLIENTE = frozenset(REFERENCIA_DE_ALERTA)
+VARIAS_POR_CLIENTE = TIPOS_CON_REFERENCIA
 # A stored alert of those types names what it is about (`referencia_id`), except those
 # stored before it did, until the client's next refresh: their key is their text without
 # the day count, which a day changes: always the text's last words before its full stop
