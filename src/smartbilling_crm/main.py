@@ -37,6 +37,7 @@ from smartbilling_crm.kit.limite import RateLimitMiddleware
 from smartbilling_crm.kit.logs import configure_logging
 from smartbilling_crm.kit.middleware import (
     MAX_BODY_BYTES,
+    BarraFinalMiddleware,
     BodyLimitMiddleware,
     HeadMiddleware,
     RequestLogMiddleware,
@@ -138,6 +139,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Added innermost first: the request log wraps everything, so even a 413 or a 429
     # gets its line and its request id. Unexpected errors are caught innermost.
     app.add_middleware(ErrorInesperadoMiddleware)
+    app.add_middleware(BarraFinalMiddleware, router=app.router)
     if settings.rate_limit_per_minute:
         app.add_middleware(
             RateLimitMiddleware,
