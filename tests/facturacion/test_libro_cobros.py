@@ -3,6 +3,7 @@ credit notes that settle, partial and returned payments, versions, payment dates
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -87,6 +88,38 @@ def test_una_rectificativa_salda_la_factura_que_corrige(db: Backend, api: httpx.
     entradas = api.get("/api/clientes/c1/actividades", params={"tipo": "factura"}).json()
     corregida = next(e for e in entradas if e["titulo"] == "Factura 2025/0605 emitida")
     assert corregida["descripcion"].endswith("Saldada con abonos.")
+
+
+def test_una_rectificativa_que_llega_antes_nombra_su_factura_cuando_llega(
+    db: Backend, api: httpx.Client
+) -> None:
+    """The credit note first: its entry can only name the invoice by its id. When the
+    invoice arrives it names it by its number, as when they come in order (it kept
+    "Rectifica la factura f_605." for good)."""
+    db.clock.set(HOY)
+    crear_cliente(api, "c1", "Abonos S.L.")
+    abono = evento(
+        "emitida",
+        factura_id="r_968",
+        cliente_id="c1",
+        numero="R2026/0001",
+        fecha_emision="2026-01-10",
+        base="-800.00",
+        total="-968.00",
+        rectifica="f_605",
+    )
+    _enviar(api, abono)
+
+    def descripcion() -> str:
+        entradas = api.get("/api/clientes/c1/actividades", params={"tipo": "factura"}).json()
+        (entrada,) = [e for e in entradas if e["titulo"].startswith("Factura rectificativa")]
+        return str(entrada["descripcion"])
+
+    assert "Rectifica la factura f_605." in descripcion()
+    _enviar(api, evento("emitida", **VENCIDA))
+    assert "Rectifica la factura 2025/0605." in descripcion()
+    _enviar(api, evento("emitida", **{**VENCIDA, "numero": "2025/0605-B"}))  # renumbered
+    assert "Rectifica la factura 2025/0605-B." in descripcion()
 
 
 def test_un_abono_sin_factura_salda_las_mas_antiguas(db: Backend, api: httpx.Client) -> None:
@@ -227,6 +260,78 @@ def test_pagada_salda_lo_que_se_debia_ese_dia_no_el_total(db: Backend, api: http
     for cliente_id, cifras in antes.items():
         despues = salud(api, cliente_id)
         assert {k: despues[k] for k in del_libro} == {k: cifras[k] for k in del_libro}
+
+
+def _el_dia(db: Backend, api: httpx.Client, dia: datetime, payload: dict[str, Any]) -> None:
+    db.clock.set(dia)
+    response = send(api, payload, now=dia)
+    assert response.status_code == 200, response.text
+
+
+def _pagadas(api: httpx.Client) -> list[tuple[str, bool]]:
+    return [(c["id"], c["devuelto"]) for c in _exportadas(api, "c1")["f_605"]["cobros"]]
+
+
+def test_una_pagada_tras_un_recibo_devuelto_salda_la_factura_otra_vez(
+    db: Backend, api: httpx.Client
+) -> None:
+    """A direct debit that came back and was presented again: the second `pagada` settles
+    the invoice (it used to be answered "procesado" and change nothing, leaving 605 €
+    overdue and critical alerts). A repeat of the returned payment's event settles nothing."""
+    db.clock.set(HOY)
+    crear_cliente(api, "c1", "Recibos S.L.")
+    _el_dia(db, api, datetime(2026, 1, 12, 10, tzinfo=UTC), evento("emitida", **VENCIDA))
+    pagada_10 = evento("pagada", **VENCIDA, fecha_pago="2026-01-10")
+    _el_dia(db, api, datetime(2026, 1, 12, 11, tzinfo=UTC), pagada_10)
+    devuelto = _cobro("cobro_devuelto", {"id": "f_605/pagada"})
+    _el_dia(db, api, datetime(2026, 1, 15, 10, tzinfo=UTC), devuelto)
+    assert _exportadas(api, "c1")["f_605"]["pendiente"] == 605.0
+
+    _el_dia(db, api, HOY, pagada_10)  # the returned payment's event again: nothing new
+    assert _exportadas(api, "c1")["f_605"]["pendiente"] == 605.0
+    assert _pagadas(api) == [("f_605/pagada", True)]
+
+    _el_dia(db, api, HOY, evento("pagada", **VENCIDA, fecha_pago="2026-01-18"))
+    exportada = _exportadas(api, "c1")["f_605"]
+    assert (exportada["pendiente"], exportada["fecha_pago"]) == (0.0, "2026-01-18")
+    assert _pagadas(api) == [("f_605/pagada", True), ("f_605/pagada/2026-01-18", False)]
+    figuras = salud(api, "c1")
+    assert (figuras["importe_vencido"], figuras["dias_medios_de_retraso"]) == (0.0, 48.0)
+    pago = api.get("/api/clientes/c1/actividades", params={"tipo": "pago"}).json()[0]
+    assert pago["titulo"] == "Pago de la factura 2025/0605"
+    assert pago["descripcion"] == (
+        "Cobrados 605,00 € el 18/01/2026. "
+        "Devuelto el pago del 10/01/2026 (el que saldaba la factura) el 15/01/2026."
+    )
+    tipos = {a["tipo"] for a in recomendaciones(api, "c1")["alertas"]}
+    assert not tipos & {"factura_vencida", "riesgo_pago"}
+
+    # "f_605/pagada" names the invoice's live settlement: the second one came back too.
+    _el_dia(db, api, HOY, devuelto)
+    assert _exportadas(api, "c1")["f_605"]["pendiente"] == 605.0
+    assert _pagadas(api) == [("f_605/pagada", True), ("f_605/pagada/2026-01-18", True)]
+    assert salud(api, "c1")["importe_vencido"] == 605.0
+
+
+def test_la_devolucion_antes_que_su_pagada_no_salda_la_factura(
+    db: Backend, api: httpx.Client
+) -> None:
+    """Events out of order: the return arrives before the `pagada` it returns. That
+    `pagada` dates the returned payment; one dated after the return settles again."""
+    db.clock.set(HOY)
+    crear_cliente(api, "c1", "Recibos S.L.")
+    _el_dia(db, api, datetime(2026, 1, 15, 10, tzinfo=UTC), evento("emitida", **VENCIDA))
+    _el_dia(db, api, datetime(2026, 1, 15, 11, tzinfo=UTC),
+            _cobro("cobro_devuelto", {"id": "f_605/pagada"}))  # fmt: skip
+    _el_dia(db, api, HOY, evento("pagada", **VENCIDA, fecha_pago="2026-01-10"))
+    assert _exportadas(api, "c1")["f_605"]["pendiente"] == 605.0
+    assert _pagadas(api) == [("f_605/pagada", True)]
+    pago = api.get("/api/clientes/c1/actividades", params={"tipo": "pago"}).json()[0]
+    assert pago["descripcion"].startswith("Devuelto el pago del 10/01/2026")
+
+    _el_dia(db, api, HOY, evento("pagada", **VENCIDA, fecha_pago="2026-01-16"))
+    assert _exportadas(api, "c1")["f_605"]["pendiente"] == 0.0
+    assert _pagadas(api) == [("f_605/pagada", True), ("f_605/pagada/2026-01-16", False)]
 
 
 def test_un_cobro_devuelto_sin_importe_lo_dice_en_el_historial(

@@ -3,7 +3,10 @@
 A payment is kept by its id in SmartBilling (`cobro.id`), so a repeated event finds it;
 a returned payment stays, marked `devuelto`, and never counts again ("recibo devuelto").
 `factura.pagada` is the payment "{factura.id}/pagada", which settles whatever the other
-payments left, so it can be returned like any other.
+payments left, so it can be returned like any other. Once it came back, a `pagada` dated
+after the return is the debit presented again and paid: a payment of its own,
+"{factura.id}/pagada/AAAA-MM-DD" (`registrar_pagada`); a return naming "{factura.id}/pagada"
+returns whichever of them is live.
 
 After any change the whole client is re-settled by `facturacion.libro.liquidar` and each
 invoice's `pendiente`, `credito_aplicado` and settlement date (`fecha_pago`) are written
@@ -34,11 +37,18 @@ def id_pagada(factura_id: str) -> str:
     return factura_id + SUFIJO_PAGADA
 
 
-def _fila(ctx: Contexto, cobro_id: str, factura: Factura) -> tuple[Cobro, bool]:
-    # Payments added earlier in this unit of work (another invoice of the same backfill)
-    # must be found by id, not inserted twice.
-    base_repo.flush(ctx.session)
-    fila = facturas_repo.get_cobro(ctx.session, cobro_id)
+def _fila(
+    ctx: Contexto, cobro_id: str, factura: Factura, leidos: list[Cobro] | None = None
+) -> tuple[Cobro, bool]:
+    """The payment `cobro_id` of `factura`, new if the CRM does not have it; `leidos`: the
+    rows of a read that would have found it (`facturas_repo.cobros_de`), so none is made."""
+    if leidos is not None:
+        fila = next((c for c in leidos if c.cobro_id == cobro_id), None)
+    else:
+        # Payments added earlier in this unit of work (another invoice of the same
+        # backfill) must be found by id, not inserted twice.
+        base_repo.flush(ctx.session)
+        fila = facturas_repo.get_cobro(ctx.session, cobro_id)
     if fila is None:
         fila = Cobro(
             cobro_id=cobro_id,
@@ -57,15 +67,59 @@ def _fila(ctx: Contexto, cobro_id: str, factura: Factura) -> tuple[Cobro, bool]:
     return fila, False
 
 
+def es_de_pagada(cobro: Cobro) -> bool:
+    """The payment of a `factura.pagada` event: "{id}/pagada", or a later settlement of
+    the same invoice after it came back, "{id}/pagada/AAAA-MM-DD"."""
+    base = id_pagada(cobro.factura_id)
+    return cobro.cobro_id == base or (
+        cobro.cobro_id.startswith(base + "/") and len(cobro.cobro_id) == len(base) + 11
+    )
+
+
+def _leer_pagadas(ctx: Contexto, factura: Factura, *ids: str) -> tuple[list[Cobro], list[Cobro]]:
+    """The invoice's `factura.pagada` payments, returned ones too, oldest first, and the
+    rows read to find them: its payments and those of `ids` (one statement)."""
+    base_repo.flush(ctx.session)
+    leidos = list(facturas_repo.cobros_de(ctx.session, factura.factura_id, ids))
+    suyos = (c for c in leidos if c.factura_id == factura.factura_id and es_de_pagada(c))
+    return sorted(suyos, key=lambda c: c.cobro_id), leidos
+
+
+def _despues_de_devolverse(fecha_pago: date, devuelto: Cobro) -> bool:
+    """`fecha_pago` can only be a new settlement after `devuelto` came back: later than
+    that payment and not before its return reached the CRM."""
+    return (devuelto.fecha is None or fecha_pago > devuelto.fecha) and (
+        devuelto.fecha_devolucion is None or fecha_pago >= devuelto.fecha_devolucion
+    )
+
+
 def registrar_pagada(ctx: Contexto, factura: Factura, fecha_pago: date) -> bool:
-    """The invoice paid in full on `fecha_pago`; the earliest date reported stays."""
-    fila, nueva = _fila(ctx, id_pagada(factura.factura_id), factura)
-    if nueva or fila.fecha is None or fecha_pago < fila.fecha:
-        fila.fecha = fecha_pago
-        fila.importe = None
-        fila.fecha_actualizacion = ctx.now
+    """The invoice paid in full on `fecha_pago`; the earliest date reported stays.
+
+    After its payment came back (recibo devuelto), a `pagada` dated after the return
+    settles the invoice again with a payment of its own; one dated earlier is that
+    returned payment's event (a repeat, or its date when the return arrived first) and
+    settles nothing. At most one of the invoice's `pagada` payments is live."""
+    base = id_pagada(factura.factura_id)
+    otra_vez = f"{base}/{fecha_pago.isoformat()}"
+    pagadas, leidos = _leer_pagadas(ctx, factura, base, otra_vez)
+    devueltas = [c for c in pagadas if c.devuelto]
+    if not all(_despues_de_devolverse(fecha_pago, c) for c in devueltas):
+        sin_fecha = next((c for c in devueltas if c.fecha is None), None)
+        if sin_fecha is None:
+            return False
+        sin_fecha.fecha = fecha_pago
+        sin_fecha.fecha_actualizacion = ctx.now
         return True
-    return False
+    viva = next((c for c in pagadas if not c.devuelto), None)
+    if viva is None:
+        viva, _ = _fila(ctx, otra_vez if pagadas else base, factura, leidos)
+    elif viva.fecha is not None and fecha_pago >= viva.fecha:
+        return False
+    viva.fecha = fecha_pago
+    viva.importe = None
+    viva.fecha_actualizacion = ctx.now
+    return True
 
 
 def registrar_cobro(ctx: Contexto, factura: Factura, cobro: CobroIn | CobroCompleto) -> bool:
@@ -81,8 +135,18 @@ def registrar_cobro(ctx: Contexto, factura: Factura, cobro: CobroIn | CobroCompl
 
 
 def registrar_devolucion(ctx: Contexto, factura: Factura, cobro: CobroIn) -> bool:
-    """The payment came back: the invoice reopens. Known or not yet, it is kept returned."""
-    fila, nueva = _fila(ctx, cobro.id, factura)
+    """The payment came back: the invoice reopens. Known or not yet, it is kept returned.
+    "{id}/pagada" names the invoice's live `pagada` payment, a later settlement included."""
+    leidos = None
+    if cobro.id == id_pagada(factura.factura_id):
+        pagadas, leidos = _leer_pagadas(ctx, factura, cobro.id)
+        viva = next((c for c in pagadas if not c.devuelto), None)
+        if viva is not None and viva.cobro_id != cobro.id:
+            viva.devuelto = True
+            viva.fecha_devolucion = ctx.hoy
+            viva.fecha_actualizacion = ctx.now
+            return True
+    fila, nueva = _fila(ctx, cobro.id, factura, leidos)
     if nueva:
         fila.fecha = cobro.fecha
         fila.importe = cobro.importe
@@ -94,9 +158,12 @@ def registrar_devolucion(ctx: Contexto, factura: Factura, cobro: CobroIn) -> boo
     return True
 
 
-def reliquidar(ctx: Contexto, cliente_id: str) -> tuple[Liquidacion, list[Cobro], list[Factura]]:
+def reliquidar(
+    ctx: Contexto, cliente_id: str
+) -> tuple[Liquidacion, list[Cobro], list[Factura], list[Factura]]:
     """Settle the client's ledger again and write each invoice's outcome back; also returns
-    the invoices whose outcome changed (a credit note settles older invoices too)."""
+    the payments, the invoices whose outcome changed (a credit note settles older invoices
+    too) and all the client's invoices."""
     facturas = facturas_repo.list_of_cliente(ctx.session, cliente_id)
     cobros = list(facturas_repo.cobros_of_cliente(ctx.session, cliente_id))
     resultado = liquidar(
@@ -121,7 +188,7 @@ def reliquidar(ctx: Contexto, cliente_id: str) -> tuple[Liquidacion, list[Cobro]
             factura.pendiente, factura.credito_aplicado, factura.fecha_pago = nuevo
             factura.fecha_actualizacion = ctx.now
             cambiadas.append(factura)
-    return resultado, cobros, cambiadas
+    return resultado, cobros, cambiadas, list(facturas)
 
 
 def _a_instante(day: date, tz: ZoneInfo) -> datetime:
@@ -132,7 +199,7 @@ def _devolucion(cobro: Cobro, cuando: date) -> str:
     """One returned payment in the timeline, with its amount where the CRM knows it."""
     if cobro.importe is not None:
         return f"Devuelto el cobro de {euros(cobro.importe)} el {fecha(cuando)}."
-    if cobro.cobro_id == id_pagada(cobro.factura_id) and cobro.fecha is not None:
+    if es_de_pagada(cobro) and cobro.fecha is not None:
         # A `factura.pagada` carries no amount: its payment settled what the invoice owed.
         pagada = fecha(cobro.fecha)
         return f"Devuelto el pago del {pagada} (el que saldaba la factura) el {fecha(cuando)}."

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import String, Table, bindparam, exists, select, update
+from sqlalchemy import String, Table, bindparam, exists, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -159,6 +159,13 @@ def list_of_cliente(session: Session, cliente_id: str) -> Sequence[Factura]:
 
 def get_cobro(session: Session, cobro_id: str) -> Cobro | None:
     return session.get(Cobro, cobro_id)
+
+
+def cobros_de(session: Session, factura_id: str, ids: Sequence[str]) -> Sequence[Cobro]:
+    """Every payment of one invoice, returned ones included, and those of `ids` whichever
+    invoice they are of (one statement, by two indexes)."""
+    donde = or_(Cobro.factura_id == factura_id, Cobro.cobro_id.in_(ids))
+    return session.scalars(select(Cobro).where(donde)).all()
 
 
 def cobros_of_cliente(session: Session, cliente_id: str) -> Sequence[Cobro]:

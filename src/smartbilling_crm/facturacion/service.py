@@ -310,9 +310,13 @@ def _liquidar_y_anotar(
     up: only this function writes entries with an invoice id, and an erasure removes a
     client's entries with its invoices."""
     base_repo.flush(ctx.session)
-    liquidacion, cobros, cambiadas = cobros_service.reliquidar(ctx, cliente_id)
+    liquidacion, cobros, cambiadas, todas = cobros_service.reliquidar(ctx, cliente_id)
+    # The credit notes naming a touched invoice too: theirs says "Rectifica la factura …"
+    # with its number, or with its id while the CRM did not have it (it arrived first).
+    tocadas = {f.factura_id for f in filas}
+    rectificativas = [f for f in todas if f.rectifica in tocadas]
     # Each invoice once (a backfill may list one twice), and those the settlement changed.
-    anotar = list(dict.fromkeys([*filas, *cambiadas]))
+    anotar = list(dict.fromkeys([*filas, *cambiadas, *rectificativas]))
     # Their existing timeline entries in one statement, not one per invoice and type: the
     # first webhook of a client whose ledger the settlement rewrote touched a dozen invoices.
     if not anotar:  # a backfill whose invoices were all obsolete
