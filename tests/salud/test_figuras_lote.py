@@ -76,11 +76,14 @@ def test_las_figuras_del_lote_son_las_de_cada_cliente(semilla: int, hoy: date) -
     assert sum(f.monto_promedio is None and f.de_cobro for f in figuras) > 5  # base ≤ 0
     assert sum(f.saldo_a_favor > 0 for f in figuras) > 50
     assert sum(h is not None and h.frecuencia > 2 for h in historiales) > 80
-    despues = [
-        len(f.compras) - (h.compras if h else 0) for f, h in zip(figuras, historiales, strict=True)
-    ]
-    # Issued after `hoy` (up to 20 days after HOY): a purchase day, not yet in the history.
-    assert (max(despues) > 0) == (hoy < HOY + timedelta(days=20))
+    # Issued after `hoy` (up to 20 days after HOY): not a purchase yet, in the figures
+    # (the client's last purchase, its cadence) as in the model's history.
+    futuras = sum(
+        any(x.fecha_emision > hoy and not x.anulada and x.base_imponible > 0 for x in facturas)
+        for facturas in de_cada
+    )
+    assert (futuras > 0) == (hoy < HOY + timedelta(days=20))
+    assert all(d <= hoy for f in figuras for d in f.compras)
 
 
 def test_un_lote_sin_facturas_y_clientes_sin_ninguna() -> None:

@@ -106,7 +106,9 @@ class FilasLote:
     make the alerts run here, not while holding the lock)."""
 
     ids: list[str]
-    clientes: list[dict[str, Any]]  # id, estado, riesgo_impago of those that changed
+    # id, estado, riesgo_impago and purchase dates of those that changed (a purchase dated
+    # ahead counts from its day: the recompute of that day dates the client's last one)
+    clientes: list[dict[str, Any]]
     salud: list[filas_salud_repo.FilaPreparada]  # the driver's parameters already
     alertas: list[dict[str, Any]]
 
@@ -139,9 +141,21 @@ def preparar_lote(
     return FilasLote(
         ids=[c.id for c in clientes],
         clientes=[
-            {"id": c.id, "estado": e.estado, "riesgo_impago": e.salud.riesgo_impago_nivel}
+            {
+                "id": c.id,
+                "estado": e.estado,
+                "riesgo_impago": e.salud.riesgo_impago_nivel,
+                "fecha_primera_compra": e.salud.fecha_primera_compra,
+                "fecha_ultima_compra": e.salud.fecha_ultima_compra,
+            }
             for c, e in zip(clientes, evaluaciones, strict=True)
-            if (c.estado, c.riesgo_impago) != (e.estado, e.salud.riesgo_impago_nivel)
+            if (c.estado, c.riesgo_impago, c.fecha_primera_compra, c.fecha_ultima_compra)
+            != (
+                e.estado,
+                e.salud.riesgo_impago_nivel,
+                e.salud.fecha_primera_compra,
+                e.salud.fecha_ultima_compra,
+            )
         ],
         salud=filas_salud_repo.preparar(filas_salud(clientes, evaluaciones, now), dialecto),
         alertas=filas_alertas(clientes, evaluaciones),

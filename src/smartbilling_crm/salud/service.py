@@ -32,7 +32,7 @@ from smartbilling_crm.salud.lectura import recomendaciones as recomendaciones
 from smartbilling_crm.salud.lectura import salud as salud
 from smartbilling_crm.salud.lectura import salud_de as salud_de
 from smartbilling_crm.salud.lectura import vigente as vigente
-from smartbilling_crm.salud.motor.cadencia import calcular_ltv, fechas_compra
+from smartbilling_crm.salud.motor.cadencia import calcular_ltv
 from smartbilling_crm.salud.motor.compras import (
     HistorialCompras,
     ModeloCompras,
@@ -95,6 +95,10 @@ class ClienteEvaluable(Protocol):
     def cif_nif(self) -> str | None: ...
     @property
     def cif_nif_valido(self) -> bool | None: ...
+    @property
+    def fecha_primera_compra(self) -> date | None: ...
+    @property
+    def fecha_ultima_compra(self) -> date | None: ...
 
 
 @dataclass
@@ -360,19 +364,19 @@ def guardar(
         # Loaded objects: the unit of work writes only the clients that changed.
         cliente.estado = evaluacion.estado
         cliente.riesgo_impago = evaluacion.salud.riesgo_impago_nivel
+        # Purchases up to today: an invoice dated later is not one until its day.
+        cliente.fecha_primera_compra = evaluacion.salud.fecha_primera_compra
+        cliente.fecha_ultima_compra = evaluacion.salud.fecha_ultima_compra
     salud_repo.guardar_salud(session, filas_salud(clientes, evaluaciones, now))
     salud_repo.reemplazar_alertas(
         session, [c.id for c in clientes], filas_alertas(clientes, evaluaciones)
     )
 
 
-def _sincronizar_compras(cliente: Cliente, hechos: Hechos) -> None:
-    """The client's LTV and purchase dates, from its ledger (the engine's own rules)."""
-    facturas = hechos.facturas
-    compras = fechas_compra(facturas)
-    cliente.ltv = calcular_ltv(facturas)
-    cliente.fecha_primera_compra = compras[0] if compras else None
-    cliente.fecha_ultima_compra = compras[-1] if compras else None
+def _sincronizar_ltv(cliente: Cliente, hechos: Hechos) -> None:
+    """The client's LTV from its ledger (the engine's own rule); its purchase dates are
+    the evaluation's, stored with its state (`guardar`)."""
+    cliente.ltv = calcular_ltv(hechos.facturas)
 
 
 def refrescar_tocados(ctx: Contexto, tocados: Mapping[str, bool]) -> None:
@@ -399,7 +403,7 @@ def refrescar_tocados(ctx: Contexto, tocados: Mapping[str, bool]) -> None:
         # Rows of what the engines read, not entities: nothing here is edited (as `recalcular`).
         hechos = cargar_hechos(session, [c.id for c in clientes], ctx.now, ligero=True)
         for cliente in clientes:
-            _sincronizar_compras(cliente, hechos[cliente.id])
+            _sincronizar_ltv(cliente, hechos[cliente.id])
         # Their new LTV is written with their state and risk at the next flush (one UPDATE
         # of each client, not two), unless the threshold must be ranked live (flushed there).
         cartera = cartera_vigente(session, ctx.hoy)

@@ -163,7 +163,8 @@ def figuras_lote(libro: LibroLote, hoy: date) -> FigurasLote:
         )
     ):
         suyos = dias[desde[i] : desde[i + 1]]
-        compras = [fecha[d] for d in suyos]
+        hasta = bisect.bisect_right(suyos, hasta_hoy)  # an invoice dated later: not yet
+        compras = [fecha[d] for d in suyos[:hasta]]
         figuras.append(
             FigurasLibro(
                 ltv=euros(suma),
@@ -177,10 +178,9 @@ def figuras_lote(libro: LibroLote, hoy: date) -> FigurasLote:
                 de_cobro=cobro,
             )
         )
-        hasta = bisect.bisect_right(suyos, hasta_hoy)
         historiales.append(
             resumen(
-                compras[:hasta],
+                compras,
                 [c / 100 for c in importes[desde[i] : desde[i] + hasta]],
                 hoy,
             )

@@ -116,7 +116,7 @@ class FigurasLibro:
 
     ltv: Decimal
     monto_promedio: Decimal | None
-    compras: list[date]  # `cadencia.fechas_compra`
+    compras: list[date]  # `cadencia.fechas_compra` up to `hoy` (one dated later is not yet)
     pagada_mas_antigua: date | None  # issued first among those settled by payments
     impagada_mas_antigua: date | None  # issued first among those still owing
     tendencia: TendenciaPago | None
@@ -133,7 +133,7 @@ def figuras_libro(facturas: Sequence[FacturaHecho], hoy: date) -> FigurasLibro:
     return FigurasLibro(
         ltv=calcular_ltv(facturas),
         monto_promedio=monto_promedio(facturas),
-        compras=fechas_compra(facturas),
+        compras=[d for d in fechas_compra(facturas) if d <= hoy],
         pagada_mas_antigua=min((f.fecha_emision for f in pagadas), default=None),
         impagada_mas_antigua=min((f.fecha_emision for f in impagadas), default=None),
         tendencia=tendencia_pago(facturas),

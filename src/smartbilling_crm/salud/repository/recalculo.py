@@ -51,6 +51,8 @@ class ClienteLeido(NamedTuple):
     tamano_empresa: str | None
     cif_nif: str | None
     cif_nif_valido: bool | None
+    fecha_primera_compra: date | None
+    fecha_ultima_compra: date | None
 
 
 _CLIENTES_LEIDOS = (
@@ -149,20 +151,20 @@ _CLIENTES = cast(Table, Cliente.__table__)
 _ACTUALIZAR_CLIENTE = (
     update(_CLIENTES)
     .where(_CLIENTES.c.id == bindparam("_id"))
-    .values(estado=bindparam("estado"), riesgo_impago=bindparam("riesgo_impago"))
+    .values(
+        estado=bindparam("estado"),
+        riesgo_impago=bindparam("riesgo_impago"),
+        fecha_primera_compra=bindparam("fecha_primera_compra"),
+        fecha_ultima_compra=bindparam("fecha_ultima_compra"),
+    )
 )
 
 
 def actualizar_clientes(session: Session, filas: list[dict[str, Any]]) -> None:
-    """Set `estado` and `riesgo_impago` of several clients by id (one executemany)."""
+    """Set `estado`, `riesgo_impago` and the purchase dates of several clients by id (one
+    executemany)."""
     if filas:
-        session.execute(
-            _ACTUALIZAR_CLIENTE,
-            [
-                {"_id": f["id"], "estado": f["estado"], "riesgo_impago": f["riesgo_impago"]}
-                for f in filas
-            ],
-        )
+        session.execute(_ACTUALIZAR_CLIENTE, [{**f, "_id": f["id"]} for f in filas])
 
 
 def recoger_pendientes(engine: Engine) -> None:
