@@ -175,3 +175,28 @@ def test_the_latest_snooze_wins(panel: httpx.Client, db: Backend, api: httpx.Cli
     assert not _ofrecida(panel, "f_sev")
     db.clock.set(HOY + timedelta(days=7))
     assert _ofrecida(panel, "f_sev")
+
+
+def test_done_on_an_alert_about_the_record_is_no_contact_with_the_client(
+    panel: httpx.Client, db: Backend, api: httpx.Client
+) -> None:
+    """ "Hecho" on "no tiene contacto financiero" wrote a completed task, which §8 counts as
+    an interaction: the client's silence ended (days without activity 0) and with it the
+    inactivity alert, though nobody had talked to the client. It now only rests the alert."""
+    _con_todo(db, api)
+    antes = api.get("/api/clientes/c_ref/salud").json()
+    historial = api.get("/api/clientes/c_ref/actividades").json()
+    alerta = _de_cartera(api, "c_ref", "sin_contacto_financiero")
+    assert alerta["mensaje"] in panel.get("/").text
+    claves = ("cliente_id", "tipo", "mensaje", "severidad", "referencia_id")
+    campos = {k: alerta[k] or "" for k in claves}
+    respuesta = enviar(panel, "/", "/hoy/hecho", campos)
+    assert respuesta.status_code == 303
+    hoy = panel.get("/").text
+    assert "Hecho: la alerta descansa una semana (no es un contacto con el cliente)." in hoy
+    assert api.get("/api/clientes/c_ref/actividades").json() == historial  # nothing written
+    despues = api.get("/api/clientes/c_ref/salud").json()
+    assert despues["dias_sin_actividad"] == antes["dias_sin_actividad"]
+    recientes = "numero_actividades_ultimos_30_dias"
+    assert despues[recientes] == antes[recientes]
+    assert alerta["mensaje"] not in hoy  # resting a week, as after any "Hecho"

@@ -40,6 +40,9 @@ def test_opening_a_form_address_is_a_405_page(panel: httpx.Client) -> None:
     pagina = _pagina(response, 405)
     assert "Esta dirección no se abre así" in pagina
     assert response.headers["allow"] == "POST"
+    # A page's address written to with a method it does not take names all it takes.
+    otra = panel.request("PUT", "/clientes", headers={"Accept": "text/html"})
+    assert otra.status_code == 405 and otra.headers["allow"] == "GET, HEAD, POST"
 
 
 def test_the_api_keeps_its_problem_json(api: httpx.Client) -> None:

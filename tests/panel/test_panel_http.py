@@ -78,7 +78,8 @@ def test_failed_logins_are_throttled_per_account(navegador: httpx.Client) -> Non
     # Even the right password waits now.
     bloqueado = entrar(navegador)
     assert bloqueado.status_code == 429
-    assert "Demasiados intentos" in bloqueado.text
+    assert "Demasiados intentos" in bloqueado.text and "Espera 15 min" in bloqueado.text
+    assert 899 <= int(bloqueado.headers["retry-after"]) <= 900  # the 15 min window, in s
 
 
 def test_a_form_without_its_csrf_token_is_refused_and_writes_nothing(
@@ -95,9 +96,20 @@ def test_a_form_without_its_csrf_token_is_refused_and_writes_nothing(
     assert api.get(f"/api/clientes/{cliente['id']}/actividades").json() == []
 
 
-def test_logout_ends_the_session(panel: httpx.Client) -> None:
+def test_logout_ends_the_session(panel: httpx.Client, db: Backend) -> None:
+    """On the server too: a copy of the session's cookie (another tab's, a stolen one)
+    stayed valid for its 12 hours after "Salir" cleared the browser's."""
+    copia = dict(panel.cookies)
     response = enviar(panel, "/", "/salir", {})
     assert response.status_code == 303 and response.headers["location"] == "/entrar"
+    assert panel.get("/").status_code == 303
+    with httpx.Client(base_url=db.server.base_url, cookies=copia, timeout=30) as otra:
+        rechazada = otra.get("/")
+        assert rechazada.status_code == 303 and rechazada.headers["location"] == "/entrar"
+    # Logging in again opens a session that works, and "Salir" ends it in turn.
+    assert entrar(panel).status_code == 303
+    assert panel.get("/").status_code == 200
+    enviar(panel, "/", "/salir", {})
     assert panel.get("/").status_code == 303
 
 

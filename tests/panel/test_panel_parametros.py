@@ -71,8 +71,8 @@ def test_the_ficha_tolerates_a_bad_parameter(
     api.post(f"/api/clientes/{c}/actividades", json={"tipo": "email", "titulo": "Correo previo"})
     response = panel.get(f"/clientes/{c}", params=params)
     _es_la_pagina(response, "Historial")
-    if params.get("pagina") != "99999999":
-        assert "Correo previo" in response.text  # read as the first page, unfiltered
+    # Read as the first page, unfiltered (page 99999999: past the end, so its last, the first).
+    assert "Correo previo" in response.text
 
 
 def test_the_ficha_still_reads_its_good_parameters(
@@ -87,8 +87,26 @@ def test_the_ficha_still_reads_its_good_parameters(
     solo = panel.get(f"/clientes/{c}", params={"pendientes": "true"}).text
     assert "Enviar oferta" in solo and "Llamar ya" not in solo
     assert 'name="pendientes" value="true" checked' in solo
+    for dia in range(1, 21):  # older than both tasks: the second page of 20 holds two
+        nota = {"tipo": "nota", "titulo": f"Nota {dia:02d}", "fecha": f"2025-01-{dia:02d}T10:00"}
+        assert api.post(f"/api/clientes/{c}/actividades", json=nota).status_code == 201
     segunda = panel.get(f"/clientes/{c}", params={"pagina": "1"}).text
     assert "Enviar oferta" not in segunda and "← Más recientes" in segunda
+    assert "Nota 01" in segunda and "Nota 02" in segunda and "Nota 03" not in segunda
+
+
+def test_a_timeline_page_past_the_end_shows_the_last_one(
+    panel: httpx.Client, api: httpx.Client, make_cliente: Any
+) -> None:
+    """An old link to a page of the history that no longer exists (activities deleted, a
+    filter that keeps fewer): its last page, as the client list does, not "Sin
+    actividades." above a link to another empty page."""
+    c = make_cliente()["id"]
+    api.post(f"/api/clientes/{c}/actividades", json={"tipo": "email", "titulo": "Correo previo"})
+    response = panel.get(f"/clientes/{c}", params={"pagina": "999"})
+    _es_la_pagina(response, "Historial")
+    assert "Correo previo" in response.text and "Sin actividades." not in response.text
+    assert "← Más recientes" not in response.text and "pagina=998" not in response.text
 
 
 def test_a_page_past_the_end_shows_the_last_one_and_links_are_clean(

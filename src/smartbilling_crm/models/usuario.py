@@ -23,6 +23,10 @@ class Usuario(Base):
     activo: Mapped[bool] = mapped_column(Boolean, default=True)
     fecha_creacion: Mapped[datetime] = mapped_column(UTCDateTime())
     ultimo_acceso: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # How many times "Salir" closed the account's sessions. A session carries the count it
+    # was opened at, and one opened before the last closing is refused: the session is a
+    # signed cookie, and a copy of it stayed valid until it expired.
+    cierres_de_sesion: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class AlertaPospuesta(Base):

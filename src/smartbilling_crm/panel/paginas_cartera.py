@@ -96,12 +96,13 @@ def hecho(request: Request, ctx: ContextoDep, usuario: UsuarioDep, datos: FormDe
             datos.get("severidad", ""),
             datos.get("referencia_id", ""),
         )
-        avisar(
-            request,
-            f"Tarea «{hecha.titulo}» completada."
-            if hecha.titulo and not hecha.titulo.startswith("Hecho: ")
-            else "Anotado en el historial del cliente.",
-        )
+        if hecha is None:
+            aviso = "Hecho: la alerta descansa una semana (no es un contacto con el cliente)."
+        elif hecha.titulo and not hecha.titulo.startswith("Hecho: "):
+            aviso = f"Tarea «{hecha.titulo}» completada."
+        else:
+            aviso = "Anotado en el historial del cliente."
+        avisar(request, aviso)
     except NoEncontrado as exc:
         return _no_encontrado_en_hoy(request, usuario, exc.resumen)
     except ErroresFormulario as exc:

@@ -120,7 +120,7 @@ def _pagina(
             "s": ficha.cliente.salud,
             "tipo": tipo_filtro,
             "pendientes": pendientes,
-            "pagina": pagina,
+            "pagina": ficha.pagina,
             "tipos": list(TipoActividad),
             "tipos_manuales": TIPOS_MANUALES,
             "etapas": list(EstadoOportunidad),

@@ -66,7 +66,12 @@ def _destino_seguro(siguiente: str | None) -> str:
 
 
 def _pagina_entrar(
-    request: Request, error: str | None, email: str, siguiente: str, status_code: int = 200
+    request: Request,
+    error: str | None,
+    email: str,
+    siguiente: str,
+    status_code: int = 200,
+    cabeceras: dict[str, str] | None = None,
 ) -> HTMLResponse:
     settings: Settings = request.app.state.settings
     demo = (DEV_USER_EMAIL, DEV_USER_PASSWORD) if settings.env == "development" else None
@@ -75,6 +80,7 @@ def _pagina_entrar(
         "entrar.html",
         {"error": error, "email": email, "siguiente": siguiente, "demo": demo},
         status_code=status_code,
+        cabeceras=cabeceras,
     )
 
 
@@ -94,7 +100,9 @@ def entrar_post(request: Request, ctx: ContextoDep, datos: FormDep) -> Response:
     if espera:
         minutos = max(1, round(espera / 60))
         mensaje = f"Demasiados intentos fallidos. Espera {minutos} min y vuelve a probar."
-        return _pagina_entrar(request, mensaje, email, siguiente, status_code=429)
+        # As the API's 429 and the panel's 503: when to try again, for whatever reads it.
+        cabeceras = {"Retry-After": str(espera)}
+        return _pagina_entrar(request, mensaje, email, siguiente, 429, cabeceras)
     usuario = usuarios_service.autenticar(ctx.session, email, contrasena, ctx.now)
     if usuario is None:
         limitador.fallo(email, direccion)
@@ -104,12 +112,18 @@ def entrar_post(request: Request, ctx: ContextoDep, datos: FormDep) -> Response:
     # A new session on login: nothing from before (a planted cookie) carries over.
     request.session.clear()
     request.session["uid"] = usuario.id
+    request.session["cierres"] = usuario.cierres_de_sesion
     csrf_token(request)
     return RedirectResponse(siguiente, status_code=303)
 
 
 @router.post("/salir", response_model=None)
-def salir(request: Request, _datos: FormDep) -> Response:
+def salir(request: Request, ctx: ContextoDep, _datos: FormDep) -> Response:
+    """Out of the panel, on every device: a copy of this session's cookie is refused too
+    (so are the account's other sessions: a signed cookie cannot be revoked alone)."""
+    usuario_id = request.session.get("uid")
+    if isinstance(usuario_id, str):
+        usuarios_service.cerrar_sesiones(ctx.session, usuario_id)
     request.session.clear()
     return RedirectResponse("/entrar", status_code=303)
 

@@ -155,6 +155,19 @@ def _tipo_de_alerta(tipo: str) -> None:
         raise InvalidInputError("Tipo de alerta no válido", field="tipo")
 
 
+# Alerts about the client's record in the CRM, not about the relationship: what was done
+# about them (a contact added, the tax id checked) is no interaction with the client, and a
+# timeline entry would count as one (contract §8), ending its silence and the "inactividad"
+# and stalled-deal alerts with it.
+ALERTAS_DE_LA_FICHA = frozenset(
+    {
+        TipoAlerta.SIN_CONTACTO_PRINCIPAL,
+        TipoAlerta.SIN_CONTACTO_FINANCIERO,
+        TipoAlerta.CIF_NIF_INVALIDO,
+    }
+)
+
+
 def hecho(
     ctx: Contexto,
     cliente_id: str,
@@ -162,14 +175,18 @@ def hecho(
     mensaje: str,
     severidad: str = "",
     referencia_id: str = "",
-) -> ActividadRead:
-    """ "Done": a completed task in the client's timeline, and the alert rests a week."""
+) -> ActividadRead | None:
+    """ "Done": a completed task in the client's timeline, and the alert rests a week; for
+    an alert about the client's record (`ALERTAS_DE_LA_FICHA`), only the rest (None)."""
     _tipo_de_alerta(tipo)
     _texto_de_alerta(mensaje)
     _referencia(referencia_id)
     if not mensaje.strip():
         # The task's title says what was done: "Hecho:" alone tells the timeline nothing.
         raise InvalidInputError("Falta el texto de la alerta", field="mensaje")
+    if tipo in ALERTAS_DE_LA_FICHA:
+        posponer(ctx, cliente_id, tipo, DIAS_TRAS_HECHO, mensaje, severidad, referencia_id)
+        return None
     if tipo == TipoAlerta.TAREA_VENCIDA and (
         tarea := _tarea_vencida(ctx, cliente_id, mensaje, referencia_id)
     ):
@@ -249,6 +266,7 @@ class Ficha:
     facturado: graficos.Barras
     cobros: graficos.Cobros
     contactos_por_id: dict[str, str] = field(default_factory=dict)
+    pagina: int = 0  # the timeline's page shown (an old link past the end: its last)
 
 
 def ficha(
@@ -256,14 +274,21 @@ def ficha(
 ) -> Ficha:
     """The client 360 with its timeline page, recommendations and the two charts."""
     cliente = clientes_service.obtener_360(ctx, cliente_id)
-    timeline, total = actividades_service.listar(
-        ctx.session,
-        cliente_id,
-        skip=pagina * TIMELINE_PAGINA,
-        limit=TIMELINE_PAGINA,
-        tipo=tipo,
-        pendientes=pendientes,
-    )
+
+    def pagina_del_historial(pagina: int) -> tuple[list[ActividadRead], int]:
+        return actividades_service.listar(
+            ctx.session,
+            cliente_id,
+            skip=pagina * TIMELINE_PAGINA,
+            limit=TIMELINE_PAGINA,
+            tipo=tipo,
+            pendientes=pendientes,
+        )
+
+    timeline, total = pagina_del_historial(pagina)
+    if pagina > 0 and not timeline:  # past the end, as the client list: its last page
+        pagina = max(0, total - 1) // TIMELINE_PAGINA
+        timeline, total = pagina_del_historial(pagina)
     recomendaciones = salud_service.recomendaciones(ctx, cliente_id)
     facturas = facturacion_service.de_cliente(ctx.session, cliente_id, con_cobros=False)
     return Ficha(
@@ -274,6 +299,7 @@ def ficha(
         facturado=graficos.facturado_por_mes(facturas, ctx.hoy),
         cobros=graficos.dias_de_cobro(facturas, ctx.hoy),
         contactos_por_id={c.id: c.nombre_completo for c in cliente.contactos},
+        pagina=pagina,
     )
 
 

@@ -228,8 +228,11 @@ class CsrfNoValido(Exception):
 
 def _usuario(request: Request, ctx: ContextoDep) -> UsuarioVista:
     usuario_id = request.session.get("uid")
+    cierres = request.session.get("cierres", 0)  # absent in a session opened before it existed
     usuario = (
-        usuarios_service.activo(ctx.session, usuario_id) if isinstance(usuario_id, str) else None
+        usuarios_service.activo(ctx.session, usuario_id, cierres)
+        if isinstance(usuario_id, str) and isinstance(cierres, int)
+        else None
     )
     if usuario is None:
         request.session.pop("uid", None)

@@ -34,6 +34,7 @@ class UsuarioVista:
     activo: bool
     fecha_creacion: datetime
     ultimo_acceso: datetime | None
+    cierres_de_sesion: int = 0  # what a session opened now carries (`activo`)
 
 
 def _vista(usuario: Usuario) -> UsuarioVista:
@@ -43,6 +44,7 @@ def _vista(usuario: Usuario) -> UsuarioVista:
         activo=usuario.activo,
         fecha_creacion=usuario.fecha_creacion,
         ultimo_acceso=usuario.ultimo_acceso,
+        cierres_de_sesion=usuario.cierres_de_sesion or 0,
     )
 
 
@@ -124,10 +126,22 @@ def autenticar(session: Session, email: str, contrasena: str, now: datetime) -> 
     return _vista(usuario)
 
 
-def activo(session: Session, usuario_id: str) -> UsuarioVista | None:
-    """The account behind a session, while it is active."""
+def activo(session: Session, usuario_id: str, cierres: int = 0) -> UsuarioVista | None:
+    """The account behind a session opened when it had been closed `cierres` times,
+    while it is active and no "Salir" has closed its sessions since."""
     usuario = usuarios_repo.por_id(session, usuario_id)
-    return _vista(usuario) if usuario is not None and usuario.activo else None
+    if usuario is None or not usuario.activo or (usuario.cierres_de_sesion or 0) != cierres:
+        return None
+    return _vista(usuario)
+
+
+def cerrar_sesiones(session: Session, usuario_id: str) -> None:
+    """ "Salir": every session of the account ends, copies of its cookie included (the
+    session is a signed cookie: the browser's copy alone was cleared before)."""
+    usuario = usuarios_repo.por_id(session, usuario_id)
+    if usuario is not None:
+        usuario.cierres_de_sesion = (usuario.cierres_de_sesion or 0) + 1
+        usuarios_repo.guardar(session, usuario)
 
 
 def asegurar_usuario_demo(session: Session, settings: Settings, now: datetime) -> bool:
