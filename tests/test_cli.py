@@ -176,6 +176,16 @@ def test_serve_on_a_port_in_use_says_so_in_spanish(db: Backend) -> None:
     assert "CRM_PORT" in result.output
 
 
+@pytest.mark.parametrize("puerto", ["99999", "0", "-1"])
+def test_serve_on_a_port_that_cannot_be_says_so_in_spanish(db: Backend, puerto: str) -> None:
+    """A port out of 1–65535 is bad input (2, one Spanish line), not an OverflowError's
+    traceback from the socket (99999 used to be)."""
+    result = runner.invoke(app, ["serve", "--port", puerto], env=_env(db))
+    assert result.exit_code == 2
+    assert "Valor no válido para '--port': debe ser" in result.output
+    assert "Traceback" not in result.output and "Overflow" not in result.output
+
+
 def test_webhook_send_to_nobody_says_so_in_spanish(db: Backend) -> None:
     import socket
 

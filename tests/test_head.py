@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
+import pytest
 
 from .conftest import API_KEY, Backend
 
@@ -41,6 +42,26 @@ def test_head_answers_the_errors_a_get_would(api: httpx.Client, anon: httpx.Clie
     solo_post = api.head("/api/webhooks/facturas")
     assert solo_post.status_code == 405
     assert solo_post.headers["allow"] == "POST"
+
+
+@pytest.mark.parametrize(
+    ("metodo", "ruta", "permitidos"),
+    [
+        ("DELETE", "/api/clientes/", "GET, HEAD, POST"),
+        ("PUT", "/api/clientes/abc123", "DELETE, GET, HEAD, PATCH"),
+        ("PUT", "/api/clientes/abc123/actividades", "GET, HEAD, POST"),
+        ("GET", "/api/webhooks/facturas", "POST"),
+    ],
+)
+def test_a_405_names_every_method_its_path_takes(
+    api: httpx.Client, metodo: str, ruta: str, permitidos: str
+) -> None:
+    """RFC 9110 §15.5.6: `Allow` lists what the path takes, not the first route's method
+    (FastAPI makes a route per method: `PUT /api/clientes/{id}` said `Allow: GET`)."""
+    response = api.request(metodo, ruta)
+    assert response.status_code == 405
+    assert response.headers["allow"] == permitidos
+    assert response.json()["detail"] == "Método no permitido en esta ruta"
 
 
 class _Lineas(logging.Handler):

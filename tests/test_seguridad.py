@@ -74,6 +74,23 @@ def test_a_streamed_body_without_length_is_counted_too(api: httpx.Client) -> Non
     assert response.status_code == 413
 
 
+def test_a_json_body_sent_as_text_says_which_header_is_wrong(api: httpx.Client) -> None:
+    """It is a JSON object; its Content-Type is what is wrong, and the 422 says so (it said
+    only "debe ser un objeto JSON", which the body is). Nothing is created."""
+    cuerpo = json.dumps({"id": "texto", "nombre_empresa": "Texto S.L."})
+    for ruta, que in (
+        ("/api/clientes/", "un objeto JSON"),
+        ("/api/facturas/importar", "una lista"),
+    ):
+        response = api.post(ruta, content=cuerpo, headers={"Content-Type": "text/plain"})
+        assert response.status_code == 422
+        assert response.json()["detail"] == (
+            f"Datos no válidos: cuerpo: debe ser {que}; envíalo con la cabecera "
+            "Content-Type: application/json (llegó 'text/plain')"
+        )
+    assert api.get("/api/clientes/texto").status_code == 404
+
+
 def test_long_strings_and_big_pages_are_refused(api: httpx.Client) -> None:
     too_long = api.post("/api/clientes/", json={"nombre_empresa": "x" * 201, "email": "a@b.es"})
     assert too_long.status_code == 422

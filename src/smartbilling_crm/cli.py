@@ -48,7 +48,10 @@ def serve(
     host: Annotated[
         str | None, typer.Option(help="Dirección (por defecto CRM_HOST, 127.0.0.1)")
     ] = None,
-    port: Annotated[int | None, typer.Option(help="Puerto (por defecto CRM_PORT, 8000)")] = None,
+    port: Annotated[
+        int | None,
+        typer.Option(min=1, max=65535, help="Puerto (por defecto CRM_PORT, 8000)"),
+    ] = None,
     workers: Annotated[
         int | None,
         typer.Option(min=1, max=64, help="Procesos de uvicorn (por defecto CRM_WORKERS, 1)"),

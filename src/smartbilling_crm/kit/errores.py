@@ -18,6 +18,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
+from starlette.routing import Match
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from smartbilling_crm.kit.excepciones import DomainError, ErrorDeCampo, SinConexionError
@@ -259,6 +260,18 @@ def _field_errors(raw: Any) -> list[dict[str, Any]]:
     return errors
 
 
+def _sin_json(request: Request, raw: Any, errors: list[dict[str, Any]]) -> None:
+    """A body sent with a Content-Type other than JSON reaches validation as bytes, and
+    "cuerpo: debe ser un objeto JSON" is misleading when it is one: the message names the
+    header instead (the 422 stays, as the API documents for every body)."""
+    for error, campo in zip(raw, errors, strict=True):
+        if tuple(error.get("loc", ())) == ("body",) and isinstance(error.get("input"), bytes):
+            tipo = request.headers.get("content-type", "")[:80]
+            campo["mensaje"] += (
+                f"; envíalo con la cabecera Content-Type: application/json (llegó '{tipo}')"
+            )
+
+
 def errores_de_campo(raw: Any) -> list[dict[str, Any]]:
     """Pydantic errors as the API's Spanish field errors (`campo`, `mensaje`, `tipo`);
     the panel shows the same messages next to its fields."""
@@ -274,13 +287,14 @@ def install_error_handlers(app: FastAPI) -> None:
         return _problem(exc.status_code, exc.title, exc.detail, exc.errors, headers)
 
     @app.exception_handler(RequestValidationError)
-    async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = _field_errors(exc.errors())
+        _sin_json(request, exc.errors(), errors)
         summary = "; ".join(f"{e['campo'] or 'cuerpo'}: {e['mensaje']}" for e in errors[:5])
         return _problem(422, "Datos no válidos", f"Datos no válidos: {summary}", errors)
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         detail = exc.detail if isinstance(exc.detail, str) else "Error"
         if exc.status_code == 400 and detail == "There was an error parsing the body":
             # FastAPI's answer to a body its JSON parser gives up on (e.g. nested too deep).
@@ -295,7 +309,7 @@ def install_error_handlers(app: FastAPI) -> None:
             detail = "Ruta no encontrada"
         elif exc.status_code == 405:
             detail = "Método no permitido en esta ruta"
-        return _problem(exc.status_code, detail, detail, headers=getattr(exc, "headers", None))
+        return _problem(exc.status_code, detail, detail, headers=cabeceras_http(request, exc))
 
     @app.exception_handler(OperationalError)
     async def database_unavailable(_: Request, exc: OperationalError) -> JSONResponse:
@@ -319,6 +333,30 @@ def install_error_handlers(app: FastAPI) -> None:
             SinConexionError.MENSAJE,
             headers={"Retry-After": str(SinConexionError.retry_after)},
         )
+
+
+def cabeceras_http(request: Request, exc: StarletteHTTPException) -> dict[str, str] | None:
+    """The headers of an HTTP error; a 405's `Allow` names every method its path takes
+    (RFC 9110 §15.5.6). Starlette names those of the first route whose path matched, and
+    FastAPI makes a route per method: `PUT /api/clientes/{id}` said `Allow: GET` alone."""
+    cabeceras = dict(exc.headers or {})
+    if exc.status_code == 405:
+        # Asked of the router method by method: included routers match as a whole and
+        # keep their routes' methods to themselves.
+        rutas = request.app.router.routes
+        metodos = [
+            metodo
+            for metodo in _METODOS
+            if any(r.matches({**request.scope, "method": metodo})[0] == Match.FULL for r in rutas)
+        ]
+        if "GET" in metodos:
+            metodos.append("HEAD")  # answered as a GET (`middleware.HeadMiddleware`)
+        if metodos:
+            cabeceras["Allow"] = ", ".join(sorted(metodos))
+    return cabeceras or None
+
+
+_METODOS = ("DELETE", "GET", "PATCH", "POST", "PUT")
 
 
 def paginas_para(
@@ -348,7 +386,7 @@ def paginas_para(
     @app.exception_handler(StarletteHTTPException)
     async def http_o_pagina(request: Request, exc: StarletteHTTPException) -> Response:
         if es_suya(request):
-            return http(request, exc.status_code, exc.headers)
+            return http(request, exc.status_code, cabeceras_http(request, exc))
         return await _del_api(http_api, request, exc)
 
     # A database that is busy or gone, or no connection free in time (`SinConexionError`,
