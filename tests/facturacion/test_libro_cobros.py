@@ -334,6 +334,76 @@ def test_la_devolucion_antes_que_su_pagada_no_salda_la_factura(
     assert _pagadas(api) == [("f_605/pagada", True), ("f_605/pagada/2026-01-16", False)]
 
 
+def _estado_final(db: Backend, api: httpx.Client, eventos: list[tuple[int, dict[str, Any]]]) -> Any:
+    """Client c1's invoice after `eventos`, each delivered on its day of January 2026."""
+    db.clock.set(HOY)
+    crear_cliente(api, "c1", "Recibos S.L.")
+    _el_dia(db, api, datetime(2026, 1, 9, 10, tzinfo=UTC), evento("emitida", **VENCIDA))
+    for dia, payload in eventos:
+        _el_dia(db, api, datetime(2026, 1, dia, 10, tzinfo=UTC), payload)
+    exportada = _exportadas(api, "c1")["f_605"]
+    return exportada["pendiente"], exportada["fecha_pago"], sorted(_pagadas(api))
+
+
+def test_un_recibo_devuelto_y_vuelto_a_pasar_acaba_igual_en_cualquier_orden(
+    db: Backend, api: httpx.Client
+) -> None:
+    """The review's case: the debit presented again (paid on the 20th) reached the CRM
+    before the return of the first one (a late retry): the second `pagada` was dropped and
+    the invoice stayed owed for good. Every order of the same events ends paid on the 20th."""
+    pagada_10 = (10, evento("pagada", **VENCIDA, fecha_pago="2026-01-10"))
+    pagada_20 = (20, evento("pagada", **VENCIDA, fecha_pago="2026-01-20"))
+    devuelto = (20, _cobro("cobro_devuelto", {"id": "f_605/pagada"}))
+    esperado = (
+        0.0,
+        "2026-01-20",
+        [("f_605/pagada", True), ("f_605/pagada/2026-01-20", False)],
+    )
+    assert _estado_final(db, api, [pagada_10, pagada_20, devuelto]) == esperado
+    # The second `pagada` waited: it settles nothing while the first one stands.
+    libro = _exportadas(api, "c1")["f_605"]["cobros"]
+    assert [c["importe_liquidado"] for c in libro] == [605.0, 605.0]  # the returned one's too
+
+
+def test_un_recibo_devuelto_y_vuelto_a_pasar_en_orden(db: Backend, api: httpx.Client) -> None:
+    pagada_10 = (10, evento("pagada", **VENCIDA, fecha_pago="2026-01-10"))
+    pagada_20 = (20, evento("pagada", **VENCIDA, fecha_pago="2026-01-20"))
+    devuelto = (15, _cobro("cobro_devuelto", {"id": "f_605/pagada"}))
+    assert _estado_final(db, api, [pagada_10, devuelto, pagada_20]) == (
+        0.0,
+        "2026-01-20",
+        [("f_605/pagada", True), ("f_605/pagada/2026-01-20", False)],
+    )
+
+
+def test_una_devolucion_del_mismo_dia_antes_que_su_pagada_deja_la_factura_debida(
+    db: Backend, api: httpx.Client
+) -> None:
+    """A same-day return delivered before its `pagada`: that `pagada` is the returned
+    payment's (it dates it), not a second one (it had settled the invoice)."""
+    devuelto = (15, _cobro("cobro_devuelto", {"id": "f_605/pagada"}))
+    pagada_15 = (15, evento("pagada", **VENCIDA, fecha_pago="2026-01-15"))
+    assert _estado_final(db, api, [devuelto, pagada_15]) == (
+        605.0,
+        None,
+        [("f_605/pagada", True)],
+    )
+
+
+def test_un_cobro_no_puede_usar_los_ids_de_pagada(db: Backend, api: httpx.Client) -> None:
+    """"{id}/pagada…" names the invoice's `factura.pagada` payments: a sender's partial
+    payment under such an id was overwritten by a `pagada`, and returned by its return."""
+    db.clock.set(HOY)
+    crear_cliente(api, "c1", "Recibos S.L.")
+    _enviar(api, evento("emitida", **VENCIDA))
+    for cobro_id in ("f_605/pagada", "f_605/pagada/2026-01-12"):
+        cobro = {"id": cobro_id, "fecha": "2026-01-12", "importe": 100}
+        response = send(api, _cobro("cobro", cobro), now=HOY)
+        assert response.status_code == 422, response.text
+        assert "está reservado a los pagos de factura.pagada" in response.json()["detail"]
+    assert _exportadas(api, "c1")["f_605"]["cobros"] == []
+
+
 def test_un_cobro_devuelto_sin_importe_lo_dice_en_el_historial(
     db: Backend, api: httpx.Client
 ) -> None:

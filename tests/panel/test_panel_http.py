@@ -106,9 +106,15 @@ def test_logout_ends_the_session(panel: httpx.Client, db: Backend) -> None:
     with httpx.Client(base_url=db.server.base_url, cookies=copia, timeout=30) as otra:
         rechazada = otra.get("/")
         assert rechazada.status_code == 303 and rechazada.headers["location"] == "/entrar"
-    # Logging in again opens a session that works, and "Salir" ends it in turn.
+    # Logging in again opens a session that works...
     assert entrar(panel).status_code == 303
     assert panel.get("/").status_code == 200
+    # ... which the shut-out copy cannot end by posting "Salir" itself (it has a CSRF token).
+    with httpx.Client(base_url=db.server.base_url, cookies=copia, timeout=30) as otra:
+        token = csrf_de(otra.get("/entrar").text)
+        assert otra.post("/salir", data={"csrf": token}).status_code == 303
+    assert panel.get("/").status_code == 200
+    # "Salir" from the valid session ends it in turn.
     enviar(panel, "/", "/salir", {})
     assert panel.get("/").status_code == 303
 

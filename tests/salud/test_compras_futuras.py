@@ -55,3 +55,16 @@ def test_una_factura_con_fecha_futura_no_recupera_un_cliente_perdido(
     importar(api, [factura("c1_2", cliente_id="c1", **FUTURA)])
     cliente = ficha(api, "c1")
     assert (cliente["estado"], cliente["fecha_última_compra"]) == ("cliente_perdido", "2025-06-01")
+
+
+def test_ni_siquiera_si_su_ultima_compra_es_reciente(db: Backend, api: httpx.Client) -> None:
+    """The review's case: a client that bought 31 days ago, marked lost, came back as
+    active on an invoice dated two months ahead (its day count, negative, was "recent")."""
+    db.clock.set(HOY)
+    crear_cliente(api, "c1", "Reciente S.L.")
+    reciente = {"fecha_emision": "2025-12-20", "fecha_pago": "2025-12-30", "base": 1000}
+    importar(api, [factura("c1_1", cliente_id="c1", total=1210, **reciente)])
+    respuesta = api.patch("/api/clientes/c1", json={"estado": "cliente_perdido"})
+    assert respuesta.status_code == 200, respuesta.text
+    importar(api, [factura("c1_2", cliente_id="c1", **FUTURA)])
+    assert ficha(api, "c1")["estado"] == "cliente_perdido"

@@ -3,10 +3,10 @@
 A payment is kept by its id in SmartBilling (`cobro.id`), so a repeated event finds it;
 a returned payment stays, marked `devuelto`, and never counts again ("recibo devuelto").
 `factura.pagada` is the payment "{factura.id}/pagada", which settles whatever the other
-payments left, so it can be returned like any other. Once it came back, a `pagada` dated
-after the return is the debit presented again and paid: a payment of its own,
-"{factura.id}/pagada/AAAA-MM-DD" (`registrar_pagada`); a return naming "{factura.id}/pagada"
-returns whichever of them is live.
+payments left, so it can be returned like any other. A `pagada` of another day is a payment
+of its own, "{factura.id}/pagada/AAAA-MM-DD" (`registrar_pagada`): only the earliest live one
+settles, and a return naming "{factura.id}/pagada" returns that one, so a debit returned and
+presented again ends paid whatever order the events arrive in.
 
 After any change the whole client is re-settled by `facturacion.libro.liquidar` and each
 invoice's `pendiente`, `credito_aplicado` and settlement date (`fecha_pago`) are written
@@ -26,7 +26,7 @@ from smartbilling_crm.facturacion.libro import Apunte, Liquidacion, Pago, liquid
 from smartbilling_crm.facturacion.schemas import CobroCompleto, CobroIn
 from smartbilling_crm.kit import repository as base_repo
 from smartbilling_crm.kit.contexto import Contexto
-from smartbilling_crm.kit.excepciones import ConflictError
+from smartbilling_crm.kit.excepciones import ConflictError, InvalidInputError
 from smartbilling_crm.kit.formato import euros, fecha
 from smartbilling_crm.models import Actividad, Cobro, Factura
 
@@ -68,62 +68,59 @@ def _fila(
 
 
 def es_de_pagada(cobro: Cobro) -> bool:
-    """The payment of a `factura.pagada` event: "{id}/pagada", or a later settlement of
-    the same invoice after it came back, "{id}/pagada/AAAA-MM-DD"."""
-    base = id_pagada(cobro.factura_id)
-    return cobro.cobro_id == base or (
-        cobro.cobro_id.startswith(base + "/") and len(cobro.cobro_id) == len(base) + 11
-    )
+    """The payment of a `factura.pagada` event: "{id}/pagada", or one of another day,
+    "{id}/pagada/AAAA-MM-DD" (ids a sender's own payments cannot take: `registrar_cobro`)."""
+    return _reservado(cobro.cobro_id, cobro.factura_id)
+
+
+def _reservado(cobro_id: str, factura_id: str) -> bool:
+    base = id_pagada(factura_id)
+    return cobro_id == base or cobro_id.startswith(base + "/")
 
 
 def _leer_pagadas(ctx: Contexto, factura: Factura, *ids: str) -> tuple[list[Cobro], list[Cobro]]:
-    """The invoice's `factura.pagada` payments, returned ones too, oldest first, and the
-    rows read to find them: its payments and those of `ids` (one statement)."""
+    """The invoice's `factura.pagada` payments, returned ones too, in the order they
+    settle (day, then id), and the rows read to find them: its payments and those of
+    `ids` (one statement)."""
     base_repo.flush(ctx.session)
     leidos = list(facturas_repo.cobros_de(ctx.session, factura.factura_id, ids))
     suyos = (c for c in leidos if c.factura_id == factura.factura_id and es_de_pagada(c))
-    return sorted(suyos, key=lambda c: c.cobro_id), leidos
+    return sorted(suyos, key=orden_de_pagada), leidos
 
 
-def _despues_de_devolverse(fecha_pago: date, devuelto: Cobro) -> bool:
-    """`fecha_pago` can only be a new settlement after `devuelto` came back: later than
-    that payment and not before its return reached the CRM."""
-    return (devuelto.fecha is None or fecha_pago > devuelto.fecha) and (
-        devuelto.fecha_devolucion is None or fecha_pago >= devuelto.fecha_devolucion
-    )
+def orden_de_pagada(cobro: Cobro) -> tuple[date, str]:
+    return cobro.fecha or date.min, cobro.cobro_id
 
 
 def registrar_pagada(ctx: Contexto, factura: Factura, fecha_pago: date) -> bool:
-    """The invoice paid in full on `fecha_pago`; the earliest date reported stays.
-
-    After its payment came back (recibo devuelto), a `pagada` dated after the return
-    settles the invoice again with a payment of its own; one dated earlier is that
-    returned payment's event (a repeat, or its date when the return arrived first) and
-    settles nothing. At most one of the invoice's `pagada` payments is live."""
+    """The invoice paid in full on `fecha_pago`: a payment of that day, "{id}/pagada" the
+    first, "{id}/pagada/AAAA-MM-DD" another day. Only the earliest live one settles the
+    invoice (`libro.liquidar`; so the earliest date reported stays); a later one waits,
+    should that one come back (a direct debit returned and presented again), whatever
+    order the events arrive in. A day already recorded, live or returned, is a repeat and
+    changes nothing; a return that arrived before any `pagada` is dated by the next one."""
     base = id_pagada(factura.factura_id)
-    otra_vez = f"{base}/{fecha_pago.isoformat()}"
-    pagadas, leidos = _leer_pagadas(ctx, factura, base, otra_vez)
-    devueltas = [c for c in pagadas if c.devuelto]
-    if not all(_despues_de_devolverse(fecha_pago, c) for c in devueltas):
-        sin_fecha = next((c for c in devueltas if c.fecha is None), None)
-        if sin_fecha is None:
-            return False
-        sin_fecha.fecha = fecha_pago
-        sin_fecha.fecha_actualizacion = ctx.now
-        return True
-    viva = next((c for c in pagadas if not c.devuelto), None)
-    if viva is None:
-        viva, _ = _fila(ctx, otra_vez if pagadas else base, factura, leidos)
-    elif viva.fecha is not None and fecha_pago >= viva.fecha:
+    del_dia = f"{base}/{fecha_pago.isoformat()}"
+    pagadas, leidos = _leer_pagadas(ctx, factura, base, del_dia)
+    if any(c.fecha == fecha_pago for c in pagadas):
         return False
-    viva.fecha = fecha_pago
-    viva.importe = None
-    viva.fecha_actualizacion = ctx.now
+    fila = next((c for c in pagadas if c.fecha is None), None)
+    if fila is None:
+        fila, _ = _fila(ctx, del_dia if pagadas else base, factura, leidos)
+    fila.fecha = fecha_pago
+    fila.importe = None
+    fila.fecha_actualizacion = ctx.now
     return True
 
 
 def registrar_cobro(ctx: Contexto, factura: Factura, cobro: CobroIn | CobroCompleto) -> bool:
     """A (partial) payment; its latest description wins, a returned one stays returned."""
+    if _reservado(cobro.id, factura.factura_id):
+        raise InvalidInputError(
+            f"El id de cobro '{cobro.id}' está reservado a los pagos de factura.pagada de "
+            f"esta factura ('{id_pagada(factura.factura_id)}…'): usa otro",
+            field="cobro.id",
+        )
     fila, nueva = _fila(ctx, cobro.id, factura)
     antes = (fila.fecha, fila.importe)
     fila.fecha = cobro.fecha
@@ -136,7 +133,8 @@ def registrar_cobro(ctx: Contexto, factura: Factura, cobro: CobroIn | CobroCompl
 
 def registrar_devolucion(ctx: Contexto, factura: Factura, cobro: CobroIn) -> bool:
     """The payment came back: the invoice reopens. Known or not yet, it is kept returned.
-    "{id}/pagada" names the invoice's live `pagada` payment, a later settlement included."""
+    "{id}/pagada" names the `pagada` payment that settles the invoice (the earliest live
+    one), whichever day it is of."""
     leidos = None
     if cobro.id == id_pagada(factura.factura_id):
         pagadas, leidos = _leer_pagadas(ctx, factura, cobro.id)
@@ -223,6 +221,9 @@ def actualizar_historial_pagos(
     `existentes`: the timeline entries of the invoices being annotated, by (invoice, type)."""
     propios = [c for c in cobros if c.factura_id == factura.factura_id]
     vivos = [c for c in propios if not c.devuelto and c.fecha is not None]
+    # Of its live `pagada` payments only the earliest settled anything: the others wait.
+    pagadas = sorted((c for c in vivos if es_de_pagada(c)), key=orden_de_pagada)
+    vivos = [c for c in vivos if not es_de_pagada(c) or c is pagadas[0]]
     devueltos = [c for c in propios if c.devuelto]
     if not vivos and not devueltos:
         return

@@ -3,8 +3,9 @@
 Recomputed from scratch, for the whole client, after every change to its invoices or
 payments, so the result does not depend on the order events arrived in:
 
-1. **Payments**: each invoice's live payments (not returned) are added up. The payment
-   of a `factura.pagada` event (`importe` None) on day d is "the rest": what the invoice
+1. **Payments**: each invoice's live payments (not returned) are added up. The earliest
+   live payment of a `factura.pagada` event (`importe` None) on day d is "the rest" (a
+   later one pays nothing while that one stands): what the invoice
    still owed on d, its total less the payments counted on d (dated d or before, and not
    returned by then: one returned later did count, and its return reopens the invoice)
    and less the credit of the credit notes naming it issued by d; never negative. A
@@ -120,11 +121,19 @@ def liquidar(apuntes: Sequence[Apunte], pagos: Sequence[Pago]) -> Liquidacion:
     for apunte in apuntes:
         vivos = sorted(por_factura.get(apunte.factura_id, []), key=_orden_pago)
         explicito = sum((p.importe for p in vivos if p.importe is not None), CERO)
+        resto_pagado = False
         for pago in vivos:
             if pago.importe is None:
-                liquidado = _resto_el(
-                    apunte, pago, todos[apunte.factura_id], abonos.get(apunte.factura_id, [])
+                # The earliest live settlement pays the rest; a later one (another day's
+                # `pagada`, waiting in case that one comes back) pays nothing.
+                liquidado = (
+                    CERO
+                    if resto_pagado
+                    else _resto_el(
+                        apunte, pago, todos[apunte.factura_id], abonos.get(apunte.factura_id, [])
+                    )
                 )
+                resto_pagado = True
                 resultado.importe_pago[pago.cobro_id] = liquidado
                 explicito += liquidado
             else:

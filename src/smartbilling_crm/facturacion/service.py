@@ -140,7 +140,8 @@ def _aplicar_en_ledger(
     viva_ahora = not fila.anulada and fila.base_imponible > 0
     # A purchase that can bring a lost client back: one recent enough to make it active
     # (an old invoice the backfill loads now is new to the CRM, not a purchase now).
-    reciente = (ctx.hoy - fila.fecha_emision).days <= ctx.settings.dias_dormido
+    # One dated ahead is no purchase yet either (`salud.motor.metricas.figuras_libro`).
+    reciente = 0 <= (ctx.hoy - fila.fecha_emision).days <= ctx.settings.dias_dormido
     return fila, Cambio(
         nueva=nueva,
         modificada=modificada,

@@ -122,7 +122,14 @@ def salir(request: Request, ctx: ContextoDep, _datos: FormDep) -> Response:
     """Out of the panel, on every device: a copy of this session's cookie is refused too
     (so are the account's other sessions: a signed cookie cannot be revoked alone)."""
     usuario_id = request.session.get("uid")
-    if isinstance(usuario_id, str):
+    cierres = request.session.get("cierres", 0)
+    # Only a session still valid closes the others: a copy already shut out (the one
+    # "Salir" was for) must not keep logging its owner out.
+    if (
+        isinstance(usuario_id, str)
+        and isinstance(cierres, int)
+        and usuarios_service.activo(ctx.session, usuario_id, cierres) is not None
+    ):
         usuarios_service.cerrar_sesiones(ctx.session, usuario_id)
     request.session.clear()
     return RedirectResponse("/entrar", status_code=303)
