@@ -563,7 +563,7 @@ def test_riesgo_perdida_por_bandas(score: int, severidad: str | None) -> None:
 
 def test_riesgo_perdida_explica_el_porque() -> None:
     # A monthly buyer whose last purchase was 256 days ago: the purchase model gives it a
-    # 17 % chance of buying again within a year.
+    # 20 % chance of buying again within a year.
     ctx = contexto(
         facturas=_compras("2025-02-02", "2025-03-04", "2025-04-03"), actividades=[dias_atras(40)]
     )
@@ -571,8 +571,8 @@ def test_riesgo_perdida_explica_el_porque() -> None:
         Alerta(
             "riesgo_perdida",
             "critica",
-            "Riesgo de pérdida 83/100: probabilidad de que vuelva a comprar en los próximos "
-            "12 meses: 17 % (3 compras, la última hace 256 días; suele comprar cada 30 días).",
+            "Riesgo de pérdida 80/100: probabilidad de que vuelva a comprar en los próximos "
+            "12 meses: 20 % (3 compras, la última hace 256 días; suele comprar cada 30 días).",
         ),
     )
 

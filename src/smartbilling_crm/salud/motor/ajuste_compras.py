@@ -1,4 +1,4 @@
-"""The purchase model's fit (BG/NBD + Gamma-Gamma) over a portfolio's numpy arrays:
+"""The purchase model's fit (MBG/NBD + Gamma-Gamma) over a portfolio's numpy arrays:
 penalised maximum likelihood, what the daily recompute stores (`modelo_compras`
 predicts from it). The vocabulary and the choices behind each figure are in `compras`.
 """
@@ -32,12 +32,14 @@ from smartbilling_crm.salud.motor.compras import (
 def _log_verosimilitud_bgnbd(
     r: float, alpha: float, a: float, b: float, x: Vector, t_x: Vector, T: Vector
 ) -> Vector:
-    """Per-client BG/NBD log-likelihood (Fader, Hardie & Lee 2005, eq. 6)."""
+    """Per-client MBG/NBD log-likelihood (Batislam, Denizel & Filiztekin 2007; BG/NBD's
+    eq. 6 with a possible dropout at every purchase, the first included):
+    B(a, b+x+1)/B(a, b) · Γ(r+x) α^r / Γ(r) · [(α+T)^-(r+x) + a/(b+x) · (α+t_x)^-(r+x)]."""
     a1 = special.gammaln(r + x) - special.gammaln(r) + r * np.log(alpha)
-    a2 = special.betaln(a, b + x) - special.betaln(a, b)
+    a2 = special.betaln(a, b + x + 1) - special.betaln(a, b)
     a3 = -(r + x) * np.log(alpha + T)
-    a4 = np.log(a) - np.log(b + np.maximum(x, 1) - 1) - (r + x) * np.log(alpha + t_x)
-    return np.asarray(a1 + a2 + np.where(x > 0, np.logaddexp(a3, a4), a3), dtype=float)
+    a4 = np.log(a) - np.log(b + x) - (r + x) * np.log(alpha + t_x)
+    return np.asarray(a1 + a2 + np.logaddexp(a3, a4), dtype=float)
 
 
 def _minimizar(objetivo: Any, inicio: Vector) -> tuple[Vector, float] | None:

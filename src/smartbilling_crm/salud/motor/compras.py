@@ -1,4 +1,4 @@
-"""Purchases predicted from the portfolio (contract §8): BG/NBD + Gamma-Gamma, pure.
+"""Purchases predicted from the portfolio (contract §8): MBG/NBD + Gamma-Gamma, pure.
 
 Vocabulary (days throughout):
 
@@ -8,12 +8,14 @@ Vocabulary (days throughout):
   `recencia` t_x = days from the first to the last purchase, `antiguedad` T = days from the first
   purchase to `hoy`.
 
-The model (Fader, Hardie & Lee 2005, "Counting your customers the easy way"): while alive a
-client buys as a Poisson process of rate λ ~ Gamma(r, α); after each purchase it leaves for good
-with probability p ~ Beta(a, b). Values per purchase follow the Gamma-Gamma model (Fader,
+The model is MBG/NBD (Batislam, Denizel & Filiztekin 2007), the variant of BG/NBD (Fader,
+Hardie & Lee 2005, "Counting your customers the easy way"): while alive a client buys as a
+Poisson process of rate λ ~ Gamma(r, α); after each purchase, the first included, it leaves for
+good with probability p ~ Beta(a, b). Values per purchase follow the Gamma-Gamma model (Fader,
 Hardie & Lee 2005, note 025): value ~ Gamma(p, ν), ν ~ Gamma(q, v). The formulas are those of
-the `lifetimes` package (equations 6, 10 and the P(alive) note 021), written here over numpy
-arrays so a portfolio of 100,000 clients scores in a fraction of a second.
+`lifetimes`' ModifiedBetaGeoFitter (checked by simulation), written here over numpy arrays so a
+portfolio of 100,000 clients scores in a fraction of a second. The parameters keep BG/NBD's
+names (`ParametrosBGNBD`, the stored `bgnbd`): the same four, read the MBG/NBD way.
 
 Choices, each checked by `bench/backtest.py` on the CDNOW panel:
 
@@ -24,12 +26,16 @@ Choices, each checked by `bench/backtest.py` on the CDNOW panel:
   maximum), it keeps the parameters finite and close to a plausible B2B portfolio instead of
   raising or returning nonsense. Should the optimiser still fail, the prior centre is used
   (`origen="por_defecto"`).
+- **MBG/NBD, not BG/NBD.** BG/NBD's P(alive) is 1 for every client who bought only once,
+  however long ago, because in that model a client can only leave right after a repeat
+  purchase: a churn score built on it ranks one-time buyers as the safest clients (AUC 0.34 on
+  CDNOW, worse than chance), and in a portfolio of regular buyers (r large) even the one-year
+  chance below gave a client who bought once two years ago 93–98 %. MBG/NBD lets a client
+  leave after its first purchase too: that client falls near 0, and on CDNOW the one-year
+  chance ranks churn a little better (AUC 0.778 / 0.756 at 90 / 273 days, against 0.773 /
+  0.751 under BG/NBD; `bench/BACKTEST.md`).
 - **`probabilidad_activo`** is the chance that the client buys again within
-  `HORIZONTE_ACTIVO_DIAS` (a year): P(alive) × P(at least one purchase in a year | alive). The
-  bare BG/NBD P(alive) (kept as `probabilidad_vivo`) is 1 for every client who bought only
-  once, however long ago, because in that model a client can only leave right after a repeat
-  purchase; a churn score built on it ranks one-time buyers as the safest clients (AUC 0.34 on
-  CDNOW, worse than chance). The one-year chance keeps the model and fixes that (AUC 0.77).
+  `HORIZONTE_ACTIVO_DIAS` (a year): P(alive) × P(at least one purchase in a year | alive).
 - **`riesgo_perdida_score`** = round(100 × (1 − probabilidad_activo)), half up.
 - **Value per purchase**: Gamma-Gamma over every purchase of the client (the first included:
   a one-time buyer's only purchase says something about it), fitted on clients with two or more
@@ -37,7 +43,7 @@ Choices, each checked by `bench/backtest.py` on the CDNOW panel:
   mean (q ≤ 1), the client's own mean shrunk toward the portfolio mean as if the portfolio
   mean were `PESO_MEDIA_CARTERA` purchases of its own.
 - **No regularity adjustment.** A monthly retainer who is a few days late keeps a high
-  P(alive) under BG/NBD already (many purchases make λ precise and the dropout chance small);
+  P(alive) under the model already (many purchases make λ precise and the dropout chance small);
   see the tests. The backtest gave no reason to add one.
 """
 

@@ -1,4 +1,4 @@
-"""The purchase model's predictions (BG/NBD + Gamma-Gamma) over numpy arrays; its fit
+"""The purchase model's predictions (MBG/NBD + Gamma-Gamma) over numpy arrays; its fit
 over the portfolio is `ajuste_compras`.
 
 The vocabulary, the facts it reads and the choices behind each figure are in `compras`.
@@ -34,15 +34,14 @@ from smartbilling_crm.salud.motor.compras import (
 def probabilidad_vivo(
     params: ParametrosBGNBD, frecuencia: ArrayLike, recencia: ArrayLike, antiguedad: ArrayLike
 ) -> Vector:
-    """BG/NBD P(alive | x, t_x, T) (Hardie's note 021); 1 when x = 0, by the model."""
+    """MBG/NBD P(alive | x, t_x, T) = 1 / (1 + a/(b+x) · ((α+T)/(α+t_x))^(r+x)): below 1
+    for a one-time buyer too, the lower the longer ago it bought (BG/NBD's was 1 there)."""
     x = np.asarray(frecuencia, dtype=float)
     t_x = np.asarray(recencia, dtype=float)
     T = np.asarray(antiguedad, dtype=float)
     r, alpha, a, b = params.r, params.alpha, params.a, params.b
-    log_odds = (r + x) * np.log((alpha + T) / (alpha + t_x)) + np.log(
-        a / (b + np.maximum(x, 1) - 1)
-    )
-    return np.asarray(np.where(x > 0, special.expit(-log_odds), 1.0), dtype=float)
+    log_odds = (r + x) * np.log((alpha + T) / (alpha + t_x)) + np.log(a / (b + x))
+    return np.asarray(special.expit(-log_odds), dtype=float)
 
 
 def _log_hyp2f1(a_: Vector, b_: Vector, c_: Vector, z: Vector) -> Vector:
@@ -78,14 +77,12 @@ def _esperadas_con_a(
     # and b are large (a portfolio of very regular buyers): each distinct pair once.
     xs, Ts = np.broadcast_arrays(x, T)
     ux, uT, cada = _pares_distintos(xs.ravel(), Ts.ravel())
-    log_hyp = _log_hyp2f1(r + ux, b + ux, a + b + ux - 1, t / (alpha + uT + t))
+    log_hyp = _log_hyp2f1(r + ux, b + ux + 1, a + b + ux, t / (alpha + uT + t))
     log_hyp = log_hyp[cada].reshape(xs.shape)
     with np.errstate(all="ignore"):
-        primero = (a + b + x - 1) / (a - 1)
+        primero = (a + b + x) / (a - 1)
         segundo = -np.expm1(log_hyp + (r + x) * np.log((alpha + T) / (alpha + T + t)))
-        denominador = 1 + (x > 0) * (a / (b + np.maximum(x, 1) - 1)) * (
-            (alpha + T) / (alpha + t_x)
-        ) ** (r + x)
+        denominador = 1 + (a / (b + x)) * ((alpha + T) / (alpha + t_x)) ** (r + x)
         return np.asarray(primero * segundo / denominador, dtype=float)
 
 
@@ -96,7 +93,8 @@ def compras_esperadas(
     recencia: ArrayLike,
     antiguedad: ArrayLike,
 ) -> Vector:
-    """E[purchases in the next `dias` days | history] (BG/NBD eq. 10, via hyp2f1)."""
+    """E[purchases in the next `dias` days | history] (MBG/NBD; BG/NBD's eq. 10 with
+    2F1(r+x, b+x+1; a+b+x; ·), via hyp2f1)."""
     x = np.asarray(frecuencia, dtype=float)
     t_x = np.asarray(recencia, dtype=float)
     T = np.asarray(antiguedad, dtype=float)
@@ -125,7 +123,7 @@ def probabilidad_compra(
     recencia: ArrayLike,
     antiguedad: ArrayLike,
 ) -> Vector:
-    """P(at least one purchase in the next `dias` days | history), exact under BG/NBD.
+    """P(at least one purchase in the next `dias` days | history), exact under MBG/NBD.
 
     Alive, a client can only leave after a purchase, so no purchase in the window means
     no Poisson event: P = P(alive) × (1 − ((α+T)/(α+T+dias))^(r+x)).
@@ -225,7 +223,7 @@ def a_euros(valor: float) -> Decimal:
 class PrediccionCompras:
     """Contract §8 figures of one client (without the open opportunities)."""
 
-    probabilidad_vivo: float  # BG/NBD P(alive), 3 decimals
+    probabilidad_vivo: float  # MBG/NBD P(alive), 3 decimals
     probabilidad_activo: float  # P(buys again within HORIZONTE_ACTIVO_DIAS), 3 decimals
     compras_esperadas_30_dias: float  # 2 decimals
     compras_esperadas_90_dias: float
