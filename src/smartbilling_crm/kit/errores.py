@@ -18,10 +18,10 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
-from starlette.routing import Match
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from smartbilling_crm.kit.excepciones import DomainError, ErrorDeCampo, SinConexionError
+from smartbilling_crm.kit.peticiones import cabeceras_http, sin_json
 from smartbilling_crm.kit.schemas import READ_ONLY_FIELDS
 
 logger = logging.getLogger("smartbilling_crm")
@@ -260,18 +260,6 @@ def _field_errors(raw: Any) -> list[dict[str, Any]]:
     return errors
 
 
-def _sin_json(request: Request, raw: Any, errors: list[dict[str, Any]]) -> None:
-    """A body sent with a Content-Type other than JSON reaches validation as bytes, and
-    "cuerpo: debe ser un objeto JSON" is misleading when it is one: the message names the
-    header instead (the 422 stays, as the API documents for every body)."""
-    for error, campo in zip(raw, errors, strict=True):
-        if tuple(error.get("loc", ())) == ("body",) and isinstance(error.get("input"), bytes):
-            tipo = request.headers.get("content-type", "")[:80]
-            campo["mensaje"] += (
-                f"; envíalo con la cabecera Content-Type: application/json (llegó '{tipo}')"
-            )
-
-
 def errores_de_campo(raw: Any) -> list[dict[str, Any]]:
     """Pydantic errors as the API's Spanish field errors (`campo`, `mensaje`, `tipo`);
     the panel shows the same messages next to its fields."""
@@ -289,7 +277,7 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = _field_errors(exc.errors())
-        _sin_json(request, exc.errors(), errors)
+        sin_json(request, exc.errors(), errors)
         summary = "; ".join(f"{e['campo'] or 'cuerpo'}: {e['mensaje']}" for e in errors[:5])
         return _problem(422, "Datos no válidos", f"Datos no válidos: {summary}", errors)
 
@@ -333,30 +321,6 @@ def install_error_handlers(app: FastAPI) -> None:
             SinConexionError.MENSAJE,
             headers={"Retry-After": str(SinConexionError.retry_after)},
         )
-
-
-def cabeceras_http(request: Request, exc: StarletteHTTPException) -> dict[str, str] | None:
-    """The headers of an HTTP error; a 405's `Allow` names every method its path takes
-    (RFC 9110 §15.5.6). Starlette names those of the first route whose path matched, and
-    FastAPI makes a route per method: `PUT /api/clientes/{id}` said `Allow: GET` alone."""
-    cabeceras = dict(exc.headers or {})
-    if exc.status_code == 405:
-        # Asked of the router method by method: included routers match as a whole and
-        # keep their routes' methods to themselves.
-        rutas = request.app.router.routes
-        metodos = [
-            metodo
-            for metodo in _METODOS
-            if any(r.matches({**request.scope, "method": metodo})[0] == Match.FULL for r in rutas)
-        ]
-        if "GET" in metodos:
-            metodos.append("HEAD")  # answered as a GET (`middleware.HeadMiddleware`)
-        if metodos:
-            cabeceras["Allow"] = ", ".join(sorted(metodos))
-    return cabeceras or None
-
-
-_METODOS = ("DELETE", "GET", "PATCH", "POST", "PUT")
 
 
 def paginas_para(
