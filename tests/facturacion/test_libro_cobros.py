@@ -391,7 +391,7 @@ def test_una_devolucion_del_mismo_dia_antes_que_su_pagada_deja_la_factura_debida
 
 
 def test_un_cobro_no_puede_usar_los_ids_de_pagada(db: Backend, api: httpx.Client) -> None:
-    """"{id}/pagada…" names the invoice's `factura.pagada` payments: a sender's partial
+    """ "{id}/pagada…" names the invoice's `factura.pagada` payments: a sender's partial
     payment under such an id was overwritten by a `pagada`, and returned by its return."""
     db.clock.set(HOY)
     crear_cliente(api, "c1", "Recibos S.L.")
