@@ -3,10 +3,12 @@ credit notes that settle, partial and returned payments, versions, payment dates
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, datetime
 from typing import Any
 
 import httpx
+import pytest
 
 from ..conftest import Backend
 from ..salud_helpers import HOY, crear_cliente, importar, recalcular, recomendaciones, salud
@@ -335,44 +337,53 @@ def test_la_devolucion_antes_que_su_pagada_no_salda_la_factura(
 
 
 def _estado_final(db: Backend, api: httpx.Client, eventos: list[tuple[int, dict[str, Any]]]) -> Any:
-    """Client c1's invoice after `eventos`, each delivered on its day of January 2026."""
+    """Client c1's invoice after `eventos`, each delivered on its day of January 2026:
+    what it owes, its settlement day, and its `pagada` payments as (day, returned)."""
     db.clock.set(HOY)
     crear_cliente(api, "c1", "Recibos S.L.")
     _el_dia(db, api, datetime(2026, 1, 9, 10, tzinfo=UTC), evento("emitida", **VENCIDA))
     for dia, payload in eventos:
         _el_dia(db, api, datetime(2026, 1, dia, 10, tzinfo=UTC), payload)
     exportada = _exportadas(api, "c1")["f_605"]
-    return exportada["pendiente"], exportada["fecha_pago"], sorted(_pagadas(api))
+    pagadas = sorted((c["fecha"], c["devuelto"]) for c in exportada["cobros"])
+    return exportada["pendiente"], exportada["fecha_pago"], pagadas
 
 
+_P10 = evento("pagada", **VENCIDA, fecha_pago="2026-01-10")
+_P20 = evento("pagada", **VENCIDA, fecha_pago="2026-01-20")
+_DEVUELTO = _cobro("cobro_devuelto", {"id": "f_605/pagada"})
+
+
+@pytest.mark.parametrize("orden", list(itertools.permutations(range(3))), ids=str)
 def test_un_recibo_devuelto_y_vuelto_a_pasar_acaba_igual_en_cualquier_orden(
-    db: Backend, api: httpx.Client
+    db: Backend, api: httpx.Client, orden: tuple[int, ...]
 ) -> None:
-    """The review's case: the debit presented again (paid on the 20th) reached the CRM
-    before the return of the first one (a late retry): the second `pagada` was dropped and
-    the invoice stayed owed for good. Every order of the same events ends paid on the 20th."""
-    pagada_10 = (10, evento("pagada", **VENCIDA, fecha_pago="2026-01-10"))
-    pagada_20 = (20, evento("pagada", **VENCIDA, fecha_pago="2026-01-20"))
-    devuelto = (20, _cobro("cobro_devuelto", {"id": "f_605/pagada"}))
-    esperado = (
+    """Paid on the 10th, returned, presented again and paid on the 20th: whichever order
+    the three events reach the CRM in (all on the 21st), the first day is the returned
+    one and the invoice ends paid on the 20th. Before, a second `pagada` that arrived
+    before the return was dropped and the invoice stayed owed for good, and the original
+    `pagada` arriving last settled it on the 10th."""
+    eventos = [_P10, _P20, _DEVUELTO]
+    assert _estado_final(db, api, [(21, eventos[i]) for i in orden]) == (
         0.0,
         "2026-01-20",
-        [("f_605/pagada", True), ("f_605/pagada/2026-01-20", False)],
+        [("2026-01-10", True), ("2026-01-20", False)],
     )
-    assert _estado_final(db, api, [pagada_10, pagada_20, devuelto]) == esperado
-    # The second `pagada` waited: it settles nothing while the first one stands.
-    libro = _exportadas(api, "c1")["f_605"]["cobros"]
-    assert [c["importe_liquidado"] for c in libro] == [605.0, 605.0]  # the returned one's too
+    pago = api.get("/api/clientes/c1/actividades", params={"tipo": "pago"}).json()[0]
+    assert pago["descripcion"].startswith("Cobrados 605,00 € el 20/01/2026.")
 
 
-def test_un_recibo_devuelto_y_vuelto_a_pasar_en_orden(db: Backend, api: httpx.Client) -> None:
-    pagada_10 = (10, evento("pagada", **VENCIDA, fecha_pago="2026-01-10"))
-    pagada_20 = (20, evento("pagada", **VENCIDA, fecha_pago="2026-01-20"))
-    devuelto = (15, _cobro("cobro_devuelto", {"id": "f_605/pagada"}))
-    assert _estado_final(db, api, [pagada_10, devuelto, pagada_20]) == (
-        0.0,
-        "2026-01-20",
-        [("f_605/pagada", True), ("f_605/pagada/2026-01-20", False)],
+@pytest.mark.parametrize("orden", [(0, 2, 2, 1), (0, 2, 1, 2), (2, 2, 0, 1), (1, 2, 0, 2)], ids=str)
+def test_dos_devoluciones_de_dos_pagadas_dejan_la_factura_debida(
+    db: Backend, api: httpx.Client, orden: tuple[int, ...]
+) -> None:
+    """Two returns of two `pagada` days, in any order: both came back, it is owed (a
+    second return arriving before the second day was dropped as a repeat)."""
+    eventos = [_P10, _P20, _DEVUELTO]
+    assert _estado_final(db, api, [(21, eventos[i]) for i in orden]) == (
+        605.0,
+        None,
+        [("2026-01-10", True), ("2026-01-20", True)],
     )
 
 
@@ -386,21 +397,35 @@ def test_una_devolucion_del_mismo_dia_antes_que_su_pagada_deja_la_factura_debida
     assert _estado_final(db, api, [devuelto, pagada_15]) == (
         605.0,
         None,
-        [("f_605/pagada", True)],
+        [("2026-01-15", True)],
     )
 
 
 def test_un_cobro_no_puede_usar_los_ids_de_pagada(db: Backend, api: httpx.Client) -> None:
-    """ "{id}/pagada…" names the invoice's `factura.pagada` payments: a sender's partial
-    payment under such an id was overwritten by a `pagada`, and returned by its return."""
+    """ "…/pagada" and "…/pagada/…" name the invoices' `factura.pagada` payments: a
+    sender's partial payment under such an id was overwritten by a `pagada` and returned
+    by its return, and under another invoice's, it blocked that invoice's `pagada` (409)."""
     db.clock.set(HOY)
     crear_cliente(api, "c1", "Recibos S.L.")
     _enviar(api, evento("emitida", **VENCIDA))
-    for cobro_id in ("f_605/pagada", "f_605/pagada/2026-01-12"):
+    for cobro_id in ("f_605/pagada", "f_605/pagada/2026-01-12", "f_otra/pagada"):
         cobro = {"id": cobro_id, "fecha": "2026-01-12", "importe": 100}
         response = send(api, _cobro("cobro", cobro), now=HOY)
         assert response.status_code == 422, response.text
-        assert "está reservado a los pagos de factura.pagada" in response.json()["detail"]
+        (error,) = response.json()["errors"]
+        assert error["campo"] == "cobro.id"
+        assert f"el id de cobro '{cobro_id}' está reservado" in error["mensaje"]
+    # A return names the invoice's own "…/pagada", nothing under it.
+    otro = _cobro("cobro_devuelto", {"id": "f_605/pagada/2026-01-10"})
+    response = send(api, otro, now=HOY)
+    assert response.status_code == 422
+    assert "usa el id 'f_605/pagada'" in response.json()["errors"][0]["mensaje"]
+    # The backfill's payments too, named by their place in the list.
+    lote = [factura("f_2", cliente_id="c1", fecha_emision="2026-01-05")]
+    lote[0]["cobros"] = [{"id": "f_3/pagada", "fecha": "2026-01-12", "importe": 10}]
+    response = api.post("/api/facturas/importar", json=lote)
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["campo"] == "0.cobros"
     assert _exportadas(api, "c1")["f_605"]["cobros"] == []
 
 

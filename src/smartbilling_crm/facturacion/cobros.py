@@ -23,14 +23,12 @@ from zoneinfo import ZoneInfo
 from smartbilling_crm.dominio import TipoActividad
 from smartbilling_crm.facturacion import repository as facturas_repo
 from smartbilling_crm.facturacion.libro import Apunte, Liquidacion, Pago, liquidar
-from smartbilling_crm.facturacion.schemas import CobroCompleto, CobroIn
+from smartbilling_crm.facturacion.schemas import SUFIJO_PAGADA, CobroCompleto, CobroIn
 from smartbilling_crm.kit import repository as base_repo
 from smartbilling_crm.kit.contexto import Contexto
-from smartbilling_crm.kit.excepciones import ConflictError, InvalidInputError
+from smartbilling_crm.kit.excepciones import ConflictError
 from smartbilling_crm.kit.formato import euros, fecha
 from smartbilling_crm.models import Actividad, Cobro, Factura
-
-SUFIJO_PAGADA = "/pagada"
 
 
 def id_pagada(factura_id: str) -> str:
@@ -69,36 +67,71 @@ def _fila(
 
 def es_de_pagada(cobro: Cobro) -> bool:
     """The payment of a `factura.pagada` event: "{id}/pagada", or one of another day,
-    "{id}/pagada/AAAA-MM-DD" (ids a sender's own payments cannot take: `registrar_cobro`)."""
-    return _reservado(cobro.cobro_id, cobro.factura_id)
-
-
-def _reservado(cobro_id: str, factura_id: str) -> bool:
-    base = id_pagada(factura_id)
-    return cobro_id == base or cobro_id.startswith(base + "/")
+    "{id}/pagada/AAAA-MM-DD" (ids a sender's payments cannot take: `schemas.de_pagada`)."""
+    base = id_pagada(cobro.factura_id)
+    return cobro.cobro_id == base or cobro.cobro_id.startswith(base + "/")
 
 
 def _leer_pagadas(ctx: Contexto, factura: Factura, *ids: str) -> tuple[list[Cobro], list[Cobro]]:
-    """The invoice's `factura.pagada` payments, returned ones too, in the order they
-    settle (day, then id), and the rows read to find them: its payments and those of
-    `ids` (one statement)."""
+    """The invoice's `factura.pagada` payments, returned ones too, and the rows read to
+    find them: its payments and those of `ids` (one statement)."""
     base_repo.flush(ctx.session)
     leidos = list(facturas_repo.cobros_de(ctx.session, factura.factura_id, ids))
-    suyos = (c for c in leidos if c.factura_id == factura.factura_id and es_de_pagada(c))
-    return sorted(suyos, key=orden_de_pagada), leidos
+    suyos = [c for c in leidos if c.factura_id == factura.factura_id and es_de_pagada(c)]
+    return suyos, leidos
 
 
 def orden_de_pagada(cobro: Cobro) -> tuple[date, str]:
     return cobro.fecha or date.min, cobro.cobro_id
 
 
+def _repartir_devoluciones(
+    ctx: Contexto, factura: Factura, pagadas: list[Cobro], leidos: list[Cobro], nueva: bool
+) -> None:
+    """The invoice's `pagada` payments as a set of days and a count of returns: each
+    return takes the earliest day not yet returned (a debit comes back before it is
+    presented again), so the same events give the same rows in any order they arrive. A
+    return with no day to take yet is an undated row, dated by the next `pagada`.
+    `nueva`: one more return, received today."""
+    devoluciones = sorted(c.fecha_devolucion or date.min for c in pagadas if c.devuelto)
+    if nueva:
+        devoluciones.append(ctx.hoy)
+    fechadas = sorted((c for c in pagadas if c.fecha is not None), key=orden_de_pagada)
+    for i, cobro in enumerate(fechadas):
+        devuelto = i < len(devoluciones)
+        cuando = devoluciones[i] if devuelto and devoluciones[i] != date.min else None
+        if (cobro.devuelto, cobro.fecha_devolucion) != (devuelto, cuando):
+            cobro.devuelto, cobro.fecha_devolucion = devuelto, cuando
+            cobro.fecha_actualizacion = ctx.now
+    # The returns no day took yet, one undated row each (an existing one kept first).
+    sin_dia = devoluciones[len(fechadas) :]
+    sin_fecha = [c for c in pagadas if c.fecha is None]
+    for cobro in sin_fecha[len(sin_dia) :]:
+        ctx.session.delete(cobro)
+    usados = {c.cobro_id for c in pagadas}
+    base = id_pagada(factura.factura_id)
+    for i, cuando in enumerate(sin_dia):
+        if i < len(sin_fecha):
+            cobro = sin_fecha[i]
+        else:
+            cobro_id = base if base not in usados else ""
+            k = 1
+            while not cobro_id or cobro_id in usados:
+                cobro_id, k = f"{base}/devuelto-{k}", k + 1
+            usados.add(cobro_id)
+            cobro, _ = _fila(ctx, cobro_id, factura, leidos)
+        cobro.devuelto = True
+        cobro.fecha_devolucion = cuando if cuando != date.min else None
+        cobro.fecha_actualizacion = ctx.now
+
+
 def registrar_pagada(ctx: Contexto, factura: Factura, fecha_pago: date) -> bool:
     """The invoice paid in full on `fecha_pago`: a payment of that day, "{id}/pagada" the
-    first, "{id}/pagada/AAAA-MM-DD" another day. Only the earliest live one settles the
-    invoice (`libro.liquidar`; so the earliest date reported stays); a later one waits,
-    should that one come back (a direct debit returned and presented again), whatever
-    order the events arrive in. A day already recorded, live or returned, is a repeat and
-    changes nothing; a return that arrived before any `pagada` is dated by the next one."""
+    first, "{id}/pagada/AAAA-MM-DD" another day. The returns naming "{id}/pagada" take
+    the earliest days (`_repartir_devoluciones`) and only the earliest live day settles
+    (`libro.liquidar`), so the earliest date reported stays and a debit returned and
+    presented again ends paid whatever order the events arrive in. A day already
+    recorded is a repeat; a return received before any `pagada` is dated by the next."""
     base = id_pagada(factura.factura_id)
     del_dia = f"{base}/{fecha_pago.isoformat()}"
     pagadas, leidos = _leer_pagadas(ctx, factura, base, del_dia)
@@ -107,20 +140,16 @@ def registrar_pagada(ctx: Contexto, factura: Factura, fecha_pago: date) -> bool:
     fila = next((c for c in pagadas if c.fecha is None), None)
     if fila is None:
         fila, _ = _fila(ctx, del_dia if pagadas else base, factura, leidos)
+        pagadas.append(fila)
     fila.fecha = fecha_pago
     fila.importe = None
     fila.fecha_actualizacion = ctx.now
+    _repartir_devoluciones(ctx, factura, pagadas, leidos, nueva=False)
     return True
 
 
 def registrar_cobro(ctx: Contexto, factura: Factura, cobro: CobroIn | CobroCompleto) -> bool:
     """A (partial) payment; its latest description wins, a returned one stays returned."""
-    if _reservado(cobro.id, factura.factura_id):
-        raise InvalidInputError(
-            f"El id de cobro '{cobro.id}' está reservado a los pagos de factura.pagada de "
-            f"esta factura ('{id_pagada(factura.factura_id)}…'): usa otro",
-            field="cobro.id",
-        )
     fila, nueva = _fila(ctx, cobro.id, factura)
     antes = (fila.fecha, fila.importe)
     fila.fecha = cobro.fecha
@@ -133,18 +162,13 @@ def registrar_cobro(ctx: Contexto, factura: Factura, cobro: CobroIn | CobroCompl
 
 def registrar_devolucion(ctx: Contexto, factura: Factura, cobro: CobroIn) -> bool:
     """The payment came back: the invoice reopens. Known or not yet, it is kept returned.
-    "{id}/pagada" names the `pagada` payment that settles the invoice (the earliest live
-    one), whichever day it is of."""
-    leidos = None
+    "{id}/pagada" is one more return of the invoice's `pagada` payments: it takes the
+    earliest day not returned yet (`_repartir_devoluciones`)."""
     if cobro.id == id_pagada(factura.factura_id):
         pagadas, leidos = _leer_pagadas(ctx, factura, cobro.id)
-        viva = next((c for c in pagadas if not c.devuelto), None)
-        if viva is not None and viva.cobro_id != cobro.id:
-            viva.devuelto = True
-            viva.fecha_devolucion = ctx.hoy
-            viva.fecha_actualizacion = ctx.now
-            return True
-    fila, nueva = _fila(ctx, cobro.id, factura, leidos)
+        _repartir_devoluciones(ctx, factura, pagadas, leidos, nueva=True)
+        return True
+    fila, nueva = _fila(ctx, cobro.id, factura)
     if nueva:
         fila.fecha = cobro.fecha
         fila.importe = cobro.importe

@@ -45,6 +45,20 @@ def _compact(value: str | None) -> str | None:
     return compact_tax_id(value) if value else None
 
 
+_RESERVADO = (
+    "el id de cobro '{}' está reservado a los pagos de factura.pagada (acaba en /pagada o "
+    "sigue a /pagada/): usa otro"
+)
+# The ids of an invoice's `factura.pagada` payments ("{id}/pagada", "{id}/pagada/…"), which
+# the CRM gives them (`cobros.registrar_pagada`): a sender's own payment cannot take one.
+SUFIJO_PAGADA = "/pagada"
+
+
+def de_pagada(cobro_id: str) -> bool:
+    """An id of some invoice's `factura.pagada` payments."""
+    return cobro_id.endswith(SUFIJO_PAGADA) or SUFIJO_PAGADA + "/" in cobro_id
+
+
 CobroId = Annotated[
     str,
     StringConstraints(pattern=r"^[A-Za-z0-9_/.-]{1,128}$"),
@@ -196,6 +210,8 @@ class FacturaIn(SinNulModel):
     @classmethod
     def _cobros_distintos(cls, value: list[CobroCompleto] | None) -> list[CobroCompleto] | None:
         ids_cobro = [c.id for c in value or ()]
+        if reservado := next((i for i in ids_cobro if de_pagada(i)), None):
+            raise ValueError(_RESERVADO.format(reservado))
         if len(set(ids_cobro)) != len(ids_cobro):
             repetido = next(i for i in ids_cobro if ids_cobro.count(i) > 1)
             raise ValueError(f"el cobro '{repetido}' aparece dos veces")
@@ -295,6 +311,15 @@ class EventoFactura(SinNulModel):
             )
         if self.tipo in ("factura.cobro", "factura.cobro_devuelto") and self.cobro is None:
             raise ErrorDeCampo("cobro", f"un evento {self.tipo} necesita el objeto cobro")
+        propio = self.factura.id + SUFIJO_PAGADA
+        if self.cobro is not None and de_pagada(self.cobro.id):
+            if self.tipo != "factura.cobro_devuelto":
+                raise ErrorDeCampo("cobro.id", _RESERVADO.format(self.cobro.id))
+            if self.cobro.id != propio:
+                raise ErrorDeCampo(
+                    "cobro.id",
+                    f"para devolver un factura.pagada de esta factura, usa el id '{propio}'",
+                )
         if (
             self.tipo == "factura.cobro"
             and self.cobro is not None

@@ -16,8 +16,8 @@ def sin_json(request: Request, raw: Any, errors: list[dict[str, Any]]) -> None:
     header instead (the 422 stays, as the API documents for every body)."""
     tipo = request.headers.get("content-type", "")[:80]
     media = tipo.split(";")[0].strip().lower()
-    if media == "application/json" or media.endswith("+json"):
-        return  # sent as JSON: whatever is wrong, it is not the header
+    if not tipo or (media.startswith("application/") and media.split("+")[-1].endswith("json")):
+        return  # read as JSON (FastAPI's rule): whatever is wrong, it is not the header
     for error, campo in zip(raw, errors, strict=True):
         if tuple(error.get("loc", ())) == ("body",) and isinstance(error.get("input"), bytes):
             campo["mensaje"] += (

@@ -355,7 +355,7 @@ def ajustar(
     - the purchase days (the largest read: 3.3 of the fit's 5.8 s at 100k clients) are
       read by ranges of client ids, one per worker and the first here;
     - then the first worker free reads the paid-late counts and fits the prior (needed
-      last), and another fits BG/NBD while this process fits Gamma-Gamma.
+      last), and another fits MBG/NBD while this process fits Gamma-Gamma.
     A worker's failure surfaces when its result is collected, after the Gamma-Gamma fit
     at the latest.
     The reads are separate transactions: a client's days all come from one of them, and

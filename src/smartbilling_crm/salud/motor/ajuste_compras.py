@@ -83,7 +83,8 @@ def ajustar_bgnbd(
     fecha_ajuste: date,
     prior: bool = True,
 ) -> ParametrosBGNBD:
-    """Maximum (penalised) likelihood BG/NBD over the portfolio; never raises.
+    """Maximum (penalised) likelihood MBG/NBD over the portfolio; never raises (the name
+    and `ParametrosBGNBD` keep BG/NBD's: the same four parameters).
 
     `prior=False` gives the plain maximum likelihood of the paper (used as the reference in
     the backtest); it may run to the bounds on degenerate data.
@@ -185,7 +186,7 @@ def ajustar_gamma_gamma(
 
 
 def ajustar_bgnbd_de(cartera: CarteraCompras, fecha_ajuste: date) -> ParametrosBGNBD:
-    """The BG/NBD fit of a portfolio's summaries."""
+    """The MBG/NBD fit of a portfolio's summaries."""
     return ajustar_bgnbd(
         cartera.frecuencia, cartera.recencia, cartera.antiguedad, fecha_ajuste=fecha_ajuste
     )
@@ -198,7 +199,7 @@ def ajustar_modelo(
     bgnbd: Callable[[], ParametrosBGNBD] | None = None,
 ) -> ModeloCompras:
     """Both fits over the portfolio: what the daily recompute stores. `bgnbd` gives the
-    BG/NBD fit when the caller runs it elsewhere meanwhile (`ajustar_bgnbd_de` in another
+    MBG/NBD fit when the caller runs it elsewhere meanwhile (`ajustar_bgnbd_de` in another
     process): it is asked for after the Gamma-Gamma fit, run here."""
     gamma_gamma = ajustar_gamma_gamma(
         cartera.frecuencia + 1, cartera.valor_medio, fecha_ajuste=fecha_ajuste

@@ -93,8 +93,8 @@ def compras_esperadas(
     recencia: ArrayLike,
     antiguedad: ArrayLike,
 ) -> Vector:
-    """E[purchases in the next `dias` days | history] (MBG/NBD; BG/NBD's eq. 10 with
-    2F1(r+x, b+x+1; a+b+x; ·), via hyp2f1)."""
+    """E[purchases in the next `dias` days | history] under MBG/NBD: (a+b+x)/(a−1) ·
+    [1 − ((α+T)/(α+T+t))^(r+x) · 2F1(r+x, b+x+1; a+b+x; t/(α+T+t))] · P(alive)."""
     x = np.asarray(frecuencia, dtype=float)
     t_x = np.asarray(recencia, dtype=float)
     T = np.asarray(antiguedad, dtype=float)
