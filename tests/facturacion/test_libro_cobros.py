@@ -27,6 +27,19 @@ VENCIDA = {
 }
 
 
+# A credit note of 968 € (800 + 21 % VAT) issued 10/01/2026 that corrects f_605.
+ABONO = evento(
+    "emitida",
+    factura_id="r_968",
+    cliente_id="c1",
+    numero="R2026/0001",
+    fecha_emision="2026-01-10",
+    base="-800.00",
+    total="-968.00",
+    rectifica="f_605",
+)
+
+
 def _exportadas(api: httpx.Client, cliente_id: str) -> dict[str, dict[str, Any]]:
     response = api.get(f"/api/clientes/{cliente_id}/exportar")
     assert response.status_code == 200, response.text
@@ -50,17 +63,7 @@ def test_una_rectificativa_salda_la_factura_que_corrige(db: Backend, api: httpx.
     _enviar(api, evento("emitida", **VENCIDA))
     assert salud(api, "c1")["importe_vencido"] == 605.0
 
-    abono = evento(
-        "emitida",
-        factura_id="r_968",
-        cliente_id="c1",
-        numero="R2026/0001",
-        fecha_emision="2026-01-10",
-        base="-800.00",
-        total="-968.00",
-        rectifica="f_605",
-    )
-    _enviar(api, abono)
+    _enviar(api, ABONO)
 
     body = salud(api, "c1")
     assert body["importe_vencido"] == 0.0
@@ -100,17 +103,7 @@ def test_una_rectificativa_que_llega_antes_nombra_su_factura_cuando_llega(
     "Rectifica la factura f_605." for good)."""
     db.clock.set(HOY)
     crear_cliente(api, "c1", "Abonos S.L.")
-    abono = evento(
-        "emitida",
-        factura_id="r_968",
-        cliente_id="c1",
-        numero="R2026/0001",
-        fecha_emision="2026-01-10",
-        base="-800.00",
-        total="-968.00",
-        rectifica="f_605",
-    )
-    _enviar(api, abono)
+    _enviar(api, ABONO)
 
     def descripcion() -> str:
         entradas = api.get("/api/clientes/c1/actividades", params={"tipo": "factura"}).json()

@@ -4,9 +4,10 @@ A payment is kept by its id in SmartBilling (`cobro.id`), so a repeated event fi
 a returned payment stays, marked `devuelto`, and never counts again ("recibo devuelto").
 `factura.pagada` is the payment "{factura.id}/pagada", which settles whatever the other
 payments left, so it can be returned like any other. A `pagada` of another day is a payment
-of its own, "{factura.id}/pagada/AAAA-MM-DD" (`registrar_pagada`): only the earliest live one
-settles, and a return naming "{factura.id}/pagada" returns that one, so a debit returned and
-presented again ends paid whatever order the events arrive in.
+of its own, "{factura.id}/pagada/AAAA-MM-DD" (`registrar_pagada`); each return naming
+"{factura.id}/pagada" takes the earliest day not yet returned and only the earliest live one
+settles (`_repartir_devoluciones`), so a debit returned and presented again ends paid
+whatever order the events arrive in.
 
 After any change the whole client is re-settled by `facturacion.libro.liquidar` and each
 invoice's `pendiente`, `credito_aplicado` and settlement date (`fecha_pago`) are written
